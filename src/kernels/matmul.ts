@@ -1,0 +1,64 @@
+// matmul family: batched, transposable, fused bias, alpha/beta. See shaders/matmul.wgsl.
+import matmulWgsl from '../../shaders/matmul.wgsl?raw';
+import type { GpuContext } from '../gpu/context';
+import { KernelShapeError } from '../gpu/errors';
+import { type MatmulShape, matmulStrides } from '../ref/matmul';
+import { type KernelDescriptor, ceilDiv, f32, u32 } from './kernel';
+
+export type { MatmulShape };
+
+/** Small outputs (LoRA's rank-r products) waste a 64×64 tile; give them a narrower workgroup. */
+function workgroup(s: MatmulShape): [number, number] {
+  if (s.M <= 16) return [32, 4];
+  if (s.N <= 16) return [4, 32];
+  return [16, 16];
+}
+
+export const matmulKernel: KernelDescriptor<MatmulShape> = {
+  name: 'matmul',
+  wgsl: matmulWgsl,
+  bindings: ['dims:uniform', 'a:read', 'b:read', 'bias:read', 'c:rw'],
+  uniforms: (s) => {
+    const { strideA, strideB, strideC } = matmulStrides(s);
+    return [u32(s.M), u32(s.N), u32(s.K), u32(s.batch ?? 1), u32(strideA), u32(strideB), u32(strideC),
+      f32(s.alpha ?? 1), f32(s.beta ?? 0)];
+  },
+  overrides: (s) => {
+    const [x, y] = workgroup(s);
+    return { WG_X: x, WG_Y: y, TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, HAS_BIAS: s.hasBias ? 1 : 0 };
+  },
+  dispatch: (s) => {
+    const [x, y] = workgroup(s);
+    return [ceilDiv(s.N, 4 * x), ceilDiv(s.M, 4 * y), s.batch ?? 1];
+  },
+  key: (s) => {
+    const [x, y] = workgroup(s);
+    return `matmul/wg${x}x${y}/${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}${s.hasBias ? '/bias' : ''}`;
+  },
+};
+
+export interface MatmulBuffers {
+  a: GPUBuffer;
+  b: GPUBuffer;
+  c: GPUBuffer;
+  bias?: GPUBuffer;
+}
+
+export function checkMatmulShape(s: MatmulShape): void {
+  for (const d of ['M', 'N', 'K'] as const) {
+    if (!Number.isInteger(s[d]) || s[d] < 1) throw new KernelShapeError(`matmul: ${d}=${s[d]} must be a positive integer`);
+  }
+}
+
+/** Binds a matmul; without a bias the `c` buffer stands in for the unused binding. */
+export function prepareMatmul(ctx: GpuContext, s: MatmulShape, buf: MatmulBuffers) {
+  checkMatmulShape(s);
+  const shape = { ...s, hasBias: !!buf.bias };
+  return ctx.prepare(matmulKernel, shape, { a: buf.a, b: buf.b, bias: buf.bias ?? buf.a, c: buf.c });
+}
+
+export async function runMatmul(ctx: GpuContext, s: MatmulShape, buf: MatmulBuffers): Promise<void> {
+  const launch = await prepareMatmul(ctx, s, buf);
+  ctx.submit([launch], launch.label);
+  launch.destroy();
+}

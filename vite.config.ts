@@ -1,0 +1,45 @@
+import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+import { playwright } from '@vitest/browser-playwright';
+import { CHROMIUM_ARGS, chromiumPath } from './test/helpers/chromium.ts';
+
+// One config for the app build and the tests: WGSL is imported with `?raw` in both, so kernel tests
+// load the very shader files the app ships.
+//
+// Two test projects: `cpu` (CPU references, finite differences) runs in Node; `gpu` runs in headless
+// Chromium, whose WebGPU runs on SwiftShader where there is no GPU. GPU tests do not run in Node
+// because Dawn's Node bindings crash under repeated buffer mapping on SwiftShader (see
+// src/gpu/nodeGpu.ts); Chromium is also the browser the app targets.
+export default defineConfig({
+  plugins: [react()],
+  build: { target: 'es2022' },
+  worker: { format: 'es' },
+  server: { port: 5173 },
+  preview: { port: 4173 },
+  test: {
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'cpu', include: ['test/ref/**/*.test.ts', 'test/node/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'gpu',
+          include: ['test/kernels/**/*.test.ts', 'test/gpu/**/*.test.ts'],
+          // SwiftShader uses every core for one dispatch: parallel GPU test files only thrash.
+          fileParallelism: false,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS } }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+});
