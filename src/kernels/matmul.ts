@@ -1,5 +1,6 @@
 // matmul family: batched, transposable, fused bias, alpha/beta. See shaders/matmul.wgsl.
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
+import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
@@ -14,28 +15,52 @@ function workgroup(s: MatmulShape): [number, number] {
   return [16, 16];
 }
 
-export const matmulKernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul',
-  wgsl: matmulWgsl,
-  bindings: ['dims:uniform', 'a:read', 'b:read', 'bias:read', 'c:rw'],
-  uniforms: (s) => {
-    const { strideA, strideB, strideC } = matmulStrides(s);
-    return [u32(s.M), u32(s.N), u32(s.K), u32(s.batch ?? 1), u32(strideA), u32(strideB), u32(strideC),
-      f32(s.alpha ?? 1), f32(s.beta ?? 0)];
-  },
-  overrides: (s) => {
-    const [x, y] = workgroup(s);
-    return { WG_X: x, WG_Y: y, TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, HAS_BIAS: s.hasBias ? 1 : 0 };
-  },
-  dispatch: (s) => {
-    const [x, y] = workgroup(s);
-    return [ceilDiv(s.N, 4 * x), ceilDiv(s.M, 4 * y), s.batch ?? 1];
-  },
-  key: (s) => {
-    const [x, y] = workgroup(s);
-    return `matmul/wg${x}x${y}/${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}${s.hasBias ? '/bias' : ''}`;
-  },
+const uniforms = (s: MatmulShape) => {
+  const { strideA, strideB, strideC } = matmulStrides(s);
+  return [u32(s.M), u32(s.N), u32(s.K), u32(s.batch ?? 1), u32(strideA), u32(strideB), u32(strideC),
+    f32(s.alpha ?? 1), f32(s.beta ?? 0)];
 };
+
+const overrides = (s: MatmulShape) => {
+  const [x, y] = workgroup(s);
+  return { WG_X: x, WG_Y: y, TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, HAS_BIAS: s.hasBias ? 1 : 0 };
+};
+
+const dispatch = (s: MatmulShape): [number, number, number] => {
+  const [x, y] = workgroup(s);
+  return [ceilDiv(s.N, 4 * x), ceilDiv(s.M, 4 * y), s.batch ?? 1];
+};
+
+const variantKey = (name: string) => (s: MatmulShape) => {
+  const [x, y] = workgroup(s);
+  return `${name}/wg${x}x${y}/${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}${s.hasBias ? '/bias' : ''}`;
+};
+
+const bindings = ['dims:uniform', 'a:read', 'b:read', 'bias:read', 'c:rw'] as const;
+
+/** v3: 4×4 register blocking, scalar loads; any shape (the fallback). */
+export const matmulKernel: KernelDescriptor<MatmulShape> = {
+  name: 'matmul', wgsl: matmulWgsl, bindings, uniforms, overrides, dispatch, key: variantKey('matmul'),
+};
+
+/** v4: 4×4 register blocking with vec4 loads; needs contiguous dimensions that are multiples of 4. */
+export const matmulVec4Kernel: KernelDescriptor<MatmulShape> = {
+  name: 'matmul_vec4', wgsl: matmulVec4Wgsl, bindings, uniforms, overrides, dispatch, key: variantKey('matmul_vec4'),
+};
+
+/** Whether the vec4 kernel's alignment needs hold (K steps by 4; contiguous axes and strides by 4). */
+export function fitsVec4(s: MatmulShape): boolean {
+  const { strideA, strideB } = matmulStrides(s);
+  return s.K % 4 === 0 && (!s.transA || s.M % 4 === 0) && (!!s.transB || s.N % 4 === 0)
+    && strideA % 4 === 0 && strideB % 4 === 0;
+}
+
+/** Debug switch: force the scalar kernel everywhere (bisecting a suspected vec4 bug). */
+export const matmulFlags = { scalarOnly: false };
+
+export function matmulVariant(s: MatmulShape): KernelDescriptor<MatmulShape> {
+  return !matmulFlags.scalarOnly && fitsVec4(s) ? matmulVec4Kernel : matmulKernel;
+}
 
 export interface MatmulBuffers {
   a: GPUBuffer;
@@ -50,11 +75,11 @@ export function checkMatmulShape(s: MatmulShape): void {
   }
 }
 
-/** Binds a matmul; without a bias the `c` buffer stands in for the unused binding. */
+/** Binds a matmul (vec4 variant when aligned); without a bias, `a` stands in for the unused binding. */
 export function prepareMatmul(ctx: GpuContext, s: MatmulShape, buf: MatmulBuffers) {
   checkMatmulShape(s);
   const shape = { ...s, hasBias: !!buf.bias };
-  return ctx.prepare(matmulKernel, shape, { a: buf.a, b: buf.b, bias: buf.bias ?? buf.a, c: buf.c });
+  return ctx.prepare(matmulVariant(shape), shape, { a: buf.a, b: buf.b, bias: buf.bias ?? buf.a, c: buf.c });
 }
 
 export async function runMatmul(ctx: GpuContext, s: MatmulShape, buf: MatmulBuffers): Promise<void> {

@@ -1,5 +1,6 @@
-import { describe, it } from 'vitest';
-import { runMatmul } from '../../src/kernels/matmul';
+import { describe, expect, it } from 'vitest';
+import type { KernelDescriptor } from '../../src/kernels/kernel';
+import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel } from '../../src/kernels/matmul';
 import { type MatmulShape, matmul, matmulStrides } from '../../src/ref/matmul';
 import { expectAllClose } from '../helpers/allclose';
 import { testContext } from '../helpers/gpu';
@@ -16,7 +17,16 @@ const SHAPES: MatmulShape[] = [
   { M: 70, N: 68, K: 17, batch: 3 },
 ];
 
-async function check(s: MatmulShape, withBias: boolean, seed: number) {
+// Shapes whose contiguous axes are multiples of 4 in every layout (the vec4 kernel); none is a
+// multiple of the 64×64 workgroup tile.
+const ALIGNED: MatmulShape[] = [
+  { M: 4, N: 4, K: 4 },
+  { M: 44, N: 68, K: 32 },
+  { M: 68, N: 20, K: 44, batch: 2 },
+  { M: 12, N: 132, K: 8 },
+];
+
+async function check(kernel: KernelDescriptor<MatmulShape>, s: MatmulShape, withBias: boolean, seed: number) {
   const ctx = await testContext();
   const batch = s.batch ?? 1;
   const { strideA, strideB, strideC } = matmulStrides(s);
@@ -26,34 +36,62 @@ async function check(s: MatmulShape, withBias: boolean, seed: number) {
   const b = uniformF32(bLen, seed + 1);
   const bias = uniformF32(s.N, seed + 2);
   const c0 = uniformF32(strideC * batch, seed + 3);
+  const shape = { ...s, hasBias: withBias };
   const expected = Float32Array.from(c0);
-  matmul(expected, a, b, withBias ? bias : null, { ...s, hasBias: withBias });
-  const bufs = {
-    a: ctx.upload('a', a), b: ctx.upload('b', b), c: ctx.upload('c', c0),
-    bias: withBias ? ctx.upload('bias', bias) : undefined,
-  };
-  await runMatmul(ctx, s, bufs);
+  matmul(expected, a, b, withBias ? bias : null, shape);
+  const bufs = { a: ctx.upload('a', a), b: ctx.upload('b', b), c: ctx.upload('c', c0), bias: ctx.upload('bias', bias) };
+  await ctx.run(kernel, shape, bufs);
   const got = await ctx.readF32(bufs.c, expected.length);
-  expectAllClose(got, expected, TOL.matmul, `matmul ${JSON.stringify(s)} bias=${withBias}`);
+  expectAllClose(got, expected, TOL.matmul, `${kernel.key(shape)} ${JSON.stringify(s)}`);
 }
 
-describe('matmul.wgsl vs reference', () => {
-  let seed = 10;
-  for (const base of SHAPES) {
-    for (const transA of [false, true]) {
-      for (const transB of [false, true]) {
-        const s = { ...base, transA, transB };
-        it(`${base.batch ?? 1}×${base.M}×${base.N}×${base.K} ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`, async () => {
-          await check(s, false, seed++);
-          await check(s, true, seed++);
-        });
-      }
-    }
+function forEachLayout(shapes: MatmulShape[], body: (s: MatmulShape) => void) {
+  for (const base of shapes) for (const transA of [false, true]) for (const transB of [false, true]) {
+    body({ ...base, transA, transB });
   }
+}
+
+const name = (s: MatmulShape) => `${s.batch ?? 1}×${s.M}×${s.N}×${s.K} ${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`;
+
+describe('matmul.wgsl (scalar loads) vs reference', () => {
+  let seed = 10;
+  forEachLayout([...SHAPES, ...ALIGNED], (s) => {
+    it(name(s), async () => {
+      await check(matmulKernel, s, false, seed++);
+      await check(matmulKernel, s, true, seed++);
+    });
+  });
   it('alpha and beta accumulate into C (parameter-gradient accumulation)', async () => {
-    await check({ M: 9, N: 11, K: 6, alpha: 0.5, beta: 1 }, false, 99);
+    await check(matmulKernel, { M: 9, N: 11, K: 6, alpha: 0.5, beta: 1 }, false, 99);
   });
   it('stride 0 broadcasts one weight over the batch', async () => {
-    await check({ M: 5, N: 6, K: 7, batch: 4, strideB: 0 }, true, 123);
+    await check(matmulKernel, { M: 5, N: 6, K: 7, batch: 4, strideB: 0 }, true, 123);
+  });
+});
+
+describe('matmul_vec4.wgsl vs reference', () => {
+  let seed = 500;
+  forEachLayout(ALIGNED, (s) => {
+    it(name(s), async () => {
+      expect(fitsVec4(s)).toBe(true);
+      await check(matmulVec4Kernel, s, false, seed++);
+      await check(matmulVec4Kernel, s, true, seed++);
+    });
+  });
+  // Ragged M (and N when B is stored transposed) is fine where that axis is not contiguous.
+  for (const s of [{ M: 45, N: 68, K: 32 }, { M: 45, N: 68, K: 32, transB: true }, { M: 45, N: 65, K: 32, transB: true }]) {
+    it(`${name(s)} (ragged edge)`, async () => {
+      expect(fitsVec4(s)).toBe(true);
+      await check(matmulVec4Kernel, s, true, seed++);
+    });
+  }
+  it('alpha, beta and a broadcast weight', async () => {
+    await check(matmulVec4Kernel, { M: 9, N: 12, K: 8, alpha: -2, beta: 1, batch: 3, strideB: 0 }, true, 77);
+  });
+  it('is chosen only for aligned shapes', () => {
+    expect(matmulVariant({ M: 8, N: 8, K: 8 })).toBe(matmulVec4Kernel);
+    expect(matmulVariant({ M: 8, N: 7, K: 8 })).toBe(matmulKernel);
+    expect(matmulVariant({ M: 7, N: 8, K: 8, transA: true })).toBe(matmulKernel);
+    expect(matmulVariant({ M: 8, N: 8, K: 6 })).toBe(matmulKernel);
   });
 });
