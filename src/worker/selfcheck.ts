@@ -1,0 +1,65 @@
+// The engine self-check: acquire the device (inside the worker, as training will), run the matmul
+// kernel on a seeded problem, compare with the CPU reference, and time it. Pure engine code, no DOM.
+import { getDevice } from '../gpu/device';
+import { matmulVariant, prepareMatmul } from '../kernels/matmul';
+import { matmul, type MatmulShape } from '../ref/matmul';
+
+export interface SelfCheckResult {
+  adapter: string;
+  hasF16: boolean;
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; maxComputeWorkgroupStorageSize: number };
+  checks: { name: string; kernel: string; maxAbsDiff: number; ok: boolean }[];
+  gflops: number;
+}
+
+function seeded(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out[i] = (x / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+export async function runSelfCheck(): Promise<SelfCheckResult> {
+  const ctx = await getDevice({ label: 'selfcheck' });
+  try {
+    const shapes: [string, MatmulShape][] = [
+      ['x·W (Conv1D layout)', { M: 45, N: 68, K: 32 }],
+      ['x·Wᵀ (Linear layout), ragged', { M: 45, N: 65, K: 33, transB: true }],
+      ['xᵀ·dy (weight gradient)', { M: 48, N: 64, K: 13, transA: true }],
+    ];
+    const checks: SelfCheckResult['checks'] = [];
+    for (const [name, s] of shapes) {
+      const a = seeded(s.M * s.K, 1);
+      const b = seeded(s.K * s.N, 2);
+      const want = new Float32Array(s.M * s.N);
+      matmul(want, a, b, null, s);
+      const c = ctx.createBuffer('c', want.byteLength);
+      const launch = await prepareMatmul(ctx, s, { a: ctx.upload('a', a), b: ctx.upload('b', b), c });
+      ctx.submit([launch]);
+      const got = await ctx.readF32(c, want.length);
+      let maxAbsDiff = 0;
+      for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i] - want[i]));
+      checks.push({ name, kernel: matmulVariant(s).key(s), maxAbsDiff, ok: maxAbsDiff < 1e-4 });
+    }
+    const s: MatmulShape = { M: 256, N: 256, K: 256 };
+    const c = ctx.createBuffer('c', s.M * s.N * 4);
+    const launch = await prepareMatmul(ctx, s, { a: ctx.upload('a', seeded(65536, 3)), b: ctx.upload('b', seeded(65536, 4)), c });
+    ctx.submit([launch]);
+    await ctx.finish();
+    const t0 = performance.now();
+    ctx.submit(Array(5).fill(launch));
+    await ctx.finish();
+    const gflops = (5 * 2 * 256 ** 3) / ((performance.now() - t0) * 1e6);
+    const l = ctx.limits;
+    return {
+      adapter: ctx.describe(), hasF16: ctx.hasF16, checks, gflops,
+      limits: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize },
+    };
+  } finally {
+    ctx.destroy();
+  }
+}
