@@ -6,7 +6,7 @@ import { CHROMIUM_ARGS, chromiumPath } from './test/helpers/chromium.ts';
 // One config for the app build and the tests: WGSL is imported with `?raw` in both, so kernel tests
 // load the very shader files the app ships.
 //
-// Two test projects: `cpu` (CPU references, finite differences) runs in Node; `gpu` runs in headless
+// Two test projects: `node` (CPU references, finite differences, io, end-to-end drivers) runs in Node; `gpu` runs in headless
 // Chromium, whose WebGPU runs on SwiftShader where there is no GPU. GPU tests do not run in Node
 // because Dawn's Node bindings crash under repeated buffer mapping on SwiftShader (see
 // src/gpu/nodeGpu.ts); Chromium is also the browser the app targets.
@@ -22,7 +22,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'cpu', include: ['test/ref/**/*.test.ts', 'test/node/**/*.test.ts'], environment: 'node' },
+        test: { name: 'node', include: ['test/ref/**/*.test.ts', 'test/node/**/*.test.ts', 'test/e2e/**/*.test.ts'], environment: 'node' },
       },
       {
         extends: true,

@@ -1,0 +1,56 @@
+// Every WGSL file compiles, belongs to a descriptor, and its bindings match that descriptor's list
+// (names, order, and access), so a binding mismatch fails here rather than as a GPU validation error.
+import { describe, expect, it } from 'vitest';
+import { type KernelDescriptor, parseBinding } from '../../src/kernels/kernel';
+import { testContext } from '../helpers/gpu';
+
+const shaderFiles = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+const kernelModules = import.meta.glob('../../src/kernels/*.ts', { eager: true }) as Record<string, Record<string, unknown>>;
+
+function isDescriptor(x: unknown): x is KernelDescriptor<unknown> {
+  const d = x as KernelDescriptor<unknown>;
+  return !!d && typeof d === 'object' && typeof d.name === 'string' && typeof d.wgsl === 'string'
+    && Array.isArray(d.bindings) && typeof d.dispatch === 'function' && typeof d.key === 'function';
+}
+
+const descriptors = Object.values(kernelModules).flatMap((m) => Object.values(m).filter(isDescriptor));
+const shaderName = (path: string) => path.split('/').pop()!.replace(/\.wgsl$/, '');
+
+/** `@group(0) @binding(n) var<space[, access]> name` declarations, in binding order. */
+function declaredBindings(wgsl: string): { name: string; kind: string }[] {
+  const re = /@group\(0\)\s*@binding\((\d+)\)\s*var<\s*(\w+)\s*(?:,\s*(\w+)\s*)?>\s*(\w+)/g;
+  const out: { index: number; name: string; kind: string }[] = [];
+  for (const m of wgsl.matchAll(re)) {
+    const [, index, space, access, name] = m;
+    const kind = space === 'uniform' ? 'uniform' : access === 'read_write' ? 'rw' : 'read';
+    out.push({ index: Number(index), name, kind });
+  }
+  return out.sort((a, b) => a.index - b.index).map(({ name, kind }) => ({ name, kind }));
+}
+
+describe('shaders/', () => {
+  it('has descriptors', () => {
+    expect(Object.keys(shaderFiles).length).toBeGreaterThan(0);
+    expect(descriptors.length).toBeGreaterThan(0);
+  });
+
+  for (const [path, code] of Object.entries(shaderFiles)) {
+    const name = shaderName(path);
+    it(`${name}.wgsl compiles without errors and opens with a header comment`, async () => {
+      expect(code.trimStart().startsWith('//')).toBe(true);
+      const ctx = await testContext();
+      const info = await ctx.device.createShaderModule({ label: name, code }).getCompilationInfo();
+      const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${name}.wgsl:${m.lineNum}: ${m.message}`);
+      expect(errors).toEqual([]);
+    });
+
+    it(`${name}.wgsl is used by a descriptor whose bindings match its declarations`, () => {
+      const users = descriptors.filter((d) => d.name === name);
+      expect(users.length, `no descriptor in src/kernels/ has name '${name}'`).toBeGreaterThan(0);
+      for (const d of users) {
+        expect(d.wgsl, `descriptor '${d.name}' must import shaders/${name}.wgsl`).toBe(code);
+        expect(d.bindings.map(parseBinding), `bindings of ${name}`).toEqual(declaredBindings(code));
+      }
+    });
+  }
+});
