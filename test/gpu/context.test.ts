@@ -79,7 +79,7 @@ describe('GpuContext', () => {
       name: 'uniform_only', wgsl: 'struct D { n: u32 } @group(0) @binding(0) var<uniform> d: D;\n@compute @workgroup_size(1) fn main() { _ = d.n; }',
       bindings: ['d:uniform'], uniforms: () => [u32(1)], dispatch: () => [1, 1, 1], key: () => 'uniform_only',
     };
-    const launch = await ctx.prepare(bad, {});
+    const launch = await ctx.prepare(bad, {}, {});
     // Encoding a destroyed uniform buffer is a validation error nobody scoped: it must surface as an event.
     launch.destroy();
     ctx.submit([launch]);
