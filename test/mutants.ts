@@ -30,7 +30,7 @@ function mutantsOf(shader: string, src: string): Mutant[] {
   const body = codeLines(src);
   const found: Mutant[] = [];
   // Formula constants (`const X: f32 = …`) first: a clamp bound or loop limit can be an equivalent mutant.
-  const consts = lines.map((l, i) => i).filter((i) => /^const \w+\s*:\s*f32\s*=/.test(lines[i]));
+  const consts = lines.map((_, i) => i).filter((i) => /^const \w+\s*:\s*f32\s*=/.test(lines[i]));
   const literal = [...consts, ...body].find((i) => /[^\w.](\d+\.\d+|[2-9]\d*u?)\b/.test(lines[i].replace(/\/\/.*$/, '')));
   if (literal !== undefined) {
     const l = lines[literal];

@@ -191,6 +191,9 @@ export class GpuContext {
     const error = await this.device.popErrorScope();
     await leaveCallback();
     if (error) {
+      // Forget the module: asking an invalid module for its compilation info a second time never
+      // resolves in Chromium, so a retry must start from a fresh module.
+      this.modules.delete(kernel.name);
       const info = await module.getCompilationInfo();
       const msgs = info.messages.map((m) => `${kernel.name}.wgsl:${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`);
       throw new GpuPipelineError(`pipeline '${key}' failed: ${error.message}\n${msgs.join('\n')}`);

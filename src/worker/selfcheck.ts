@@ -3,6 +3,7 @@
 import { getDevice } from '../gpu/device';
 import { matmulVariant, prepareMatmul } from '../kernels/matmul';
 import { matmul, type MatmulShape } from '../ref/matmul';
+import { seededUniform } from '../ref/seeded';
 
 export interface SelfCheckResult {
   adapter: string;
@@ -10,16 +11,6 @@ export interface SelfCheckResult {
   limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; maxComputeWorkgroupStorageSize: number };
   checks: { name: string; kernel: string; maxAbsDiff: number; ok: boolean }[];
   gflops: number;
-}
-
-function seeded(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out[i] = (x / 4294967296) * 2 - 1;
-  }
-  return out;
 }
 
 export async function runSelfCheck(): Promise<SelfCheckResult> {
@@ -32,8 +23,8 @@ export async function runSelfCheck(): Promise<SelfCheckResult> {
     ];
     const checks: SelfCheckResult['checks'] = [];
     for (const [name, s] of shapes) {
-      const a = seeded(s.M * s.K, 1);
-      const b = seeded(s.K * s.N, 2);
+      const a = seededUniform(s.M * s.K, 1);
+      const b = seededUniform(s.K * s.N, 2);
       const want = new Float32Array(s.M * s.N);
       matmul(want, a, b, null, s);
       const c = ctx.createBuffer('c', want.byteLength);
@@ -46,7 +37,7 @@ export async function runSelfCheck(): Promise<SelfCheckResult> {
     }
     const s: MatmulShape = { M: 256, N: 256, K: 256 };
     const c = ctx.createBuffer('c', s.M * s.N * 4);
-    const launch = await prepareMatmul(ctx, s, { a: ctx.upload('a', seeded(65536, 3)), b: ctx.upload('b', seeded(65536, 4)), c });
+    const launch = await prepareMatmul(ctx, s, { a: ctx.upload('a', seededUniform(65536, 3)), b: ctx.upload('b', seededUniform(65536, 4)), c });
     ctx.submit([launch]);
     await ctx.finish();
     const t0 = performance.now();

@@ -69,6 +69,9 @@ describe('GpuContext', () => {
     }
     expect(err).toBeInstanceOf(GpuPipelineError);
     expect((err as Error).message).toMatch(/broken_test\.wgsl:1:\d+ error: /);
+    // A failed compile is not cached: asking again fails again (it once hung), and others still compile.
+    await expect(ctx.pipeline(broken, {})).rejects.toThrow(GpuPipelineError);
+    await expect(ctx.pipeline(matmulKernel, { M: 3, N: 3, K: 3, transA: true })).resolves.toBeDefined();
   });
 
   it('turns uncaptured validation errors and device loss into typed events', async () => {
