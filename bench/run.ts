@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --json] [-- --out FILE]`: serves bench/index.html with Vite, opens it in
+// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --lab]`: serves bench/index.html with Vite, opens it in
 // headless Chromium (WebGPU; SwiftShader where there is no GPU), runs the engine's matmul beside
 // tfjs-webgpu's on the same adapter in one page, and prints GFLOP/s and the ratio for each case.
 import { writeFileSync } from 'node:fs';
@@ -42,6 +42,14 @@ async function main() {
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     await page.goto(`${url}bench/index.html`);
     await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, { timeout: 120_000 });
+    if (flag('--lab')) {
+      const lab = await page.evaluate(
+        (opts) => (window as unknown as { runLab: (o: unknown) => Promise<unknown> }).runLab(opts),
+        { reps: Number(option('--reps') ?? 3) },
+      );
+      console.log(JSON.stringify(lab, null, 2));
+      return;
+    }
     const report = (await page.evaluate(
       (opts) => (window as unknown as { runBench: (o: unknown) => Promise<unknown> }).runBench(opts),
       { quick: flag('--quick'), reps: Number(option('--reps') ?? 3) },

@@ -1,6 +1,7 @@
 // matmul family: batched, transposable, fused bias, alpha/beta. See shaders/matmul.wgsl.
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
+import matmulVec4x8Wgsl from '../../shaders/matmul_vec4_4x8.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
@@ -46,6 +47,16 @@ export const matmulKernel: KernelDescriptor<MatmulShape> = {
 /** v4: 4×4 register blocking with vec4 loads; needs contiguous dimensions that are multiples of 4. */
 export const matmulVec4Kernel: KernelDescriptor<MatmulShape> = {
   name: 'matmul_vec4', wgsl: matmulVec4Wgsl, bindings, uniforms, overrides, dispatch, key: variantKey('matmul_vec4'),
+};
+
+/** v5: vec4 loads, 4×8 outputs per thread; same alignment needs as v4. */
+export const matmulVec4x8Kernel: KernelDescriptor<MatmulShape> = {
+  name: 'matmul_vec4_4x8', wgsl: matmulVec4x8Wgsl, bindings, uniforms, overrides,
+  dispatch: (s) => {
+    const [x, y] = workgroup(s);
+    return [ceilDiv(s.N, 8 * x), ceilDiv(s.M, 4 * y), s.batch ?? 1];
+  },
+  key: variantKey('matmul_vec4_4x8'),
 };
 
 /** Whether the vec4 kernel's alignment needs hold (K steps by 4; contiguous axes and strides by 4). */

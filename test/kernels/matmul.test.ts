@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KernelDescriptor } from '../../src/kernels/kernel';
-import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel } from '../../src/kernels/matmul';
+import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from '../../src/kernels/matmul';
 import { type MatmulShape, matmul, matmulStrides } from '../../src/ref/matmul';
 import { expectAllClose } from '../helpers/allclose';
 import { testContext } from '../helpers/gpu';
@@ -69,13 +69,15 @@ describe('matmul.wgsl (scalar loads) vs reference', () => {
   });
 });
 
-describe('matmul_vec4.wgsl vs reference', () => {
+describe('matmul_vec4.wgsl and matmul_vec4_4x8.wgsl vs reference', () => {
   let seed = 500;
   forEachLayout(ALIGNED, (s) => {
     it(name(s), async () => {
       expect(fitsVec4(s)).toBe(true);
-      await check(matmulVec4Kernel, s, false, seed++);
-      await check(matmulVec4Kernel, s, true, seed++);
+      for (const k of [matmulVec4Kernel, matmulVec4x8Kernel]) {
+        await check(k, s, false, seed++);
+        await check(k, s, true, seed++);
+      }
     });
   });
   // Ragged M (and N when B is stored transposed) is fine where that axis is not contiguous.
@@ -83,10 +85,12 @@ describe('matmul_vec4.wgsl vs reference', () => {
     it(`${name(s)} (ragged edge)`, async () => {
       expect(fitsVec4(s)).toBe(true);
       await check(matmulVec4Kernel, s, true, seed++);
+      await check(matmulVec4x8Kernel, s, true, seed++);
     });
   }
   it('alpha, beta and a broadcast weight', async () => {
     await check(matmulVec4Kernel, { M: 9, N: 12, K: 8, alpha: -2, beta: 1, batch: 3, strideB: 0 }, true, 77);
+    await check(matmulVec4x8Kernel, { M: 9, N: 12, K: 8, alpha: -2, beta: 1, batch: 3, strideB: 0 }, true, 78);
   });
   it('is chosen only for aligned shapes', () => {
     expect(matmulVariant({ M: 8, N: 8, K: 8 })).toBe(matmulVec4Kernel);
