@@ -1,0 +1,100 @@
+// softmax_xent family: fused softmax + cross-entropy forward (probs, per-row losses), the mean loss
+// over non-ignored rows, and dlogits. See shaders/softmax_xent_*.wgsl.
+import softmaxXentBackwardWgsl from '../../shaders/softmax_xent_backward.wgsl?raw';
+import softmaxXentForwardWgsl from '../../shaders/softmax_xent_forward.wgsl?raw';
+import softmaxXentMeanWgsl from '../../shaders/softmax_xent_mean.wgsl?raw';
+import type { GpuContext } from '../gpu/context';
+import { KernelShapeError } from '../gpu/errors';
+import { IGNORE_INDEX, type SoftmaxXentShape } from '../ref/softmax_xent';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, i32, u32 } from './kernel';
+import { rowWorkgroup } from './softmax';
+
+export type { SoftmaxXentShape };
+
+/** The backward's shape: `scale` = dloss / count for the mean loss (see meanLossScale). */
+export type SoftmaxXentBackwardShape = SoftmaxXentShape & { scale: number };
+
+const ELEMENT_WG = 256;
+const MEAN_WG = 256;
+
+export const softmaxXentForwardKernel: KernelDescriptor<SoftmaxXentShape> = {
+  name: 'softmax_xent_forward',
+  wgsl: softmaxXentForwardWgsl,
+  bindings: ['dims:uniform', 'logits:read', 'targets:read', 'probs:rw', 'losses:rw'],
+  uniforms: (s) => [u32(s.BT), u32(s.V), i32(s.ignoreIndex ?? IGNORE_INDEX)],
+  overrides: (s) => ({ WG: rowWorkgroup(s.V) }),
+  dispatch: (s) => fold2d(s.BT),
+  key: (s) => `softmax_xent_forward/wg${rowWorkgroup(s.V)}`,
+};
+
+export const softmaxXentBackwardKernel: KernelDescriptor<SoftmaxXentBackwardShape> = {
+  name: 'softmax_xent_backward',
+  wgsl: softmaxXentBackwardWgsl,
+  bindings: ['dims:uniform', 'probs:read', 'targets:read', 'dlogits:rw'],
+  uniforms: (s) => [u32(s.BT), u32(s.V), i32(s.ignoreIndex ?? IGNORE_INDEX), f32(s.scale)],
+  overrides: () => ({ WG: ELEMENT_WG }),
+  dispatch: (s) => fold2d(ceilDiv(s.BT * s.V, ELEMENT_WG)),
+  key: () => `softmax_xent_backward/wg${ELEMENT_WG}`,
+};
+
+export const softmaxXentMeanKernel: KernelDescriptor<SoftmaxXentShape> = {
+  name: 'softmax_xent_mean',
+  wgsl: softmaxXentMeanWgsl,
+  bindings: ['dims:uniform', 'losses:read', 'targets:read', 'loss:rw'],
+  uniforms: (s) => [u32(s.BT), i32(s.ignoreIndex ?? IGNORE_INDEX)],
+  overrides: () => ({ WG: MEAN_WG }),
+  dispatch: () => [1, 1, 1], // one workgroup: a fixed summation order
+  key: () => `softmax_xent_mean/wg${MEAN_WG}`,
+};
+
+export function checkSoftmaxXentShape(s: SoftmaxXentShape): void {
+  for (const d of ['BT', 'V'] as const) {
+    if (!Number.isInteger(s[d]) || s[d] < 1) throw new KernelShapeError(`softmax_xent: ${d}=${s[d]} must be a positive integer`);
+  }
+  // u32 flat indices in the backward.
+  if (s.BT * s.V >= 2 ** 32) throw new KernelShapeError(`softmax_xent: BT·V=${s.BT * s.V} overflows u32 indices`);
+}
+
+export interface SoftmaxXentForwardBuffers {
+  logits: GPUBuffer; // (BT, V)
+  targets: GPUBuffer; // (BT) i32
+  probs: GPUBuffer; // (BT, V), cached for the backward
+  losses: GPUBuffer; // (BT)
+}
+
+export function prepareSoftmaxXentForward(ctx: GpuContext, s: SoftmaxXentShape, buf: SoftmaxXentForwardBuffers) {
+  checkSoftmaxXentShape(s);
+  return ctx.prepare(softmaxXentForwardKernel, s, { ...buf });
+}
+
+/** loss (2 floats) = [mean over non-ignored rows, their count]. */
+export function prepareSoftmaxXentMean(
+  ctx: GpuContext, s: SoftmaxXentShape, buf: { losses: GPUBuffer; targets: GPUBuffer; loss: GPUBuffer },
+) {
+  checkSoftmaxXentShape(s);
+  return ctx.prepare(softmaxXentMeanKernel, s, buf);
+}
+
+export function prepareSoftmaxXentBackward(
+  ctx: GpuContext, s: SoftmaxXentBackwardShape, buf: { probs: GPUBuffer; targets: GPUBuffer; dlogits: GPUBuffer },
+) {
+  checkSoftmaxXentShape(s);
+  return ctx.prepare(softmaxXentBackwardKernel, s, buf);
+}
+
+/** Forward, then the mean, in one submit: what a training step encodes for its loss. */
+export async function runSoftmaxXentForward(
+  ctx: GpuContext, s: SoftmaxXentShape, buf: SoftmaxXentForwardBuffers & { loss: GPUBuffer },
+): Promise<void> {
+  const launches = [await prepareSoftmaxXentForward(ctx, s, buf), await prepareSoftmaxXentMean(ctx, s, buf)];
+  ctx.submit(launches, 'softmax_xent_forward');
+  for (const l of launches) l.destroy();
+}
+
+export async function runSoftmaxXentBackward(
+  ctx: GpuContext, s: SoftmaxXentBackwardShape, buf: { probs: GPUBuffer; targets: GPUBuffer; dlogits: GPUBuffer },
+): Promise<void> {
+  const launch = await prepareSoftmaxXentBackward(ctx, s, buf);
+  ctx.submit([launch], launch.label);
+  launch.destroy();
+}
