@@ -69,8 +69,14 @@ export function fitsVec4(s: MatmulShape): boolean {
 /** Debug switch: force the scalar kernel everywhere (bisecting a suspected vec4 bug). */
 export const matmulFlags = { scalarOnly: false };
 
+/**
+ * The shipped choice, from `npm run bench -- --lab` on SwiftShader (interleaved medians): the 4×8
+ * kernel led on the plain x·W products (e.g. 1.29 vs 1.19 GFLOP/s at 1024³), the 4×4 one on the
+ * transposed products of the backward pass (0.76 vs 0.71 for dy·Wᵀ); the scalar kernel is the fallback.
+ */
 export function matmulVariant(s: MatmulShape): KernelDescriptor<MatmulShape> {
-  return !matmulFlags.scalarOnly && fitsVec4(s) ? matmulVec4Kernel : matmulKernel;
+  if (matmulFlags.scalarOnly || !fitsVec4(s)) return matmulKernel;
+  return !s.transA && !s.transB ? matmulVec4x8Kernel : matmulVec4Kernel;
 }
 
 export interface MatmulBuffers {
