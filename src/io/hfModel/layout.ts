@@ -1,0 +1,112 @@
+// The parameter tensors a config implies, under CANONICAL names, with their shapes (INTEROP.md §2.2, §3.3).
+//
+// Canonical naming scheme (what the rest of the app uses; export maps back through `originalKeys`):
+//  - the names transformers uses INSIDE the backbone module, without the wrapper prefix of the file:
+//      GPT-2: `wte.weight`, `wpe.weight`, `h.{i}.ln_1.weight`, `h.{i}.attn.c_attn.weight`, …, `ln_f.bias`
+//             (a file may store them as `transformer.h.{i}…`);
+//      ViT:   `embeddings.cls_token`, `embeddings.position_embeddings`,
+//             `embeddings.patch_embeddings.projection.weight`, `encoder.layer.{i}.attention.attention.query.weight`,
+//             …, `layernorm.weight` (a file may store them as `vit.encoder.layer.{i}…`);
+//  - heads keep their top-level names, which never carry a prefix: GPT-2 `lm_head.weight` (only when
+//    untied), ViT `classifier.weight` / `classifier.bias`;
+//  - shapes and layouts are exactly those of the file: GPT-2 Conv1D weights stay [in, out], ViT
+//    nn.Linear weights stay [out, in], the patch Conv2d stays [C, channels, ph, pw]. Nothing is transposed.
+//  - buffers (GPT-2 `attn.bias`, `attn.masked_bias`), a duplicate tied `lm_head.weight` and the ViTModel
+//    pooler are not canonical parameters: the loader keeps them, under their original keys, for export.
+import type { Gpt2Config, VitConfig } from '../../model/config';
+
+export interface TensorSpec {
+  /** Canonical name. */
+  name: string;
+  shape: readonly number[];
+  /** Backbone tensors may carry the file's prefix (`transformer.` / `vit.`); heads never do. */
+  part: 'backbone' | 'head';
+}
+
+export const GPT2_PREFIX = 'transformer.';
+export const VIT_PREFIX = 'vit.';
+
+/** GPT-2 parameters in model order; `lm_head.weight` only when the head is not tied to wte. */
+export function gpt2Parameters(c: Gpt2Config): TensorSpec[] {
+  const C = c.n_embd;
+  const I = c.n_inner;
+  const out: TensorSpec[] = [];
+  const add = (name: string, ...shape: number[]) => out.push({ name, shape, part: 'backbone' });
+  add('wte.weight', c.vocab_size, C); // (V, C)
+  add('wpe.weight', c.n_positions, C); // (n_positions, C)
+  for (let i = 0; i < c.n_layer; i++) {
+    const h = `h.${i}.`;
+    add(`${h}ln_1.weight`, C);
+    add(`${h}ln_1.bias`, C);
+    add(`${h}attn.c_attn.weight`, C, 3 * C); // Conv1D [in, out]: columns Q | K | V
+    add(`${h}attn.c_attn.bias`, 3 * C);
+    add(`${h}attn.c_proj.weight`, C, C);
+    add(`${h}attn.c_proj.bias`, C);
+    add(`${h}ln_2.weight`, C);
+    add(`${h}ln_2.bias`, C);
+    add(`${h}mlp.c_fc.weight`, C, I); // (C, I)
+    add(`${h}mlp.c_fc.bias`, I);
+    add(`${h}mlp.c_proj.weight`, I, C); // (I, C)
+    add(`${h}mlp.c_proj.bias`, C);
+  }
+  add('ln_f.weight', C);
+  add('ln_f.bias', C);
+  if (!c.tie_word_embeddings) out.push({ name: 'lm_head.weight', shape: [c.vocab_size, C], part: 'head' }); // (V, C)
+  return out;
+}
+
+/** GPT-2 non-parameter buffers of layer `i` (causal mask, old masked-fill constant). */
+export const GPT2_BUFFER = /^h\.(0|[1-9][0-9]*)\.attn\.(bias|masked_bias)$/;
+
+/** ViT backbone parameters in model order (the classifier is separate: see vitClassifier). */
+export function vitParameters(c: VitConfig): TensorSpec[] {
+  const C = c.hidden_size;
+  const I = c.intermediate_size;
+  const out: TensorSpec[] = [];
+  const add = (name: string, ...shape: number[]) => out.push({ name, shape, part: 'backbone' });
+  add('embeddings.cls_token', 1, 1, C);
+  add('embeddings.position_embeddings', 1, c.num_patches + 1, C); // (1, P + 1, C)
+  add('embeddings.patch_embeddings.projection.weight', C, c.num_channels, c.patch_size[0], c.patch_size[1]);
+  add('embeddings.patch_embeddings.projection.bias', C);
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    const l = `encoder.layer.${i}.`;
+    add(`${l}layernorm_before.weight`, C);
+    add(`${l}layernorm_before.bias`, C);
+    for (const qkv of ['query', 'key', 'value']) {
+      add(`${l}attention.attention.${qkv}.weight`, C, C); // nn.Linear [out, in]
+      if (c.qkv_bias) add(`${l}attention.attention.${qkv}.bias`, C);
+    }
+    add(`${l}attention.output.dense.weight`, C, C);
+    add(`${l}attention.output.dense.bias`, C);
+    add(`${l}layernorm_after.weight`, C);
+    add(`${l}layernorm_after.bias`, C);
+    add(`${l}intermediate.dense.weight`, I, C); // (I, C)
+    add(`${l}intermediate.dense.bias`, I);
+    add(`${l}output.dense.weight`, C, I); // (C, I)
+    add(`${l}output.dense.bias`, C);
+  }
+  add('layernorm.weight', C);
+  add('layernorm.bias', C);
+  return out;
+}
+
+/** `classifier` (nn.Linear C → K) of ViTForImageClassification. */
+export function vitClassifier(c: VitConfig, numClasses: number): TensorSpec[] {
+  return [
+    { name: 'classifier.weight', shape: [numClasses, c.hidden_size], part: 'head' }, // (K, C)
+    { name: 'classifier.bias', shape: [numClasses], part: 'head' },
+  ];
+}
+
+/** ViTModel's pooler (dense + tanh on the CLS token): unused for classification, kept for export. */
+export function vitPooler(c: VitConfig): TensorSpec[] {
+  return [
+    { name: 'pooler.dense.weight', shape: [c.pooler_output_size, c.hidden_size], part: 'backbone' },
+    { name: 'pooler.dense.bias', shape: [c.pooler_output_size], part: 'backbone' },
+  ];
+}
+
+/** Element count of a shape (sizes are capped by config parsing, so this stays a safe integer). */
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

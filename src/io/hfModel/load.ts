@@ -1,0 +1,137 @@
+// Loads a Hugging Face model folder: config.json, then model.safetensors (or the shards named by
+// model.safetensors.index.json), then matches every tensor against the config (match.ts) and returns
+// the canonical parameters with the original key of each, for export (INTEROP.md §6.1: same names, same
+// prefix, same buffers as the loaded file). Nothing is uploaded or converted here: tensors convert to
+// F32 lazily on `.data`. Everything is checked before anything is returned (RELIABILITY.md A7, A9).
+//
+// Refusals: ModelDirError (config, missing/mismatched tensors, pickle-only folders) or, for the
+// container itself, SafetensorsError (ST_* codes, MODEL_SHARD), both naming the file.
+import { type Gpt2Config, type VitConfig, CONFIG_FILE, parseModelConfig } from '../../model/config';
+import { checkPreprocessorFits, parsePreprocessorConfig, PREPROCESSOR_FILE, type PreprocessorConfig } from '../preprocess';
+import { compareUtf8, loadShardedSafetensors, readSafetensors, SHARD_INDEX_NAME } from '../safetensors';
+import { ModelDirError, readFailure } from './errors';
+import { numel, vitClassifier } from './layout';
+import { matchGpt2, matchVit, type Matched, type StoredTensor, type VitHeadInfo } from './match';
+import { guardedRead, type ModelDirSource } from './source';
+
+export const WEIGHTS_FILE = 'model.safetensors';
+
+export interface LoadOptions {
+  /** ViT: the class count of the user's task; default the checkpoint's (config num_labels). */
+  numClasses?: number;
+  /** Largest safetensors header accepted (see the safetensors reader's DEFAULT_HEADER_CAP). */
+  maxHeaderBytes?: number;
+}
+
+export interface MemoryEstimate {
+  /** Canonical parameters, plus the new classifier when one will be created. */
+  parameters: number;
+  /** 4 × parameters: the frozen base weights held as F32. */
+  f32Bytes: number;
+  /** Parameters of the classifier the app will create (0 when none). */
+  newHeadParameters: number;
+  /** Bytes, as stored, of the tensors kept only for export (buffers, tied duplicate, pooler). */
+  passthroughBytes: number;
+}
+
+interface LoadedCommon extends Matched {
+  /** Files the tensors were read from: [model.safetensors] or the shards in index order. */
+  weightFiles: string[];
+  memory: MemoryEstimate;
+  /** Non-fatal findings (unknown header fields, unindexed tensors, approximated resample filter). */
+  warnings: string[];
+}
+
+export interface LoadedGpt2 extends LoadedCommon {
+  kind: 'gpt2';
+  config: Gpt2Config;
+  /** LM head = wte; when false the canonical tensors include `lm_head.weight`. */
+  tied: boolean;
+}
+
+export interface LoadedVit extends LoadedCommon {
+  kind: 'vit';
+  config: VitConfig;
+  head: VitHeadInfo;
+  /** preprocessor_config.json when the folder has one (checked against image_size and channels). */
+  preprocessor: PreprocessorConfig | null;
+}
+
+export type LoadedModel = LoadedGpt2 | LoadedVit;
+
+const PICKLE = /\.(bin|pt|pth|ckpt|pkl)$/i;
+
+export async function loadModelDir(source: ModelDirSource, options: LoadOptions = {}): Promise<LoadedModel> {
+  const { numClasses } = options;
+  if (numClasses !== undefined && (!Number.isSafeInteger(numClasses) || numClasses < 1 || numClasses > 1 << 20)) {
+    throw new RangeError(`numClasses must be an integer in 1..${1 << 20}, got ${numClasses}`);
+  }
+  const names = new Set(source.names);
+  if (!names.has(CONFIG_FILE)) throw new ModelDirError('MODEL_CONFIG', CONFIG_FILE, 'the folder has no config.json');
+  const config = parseModelConfig(await readOne(source, CONFIG_FILE));
+  const weights = await readWeights(source, names, options);
+  const input = { stored: weights.stored, weightsFile: weights.weightsFile };
+  if (config.model_type === 'gpt2') {
+    const m = matchGpt2(config, input);
+    return { kind: 'gpt2', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
+  }
+  const m = matchVit(config, input, numClasses);
+  const preprocessor = names.has(PREPROCESSOR_FILE) ? parsePreprocessorConfig(await readOne(source, PREPROCESSOR_FILE)) : null;
+  if (preprocessor) checkPreprocessorFits(preprocessor, config);
+  const headParams = m.head.newHead ? vitClassifier(config, m.head.numClasses).reduce((n, s) => n + numel(s.shape), 0) : 0;
+  const warnings = [...weights.warnings, ...(preprocessor?.warnings ?? [])];
+  return { kind: 'vit', config, ...m, preprocessor, weightFiles: weights.files, memory: estimate(m, headParams), warnings };
+}
+
+async function readOne(source: ModelDirSource, name: string): Promise<ArrayBuffer | Uint8Array> {
+  try {
+    return await source.read(name);
+  } catch (cause) {
+    throw readFailure(name, cause);
+  }
+}
+
+interface Weights {
+  stored: Map<string, StoredTensor>;
+  files: string[];
+  /** File named when a tensor is missing. */
+  weightsFile: string;
+  warnings: string[];
+}
+
+/** model.safetensors first, then the shard index (transformers' order); pickle-only folders are refused. */
+async function readWeights(source: ModelDirSource, names: Set<string>, options: LoadOptions): Promise<Weights> {
+  const readOptions = { maxHeaderBytes: options.maxHeaderBytes };
+  const stored = new Map<string, StoredTensor>();
+  if (names.has(WEIGHTS_FILE)) {
+    const file = readSafetensors(await readOne(source, WEIGHTS_FILE), WEIGHTS_FILE, readOptions);
+    for (const [key, tensor] of file.tensors) stored.set(key, { key, file: WEIGHTS_FILE, tensor });
+    const warnings = file.warnings.map((w) => `${w.file}: ${w.message}`);
+    return { stored: sortedByName(stored), files: [WEIGHTS_FILE], weightsFile: WEIGHTS_FILE, warnings };
+  }
+  if (names.has(SHARD_INDEX_NAME)) {
+    const set = await loadShardedSafetensors(guardedRead(source), readOptions);
+    for (const [key, tensor] of set.tensors) stored.set(key, { key, file: set.index.weightMap.get(key) as string, tensor });
+    const warnings = set.warnings.map((w) => `${w.file}: ${w.message}`);
+    return { stored: sortedByName(stored), files: set.index.shards, weightsFile: SHARD_INDEX_NAME, warnings };
+  }
+  const pickle = [...names].find((n) => PICKLE.test(n));
+  if (pickle !== undefined) throw new ModelDirError('MODEL_FORMAT', pickle, 'pickle checkpoints are refused without being opened');
+  throw new ModelDirError('MODEL_WEIGHTS_MISSING', WEIGHTS_FILE, `the folder has neither ${WEIGHTS_FILE} nor ${SHARD_INDEX_NAME}`);
+}
+
+/**
+ * Name order (code points), so "the first unexpected tensor" is the same whichever way the checkpoint
+ * was written or sharded.
+ */
+function sortedByName(stored: Map<string, StoredTensor>): Map<string, StoredTensor> {
+  return new Map([...stored].sort((a, b) => compareUtf8(a[0], b[0])));
+}
+
+function estimate(m: Matched, newHeadParameters: number): MemoryEstimate {
+  let parameters = newHeadParameters;
+  for (const t of m.tensors.values()) parameters += numel(t.shape);
+  let passthroughBytes = 0;
+  for (const t of m.passthrough.values()) passthroughBytes += t.raw.byteLength;
+  return { parameters, f32Bytes: 4 * parameters, newHeadParameters, passthroughBytes };
+}
