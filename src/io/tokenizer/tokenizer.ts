@@ -1,0 +1,120 @@
+// The byte-level BPE tokenizer: added tokens → ByteLevel pre-tokenizer → BPE on encode, and the ByteLevel
+// decoder on decode. Built by the loaders (load.ts) or from a trained tokenizer.json (train.ts).
+
+import { AddedTokenSplitter, type AddedToken } from './added';
+import { BpeModel, type BpeModelSpec } from './bpe';
+import { pushTokenBytes } from './bytes';
+import { splitWords, type ByteLevelPreTokenizerOptions } from './pretokenize';
+
+export interface TokenizerSpec extends BpeModelSpec, ByteLevelPreTokenizerOptions {
+  addedTokens: readonly AddedToken[];
+  /** Explicit end/start-of-text tokens; when absent they are looked up by name (see specialIdByName). */
+  eosToken?: string;
+  bosToken?: string;
+}
+
+export interface DecodeOptions {
+  /** Leave out special added tokens, as HF `skip_special_tokens`. */
+  skipSpecialTokens?: boolean;
+}
+
+/** Names of end/start-of-text tokens across GPT-2-style vocabularies, most common first. */
+const EOS_NAMES = ['<|endoftext|>', '<|end_of_text|>', '</s>', '<eos>', '<|eot_id|>'];
+const BOS_NAMES = ['<|startoftext|>', '<|begin_of_text|>', '<s>', '<bos>', '<|endoftext|>'];
+
+/** Lossy decoding like Rust's `String::from_utf8_lossy`: each maximal invalid subpart → one U+FFFD. */
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+export class ByteLevelBpeTokenizer {
+  /** Rows an embedding table needs: the largest id in the vocabulary or the added tokens, plus one. */
+  readonly vocabSize: number;
+  /** End-of-text id (GPT-2: `<|endoftext|>` = 50256), or null when the tokenizer has none. */
+  readonly eosTokenId: number | null;
+  /** Start-of-text id; GPT-2 uses `<|endoftext|>` for both. */
+  readonly bosTokenId: number | null;
+
+  private readonly model: BpeModel;
+  private readonly splitter: AddedTokenSplitter;
+  private readonly idToToken: (string | undefined)[];
+  private readonly addedById = new Map<number, AddedToken>();
+  private readonly tokenToIdMap = new Map<string, number>();
+
+  constructor(private readonly spec: TokenizerSpec) {
+    this.model = new BpeModel(spec);
+    this.splitter = new AddedTokenSplitter(spec.addedTokens);
+    for (const [token, id] of spec.vocab) this.tokenToIdMap.set(token, id);
+    for (const t of spec.addedTokens) {
+      this.addedById.set(t.id, t);
+      this.tokenToIdMap.set(t.content, t.id);
+    }
+    let maxId = -1;
+    for (const id of this.tokenToIdMap.values()) maxId = Math.max(maxId, id);
+    this.vocabSize = maxId + 1;
+    this.idToToken = new Array<string | undefined>(this.vocabSize);
+    for (const [token, id] of spec.vocab) this.idToToken[id] = token;
+    this.eosTokenId = this.specialId(spec.eosToken, EOS_NAMES);
+    this.bosTokenId = this.specialId(spec.bosToken, BOS_NAMES);
+  }
+
+  /** True when the pre-tokenizer prepends a space to text that does not start with one. */
+  get addPrefixSpace(): boolean {
+    return this.spec.addPrefixSpace;
+  }
+
+  /** Token ids of `text`, as HF `encode(text, add_special_tokens=False)`: nothing is added around it. */
+  encode(text: string): number[] {
+    const ids: number[] = [];
+    for (const seg of this.splitter.split(text)) {
+      if (seg.token !== undefined) {
+        ids.push(seg.token.id);
+        continue;
+      }
+      for (const word of splitWords(seg.text, this.spec)) this.model.encodeWord(word, ids);
+    }
+    return ids;
+  }
+
+  /**
+   * Text of `ids`. Added tokens contribute their content; runs of vocabulary tokens are turned back into
+   * bytes and decoded as UTF-8, invalid sequences becoming U+FFFD. Ids the tokenizer does not know are
+   * skipped, as HF does (a model whose embedding is padded past the vocabulary can emit them).
+   */
+  decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
+    let text = '';
+    const bytes: number[] = [];
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
+      const added = this.addedById.get(id);
+      if (added !== undefined) {
+        if (opts.skipSpecialTokens && added.special) continue;
+        text += utf8.decode(Uint8Array.from(bytes));
+        bytes.length = 0;
+        text += added.content;
+        continue;
+      }
+      const token = Number.isInteger(id) && id >= 0 ? this.idToToken[id] : undefined;
+      if (token !== undefined) pushTokenBytes(token, bytes);
+    }
+    return text + utf8.decode(Uint8Array.from(bytes));
+  }
+
+  /** Id of a token given in vocabulary form (`Ġthe`) or as added-token content; undefined if unknown. */
+  tokenToId(token: string): number | undefined {
+    return this.tokenToIdMap.get(token);
+  }
+
+  /** Vocabulary form of an id (added tokens: their content); undefined if unknown. */
+  idToTokenString(id: number): string | undefined {
+    return this.addedById.get(id)?.content ?? (Number.isInteger(id) && id >= 0 ? this.idToToken[id] : undefined);
+  }
+
+  /** An explicit token name must exist; otherwise the first conventional name the tokenizer has. */
+  private specialId(explicit: string | undefined, names: readonly string[]): number | null {
+    if (explicit !== undefined) return this.tokenToIdMap.get(explicit) ?? null;
+    for (const name of names) {
+      const id = this.tokenToIdMap.get(name);
+      if (id !== undefined) return id;
+    }
+    return null;
+  }
+}
