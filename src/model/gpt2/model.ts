@@ -1,0 +1,179 @@
+// Gpt2LoraModel: a frozen GPT-2 with LoRA adapters, trained on the GPU. One submit per training step
+// (forward, loss, backward) and one 8-byte readback (the loss); AdamW is a second submit.
+import type { GpuContext, Launch } from '../../gpu/context';
+import type { LoadedGpt2 } from '../../io/hfModel';
+import { prepareAdamW } from '../../kernels/adamw';
+import { validateIds } from '../../kernels/embedding';
+import { IGNORE_INDEX, meanLossScale } from '../../ref/softmax_xent';
+import { prepareBackward, prepareLossBackward } from './backward';
+import { type Gpt2Parts, prepareForward, prepareLoss, slotsByPath } from './forward';
+import { type TargetModules, type TrainableEntry, createTrainableBuffers, layoutLora } from './lora';
+import { destroyGpt2Acts, planGpt2Acts } from './plan';
+import { destroyGpt2Weights, uploadGpt2Weights } from './weights';
+
+export interface Gpt2LoraOptions {
+  targetModules: TargetModules; // PEFT target_modules
+  r: number; // LoRA rank R
+  loraAlpha: number; // s = lora_alpha / r
+  B: number; // sequences per step
+  T: number; // tokens per sequence (≤ n_positions)
+  /** Seed of the default init (A ~ kaiming-uniform, bound 1/√in; B = 0). */
+  seed?: number;
+}
+
+export interface AdamWOptions {
+  beta1?: number; // default 0.9
+  beta2?: number; // default 0.999
+  eps?: number; // default 1e-8
+  weightDecay?: number; // default 0 (METHOD.md LoRA defaults)
+}
+
+export class Gpt2LoraModel {
+  private adamT = 0;
+  private readonly lossBackward = new Map<number, Launch>();
+
+  private constructor(
+    readonly parts: Gpt2Parts,
+    private readonly forward: Launch[],
+    private readonly loss: Launch[],
+    private readonly backward: Launch[],
+  ) {}
+
+  static async create(ctx: GpuContext, loaded: LoadedGpt2, o: Gpt2LoraOptions): Promise<Gpt2LoraModel> {
+    const config = loaded.config;
+    const weights = uploadGpt2Weights(ctx, loaded);
+    const lora = layoutLora(config, o.targetModules, o.r, o.loraAlpha, ctx.limits.minStorageBufferOffsetAlignment);
+    const trainable = createTrainableBuffers(ctx, lora);
+    const modules = (layer: number) => lora.slots.filter((s) => s.layer === layer).map((s) => s.module);
+    const acts = planGpt2Acts(ctx, config, o.B, o.T, { R: o.r, modules });
+    const parts: Gpt2Parts = { ctx, config, weights, lora, slots: slotsByPath(lora), trainable, acts };
+    const model = new Gpt2LoraModel(parts, await prepareForward(parts), await prepareLoss(parts), await prepareBackward(parts));
+    model.initLora(o.seed ?? 0);
+    model.resetOptimizer();
+    return model;
+  }
+
+  /** The trainable table (PEFT names, shapes, offsets into the flat buffers). */
+  get table(): readonly TrainableEntry[] {
+    return this.parts.lora.table;
+  }
+
+  /** PEFT's default init: A ~ U(−1/√in, 1/√in) (kaiming_uniform, a = √5), B = 0: a no-op adapter. */
+  initLora(seed: number): void {
+    let x = (Math.imul(seed, 2654435761) + 12345) >>> 0;
+    const values = new Map<string, Float32Array>();
+    for (const e of this.table) {
+      const d = new Float32Array(e.numel);
+      if (e.name.endsWith('lora_A.weight')) {
+        const bound = 1 / Math.sqrt(e.shape[1]);
+        for (let i = 0; i < d.length; i++) {
+          x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+          d[i] = ((x / 4294967296) * 2 - 1) * bound;
+        }
+      }
+      values.set(e.name, d);
+    }
+    this.writeFlat(this.parts.trainable.params, values, true);
+  }
+
+  /** Sets trainable tensors by PEFT name; every name must be in the table with the right size. */
+  setLoraWeights(values: ReadonlyMap<string, Float32Array>): void {
+    this.writeFlat(this.parts.trainable.params, values, false);
+  }
+
+  private writeFlat(buffer: GPUBuffer, values: ReadonlyMap<string, Float32Array>, requireAll: boolean): void {
+    const byName = new Map(this.table.map((e) => [e.name, e]));
+    for (const [name, data] of values) {
+      const e = byName.get(name);
+      if (!e) throw new Error(`LoRA: ${name} is not a trainable tensor of this model`);
+      if (data.length !== e.numel) throw new Error(`LoRA: ${name} has ${data.length} values; expected ${e.numel} (${e.shape.join('×')})`);
+      this.parts.ctx.write(buffer, data, e.offset * 4);
+    }
+    if (requireAll && values.size !== byName.size) throw new Error('LoRA: not every trainable tensor was written');
+  }
+
+  private writeInputs(inputIds: Uint32Array, labels?: Int32Array): void {
+    const { ctx, acts, config } = this.parts;
+    const n = acts.B * acts.T;
+    if (inputIds.length !== n) throw new Error(`GPT-2: ${inputIds.length} input ids; expected B·T = ${n}`);
+    validateIds(inputIds, config.vocab_size);
+    ctx.write(acts.ids, inputIds);
+    if (!labels) return;
+    if (labels.length !== n) throw new Error(`GPT-2: ${labels.length} labels; expected B·T = ${n}`);
+    labels.forEach((t, i) => {
+      if (t !== IGNORE_INDEX && !(t >= 0 && t < config.vocab_size)) throw new Error(`GPT-2: label ${t} at ${i} is outside [0, ${config.vocab_size}) and not ${IGNORE_INDEX}`);
+    });
+    ctx.write(acts.targets, labels);
+  }
+
+  /** Logits (B, T, V) of the adapted model, no loss or gradients. */
+  async forwardLogits(inputIds: Uint32Array): Promise<Float32Array> {
+    const { ctx, acts } = this.parts;
+    this.writeInputs(inputIds);
+    ctx.submit(this.forward, 'gpt2/forward');
+    return ctx.readF32(acts.logits, acts.B * acts.T * this.parts.config.vocab_size);
+  }
+
+  /** Forward + loss + backward in one submit; grads are zeroed first (one fresh gradient per step). */
+  async step(inputIds: Uint32Array, labels: Int32Array): Promise<{ loss: number }> {
+    const { ctx, acts, trainable, lora } = this.parts;
+    this.writeInputs(inputIds, labels);
+    ctx.write(trainable.grads, new Float32Array(lora.totalElems));
+    const scale = meanLossScale(labels);
+    let lossBackward = this.lossBackward.get(scale);
+    if (!lossBackward) {
+      lossBackward = await prepareLossBackward(this.parts, scale);
+      this.lossBackward.set(scale, lossBackward);
+    }
+    ctx.submit([...this.forward, ...this.loss, lossBackward, ...this.backward], 'gpt2/step');
+    const loss = await ctx.readF32(acts.loss, 2);
+    return { loss: loss[0] };
+  }
+
+  /** Gradients of the last step, by PEFT name. */
+  async readGrads(): Promise<Map<string, Float32Array>> {
+    return this.readFlat(this.parts.trainable.grads);
+  }
+
+  /** Current LoRA weights, by PEFT name (for checkpoints and export). */
+  async readLoraWeights(): Promise<Map<string, Float32Array>> {
+    return this.readFlat(this.parts.trainable.params);
+  }
+
+  private async readFlat(buffer: GPUBuffer): Promise<Map<string, Float32Array>> {
+    const all = await this.parts.ctx.readF32(buffer, this.parts.lora.totalElems);
+    return new Map(this.table.map((e) => [e.name, all.slice(e.offset, e.offset + e.numel)]));
+  }
+
+  /** Zeroes the AdamW moments and the step count (a fresh optimizer, as COLA/LoRASC need per link). */
+  resetOptimizer(): void {
+    const { ctx, trainable, lora } = this.parts;
+    const zeros = new Float32Array(lora.totalElems);
+    ctx.write(trainable.m, zeros);
+    ctx.write(trainable.v, zeros);
+    this.adamT = 0;
+  }
+
+  /**
+   * One AdamW step over the whole flat table (PyTorch order, bias corrections for step t). Padding
+   * between entries has zero parameters and gradients, so it stays zero.
+   */
+  async adamwStep(lr: number, o: AdamWOptions = {}): Promise<void> {
+    const { ctx, trainable, lora } = this.parts;
+    this.adamT += 1;
+    const hyper = { beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8, t: this.adamT };
+    const groups = [{ offset: 0, length: lora.totalElems, lr, weightDecay: o.weightDecay ?? 0 }];
+    const buffers = { param: trainable.params, m: trainable.m, v: trainable.v, grad: trainable.grads };
+    const launches = await prepareAdamW(ctx, groups, hyper, buffers);
+    ctx.submit(launches, 'gpt2/adamw');
+    for (const l of launches) l.destroy();
+  }
+
+  destroy(): void {
+    for (const l of [...this.forward, ...this.loss, ...this.backward, ...this.lossBackward.values()]) l.destroy();
+    destroyGpt2Acts(this.parts.acts);
+    destroyGpt2Weights(this.parts.weights);
+    const t = this.parts.trainable;
+    for (const b of [t.params, t.grads, t.m, t.v]) b.destroy();
+  }
+}
