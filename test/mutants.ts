@@ -35,7 +35,8 @@ function mutantsOf(shader: string, src: string): Mutant[] {
   if (literal !== undefined) {
     const l = lines[literal];
     const m = l.match(/([^\w.])(\d+\.\d+|[2-9]\d*)(u?)\b/)!;
-    const num = m[2].includes('.') ? String(Number(m[2]) * 1.25) : String(Number(m[2]) + 1);
+    // Floats scale by 1.25 (a zero becomes 1); integers step by one.
+    const num = m[2].includes('.') ? String(Number(m[2]) === 0 ? 1 : Number(m[2]) * 1.25) : String(Number(m[2]) + 1);
     const next = l.replace(m[0], `${m[1]}${num.includes('.') || !m[2].includes('.') ? num : `${num}.0`}${m[3]}`);
     found.push({ shader, line: literal + 1, what: `${m[2]}${m[3]} → ${num}${m[3]}`, code: replaceLine(lines, literal, next) });
   }

@@ -19,10 +19,10 @@ const SHAPES: [number, number, number, number][] = [
   [2, 45, 3, 16],
 ];
 
-async function check(s: AttentionShape, seed: number) {
+async function check(s: AttentionShape, seed: number, range = 2) {
   const ctx = await testContext();
   const { B, T, C, NH } = s;
-  const qkv = uniformF32(B * T * 3 * C, seed, -2, 2);
+  const qkv = uniformF32(B * T * 3 * C, seed, -range, range);
   const dout = uniformF32(B * T * C, seed + 1);
   const out = new Float32Array(B * T * C), att = new Float32Array(B * NH * T * T);
   attentionForward(out, att, qkv, s);
@@ -52,6 +52,12 @@ describe('attention_{forward,forward_values,backward,backward_qkv}.wgsl vs refer
       });
     }
   }
+  // Inputs of ±12 give scores beyond 88, where exp() overflows f32 unless the row maximum is
+  // subtracted first (larger scores would also amplify the scores' own rounding past the tolerance).
+  it('large scores: the softmax subtracts the true row maximum', async () => {
+    await check({ B: 1, T: 45, C: 32, NH: 2, causal: false }, 41, 12);
+    await check({ B: 1, T: 45, C: 32, NH: 2, causal: true }, 42, 12);
+  });
   it('B·NH·T > 65535 rows fold over two workgroup dimensions', async () => {
     await check({ B: 1821, T: 9, C: 8, NH: 4, causal: true }, 7);
   });
