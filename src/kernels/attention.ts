@@ -4,7 +4,7 @@ import attentionBackwardQkvWgsl from '../../shaders/attention_backward_qkv.wgsl?
 import attentionBackwardWgsl from '../../shaders/attention_backward.wgsl?raw';
 import attentionForwardValuesWgsl from '../../shaders/attention_forward_values.wgsl?raw';
 import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
-import type { GpuContext, Launch } from '../gpu/context';
+import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type AttentionShape, headSize } from '../ref/attention';
 import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32 } from './kernel';
@@ -63,17 +63,17 @@ export function checkAttentionShape(s: AttentionShape): void {
 }
 
 export interface AttentionForwardBuffers {
-  qkv: GPUBuffer; // (B, T, 3C)
-  att: GPUBuffer; // (B, NH, T, T), cached for the backward
-  out: GPUBuffer; // (B, T, C)
+  qkv: BufferBinding; // (B, T, 3C)
+  att: BufferBinding; // (B, NH, T, T), cached for the backward
+  out: BufferBinding; // (B, T, C)
 }
 
 export interface AttentionBackwardBuffers {
-  dout: GPUBuffer; // (B, T, C)
-  qkv: GPUBuffer; // (B, T, 3C)
-  att: GPUBuffer; // (B, NH, T, T) from the forward
-  dpreatt: GPUBuffer; // (B, NH, T, T) scratch
-  dqkv: GPUBuffer; // (B, T, 3C), written with `=`
+  dout: BufferBinding; // (B, T, C)
+  qkv: BufferBinding; // (B, T, 3C)
+  att: BufferBinding; // (B, NH, T, T) from the forward
+  dpreatt: BufferBinding; // (B, NH, T, T) scratch
+  dqkv: BufferBinding; // (B, T, 3C), written with `=`
 }
 
 /** The two forward launches, in order: att = softmax(QKᵀ/√HS), then out = att·V. */

@@ -4,7 +4,7 @@
 // dx = dy·W + dh·A. W and b never get a gradient. See src/ref/lora.ts for the spec.
 import loraForwardWgsl from '../../shaders/lora_forward.wgsl?raw';
 import loraBackwardWgsl from '../../shaders/lora_backward.wgsl?raw';
-import type { GpuContext, Launch } from '../gpu/context';
+import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { LoraShape } from '../ref/lora';
 import { type KernelDescriptor, ceilDiv, f32, u32 } from './kernel';
@@ -63,26 +63,26 @@ export function checkLoraShape(s: LoraShape): void {
 }
 
 export interface LoraForwardBuffers {
-  x: GPUBuffer;     // (N, IN)
-  w: GPUBuffer;     // (OUT, IN), or (IN, OUT) for Conv1D; frozen
-  bias?: GPUBuffer; // (OUT); frozen
-  loraA: GPUBuffer; // (R, IN)
-  loraB: GPUBuffer; // (OUT, R)
-  h: GPUBuffer;     // (N, R) = x·Aᵀ, written and cached for the backward
-  y: GPUBuffer;     // (N, OUT), written `=`
+  x: BufferBinding;     // (N, IN)
+  w: BufferBinding;     // (OUT, IN), or (IN, OUT) for Conv1D; frozen
+  bias?: BufferBinding; // (OUT); frozen
+  loraA: BufferBinding; // (R, IN)
+  loraB: BufferBinding; // (OUT, R)
+  h: BufferBinding;     // (N, R) = x·Aᵀ, written and cached for the backward
+  y: BufferBinding;     // (N, OUT), written `=`
 }
 
 export interface LoraBackwardBuffers {
-  x: GPUBuffer;
-  w: GPUBuffer;
-  loraA: GPUBuffer;
-  loraB: GPUBuffer;
-  h: GPUBuffer;  // (N, R) from the forward
-  dy: GPUBuffer; // (N, OUT)
-  dh: GPUBuffer; // (N, R) scratch, written `=`
-  dA: GPUBuffer; // (R, IN), accumulated
-  dB: GPUBuffer; // (OUT, R), accumulated
-  dx: GPUBuffer; // (N, IN), `=` or `+=` (accumulateDx)
+  x: BufferBinding;
+  w: BufferBinding;
+  loraA: BufferBinding;
+  loraB: BufferBinding;
+  h: BufferBinding;  // (N, R) from the forward
+  dy: BufferBinding; // (N, OUT)
+  dh: BufferBinding; // (N, R) scratch, written `=`
+  dA: BufferBinding; // (R, IN), accumulated
+  dB: BufferBinding; // (OUT, R), accumulated
+  dx: BufferBinding; // (N, IN), `=` or `+=` (accumulateDx)
 }
 
 /** [h = x·Aᵀ, fused y]: encode in order in one pass. Without a bias, x stands in for the unused binding. */

@@ -2,7 +2,7 @@
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
 import matmulVec4x8Wgsl from '../../shaders/matmul_vec4_4x8.wgsl?raw';
-import type { GpuContext } from '../gpu/context';
+import type { BufferBinding, GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
 import { type KernelDescriptor, ceilDiv, f32, u32 } from './kernel';
@@ -80,10 +80,10 @@ export function matmulVariant(s: MatmulShape): KernelDescriptor<MatmulShape> {
 }
 
 export interface MatmulBuffers {
-  a: GPUBuffer;
-  b: GPUBuffer;
-  c: GPUBuffer;
-  bias?: GPUBuffer;
+  a: BufferBinding;
+  b: BufferBinding;
+  c: BufferBinding;
+  bias?: BufferBinding;
 }
 
 export function checkMatmulShape(s: MatmulShape): void {

@@ -15,7 +15,7 @@ import { prepareLoraBackward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentBackward } from '../../kernels/softmax_xent';
 import type { Gpt2Parts } from './forward';
-import { asBuffer, entryBinding, modulePath } from './lora';
+import { entryBinding, modulePath } from './lora';
 import { type Gpt2Module, moduleDims } from './weights';
 
 /** dx = dy·Wᵀ (W stored [in, out]), plus the LoRA backward when the module is targeted. Writes dx `=`. */
@@ -34,8 +34,8 @@ async function linearBackward(
   const { params, grads } = p.trainable;
   return prepareLoraBackward(ctx, { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true }, {
     x, w, h, dy, dx, dh: acts.dh,
-    loraA: asBuffer(entryBinding(params, slot.a)), loraB: asBuffer(entryBinding(params, slot.b)),
-    dA: asBuffer(entryBinding(grads, slot.a)), dB: asBuffer(entryBinding(grads, slot.b)),
+    loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
+    dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),
   });
 }
 

@@ -15,7 +15,7 @@ import { prepareLoraForward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import type { Gpt2Config } from '../config';
-import { type LoraLayout, type LoraSlot, type TrainableBuffers, asBuffer, entryBinding, modulePath } from './lora';
+import { type LoraLayout, type LoraSlot, type TrainableBuffers, entryBinding, modulePath } from './lora';
 import type { Gpt2Acts } from './plan';
 import { type Gpt2Module, type Gpt2Weights, moduleDims } from './weights';
 
@@ -46,7 +46,7 @@ async function linearForward(p: Gpt2Parts, layer: number, module: Gpt2Module, x:
   if (!h) throw new Error(`GPT-2 plan has no LoRA hidden buffer for ${slot.path}`);
   const { params } = p.trainable;
   return prepareLoraForward(ctx, { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true }, {
-    x, w, bias: b, h, y, loraA: asBuffer(entryBinding(params, slot.a)), loraB: asBuffer(entryBinding(params, slot.b)),
+    x, w, bias: b, h, y, loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
   });
 }
 

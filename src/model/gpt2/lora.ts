@@ -97,11 +97,3 @@ export function createTrainableBuffers(ctx: GpuContext, layout: LoraLayout): Tra
 export function entryBinding(buffer: GPUBuffer, e: TrainableEntry): BufferBinding {
   return { buffer, offset: e.offset * 4, size: e.numel * 4 };
 }
-
-/**
- * The kernel helpers type their tensors as GPUBuffer, yet hand them straight to ctx.prepare, which
- * binds a {buffer, offset, size} range as well; this is the one place a range is passed as such.
- */
-export function asBuffer(b: BufferBinding): GPUBuffer {
-  return b as GPUBuffer;
-}
