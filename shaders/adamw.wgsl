@@ -6,8 +6,9 @@
 //   v ← β2·v + (1−β2)·g²
 //   p ← p − stepSize · m / (√v / bc2Sqrt + eps),       stepSize = lr / (1−β1^t), bc2Sqrt = √(1−β2^t)
 // which is p − lr·m̂/(√v̂ + eps) with m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), written in PyTorch's operation
-// order. decay, stepSize and bc2Sqrt are computed on the host in Float64 (as Python does) and
-// rounded once to f32 here, so t never enters the shader.
+// order. decay, stepSize, bc2Sqrt, 1−β1 and 1−β2 are computed on the host in Float64 (as Python
+// does) and rounded once to f32 here, so t never enters the shader. (1 − β2 computed in f32 from
+// β2 = 0.999 is 1.3e-5 too small relative to 0.001, which made every update ~7e-6 too large.)
 //
 // Shapes: param, m, v, grad are one flat f32 buffer each, mirroring each other; this dispatch updates
 // elements [offset, offset + n) of all four. Per-group lr/wd: the host issues one dispatch per
@@ -22,6 +23,7 @@ struct Dims {
   n: u32, offset: u32,
   decay: f32, stepSize: f32, bc2Sqrt: f32,
   beta1: f32, beta2: f32, eps: f32, gradScale: f32,
+  oneMinusBeta1: f32, oneMinusBeta2: f32,
 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
@@ -38,8 +40,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let j = dims.offset + i;
   let g = grad[j] * dims.gradScale;
   let p = param[j] * dims.decay;
-  let mj = dims.beta1 * m[j] + (1.0 - dims.beta1) * g;
-  let vj = dims.beta2 * v[j] + (1.0 - dims.beta2) * (g * g);
+  let mj = dims.beta1 * m[j] + dims.oneMinusBeta1 * g;
+  let vj = dims.beta2 * v[j] + dims.oneMinusBeta2 * (g * g);
   m[j] = mj;
   v[j] = vj;
   let denom = sqrt(vj) / dims.bc2Sqrt + dims.eps;

@@ -16,7 +16,7 @@ export const adamwKernel: KernelDescriptor<AdamWShape> = {
   uniforms: (s) => {
     const { decay, stepSize, bc2Sqrt } = adamwScalars(s);
     return [u32(s.n), u32(s.offset), f32(decay), f32(stepSize), f32(bc2Sqrt),
-      f32(s.beta1), f32(s.beta2), f32(s.eps), f32(s.gradScale ?? 1)];
+      f32(s.beta1), f32(s.beta2), f32(s.eps), f32(s.gradScale ?? 1), f32(1 - s.beta1), f32(1 - s.beta2)];
   },
   overrides: () => ({ WG }),
   dispatch: (s) => fold2d(ceilDiv(s.n, WG), s.maxWorkgroupsPerDim),
