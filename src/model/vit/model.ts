@@ -1,0 +1,173 @@
+// VitLoraModel: a ViTForImageClassification with PEFT LoRA on the targeted Linears and a trainable
+// classifier head, on the WebGPU engine. Frozen weights are uploaded once; activations and launches
+// are planned once per batch size and re-encoded every step; AdamW runs per trainable tensor.
+import type { GpuContext, Launch } from '../../gpu/context';
+import type { LoadedVit } from '../../io/hfModel';
+import { prepareAdamW } from '../../kernels/adamw';
+import { prepareVitBackward } from './backward';
+import { prepareVitForward, prepareVitLoss } from './forward';
+import { type VitActs, destroyVitActs, planVitActs, vitDims } from './plan';
+import { type TrainableOptions, type VitTrainables, createTrainables, destroyTrainables } from './trainable';
+import { type VitWeights, destroyVitWeights, uploadVitWeights } from './weights';
+
+export interface VitAdamW {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+export interface VitLoraOptions extends TrainableOptions {
+  adamw: VitAdamW;
+}
+
+interface Plan {
+  acts: VitActs;
+  forward: Launch[]; // to the logits
+  loss: Launch[]; // softmax-xent and its mean
+  backward: Launch[];
+}
+
+export class VitLoraModel {
+  private readonly plans = new Map<number, Plan>();
+  private t = 0; // AdamW steps taken
+  private lastB = 0; // batch size of the last step (whose grads readGrads returns)
+
+  private constructor(
+    readonly ctx: GpuContext,
+    readonly loaded: LoadedVit,
+    readonly weights: VitWeights,
+    readonly trainables: VitTrainables,
+    readonly options: VitLoraOptions,
+  ) {}
+
+  static create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): VitLoraModel {
+    const cfg = loaded.config;
+    if (cfg.hidden_act !== 'gelu') throw new Error(`ViT engine: hidden_act '${cfg.hidden_act}' is not supported (only exact 'gelu')`);
+    const w = loaded.tensors.get('classifier.weight'), b = loaded.tensors.get('classifier.bias');
+    if (!w || !b || loaded.head.newHead) {
+      // A fresh head for another class count is created by the trainer (issue 4); this class only
+      // runs checkpoints whose classifier already matches the task.
+      throw new Error(`ViT engine: the checkpoint has no classifier with ${cfg.num_labels} classes (${loaded.head.reason ?? 'missing'}); start from a checkpoint whose head matches`);
+    }
+    const trainables = createTrainables(ctx, cfg, options, { weight: w.data, bias: b.data });
+    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded), trainables, options);
+  }
+
+  get numLabels(): number {
+    return this.trainables.classifierB.size;
+  }
+
+  /** Sets trainable tensors by name (PEFT LoRA keys, `classifier.weight`/`.bias`); unknown names throw. */
+  setLoraWeights(values: ReadonlyMap<string, Float32Array>): void {
+    const byName = new Map(this.trainables.all.map((x) => [x.name, x]));
+    for (const [name, data] of values) {
+      const x = byName.get(name);
+      if (!x) throw new Error(`setLoraWeights: '${name}' is not a trainable tensor of this model`);
+      if (data.length !== x.size) throw new Error(`setLoraWeights: '${name}' has ${data.length} values, expected ${x.size}`);
+      this.ctx.write(x.param, data);
+    }
+  }
+
+  private async plan(B: number): Promise<Plan> {
+    let p = this.plans.get(B);
+    if (!p) {
+      const { ctx, weights: w, trainables: t } = this;
+      const acts = planVitActs(ctx, vitDims(this.loaded.config, this.numLabels, B), t);
+      p = {
+        acts,
+        forward: await prepareVitForward(ctx, acts, w, t),
+        loss: await prepareVitLoss(ctx, acts),
+        backward: await prepareVitBackward(ctx, acts, w, t),
+      };
+      this.plans.set(B, p);
+    }
+    return p;
+  }
+
+  private async load(pixels: Float32Array): Promise<Plan> {
+    const { Cin, H, W } = vitDims(this.loaded.config, this.numLabels, 1);
+    const B = pixels.length / (Cin * H * W);
+    if (!Number.isInteger(B) || B < 1) throw new Error(`pixels: ${pixels.length} values is not a whole batch of (${Cin}, ${H}, ${W}) images`);
+    const p = await this.plan(B);
+    this.ctx.write(p.acts.images, pixels);
+    return p;
+  }
+
+  /** Encodes buffer clears, then the launches, in one command buffer and one compute pass. */
+  private submit(clears: GPUBuffer[], launches: Launch[], label: string): void {
+    const enc = this.ctx.device.createCommandEncoder({ label });
+    for (const b of clears) enc.clearBuffer(b);
+    const pass = enc.beginComputePass({ label });
+    for (const l of launches) l.encode(pass);
+    pass.end();
+    this.ctx.device.queue.submit([enc.finish()]);
+  }
+
+  /** Forward + backward on one batch: fresh grads of every trainable tensor; returns the mean loss. */
+  async step(pixels: Float32Array, labels: Int32Array): Promise<{ loss: number }> {
+    const p = await this.load(pixels);
+    const { B, NL } = p.acts.dims;
+    if (labels.length !== B) throw new Error(`labels: ${labels.length} for a batch of ${B}`);
+    labels.forEach((y, i) => {
+      if (!Number.isInteger(y) || y < 0 || y >= NL) throw new Error(`labels[${i}] = ${y} is not a class in [0, ${NL})`);
+    });
+    this.ctx.write(p.acts.labels, labels);
+    const clears = [p.acts.dlnf, ...this.trainables.all.map((x) => x.grad)];
+    this.submit(clears, [...p.forward, ...p.loss, ...p.backward], 'vit/step');
+    this.lastB = B;
+    return { loss: (await this.ctx.readF32(p.acts.loss, 1))[0] };
+  }
+
+  /** Logits (B, NL) of a batch, no loss and no gradients. */
+  async forwardLogits(pixels: Float32Array): Promise<Float32Array> {
+    const p = await this.load(pixels);
+    this.submit([], p.forward, 'vit/forward');
+    return this.ctx.readF32(p.acts.logits, p.acts.dims.B * p.acts.dims.NL);
+  }
+
+  /** Gradients of the last step by trainable name. */
+  async readGrads(): Promise<Map<string, Float32Array>> {
+    if (!this.lastB) throw new Error('readGrads: no step has run');
+    const out = new Map<string, Float32Array>();
+    for (const x of this.trainables.all) out.set(x.name, await this.ctx.readF32(x.grad, x.size));
+    return out;
+  }
+
+  /** Current values of the trainable tensors by name. */
+  async readParams(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const x of this.trainables.all) out.set(x.name, await this.ctx.readF32(x.param, x.size));
+    return out;
+  }
+
+  /** Forgets the AdamW moments and step count (a fresh torch.optim.AdamW). */
+  resetOptimizer(): void {
+    this.t = 0;
+    const zero = this.trainables.all.flatMap((x) => [x.m, x.v]);
+    this.submit(zero, [], 'vit/reset-optimizer');
+  }
+
+  /** One AdamW step (torch.optim.AdamW) on every trainable tensor with the last step's grads. */
+  async adamwStep(lr: number): Promise<void> {
+    const { beta1, beta2, eps, weightDecay } = this.options.adamw;
+    this.t += 1;
+    const launches: Launch[] = [];
+    for (const x of this.trainables.all) {
+      launches.push(...await prepareAdamW(this.ctx, [{ offset: 0, length: x.size, lr, weightDecay }],
+        { beta1, beta2, eps, t: this.t }, { param: x.param, m: x.m, v: x.v, grad: x.grad }));
+    }
+    this.submit([], launches, 'vit/adamw');
+    for (const l of launches) l.destroy();
+  }
+
+  destroy(): void {
+    for (const p of this.plans.values()) {
+      for (const l of [...p.forward, ...p.loss, ...p.backward]) l.destroy();
+      destroyVitActs(p.acts);
+    }
+    this.plans.clear();
+    destroyTrainables(this.trainables);
+    destroyVitWeights(this.weights);
+  }
+}

@@ -1,0 +1,105 @@
+// Trainable ViT tensors: LoRA A/B on the targeted Linears (PEFT target_modules) and the classifier
+// head, which trains normally (METHOD.md). Each tensor owns its param, grad and AdamW m/v buffers, so
+// the optimizer runs one group per tensor at offset 0. Names are the PEFT adapter keys
+// (STYLE.md §9), so readGrads / export are walks over this table.
+import type { GpuContext } from '../../gpu/context';
+import { seededUniform } from '../../ref/seeded';
+import type { VitConfig } from '../config';
+import { VIT_LINEAR_MODULES, type VitLinearModule, linearDims } from './weights';
+
+export interface TrainableTensor {
+  name: string;
+  shape: number[];
+  size: number; // elements
+  param: GPUBuffer;
+  grad: GPUBuffer; // written fresh by every step
+  m: GPUBuffer; // AdamW first moment
+  v: GPUBuffer; // AdamW second moment
+}
+
+export interface LoraSlot {
+  layer: number;
+  module: VitLinearModule;
+  A: TrainableTensor; // (R, IN)
+  B: TrainableTensor; // (OUT, R)
+}
+
+export interface VitTrainables {
+  R: number;
+  scale: number; // s = lora_alpha / R
+  /** slots[layer][module], undefined where the module is not targeted. */
+  slots: Partial<Record<VitLinearModule, LoraSlot>>[];
+  classifierW: TrainableTensor; // (NL, C)
+  classifierB: TrainableTensor; // (NL)
+  /** Every trainable tensor in a fixed order (LoRA by layer/module, then the classifier). */
+  all: TrainableTensor[];
+}
+
+/** PEFT's suffix rule: a target matches the full module name or a `.`-separated suffix of it. */
+export function isTargeted(moduleName: string, targets: readonly string[]): boolean {
+  return targets.some((t) => moduleName === t || moduleName.endsWith(`.${t}`));
+}
+
+export const vitModuleName = (layer: number, m: VitLinearModule) => `vit.encoder.layer.${layer}.${m}`;
+export const peftLoraName = (layer: number, m: VitLinearModule, ab: 'A' | 'B') =>
+  `base_model.model.${vitModuleName(layer, m)}.lora_${ab}.weight`;
+
+function trainable(ctx: GpuContext, name: string, shape: number[], init: Float32Array): TrainableTensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (init.length !== size) throw new Error(`${name}: ${init.length} values for shape [${shape}]`);
+  const bytes = size * 4;
+  return {
+    name, shape, size,
+    param: ctx.upload(`vit/param/${name}`, init),
+    grad: ctx.createBuffer(`vit/grad/${name}`, bytes),
+    m: ctx.createBuffer(`vit/m/${name}`, bytes),
+    v: ctx.createBuffer(`vit/v/${name}`, bytes),
+  };
+}
+
+export interface TrainableOptions {
+  targetModules: readonly string[];
+  r: number;
+  loraAlpha: number;
+  /** Seed of A's init; B starts at 0 so the adapted model starts equal to the base (PEFT). */
+  seed?: number;
+}
+
+/**
+ * LoRA A ~ U(±1/√IN) (PEFT's kaiming-uniform bound), B = 0; classifier from the checkpoint (a new
+ * head's init is not done here: pass the checkpoint's or a prepared one).
+ */
+export function createTrainables(
+  ctx: GpuContext, cfg: VitConfig, o: TrainableOptions, classifier: { weight: Float32Array; bias: Float32Array },
+): VitTrainables {
+  const R = o.r;
+  const slots: Partial<Record<VitLinearModule, LoraSlot>>[] = [];
+  const all: TrainableTensor[] = [];
+  let seed = o.seed ?? 1;
+  for (let layer = 0; layer < cfg.num_hidden_layers; layer++) {
+    const row: Partial<Record<VitLinearModule, LoraSlot>> = {};
+    for (const module of VIT_LINEAR_MODULES) {
+      if (!isTargeted(vitModuleName(layer, module), o.targetModules)) continue;
+      const { IN, OUT } = linearDims(cfg, module);
+      const a = seededUniform(R * IN, seed++).map((u) => u / Math.sqrt(IN));
+      const slot: LoraSlot = {
+        layer, module,
+        A: trainable(ctx, peftLoraName(layer, module, 'A'), [R, IN], a),
+        B: trainable(ctx, peftLoraName(layer, module, 'B'), [OUT, R], new Float32Array(OUT * R)),
+      };
+      row[module] = slot;
+      all.push(slot.A, slot.B);
+    }
+    slots.push(row);
+  }
+  const NL = classifier.bias.length, C = cfg.hidden_size;
+  const classifierW = trainable(ctx, 'classifier.weight', [NL, C], classifier.weight);
+  const classifierB = trainable(ctx, 'classifier.bias', [NL], classifier.bias);
+  all.push(classifierW, classifierB);
+  if (all.length === 2) throw new Error(`target_modules [${o.targetModules}] match no ViT Linear`);
+  return { R, scale: o.loraAlpha / R, slots, classifierW, classifierB, all };
+}
+
+export function destroyTrainables(t: VitTrainables): void {
+  for (const x of t.all) for (const b of [x.param, x.grad, x.m, x.v]) b.destroy();
+}
