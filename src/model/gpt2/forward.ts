@@ -34,8 +34,11 @@ export function slotsByPath(lora: LoraLayout): Map<string, LoraSlot> {
   return new Map(lora.slots.map((s) => [s.path, s]));
 }
 
-/** y = x·W + b, plus the LoRA term when the module is targeted (h cached for the backward). */
-async function linearForward(p: Gpt2Parts, layer: number, module: Gpt2Module, x: GPUBuffer, y: GPUBuffer): Promise<Launch[]> {
+/**
+ * y = x·W + b, plus the LoRA term when the module is targeted (h cached for the backward). Exported for
+ * the generation step (generate.ts), which runs the same modules on its own (1, 1) activations.
+ */
+export async function linearForward(p: Gpt2Parts, layer: number, module: Gpt2Module, x: GPUBuffer, y: GPUBuffer): Promise<Launch[]> {
   const { ctx, acts } = p;
   const N = acts.B * acts.T;
   const { IN, OUT } = moduleDims(p.config, module);

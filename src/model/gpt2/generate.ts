@@ -1,0 +1,194 @@
+// GPT-2 text generation on the engine, with a KV cache (kvcache.ts), B = 1. The prompt's T0 tokens
+// run once through the ordinary forward (prepareForward on a (1, T0) plan), which also fills the
+// cache; after that each decode step feeds only the newest token: every matmul has M = 1 (LoRA
+// included where targeted: the adapted model generates), its K and V are appended to the cache and
+// its query attends over all cached positions (attention_decode.wgsl). Each step reads back just the
+// V logits of the last position; sampling runs on the CPU (../sampling.ts).
+import type { GpuContext, Launch } from '../../gpu/context';
+import { prepareAttentionDecode } from '../../kernels/attention_decode';
+import { prepareElementwiseAdd } from '../../kernels/elementwise';
+import { validateIds } from '../../kernels/embedding';
+import { prepareGeluForward } from '../../kernels/gelu';
+import { prepareLayernormForward } from '../../kernels/layernorm';
+import { prepareMatmul } from '../../kernels/matmul';
+import { prepareStridedCopy } from '../../kernels/strided_copy';
+import { type SamplingOptions, createRng, sampleToken } from '../sampling';
+import { type Gpt2Parts, linearForward, prepareForward } from './forward';
+import { type Gpt2KvCache, createKvCache, destroyKvCache, prepareKvAppend } from './kvcache';
+import type { Gpt2LoraModel } from './model';
+import { destroyGpt2Acts, planGpt2Acts } from './plan';
+
+/** The model's weights and LoRA buffers with fresh activations for a (1, T) pass. */
+function partsFor(parts: Gpt2Parts, T: number): Gpt2Parts {
+  const { lora } = parts;
+  const modules = (layer: number) => lora.slots.filter((s) => s.layer === layer).map((s) => s.module);
+  return { ...parts, acts: planGpt2Acts(parts.ctx, parts.config, 1, T, { R: lora.slots[0]?.R ?? 0, modules }) };
+}
+
+/** The position-independent launches of one decode step, around the per-step attention. */
+interface StepLaunches {
+  pre: Launch[][]; // per layer: ln_1, c_attn → qkv (1, 3C)
+  post: Launch[][]; // per layer: c_proj, residual, ln_2, MLP, residual
+  head: Launch[]; // ln_f, logits (1, V) = lnf · wteᵀ
+}
+
+async function prepareStep(p: Gpt2Parts): Promise<StepLaunches> {
+  const { ctx, config: c, acts, weights } = p;
+  const C = c.n_embd;
+  const ln = { B: 1, T: 1, C, eps: c.layer_norm_epsilon };
+  const pre: Launch[][] = [], post: Launch[][] = [];
+  for (let l = 0; l < c.n_layer; l++) {
+    const a = acts.layers[l], w = weights.layers[l];
+    pre.push([
+      await prepareLayernormForward(ctx, ln, { x: acts.resid[l], w: w.ln1w, b: w.ln1b, y: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd }),
+      ...await linearForward(p, l, 'attn.c_attn', a.ln1, a.qkv),
+    ]);
+    post.push([
+      ...await linearForward(p, l, 'attn.c_proj', a.atty, acts.proj),
+      await prepareElementwiseAdd(ctx, { n: C }, { a: acts.resid[l], b: acts.proj, out: a.resMid }),
+      await prepareLayernormForward(ctx, ln, { x: a.resMid, w: w.ln2w, b: w.ln2b, y: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd }),
+      ...await linearForward(p, l, 'mlp.c_fc', a.ln2, a.fch),
+      await prepareGeluForward(ctx, { n: c.n_inner, approximate: 'tanh' }, { x: a.fch, out: a.fchGelu }),
+      ...await linearForward(p, l, 'mlp.c_proj', a.fchGelu, acts.proj),
+      await prepareElementwiseAdd(ctx, { n: C }, { a: a.resMid, b: acts.proj, out: acts.resid[l + 1] }),
+    ]);
+  }
+  const head = [
+    await prepareLayernormForward(ctx, ln, { x: acts.resid[c.n_layer], w: weights.lnfw, b: weights.lnfb, y: acts.lnf, mean: acts.lnfMean, rstd: acts.lnfRstd }),
+    await prepareMatmul(ctx, { M: 1, N: c.vocab_size, K: C, transB: true }, { a: acts.lnf, b: weights.wte, c: acts.logits }),
+  ];
+  return { pre, post, head };
+}
+
+/** Prefill + decode steps over one KV cache. Shares the model's weights and LoRA buffers (not copied). */
+export class Gpt2Decoder {
+  private constructor(
+    private readonly parts: Gpt2Parts, // the (1, 1) step plan
+    private readonly launches: StepLaunches,
+    readonly cache: Gpt2KvCache,
+  ) {}
+
+  /** maxT: cache capacity, at most (and by default) n_positions. */
+  static async create(model: Gpt2LoraModel, maxT = model.parts.config.n_positions): Promise<Gpt2Decoder> {
+    const cache = createKvCache(model.parts.ctx, model.parts.config, maxT);
+    const parts = partsFor(model.parts, 1);
+    return new Gpt2Decoder(parts, await prepareStep(parts), cache);
+  }
+
+  private get ctx(): GpuContext {
+    return this.parts.ctx;
+  }
+
+  /** Positions in the cache (prompt + fed tokens). */
+  get length(): number {
+    return this.cache.length;
+  }
+
+  /** Starts a new sequence: runs the prompt (1 ≤ T0 ≤ maxT), fills the cache, returns the last row's logits (V). */
+  async prefill(prompt: Uint32Array): Promise<Float32Array> {
+    const { ctx, cache } = this;
+    const T0 = prompt.length, V = this.parts.config.vocab_size;
+    if (T0 < 1 || T0 > cache.maxT) throw new Error(`generate: prompt of ${T0} tokens; must be 1..${cache.maxT} (n_positions)`);
+    validateIds(prompt, V);
+    const p = partsFor(this.parts, T0);
+    const launches = await prepareForward(p);
+    for (let l = 0; l < p.config.n_layer; l++) launches.push(...await prepareKvAppend(ctx, cache, l, p.acts.layers[l].qkv, 0, T0));
+    try {
+      ctx.write(p.acts.ids, prompt);
+      ctx.submit(launches, 'gpt2/prefill');
+      cache.length = T0;
+      return new Float32Array(await ctx.read(p.acts.logits, V * 4, (T0 - 1) * V * 4));
+    } finally {
+      for (const l of launches) l.destroy();
+      destroyGpt2Acts(p.acts);
+    }
+  }
+
+  /** Feeds one token at position `length` and returns its logits (V), the next token's distribution. */
+  async step(token: number): Promise<Float32Array> {
+    const { ctx, cache, parts: { config: c, acts, weights }, launches: s } = this;
+    const pos = cache.length, C = c.n_embd;
+    if (pos === 0) throw new Error('generate: step before prefill');
+    if (pos >= cache.maxT) throw new Error(`generate: the cache is full (${cache.maxT} positions = n_positions)`);
+    validateIds(Uint32Array.of(token), c.vocab_size);
+    // resid[0] = wte[token] + wpe[pos]: two row copies, the token and position known on the CPU.
+    const row = (src: GPUBuffer, r: number, accumulate: boolean) => prepareStridedCopy(ctx, {
+      batch: 1, rows: 1, cols: C, srcOffset: r * C, srcRowStride: C, dstRowStride: C, accumulate,
+    }, { src, dst: acts.resid[0] });
+    const dynamic: Launch[] = [await row(weights.wte, token, false), await row(weights.wpe, pos, true)];
+    const order: Launch[] = [...dynamic];
+    for (let l = 0; l < c.n_layer; l++) {
+      const a = acts.layers[l];
+      const per = [
+        ...await prepareKvAppend(ctx, cache, l, a.qkv, pos, 1),
+        await prepareAttentionDecode(ctx, { T: pos + 1, C, NH: c.n_head }, {
+          qkv: a.qkv, kcache: cache.k[l], vcache: cache.v[l], att: cache.att, out: a.atty,
+        }),
+      ];
+      dynamic.push(...per);
+      order.push(...s.pre[l], ...per, ...s.post[l]);
+    }
+    order.push(...s.head);
+    try {
+      ctx.submit(order, 'gpt2/decode');
+      cache.length = pos + 1;
+      return await ctx.readF32(acts.logits, c.vocab_size);
+    } finally {
+      for (const l of dynamic) l.destroy();
+    }
+  }
+
+  destroy(): void {
+    const s = this.launches;
+    for (const l of [...s.pre.flat(), ...s.post.flat(), ...s.head]) l.destroy();
+    destroyGpt2Acts(this.parts.acts);
+    destroyKvCache(this.cache);
+  }
+}
+
+/** Why generation ended: maxNewTokens reached, eosTokenId sampled, or n_positions tokens in the sequence. */
+export type StopReason = 'max_tokens' | 'eos' | 'n_positions';
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  /** PRNG seed of the sampler (ignored by greedy decoding); the same seed repeats the run. */
+  seed?: number;
+  /** Stop after sampling this id (it is included in `ids`, as HF's generate does). */
+  eosTokenId?: number;
+}
+
+export interface GenerateResult {
+  ids: number[]; // the new tokens only, prompt excluded
+  stopReason: StopReason;
+}
+
+/**
+ * Samples up to maxNewTokens tokens after the prompt with the adapted model. The sequence (prompt +
+ * new tokens) never exceeds n_positions: GPT-2 has no position embedding beyond it.
+ */
+export async function generate(model: Gpt2LoraModel, prompt: Uint32Array, o: GenerateOptions): Promise<GenerateResult> {
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) throw new Error(`generate: maxNewTokens=${o.maxNewTokens} must be an integer ≥ 0`);
+  const maxT = model.parts.config.n_positions;
+  const ids: number[] = [];
+  if (o.maxNewTokens === 0) return { ids, stopReason: 'max_tokens' };
+  if (prompt.length >= maxT) {
+    validateIds(prompt, model.parts.config.vocab_size);
+    if (prompt.length > maxT) throw new Error(`generate: prompt of ${prompt.length} tokens exceeds n_positions=${maxT}`);
+    return { ids, stopReason: 'n_positions' };
+  }
+  const decoder = await Gpt2Decoder.create(model, maxT);
+  try {
+    const rng = createRng(o.seed ?? 0);
+    let logits = await decoder.prefill(prompt);
+    for (;;) {
+      const token = sampleToken(logits, o, rng);
+      ids.push(token);
+      if (token === o.eosTokenId) return { ids, stopReason: 'eos' };
+      if (ids.length >= o.maxNewTokens) return { ids, stopReason: 'max_tokens' };
+      if (prompt.length + ids.length >= maxT) return { ids, stopReason: 'n_positions' };
+      logits = await decoder.step(token);
+    }
+  } finally {
+    decoder.destroy();
+  }
+}
