@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { Playground } from './Playground';
 import { useAppStore } from './store';
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
@@ -48,6 +49,7 @@ export function App() {
           </>
         )}
       </section>
+      <Playground />
     </main>
   );
 }
