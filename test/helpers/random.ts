@@ -1,15 +1,8 @@
 // Seeded test inputs (mulberry32): the same numbers on every run and every machine.
+import { createRng } from '../../src/model/sampling';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same mulberry32 generator the sampler uses (src/model/sampling.ts). */
+export const mulberry32 = createRng;
 
 export function uniformF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
   const r = mulberry32(seed);

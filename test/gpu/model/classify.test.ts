@@ -2,26 +2,19 @@
 // logits → softmax → top-k with id2label names, checked against the fixture's PyTorch logits.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../../src/gpu/context';
-import { type LoadedVit, loadModelDir, sourceFromMap } from '../../../src/io/hfModel';
-import { type SafetensorsFile, readSafetensors } from '../../../src/io/safetensors';
+import type { LoadedVit } from '../../../src/io/hfModel';
+import type { SafetensorsFile } from '../../../src/io/safetensors';
 import { classifyImages, softmaxRows, topKPredictions } from '../../../src/model/vit/classify';
 import { VitLoraModel } from '../../../src/model/vit/model';
+import { loadFixture } from '../../helpers/fixtures';
 import { testContext } from '../../helpers/gpu';
 
-const STATE = '/test/fixtures/vit_tiny_state.safetensors';
-const MODEL_DIR = '/test/fixtures/vit_tiny';
-const REGEN = 'python3 test/fixtures/gen_fixtures.py';
 
 /** Probabilities are Float64 sums of NL ≤ 5 terms: they add to 1 within a few ulp. */
 const SUM_TOL = 1e-12;
 /** Engine (F32) vs fixture (float64 → F32) probabilities: vit.test.ts bounds the logits by 1e-6 + 1e-5·|x|. */
 const PROB_TOL = 1e-5;
 
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const res = await fetch(path);
-  if (!res.ok) throw new Error(`fetch ${path}: HTTP ${res.status}; regenerate with: ${REGEN}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
 
 const argmaxRow = (x: Float32Array, r: number, n: number) => {
   let best = 0;
@@ -37,20 +30,15 @@ describe('ViT classify: softmax → top-k labels', () => {
 
   beforeAll(async () => {
     ctx = await testContext();
-    const files = new Map<string, Uint8Array>();
-    for (const name of ['config.json', 'model.safetensors']) files.set(name, await fetchBytes(`${MODEL_DIR}/${name}`));
-    const l = await loadModelDir(sourceFromMap(files));
-    if (l.kind !== 'vit') throw new Error('fixture vit_tiny is not a ViT model');
-    loaded = l;
-    state = readSafetensors(await fetchBytes(STATE), 'vit_tiny_state.safetensors');
-    const meta = (k: string) => state.metadata?.get(k) ?? '';
-    if (meta('magic') !== 'lorasc-fixture' || meta('version') !== '1') throw new Error(`stale fixture; regenerate with: ${REGEN}`);
+    const fx = await loadFixture('vit_tiny', 'vit');
+    ({ loaded, state } = fx);
+    const meta = fx.meta;
     const [beta1, beta2] = meta('betas').split(',').map(Number);
     model = VitLoraModel.create(ctx, loaded, {
       targetModules: meta('target_modules').split(','), r: Number(meta('lora_r')), loraAlpha: Number(meta('lora_alpha')),
       adamw: { beta1, beta2, eps: Number(meta('eps')), weightDecay: Number(meta('weight_decay')) },
     });
-    model.setLoraWeights(new Map([...state.tensors].filter(([k]) => k.startsWith('base_model.')).map(([k, t]) => [k, t.data])));
+    model.setLoraWeights(fx.lora());
   });
 
   it('top-1 of the engine equals argmax of the fixture logits; probabilities sum to 1 and match the fixture', async () => {

@@ -5,17 +5,14 @@
 // i depends on tokens ≤ i only and the padding cannot change the row that is read.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../../src/gpu/context';
-import { type LoadedGpt2, loadModelDir, sourceFromMap } from '../../../src/io/hfModel';
-import { readSafetensors } from '../../../src/io/safetensors';
+import type { LoadedGpt2 } from '../../../src/io/hfModel';
 import { Gpt2Decoder, generate } from '../../../src/model/gpt2/generate';
 import { Gpt2LoraModel } from '../../../src/model/gpt2/model';
 import { argmax, topKIndices } from '../../../src/model/sampling';
 import { type Tolerance, expectAllClose } from '../../helpers/allclose';
+import { loadFixture } from '../../helpers/fixtures';
 import { testContext } from '../../helpers/gpu';
 
-const STATE = '/test/fixtures/gpt2_tiny_state.safetensors';
-const MODEL_DIR = '/test/fixtures/gpt2_tiny';
-const REGEN = 'python3 test/fixtures/gen_fixtures.py';
 
 /**
  * Cached vs recomputed last-row logits: both F32 on the same kernels, but the decode step sums the
@@ -25,11 +22,6 @@ const REGEN = 'python3 test/fixtures/gen_fixtures.py';
  */
 const TOL_LOGITS: Tolerance = { atol: 1e-6, rtol: 1e-5 };
 
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const res = await fetch(path);
-  if (!res.ok) throw new Error(`fetch ${path}: HTTP ${res.status}; regenerate with: ${REGEN}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
 
 describe('GPT-2 generation with a KV cache vs full recomputation', () => {
   let ctx: GpuContext;
@@ -51,21 +43,16 @@ describe('GPT-2 generation with a KV cache vs full recomputation', () => {
 
   beforeAll(async () => {
     ctx = await testContext();
-    const files = new Map<string, Uint8Array>();
-    for (const name of ['config.json', 'model.safetensors']) files.set(name, await fetchBytes(`${MODEL_DIR}/${name}`));
-    const l = await loadModelDir(sourceFromMap(files));
-    if (l.kind !== 'gpt2') throw new Error('fixture gpt2_tiny is not a GPT-2 model');
-    loaded = l;
-    const state = readSafetensors(await fetchBytes(STATE), 'gpt2_tiny_state.safetensors');
-    const meta = (k: string) => state.metadata?.get(k) ?? '';
-    if (meta('magic') !== 'lorasc-fixture' || meta('version') !== '1') throw new Error(`stale fixture; regenerate with: ${REGEN}`);
+    const fx = await loadFixture('gpt2_tiny', 'gpt2');
+    loaded = fx.loaded;
+    const meta = fx.meta;
     NP = loaded.config.n_positions;
     V = loaded.config.vocab_size;
     const r = Number(meta('lora_r'));
     model = await Gpt2LoraModel.create(ctx, loaded, {
       targetModules: meta('target_modules').split(','), r, loraAlpha: Number(meta('lora_alpha')), B: 1, T: NP,
     });
-    model.setLoraWeights(new Map([...state.tensors].filter(([k]) => k.startsWith('base_model.')).map(([k, t]) => [k, t.data])));
+    model.setLoraWeights(fx.lora());
   });
 
   it('cached last-row logits equal the recomputed last row at every step (prefill and each decode step)', async () => {

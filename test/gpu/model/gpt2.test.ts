@@ -3,17 +3,15 @@
 // plus the B = 0 invariant against the independent CPU-reference forward (src/ref kernels).
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../../src/gpu/context';
-import { type LoadedGpt2, loadModelDir, sourceFromMap } from '../../../src/io/hfModel';
-import { type SafetensorsFile, readSafetensors } from '../../../src/io/safetensors';
+import type { LoadedGpt2 } from '../../../src/io/hfModel';
+import type { SafetensorsFile } from '../../../src/io/safetensors';
 import { isTargeted, layoutLora } from '../../../src/model/gpt2/lora';
 import { Gpt2LoraModel } from '../../../src/model/gpt2/model';
 import { type ReferenceLora, referenceGpt2Logits } from '../../../src/model/gpt2/reference';
 import { type Tolerance, expectAllClose } from '../../helpers/allclose';
+import { type Fixture, fixtureMeta, loadFixture } from '../../helpers/fixtures';
 import { testContext } from '../../helpers/gpu';
 
-const STATE = '/test/fixtures/gpt2_tiny_state.safetensors';
-const MODEL_DIR = '/test/fixtures/gpt2_tiny';
-const REGEN = 'python3 test/fixtures/gen_fixtures.py';
 
 /**
  * The engine is F32 end to end; the fixture is float64 PyTorch cast to F32 at the end, so every
@@ -36,33 +34,10 @@ const TOL = {
   f32Paths: { atol: 1e-6, rtol: 1e-5 },
 } satisfies Record<string, Tolerance>;
 
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const res = await fetch(path);
-  if (!res.ok) throw new Error(`fetch ${path}: HTTP ${res.status}; regenerate with: ${REGEN}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
 
-let fixture: Promise<{ loaded: LoadedGpt2; state: SafetensorsFile }> | undefined;
-const loadFixture = () => (fixture ??= readFixture());
-
-async function readFixture(): Promise<{ loaded: LoadedGpt2; state: SafetensorsFile }> {
-  const files = new Map<string, Uint8Array>();
-  for (const name of ['config.json', 'model.safetensors']) files.set(name, await fetchBytes(`${MODEL_DIR}/${name}`));
-  const loaded = await loadModelDir(sourceFromMap(files));
-  if (loaded.kind !== 'gpt2') throw new Error('fixture gpt2_tiny is not a GPT-2 model');
-  const state = readSafetensors(await fetchBytes(STATE), 'gpt2_tiny_state.safetensors');
-  const meta = state.metadata;
-  if (meta?.get('magic') !== 'lorasc-fixture' || meta.get('version') !== '1') {
-    throw new Error(`gpt2_tiny_state.safetensors is stale or foreign (magic ${meta?.get('magic')}, version ${meta?.get('version')}); regenerate with: ${REGEN}`);
-  }
-  return { loaded, state };
-}
-
-const meta = (s: SafetensorsFile, key: string): string => {
-  const v = s.metadata?.get(key);
-  if (v === undefined) throw new Error(`fixture metadata has no ${key}; regenerate with: ${REGEN}`);
-  return v;
-};
+let fixture: Promise<Fixture<'gpt2'>> | undefined;
+const loadFixtureOnce = () => (fixture ??= loadFixture('gpt2_tiny', 'gpt2'));
+const meta = fixtureMeta;
 
 describe('GPT-2 + LoRA whole step vs PyTorch fixture', () => {
   let ctx: GpuContext;
@@ -76,7 +51,7 @@ describe('GPT-2 + LoRA whole step vs PyTorch fixture', () => {
 
   beforeAll(async () => {
     ctx = await testContext();
-    ({ loaded, state } = await loadFixture());
+    ({ loaded, state } = await loadFixtureOnce());
     B = Number(meta(state, 'B'));
     T = Number(meta(state, 'T'));
     r = Number(meta(state, 'lora_r'));
@@ -161,7 +136,7 @@ describe('PEFT target_modules', () => {
   });
 
   it('lays out A (R, in) and B (out, R) at aligned offsets, in model order', async () => {
-    const { loaded } = await loadFixture();
+    const { loaded } = await loadFixtureOnce();
     const l = layoutLora(loaded.config, String.raw`.*\.mlp\.c_(fc|proj)`, 2, 4, 256);
     expect(l.table.map((e) => [e.name, e.shape])).toEqual([0, 1].flatMap((i) => [
       [`base_model.model.transformer.h.${i}.mlp.c_fc.lora_A.weight`, [2, 48]],

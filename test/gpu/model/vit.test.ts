@@ -5,18 +5,16 @@
 // untargeted, so both the LoRA and the plain-matmul Linear paths are covered.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../../src/gpu/context';
-import { type LoadedVit, loadModelDir, sourceFromMap } from '../../../src/io/hfModel';
-import { type SafetensorsFile, readSafetensors } from '../../../src/io/safetensors';
+import type { LoadedVit } from '../../../src/io/hfModel';
+import type { SafetensorsFile } from '../../../src/io/safetensors';
 import { VitLoraModel } from '../../../src/model/vit/model';
 import { type VitReferenceLora, referenceVitLogits } from '../../../src/model/vit/reference';
 import { VIT_LINEAR_MODULES } from '../../../src/model/vit/weights';
 import { isTargeted } from '../../../src/model/vit/trainable';
 import { type Tolerance, expectAllClose } from '../../helpers/allclose';
+import { fixtureMeta, loadFixture } from '../../helpers/fixtures';
 import { testContext } from '../../helpers/gpu';
 
-const STATE = '/test/fixtures/vit_tiny_state.safetensors';
-const MODEL_DIR = '/test/fixtures/vit_tiny';
-const REGEN = 'python3 test/fixtures/gen_fixtures.py';
 
 /**
  * The engine is F32 end to end; the fixture is float64 PyTorch cast to F32 at the end, so every
@@ -43,30 +41,7 @@ const TOL = {
   f32Paths: { atol: 1e-6, rtol: 1e-5 },
 } satisfies Record<string, Tolerance>;
 
-async function fetchBytes(path: string): Promise<Uint8Array> {
-  const res = await fetch(path);
-  if (!res.ok) throw new Error(`fetch ${path}: HTTP ${res.status}; regenerate with: ${REGEN}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-async function readFixture(): Promise<{ loaded: LoadedVit; state: SafetensorsFile }> {
-  const files = new Map<string, Uint8Array>();
-  for (const name of ['config.json', 'model.safetensors']) files.set(name, await fetchBytes(`${MODEL_DIR}/${name}`));
-  const loaded = await loadModelDir(sourceFromMap(files));
-  if (loaded.kind !== 'vit') throw new Error('fixture vit_tiny is not a ViT model');
-  const state = readSafetensors(await fetchBytes(STATE), 'vit_tiny_state.safetensors');
-  const meta = state.metadata;
-  if (meta?.get('magic') !== 'lorasc-fixture' || meta.get('version') !== '1') {
-    throw new Error(`vit_tiny_state.safetensors is stale or foreign (magic ${meta?.get('magic')}, version ${meta?.get('version')}); regenerate with: ${REGEN}`);
-  }
-  return { loaded, state };
-}
-
-const meta = (s: SafetensorsFile, key: string): string => {
-  const v = s.metadata?.get(key);
-  if (v === undefined) throw new Error(`fixture metadata has no ${key}; regenerate with: ${REGEN}`);
-  return v;
-};
+const meta = fixtureMeta;
 
 describe('ViT + LoRA whole step vs PyTorch fixture', () => {
   let ctx: GpuContext;
@@ -79,7 +54,7 @@ describe('ViT + LoRA whole step vs PyTorch fixture', () => {
 
   beforeAll(async () => {
     ctx = await testContext();
-    ({ loaded, state } = await readFixture());
+    ({ loaded, state } = await loadFixture('vit_tiny', 'vit'));
     pixels = state.get('pixel_values').data;
     labels = Int32Array.from(state.get('labels').data);
     const [beta1, beta2] = meta(state, 'betas').split(',').map(Number);
