@@ -1,11 +1,11 @@
-// End to end: the app served by Vite, opened in headless Chromium, acquires WebGPU inside its worker,
-// runs the engine self-check and shows it; no request leaves localhost.
+// End to end: the app served by Vite, opened in headless Chromium: the engine self-check runs in its
+// worker, and the playground generates text with the built-in demo GPT-2; no request leaves localhost.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromium } from 'playwright-core';
 import { type ViteDevServer, createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium';
 
-describe('app self-check in Chromium', () => {
+describe('the app in Chromium', () => {
   let server: ViteDevServer;
   let browser: Browser;
   let url: string;
@@ -37,6 +37,28 @@ describe('app self-check in Chromium', () => {
     const marks = await page.locator('tbody tr td:last-child').allTextContents();
     expect(marks).toEqual(['✓', '✓', '✓']);
     expect(errors).toEqual([]);
+    expect(outside).toEqual([]);
+  });
+
+  it('generates text with the built-in demo GPT-2, reproducibly for a seed', async () => {
+    const page = await browser.newPage();
+    const outside: string[] = [];
+    page.on('request', (r) => {
+      if (!['127.0.0.1', 'localhost'].includes(new URL(r.url()).hostname)) outside.push(r.url());
+    });
+    await page.goto(url);
+    const run = async () => {
+      await page.getByTestId('prompt').fill('A fool and his money');
+      await page.getByTestId('generate').click();
+      // A new request clears the previous output, so this waits for this request's reply.
+      await page.waitForSelector('[data-testid=generated], section[aria-labelledby=playground-heading] [role=alert]', { timeout: 120_000 });
+      expect(await page.locator('section[aria-labelledby=playground-heading] [role=alert]').count()).toBe(0);
+      return page.getByTestId('generated').textContent();
+    };
+    const first = await run();
+    expect(first).toMatch(/^A fool and his money.+/s); // the prompt, then at least one generated character
+    const again = await run();
+    expect(again).toBe(first); // same seed, same text
     expect(outside).toEqual([]);
   });
 });
