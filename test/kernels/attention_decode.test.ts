@@ -16,11 +16,16 @@ const SHAPES: [number, number, number][] = [
 const EXTRA = 3;
 
 /** The step's qkv row, caches with garbage past T, and the reference outputs. */
-function inputs(s: AttentionDecodeShape, seed: number, range = 2) {
+function inputs(s: AttentionDecodeShape, seed: number, range = 2, dominant?: number) {
   const { T, C, NH } = s;
   const qkv = uniformF32(3 * C, seed, -range, range);
   const kcache = uniformF32((T + EXTRA) * C, seed + 1, -range, range);
   const vcache = uniformF32((T + EXTRA) * C, seed + 2);
+  if (dominant !== undefined) {
+    // Key `dominant` = 40·q in every head: its score is ~200, the others' a few units, so a softmax
+    // that subtracts anything but this key's score overflows exp() in f32.
+    for (let i = 0; i < C; i++) kcache[dominant * C + i] = 40 * qkv[i];
+  }
   kcache.fill(50, T * C);
   vcache.fill(-1e3, T * C);
   const out = new Float32Array(C), att = new Float32Array(NH * T);
@@ -28,9 +33,9 @@ function inputs(s: AttentionDecodeShape, seed: number, range = 2) {
   return { qkv, kcache, vcache, out, att };
 }
 
-async function check(s: AttentionDecodeShape, seed: number, range = 2) {
+async function check(s: AttentionDecodeShape, seed: number, range = 2, dominant?: number) {
   const ctx = await testContext();
-  const x = inputs(s, seed, range);
+  const x = inputs(s, seed, range, dominant);
   const bufs = {
     qkv: ctx.upload('qkv', x.qkv), kcache: ctx.upload('kcache', x.kcache), vcache: ctx.upload('vcache', x.vcache),
     att: ctx.createBuffer('att', x.att.byteLength), out: ctx.createBuffer('out', x.out.byteLength),
@@ -74,5 +79,9 @@ describe('attention_decode.wgsl vs reference', () => {
   // Scores beyond 88 overflow exp() in f32 unless the row maximum is subtracted first.
   it('large scores: the softmax subtracts the true maximum', async () => {
     await check({ T: 45, C: 32, NH: 2 }, 41, 12);
+  });
+  // The row maximum must come from every position, whichever thread of the reduction holds it.
+  it('one dominant key at any position', async () => {
+    for (const j of [0, 20, 31, 41, 44]) await check({ T: 45, C: 32, NH: 2 }, 60 + j, 2, j);
   });
 });
