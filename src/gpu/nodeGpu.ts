@@ -2,6 +2,13 @@
 // hardware adapter; SwiftShader (the software Vulkan driver in Debian's `chromium` package) serves
 // instead. The Vulkan loader reads VK_ICD_FILENAMES when an instance is created, so setting it after
 // a first failed attempt is enough: no variable has to be set before the process starts.
+//
+// Known limit (webgpu 0.3.8, 0.5.0 and 0.6.2 on SwiftShader from Debian's chromium 156): a loop of
+// submit → copy → mapAsync crashes the process (glibc "futex facility returned an unexpected error
+// code", a pthread mutex assertion, or SIGSEGV) within a few iterations once the dispatch runs long
+// enough to be in flight when the map is requested; short dispatches survive. createComputePipelineAsync
+// aborts and onSubmittedWorkDone can hang. The same SwiftShader inside Chromium is stable, so kernel
+// tests and benchmarks run there; Node is used for device acquisition and limits only.
 
 import { GpuUnavailableError } from './errors';
 
