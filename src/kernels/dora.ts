@@ -7,6 +7,7 @@ import doraScaleWgsl from '../../shaders/dora_scale.wgsl?raw';
 import doraScaleBackwardWgsl from '../../shaders/dora_scale_backward.wgsl?raw';
 import type { GpuContext, Launch } from '../gpu/context';
 import type { DoraScaleShape, DoraWeightShape } from '../ref/dora';
+import type { FoldOption } from './elementwise';
 import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from './kernel';
 import { type LoraBackwardBuffers, type LoraShape, checkLoraShape, prepareLoraBackward, prepareLoraForward } from './lora';
 
@@ -15,33 +16,33 @@ export type { DoraScaleShape, DoraWeightShape };
 const WG = 64;
 const layout = (s: DoraWeightShape) => (s.conv1d ? 'conv1d' : 'linear');
 
-export const doraRowNormKernel: KernelDescriptor<DoraWeightShape> = {
+export const doraRowNormKernel: KernelDescriptor<DoraWeightShape & FoldOption> = {
   name: 'dora_row_norm',
   wgsl: doraRowNormWgsl,
   bindings: ['dims:uniform', 'w:read', 'lora_a:read', 'lora_b:read', 'norm:rw'],
   uniforms: (s) => [u32(s.IN), u32(s.OUT), u32(s.R), f32(s.scale)],
   overrides: (s) => ({ WG, CONV1D: s.conv1d ? 1 : 0 }),
-  dispatch: (s) => fold2d(ceilDiv(s.OUT, WG)),
+  dispatch: (s) => fold2d(ceilDiv(s.OUT, WG), s.maxGroupsPerDim),
   key: (s) => `dora_row_norm/wg${WG}/${layout(s)}`,
 };
 
-export const doraScaleKernel: KernelDescriptor<DoraScaleShape & { hasBias: boolean }> = {
+export const doraScaleKernel: KernelDescriptor<DoraScaleShape & { hasBias: boolean } & FoldOption> = {
   name: 'dora_scale',
   wgsl: doraScaleWgsl,
   bindings: ['dims:uniform', 'z:read', 'm:read', 'norm:read', 'bias:read', 'y:rw'],
   uniforms: (s) => [u32(s.N), u32(s.OUT)],
   overrides: (s) => ({ WG, HAS_BIAS: s.hasBias ? 1 : 0 }),
-  dispatch: (s) => fold2d(ceilDiv(s.N * s.OUT, WG)),
+  dispatch: (s) => fold2d(ceilDiv(s.N * s.OUT, WG), s.maxGroupsPerDim),
   key: (s) => `dora_scale/wg${WG}${s.hasBias ? '/bias' : ''}`,
 };
 
-export const doraScaleBackwardKernel: KernelDescriptor<DoraScaleShape> = {
+export const doraScaleBackwardKernel: KernelDescriptor<DoraScaleShape & FoldOption> = {
   name: 'dora_scale_backward',
   wgsl: doraScaleBackwardWgsl,
   bindings: ['dims:uniform', 'dy:read', 'z:read', 'm:read', 'norm:read', 'dz:rw', 'dm:rw'],
   uniforms: (s) => [u32(s.N), u32(s.OUT)],
   overrides: () => ({ WG }),
-  dispatch: (s) => fold2d(ceilDiv(s.OUT, WG)),
+  dispatch: (s) => fold2d(ceilDiv(s.OUT, WG), s.maxGroupsPerDim),
   key: () => `dora_scale_backward/wg${WG}`,
 };
 

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { prepareDoraBackward, prepareDoraForward } from '../../src/kernels/dora';
+import { doraScaleBackwardKernel, doraScaleKernel, prepareDoraBackward, prepareDoraForward } from '../../src/kernels/dora';
 import { doraRowNorm, doraScaleBackward, doraScaleForward } from '../../src/ref/dora';
 import { type LoraShape, loraBackward, loraForward } from '../../src/ref/lora';
 import { expectAllClose } from '../helpers/allclose';
@@ -81,4 +81,28 @@ describe('dora_row_norm / dora_scale / dora_scale_backward.wgsl (+ lora family) 
       });
     }
   }
+});
+
+// Real shapes never need more than 65535 workgroups here, so force the folded (x, y) grid with a tiny
+// per-dimension limit: the shaders must recover the flat index as wid.x + wid.y · nwg.x.
+describe('dora_scale / dora_scale_backward on a folded workgroup grid', () => {
+  it('match the reference with at most 3 workgroups per dimension', async () => {
+    const ctx = await testContext();
+    const N = 13, OUT = 65;
+    const z = uniformF32(N * OUT, 901), m = uniformF32(OUT, 902, 0.5, 2), norm = uniformF32(OUT, 903, 0.5, 2);
+    const bias = uniformF32(OUT, 904), dy = uniformF32(N * OUT, 905);
+    const y = new Float32Array(N * OUT), dz = new Float32Array(N * OUT), dm = new Float32Array(OUT);
+    doraScaleForward(y, z, m, norm, bias, { N, OUT });
+    doraScaleBackward(dz, dm, dy, z, m, norm, { N, OUT });
+    const b = {
+      z: ctx.upload('z', z), m: ctx.upload('m', m), norm: ctx.upload('norm', norm), bias: ctx.upload('bias', bias),
+      dy: ctx.upload('dy', dy), y: ctx.createBuffer('y', y.byteLength), dz: ctx.createBuffer('dz', dz.byteLength),
+      dm: ctx.createBuffer('dm', dm.byteLength),
+    };
+    await ctx.run(doraScaleKernel, { N, OUT, hasBias: true, maxGroupsPerDim: 3 }, b);
+    await ctx.run(doraScaleBackwardKernel, { N, OUT, maxGroupsPerDim: 1 }, b);
+    expectAllClose(await ctx.readF32(b.y, y.length), y, TOL.reduction, 'dora_scale folded y');
+    expectAllClose(await ctx.readF32(b.dz, dz.length), dz, TOL.reduction, 'dora_scale_backward folded dz');
+    expectAllClose(await ctx.readF32(b.dm, dm.length), dm, TOL.reduction, 'dora_scale_backward folded dm');
+  });
 });

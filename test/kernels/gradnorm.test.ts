@@ -10,7 +10,7 @@ import { TOL } from '../helpers/tolerances';
  * Tensors packed into one flat buffer with a gap of 3 poison elements (1e3) before each, so a wrong
  * xOffset or an out-of-range read shows up as a norm far too large.
  */
-async function check(lengths: number[], maxNorm: number, seed: number, foldAt?: number) {
+async function check(lengths: number[], maxNorm: number, seed: number, foldAt?: number, scale = 1) {
   const ctx = await testContext();
   const GAP = 3;
   const flat = new Float32Array(lengths.reduce((s, n) => s + n + GAP, GAP)).fill(1e3);
@@ -18,7 +18,7 @@ async function check(lengths: number[], maxNorm: number, seed: number, foldAt?: 
   const tensors: Omit<GradTensor, 'x'>[] = [];
   let at = GAP;
   lengths.forEach((n, k) => {
-    const x = uniformF32(n, seed + k);
+    const x = uniformF32(n, seed + k).map((v) => v * scale);
     flat.set(x, at);
     xs.push(x);
     tensors.push({ n, xOffset: at });
@@ -55,4 +55,6 @@ describe('gradnorm_partial.wgsl + gradnorm_finalize.wgsl vs reference', () => {
   }
   it('several tensors accumulate into one partials buffer', async () => check([7, 65537, 1, 2048], 1, 400));
   it('folded grid (fold limit 7) for 200000 elements', async () => check([200000], 1, 401, 7));
+  // A zero gradient (a frozen step, a fully padded batch) must clip by 1, not by maxNorm/0 or less.
+  it('all-zero gradients: norm 0 and clip scale 1', async () => check([7, 300], 1, 402, undefined, 0));
 });
