@@ -7,6 +7,7 @@ import type { GpuContext, Launch } from '../gpu/context';
 import type { DoraWeightShape } from '../ref/dora';
 import type { LoraMergeShape } from '../ref/merge';
 import { prepareDoraRowNorm } from './dora';
+import type { FoldOption } from './elementwise';
 import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from './kernel';
 import { checkLoraShape } from './lora';
 
@@ -15,23 +16,23 @@ export type { LoraMergeShape };
 const WG = 64;
 const layout = (s: { conv1d: boolean }) => (s.conv1d ? 'conv1d' : 'linear');
 
-export const loraMergeKernel: KernelDescriptor<LoraMergeShape> = {
+export const loraMergeKernel: KernelDescriptor<LoraMergeShape & FoldOption> = {
   name: 'lora_merge',
   wgsl: loraMergeWgsl,
   bindings: ['dims:uniform', 'lora_a:read', 'lora_b:read', 'w:rw'],
   uniforms: (s) => [u32(s.IN), u32(s.OUT), u32(s.R), f32(s.c)],
   overrides: (s) => ({ WG, CONV1D: s.conv1d ? 1 : 0 }),
-  dispatch: (s) => fold2d(ceilDiv(s.IN * s.OUT, WG)),
+  dispatch: (s) => fold2d(ceilDiv(s.IN * s.OUT, WG), s.maxGroupsPerDim),
   key: (s) => `lora_merge/wg${WG}/${layout(s)}`,
 };
 
-export const doraMergeKernel: KernelDescriptor<DoraWeightShape & { unmerge: boolean }> = {
+export const doraMergeKernel: KernelDescriptor<DoraWeightShape & { unmerge: boolean } & FoldOption> = {
   name: 'dora_merge',
   wgsl: doraMergeWgsl,
   bindings: ['dims:uniform', 'lora_a:read', 'lora_b:read', 'm:read', 'norm:read', 'w:rw'],
   uniforms: (s) => [u32(s.IN), u32(s.OUT), u32(s.R), f32(s.scale)],
   overrides: (s) => ({ WG, CONV1D: s.conv1d ? 1 : 0, UNMERGE: s.unmerge ? 1 : 0 }),
-  dispatch: (s) => fold2d(ceilDiv(s.IN * s.OUT, WG)),
+  dispatch: (s) => fold2d(ceilDiv(s.IN * s.OUT, WG), s.maxGroupsPerDim),
   key: (s) => `dora_merge/wg${WG}/${layout(s)}${s.unmerge ? '/unmerge' : ''}`,
 };
 

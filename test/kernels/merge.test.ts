@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import { prepareDoraForward } from '../../src/kernels/dora';
 import { prepareLoraForward } from '../../src/kernels/lora';
 import { prepareMatmul } from '../../src/kernels/matmul';
-import { prepareDoraMerge, prepareDoraUnmerge, prepareLoraMerge } from '../../src/kernels/merge';
+import { doraMergeKernel, loraMergeKernel, prepareDoraMerge, prepareDoraUnmerge, prepareLoraMerge } from '../../src/kernels/merge';
 import type { Launch } from '../../src/gpu/context';
 import { doraRowNorm } from '../../src/ref/dora';
 import type { LoraShape } from '../../src/ref/lora';
@@ -103,5 +103,30 @@ describe('lora_merge.wgsl / dora_merge.wgsl vs reference and invariants', () => 
       it(`LoRA ${name}`, async () => checkLora(s, (seed += 10)));
       it(`DoRA ${name}`, async () => checkDora(s, (seed += 10)));
     }
+  }
+});
+
+// Real weights never need more than 65535 workgroups here, so force the folded (x, y) grid with a tiny
+// per-dimension limit: the shaders must recover the flat index as wid.x + wid.y · nwg.x.
+describe('lora_merge / dora_merge on a folded workgroup grid', () => {
+  for (const conv1d of [false, true]) {
+    it(conv1d ? 'Conv1D' : 'Linear', async () => {
+      const ctx = await testContext();
+      const IN = 45, OUT = 13, R = 3, scale = 0.7;
+      const w = uniformF32(IN * OUT, 951), a = uniformF32(R * IN, 952), b = uniformF32(OUT * R, 953);
+      const m = uniformF32(OUT, 954, 0.5, 2);
+      const shape = { IN, OUT, R, conv1d, scale };
+      const norm = new Float32Array(OUT);
+      doraRowNorm(norm, w, a, b, shape);
+      const wantLora = Float32Array.from(w), wantDora = Float32Array.from(w);
+      loraMerge(wantLora, a, b, { ...shape, c: scale });
+      doraMerge(wantDora, a, b, m, norm, shape);
+      const bufs = { lora_a: ctx.upload('a', a), lora_b: ctx.upload('b', b), m: ctx.upload('m', m), norm: ctx.upload('norm', norm) };
+      const wl = ctx.upload('w-lora', w), wd = ctx.upload('w-dora', w);
+      await ctx.run(loraMergeKernel, { ...shape, c: scale, maxGroupsPerDim: 3 }, { ...bufs, w: wl });
+      await ctx.run(doraMergeKernel, { ...shape, unmerge: false, maxGroupsPerDim: 3 }, { ...bufs, w: wd });
+      expectAllClose(await ctx.readF32(wl, w.length), wantLora, TOL.matmul, 'lora_merge folded');
+      expectAllClose(await ctx.readF32(wd, w.length), wantDora, TOL.reduction, 'dora_merge folded');
+    });
   }
 });

@@ -12,10 +12,13 @@ const NS = [1, 7, 65, 101, 1000];
 const ROWS = [1, 3, 45];
 
 /** `offset` shifts every logit: at +100 exp overflows f32 (max ≈ e^88.7) unless the row max is subtracted. */
-async function check(s: SoftmaxShape, seed: number, offset = 0) {
+async function check(s: SoftmaxShape, seed: number, offset = 0, dominant = false) {
   const ctx = await testContext();
   const len = s.rows * s.N;
   const x = uniformF32(len, seed, offset - 4, offset + 4);
+  // One logit of +200 per row, at a different column in each row: exp overflows unless the max the
+  // reduction finds is that logit, whichever thread holds it.
+  if (dominant) for (let r = 0; r < s.rows; r++) x[r * s.N + ((r * 37) % s.N)] = 200;
   const dy = uniformF32(len, seed + 1);
   const y = new Float32Array(len);
   softmaxForward(y, x, s);
@@ -45,6 +48,10 @@ describe('softmax_forward.wgsl / softmax_backward.wgsl vs reference', () => {
   }
   it('logits around +100 stay finite (max subtraction)', async () => {
     await check({ rows: 3, N: 101 }, 7, 100);
+  });
+  it('one dominant logit per row, at varied columns', async () => {
+    await check({ rows: 45, N: 101 }, 8, 0, true);
+    await check({ rows: 45, N: 1000 }, 10, 0, true);
   });
   it('rows > 65535 fold over two workgroup dimensions', async () => {
     await check({ rows: 65537, N: 2 }, 9);

@@ -14,11 +14,14 @@ function makeTargets(BT: number, V: number, seed: number, ignore: number): Int32
   return Int32Array.from({ length: BT }, () => (r() < 0.25 ? ignore : Math.floor(r() * V)));
 }
 
-async function check(s: SoftmaxXentShape, targets: Int32Array, seed: number) {
+async function check(s: SoftmaxXentShape, targets: Int32Array, seed: number, dominant = false) {
   const ctx = await testContext();
   const { BT, V } = s;
   const ignore = s.ignoreIndex ?? IGNORE_INDEX;
   const logits = uniformF32(BT * V, seed, -6, 6);
+  // One logit of +200 per row at a different column each row: the log-sum-exp overflows unless the
+  // reduction's maximum is that logit, whichever thread holds it.
+  if (dominant) for (let r = 0; r < BT; r++) logits[r * V + ((r * 37) % V)] = 200;
   const losses = new Float32Array(BT), probs = new Float32Array(BT * V), loss = new Float32Array(2);
   softmaxXentForward(losses, probs, logits, targets, s);
   softmaxXentMean(loss, losses, targets, s);
@@ -52,6 +55,9 @@ describe('softmax_xent_{forward,mean,backward}.wgsl vs reference', () => {
       });
     }
   }
+  it('one dominant logit per row, at varied columns', async () => {
+    await check({ BT: 45, V: 257 }, makeTargets(45, 257, 31, IGNORE_INDEX), 32, true);
+  });
   it('V = 7 (narrow workgroup) with a custom ignoreIndex', async () => {
     await check({ BT: 13, V: 7, ignoreIndex: -1 }, makeTargets(13, 7, 5, -1), 6);
   });
