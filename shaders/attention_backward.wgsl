@@ -21,17 +21,7 @@ struct Dims { B: u32, T: u32, C: u32, NH: u32, HS: u32, scale: f32 }
 @group(0) @binding(3) var<storage, read> att: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dpreatt: array<f32>;
 
-var<workgroup> red: array<f32, WG>;
-
-fn reduceSum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var k = WG / 2u; k > 0u; k >>= 1u) {
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-  }
-  return red[0];
-}
+// reduceMax / reduceSum over the workgroup: shaders/lib/workgroup_reduce.wgsl (appended by the descriptor).
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -21,29 +21,7 @@ struct Dims { BT: u32, V: u32, ignoreIndex: i32 }
 
 const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
 
-var<workgroup> red: array<f32, WG>;
-
-fn reduceMax(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier(); // everyone has read red[0] before it is reused
-  return r;
-}
-
-fn reduceSum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  return red[0];
-}
+// reduceMax / reduceSum over the workgroup: shaders/lib/workgroup_reduce.wgsl (appended by the descriptor).
 
 // A NaN built at run time: a NaN const-expression is a shader-creation error in WGSL.
 fn quietNan() -> f32 {

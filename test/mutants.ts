@@ -64,7 +64,10 @@ function testsFor(shader: string): string[] {
 }
 
 function run(): void {
-  const shaders = readdirSync(join(root, 'shaders')).filter((f) => f.endsWith('.wgsl')).map((f) => basename(f, '.wgsl'))
+  // Entry-point shaders and the function libraries under shaders/lib/ (named `lib/<file>`).
+  const wgslIn = (dir: string, prefix: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith('.wgsl'))
+    .map((f) => `${prefix}${basename(f, '.wgsl')}`);
+  const shaders = [...wgslIn('shaders', ''), ...wgslIn('shaders/lib', 'lib/')]
     .filter((s) => only.length === 0 || only.some((o) => s.includes(o)));
   let killed = 0;
   const survivors: string[] = [];

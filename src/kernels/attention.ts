@@ -4,10 +4,11 @@ import attentionBackwardQkvWgsl from '../../shaders/attention_backward_qkv.wgsl?
 import attentionBackwardWgsl from '../../shaders/attention_backward.wgsl?raw';
 import attentionForwardValuesWgsl from '../../shaders/attention_forward_values.wgsl?raw';
 import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
+import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type AttentionShape, headSize } from '../ref/attention';
-import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32, withLib } from './kernel';
 import { rowWorkgroup } from './softmax';
 
 export type { AttentionShape };
@@ -22,9 +23,10 @@ const uniforms = (s: AttentionShape): UniformField[] => {
 const mask = (s: AttentionShape) => (s.causal ? 'causal' : 'full');
 
 /** A kernel with one workgroup per attention row (b, h, t), reducing over the T keys. */
+/** One workgroup per (b, h, t) row, reducing with shaders/lib/workgroup_reduce.wgsl. */
 function rowKernel(name: string, wgsl: string, bindings: KernelDescriptor<AttentionShape>['bindings']) {
   const k: KernelDescriptor<AttentionShape> = {
-    name, wgsl, bindings, uniforms,
+    name, wgsl: withLib(wgsl, workgroupReduceWgsl), bindings, uniforms,
     overrides: (s) => ({ WG: rowWorkgroup(s.T), CAUSAL: s.causal ? 1 : 0 }),
     dispatch: (s) => fold2d(s.B * s.NH * s.T),
     key: (s) => `${name}/wg${rowWorkgroup(s.T)}/${mask(s)}`,

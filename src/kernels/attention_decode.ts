@@ -1,17 +1,18 @@
 // attention_decode family: one query over the KV cache, the attention of a GPT-2 generation step
 // (B = 1, M = 1 rows). Single pass; see shaders/attention_decode.wgsl and src/ref/attention_decode.ts.
 import attentionDecodeWgsl from '../../shaders/attention_decode.wgsl?raw';
+import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { AttentionDecodeShape } from '../ref/attention_decode';
-import { type KernelDescriptor, f32, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, f32, fold2d, u32, withLib } from './kernel';
 import { rowWorkgroup } from './softmax';
 
 export type { AttentionDecodeShape };
 
 export const attentionDecodeKernel: KernelDescriptor<AttentionDecodeShape> = {
   name: 'attention_decode',
-  wgsl: attentionDecodeWgsl,
+  wgsl: withLib(attentionDecodeWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'qkv:read', 'kcache:read', 'vcache:read', 'att:rw', 'out:rw'],
   uniforms: (s) => {
     const HS = s.C / s.NH;

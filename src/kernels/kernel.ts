@@ -27,6 +27,12 @@ export interface KernelDescriptor<S> {
   key(s: S): string;
 }
 
+/**
+ * WGSL has no includes: a shader that uses functions from shaders/lib/ gets them appended here, after
+ * its own text, so compiler messages keep the shader file's line numbers.
+ */
+export const withLib = (shader: string, ...libs: string[]): string => [shader, ...libs].join('\n');
+
 export const ceilDiv = (a: number, b: number): number => Math.floor((a + b - 1) / b);
 
 /** Packs uniform fields into a buffer whose size is a multiple of 16 bytes (uniform alignment). */

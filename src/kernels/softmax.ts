@@ -1,10 +1,11 @@
 // softmax family: row softmax over the last dim and its backward. See shaders/softmax_*.wgsl.
 import softmaxBackwardWgsl from '../../shaders/softmax_backward.wgsl?raw';
 import softmaxForwardWgsl from '../../shaders/softmax_forward.wgsl?raw';
+import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { SoftmaxShape } from '../ref/softmax';
-import { type KernelDescriptor, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, fold2d, u32, withLib } from './kernel';
 
 export type { SoftmaxShape };
 
@@ -21,7 +22,7 @@ export function rowWorkgroup(n: number): number {
 
 export const softmaxForwardKernel: KernelDescriptor<SoftmaxShape> = {
   name: 'softmax_forward',
-  wgsl: softmaxForwardWgsl,
+  wgsl: withLib(softmaxForwardWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'x:read', 'y:rw'],
   uniforms: (s) => [u32(s.rows), u32(s.N)],
   overrides: (s) => ({ WG: rowWorkgroup(s.N) }),
@@ -31,7 +32,7 @@ export const softmaxForwardKernel: KernelDescriptor<SoftmaxShape> = {
 
 export const softmaxBackwardKernel: KernelDescriptor<SoftmaxShape> = {
   name: 'softmax_backward',
-  wgsl: softmaxBackwardWgsl,
+  wgsl: withLib(softmaxBackwardWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'dy:read', 'y:read', 'dx:rw'],
   uniforms: (s) => [u32(s.rows), u32(s.N)],
   overrides: (s) => ({ WG: rowWorkgroup(s.N) }),

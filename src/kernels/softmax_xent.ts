@@ -3,10 +3,11 @@
 import softmaxXentBackwardWgsl from '../../shaders/softmax_xent_backward.wgsl?raw';
 import softmaxXentForwardWgsl from '../../shaders/softmax_xent_forward.wgsl?raw';
 import softmaxXentMeanWgsl from '../../shaders/softmax_xent_mean.wgsl?raw';
+import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { IGNORE_INDEX, type SoftmaxXentShape } from '../ref/softmax_xent';
-import { type KernelDescriptor, ceilDiv, f32, fold2d, i32, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, i32, u32, withLib } from './kernel';
 import { rowWorkgroup } from './softmax';
 
 export type { SoftmaxXentShape };
@@ -19,7 +20,7 @@ const MEAN_WG = 256;
 
 export const softmaxXentForwardKernel: KernelDescriptor<SoftmaxXentShape> = {
   name: 'softmax_xent_forward',
-  wgsl: softmaxXentForwardWgsl,
+  wgsl: withLib(softmaxXentForwardWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'logits:read', 'targets:read', 'probs:rw', 'losses:rw'],
   uniforms: (s) => [u32(s.BT), u32(s.V), i32(s.ignoreIndex ?? IGNORE_INDEX)],
   overrides: (s) => ({ WG: rowWorkgroup(s.V) }),

@@ -5,6 +5,8 @@ import { type KernelDescriptor, parseBinding } from '../../src/kernels/kernel';
 import { testContext } from '../helpers/gpu';
 
 const shaderFiles = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+// Function libraries (no entry point) that descriptors append with withLib().
+const libFiles = import.meta.glob('../../shaders/lib/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 const kernelModules = import.meta.glob('../../src/kernels/*.ts', { eager: true }) as Record<string, Record<string, unknown>>;
 
 function isDescriptor(x: unknown): x is KernelDescriptor<unknown> {
@@ -28,6 +30,16 @@ function declaredBindings(wgsl: string): { name: string; kind: string }[] {
   return out.sort((a, b) => a.index - b.index).map(({ name, kind }) => ({ name, kind }));
 }
 
+describe('shaders/lib/', () => {
+  for (const [path, lib] of Object.entries(libFiles)) {
+    it(`${path.split('/').pop()} is appended by at least one descriptor and declares no entry point`, () => {
+      expect(lib.trimStart().startsWith('//')).toBe(true);
+      expect(lib).not.toMatch(/@compute|@binding/);
+      expect(descriptors.some((d) => d.wgsl.includes(lib))).toBe(true);
+    });
+  }
+});
+
 describe('shaders/', () => {
   it('has descriptors', () => {
     expect(Object.keys(shaderFiles).length).toBeGreaterThan(0);
@@ -39,7 +51,9 @@ describe('shaders/', () => {
     it(`${name}.wgsl compiles without errors and opens with a header comment`, async () => {
       expect(code.trimStart().startsWith('//')).toBe(true);
       const ctx = await testContext();
-      const info = await ctx.device.createShaderModule({ label: name, code }).getCompilationInfo();
+      // The source the device compiles: the file plus any library its descriptor appends.
+      const full = descriptors.find((d) => d.name === name)?.wgsl ?? code;
+      const info = await ctx.device.createShaderModule({ label: name, code: full }).getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error').map((m) => `${name}.wgsl:${m.lineNum}: ${m.message}`);
       expect(errors).toEqual([]);
     });
@@ -48,7 +62,12 @@ describe('shaders/', () => {
       const users = descriptors.filter((d) => d.name === name);
       expect(users.length, `no descriptor in src/kernels/ has name '${name}'`).toBeGreaterThan(0);
       for (const d of users) {
-        expect(d.wgsl, `descriptor '${d.name}' must import shaders/${name}.wgsl`).toBe(code);
+        // The file first, so compiler line numbers are the file's; libraries may follow.
+        expect(d.wgsl.startsWith(code), `descriptor '${d.name}' must import shaders/${name}.wgsl`).toBe(true);
+        const appended = d.wgsl.slice(code.length);
+        const libs = Object.values(libFiles).filter((lib) => appended.includes(lib));
+        expect(appended.replace(/\n/g, '').length, `${name}: only shaders/lib files may be appended`)
+          .toBe(libs.reduce((n, lib) => n + lib.replace(/\n/g, '').length, 0));
         expect(d.bindings.map(parseBinding), `bindings of ${name}`).toEqual(declaredBindings(code));
       }
     });
