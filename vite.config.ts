@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
-import { CHROMIUM_ARGS, chromiumPath } from './test/helpers/chromium.ts';
+import { CHROMIUM_ARGS, chromiumPath } from './src/cli/chromium.ts';
 
 // One config for the app build and the tests: WGSL is imported with `?raw` in both, so kernel tests
 // load the very shader files the app ships.

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
-import { CHROMIUM_ARGS, chromiumPath } from '../test/helpers/chromium';
+import { CHROMIUM_ARGS, chromiumPath } from '../src/cli/chromium';
 import type { BenchReport } from './cases';
 
 const args = process.argv.slice(2);
