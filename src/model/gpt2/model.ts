@@ -3,13 +3,15 @@
 import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedGpt2 } from '../../io/hfModel';
 import { prepareAdamW } from '../../kernels/adamw';
+import { type AdamWStepOptions, type PerTensor, type TrainableEntryInfo, type TrainableModel, valueFor } from '../api';
+import { GradOps } from '../gradops';
 import { validateIds } from '../../kernels/embedding';
 import { IGNORE_INDEX, meanLossScale } from '../../ref/softmax_xent';
 import { prepareBackward, prepareLossBackward } from './backward';
 import { type Gpt2Parts, prepareForward, prepareLoss, slotsByPath } from './forward';
 import { type TargetModules, type TrainableEntry, createTrainableBuffers, layoutLora } from './lora';
 import { destroyGpt2Acts, planGpt2Acts } from './plan';
-import { destroyGpt2Weights, uploadGpt2Weights } from './weights';
+import { GPT2_MODULES, type Gpt2Module, destroyGpt2Weights, moduleDims, uploadGpt2Weights } from './weights';
 
 export interface Gpt2LoraOptions {
   targetModules: TargetModules; // PEFT target_modules
@@ -21,14 +23,10 @@ export interface Gpt2LoraOptions {
   seed?: number;
 }
 
-export interface AdamWOptions {
-  beta1?: number; // default 0.9
-  beta2?: number; // default 0.999
-  eps?: number; // default 1e-8
-  weightDecay?: number; // default 0 (METHOD.md LoRA defaults)
-}
+/** AdamW hyper-parameters; weightDecay defaults to 0 (METHOD.md LoRA defaults). */
+export type AdamWOptions = AdamWStepOptions;
 
-export class Gpt2LoraModel {
+export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
   private adamT = 0;
   private readonly lossBackward = new Map<number, Launch>();
 
@@ -37,6 +35,7 @@ export class Gpt2LoraModel {
     private readonly forward: Launch[],
     private readonly loss: Launch[],
     private readonly backward: Launch[],
+    private readonly gradOps: GradOps,
   ) {}
 
   static async create(ctx: GpuContext, loaded: LoadedGpt2, o: Gpt2LoraOptions): Promise<Gpt2LoraModel> {
@@ -47,7 +46,9 @@ export class Gpt2LoraModel {
     const modules = (layer: number) => lora.slots.filter((s) => s.layer === layer).map((s) => s.module);
     const acts = planGpt2Acts(ctx, config, o.B, o.T, { R: o.r, modules });
     const parts: Gpt2Parts = { ctx, config, weights, lora, slots: slotsByPath(lora), trainable, acts };
-    const model = new Gpt2LoraModel(parts, await prepareForward(parts), await prepareLoss(parts), await prepareBackward(parts));
+    const gradOps = new GradOps(ctx, lora.table.map((e) => ({ buffer: trainable.grads, offset: e.offset, n: e.numel })));
+    await gradOps.ready();
+    const model = new Gpt2LoraModel(parts, await prepareForward(parts), await prepareLoss(parts), await prepareBackward(parts), gradOps);
     model.initLora(o.seed ?? 0);
     model.resetOptimizer();
     return model;
@@ -56,6 +57,26 @@ export class Gpt2LoraModel {
   /** The trainable table (PEFT names, shapes, offsets into the flat buffers). */
   get table(): readonly TrainableEntry[] {
     return this.parts.lora.table;
+  }
+
+  trainableEntries(): TrainableEntryInfo[] {
+    return this.table.map((e) => ({ name: e.name, shape: [...e.shape] }));
+  }
+
+  /**
+   * Overwrites the frozen Conv1D weight of `transformer.h.{i}.<attn.c_attn|attn.c_proj|mlp.c_fc|mlp.c_proj>`;
+   * w in the stored layout [in, out]. The caller keeps the CPU copy (LoRASC noise, COLA merges).
+   */
+  setBaseWeight(path: string, w: Float32Array): void {
+    const m = /^transformer\.h\.(\d+)\.(.+)$/.exec(path);
+    const layer = m ? Number(m[1]) : -1;
+    const module = m?.[2] as Gpt2Module;
+    if (!m || layer >= this.parts.config.n_layer || !GPT2_MODULES.includes(module)) {
+      throw new Error(`setBaseWeight: '${path}' is not a linear module of this GPT-2 (transformer.h.{0..${this.parts.config.n_layer - 1}}.{${GPT2_MODULES.join(',')}})`);
+    }
+    const { IN, OUT } = moduleDims(this.parts.config, module);
+    if (w.length !== IN * OUT) throw new Error(`setBaseWeight: '${path}' has ${w.length} values; expected ${IN * OUT} ([in, out] = [${IN}, ${OUT}])`);
+    this.parts.ctx.write(this.parts.weights.layers[layer].linear[module].w, w);
   }
 
   /** PEFT's default init: A ~ U(−1/√in, 1/√in) (kaiming_uniform, a = √5), B = 0: a no-op adapter. */
@@ -114,6 +135,15 @@ export class Gpt2LoraModel {
     return ctx.readF32(acts.logits, acts.B * acts.T * this.parts.config.vocab_size);
   }
 
+  /** Mean loss over the targets ≠ −100 and their count; forward and loss only, gradients untouched. */
+  async evalLoss(inputIds: Uint32Array, labels: Int32Array): Promise<{ loss: number; count: number }> {
+    const { ctx, acts } = this.parts;
+    this.writeInputs(inputIds, labels);
+    ctx.submit([...this.forward, ...this.loss], 'gpt2/eval');
+    const [loss, count] = await ctx.readF32(acts.loss, 2);
+    return { loss, count };
+  }
+
   /** Forward + loss + backward in one submit; grads are zeroed first (one fresh gradient per step). */
   async step(inputIds: Uint32Array, labels: Int32Array): Promise<{ loss: number }> {
     const { ctx, acts, trainable, lora } = this.parts;
@@ -133,6 +163,18 @@ export class Gpt2LoraModel {
   /** Gradients of the last step, by PEFT name. */
   async readGrads(): Promise<Map<string, Float32Array>> {
     return this.readFlat(this.parts.trainable.grads);
+  }
+
+  async gradNorm(): Promise<number> {
+    return this.gradOps.norm();
+  }
+
+  scaleGrads(factor: number): void {
+    this.gradOps.scale(factor);
+  }
+
+  async nonFiniteGrads(): Promise<number> {
+    return this.gradOps.nonFinite();
   }
 
   /** Current LoRA weights, by PEFT name (for checkpoints and export). */
@@ -155,14 +197,17 @@ export class Gpt2LoraModel {
   }
 
   /**
-   * One AdamW step over the whole flat table (PyTorch order, bias corrections for step t). Padding
-   * between entries has zero parameters and gradients, so it stays zero.
+   * One AdamW step (PyTorch order, bias corrections for step t), one group per table entry so that lr
+   * and weight decay can differ per tensor (LoRA+: lora_B at lr × ratio). Padding between entries is
+   * never touched (it holds zeros).
    */
-  async adamwStep(lr: number, o: AdamWOptions = {}): Promise<void> {
-    const { ctx, trainable, lora } = this.parts;
+  async adamwStep(lr: PerTensor, o: AdamWStepOptions = {}): Promise<void> {
+    const { ctx, trainable } = this.parts;
     this.adamT += 1;
     const hyper = { beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, eps: o.eps ?? 1e-8, t: this.adamT };
-    const groups = [{ offset: 0, length: lora.totalElems, lr, weightDecay: o.weightDecay ?? 0 }];
+    const groups = this.table.map((e) => ({
+      offset: e.offset, length: e.numel, lr: valueFor(lr, e.name), weightDecay: valueFor(o.weightDecay ?? 0, e.name),
+    }));
     const buffers = { param: trainable.params, m: trainable.m, v: trainable.v, grad: trainable.grads };
     const launches = await prepareAdamW(ctx, groups, hyper, buffers);
     ctx.submit(launches, 'gpt2/adamw');
@@ -171,6 +216,7 @@ export class Gpt2LoraModel {
 
   destroy(): void {
     for (const l of [...this.forward, ...this.loss, ...this.backward, ...this.lossBackward.values()]) l.destroy();
+    this.gradOps.destroy();
     destroyGpt2Acts(this.parts.acts);
     destroyGpt2Weights(this.parts.weights);
     const t = this.parts.trainable;

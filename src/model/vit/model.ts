@@ -4,11 +4,13 @@
 import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
 import { prepareAdamW } from '../../kernels/adamw';
+import { type AdamWStepOptions, type PerTensor, type TrainableEntryInfo, type TrainableModel, valueFor } from '../api';
+import { GradOps } from '../gradops';
 import { prepareVitBackward } from './backward';
 import { prepareVitForward, prepareVitLoss } from './forward';
 import { type VitActs, destroyVitActs, planVitActs, vitDims } from './plan';
-import { type TrainableOptions, type VitTrainables, createTrainables, destroyTrainables } from './trainable';
-import { type VitWeights, destroyVitWeights, uploadVitWeights } from './weights';
+import { type TrainableOptions, type VitTrainables, createTrainables, destroyTrainables, loraInitA } from './trainable';
+import { VIT_LINEAR_MODULES, type VitLinearModule, type VitWeights, destroyVitWeights, uploadVitWeights } from './weights';
 
 export interface VitAdamW {
   beta1: number;
@@ -28,7 +30,7 @@ interface Plan {
   backward: Launch[];
 }
 
-export class VitLoraModel {
+export class VitLoraModel implements TrainableModel<Float32Array> {
   private readonly plans = new Map<number, Plan>();
   private t = 0; // AdamW steps taken
   private lastB = 0; // batch size of the last step (whose grads readGrads returns)
@@ -39,6 +41,7 @@ export class VitLoraModel {
     readonly weights: VitWeights,
     readonly trainables: VitTrainables,
     readonly options: VitLoraOptions,
+    private readonly gradOps: GradOps,
   ) {}
 
   static create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): VitLoraModel {
@@ -51,11 +54,46 @@ export class VitLoraModel {
       throw new Error(`ViT engine: the checkpoint has no classifier with ${cfg.num_labels} classes (${loaded.head.reason ?? 'missing'}); start from a checkpoint whose head matches`);
     }
     const trainables = createTrainables(ctx, cfg, options, { weight: w.data, bias: b.data });
-    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded), trainables, options);
+    const gradOps = new GradOps(ctx, trainables.all.map((x) => ({ buffer: x.grad, offset: 0, n: x.size })));
+    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded), trainables, options, gradOps);
   }
 
   get numLabels(): number {
     return this.trainables.classifierB.size;
+  }
+
+  trainableEntries(): TrainableEntryInfo[] {
+    return this.trainables.all.map((x) => ({ name: x.name, shape: [...x.shape] }));
+  }
+
+  /**
+   * Overwrites the frozen weight of `vit.encoder.layer.{i}.<module>` (a Linear of VIT_LINEAR_MODULES);
+   * w in nn.Linear layout [out, in]. The caller keeps the CPU copy (LoRASC noise, COLA merges).
+   */
+  setBaseWeight(path: string, w: Float32Array): void {
+    const m = /^vit\.encoder\.layer\.(\d+)\.(.+)$/.exec(path);
+    const layer = m ? Number(m[1]) : -1;
+    const module = m?.[2] as VitLinearModule;
+    const L = this.loaded.config.num_hidden_layers;
+    if (!m || layer >= L || !VIT_LINEAR_MODULES.includes(module)) {
+      throw new Error(`setBaseWeight: '${path}' is not a linear module of this ViT (vit.encoder.layer.{0..${L - 1}}.{${VIT_LINEAR_MODULES.join(',')}})`);
+    }
+    const lin = this.weights.layers[layer].linear[module];
+    if (w.length !== lin.IN * lin.OUT) throw new Error(`setBaseWeight: '${path}' has ${w.length} values; expected ${lin.IN * lin.OUT} ([out, in] = [${lin.OUT}, ${lin.IN}])`);
+    this.ctx.write(lin.w, w);
+  }
+
+  /** PEFT's init again for every LoRA slot (A as at create for this seed, B = 0); the classifier keeps its values. */
+  initLora(seed: number): void {
+    let k = seed;
+    for (const row of this.trainables.slots) {
+      for (const module of VIT_LINEAR_MODULES) {
+        const slot = row[module];
+        if (!slot) continue;
+        this.ctx.write(slot.A.param, loraInitA(slot.A.shape[0], slot.A.shape[1], k++));
+        this.ctx.write(slot.B.param, new Float32Array(slot.B.size));
+      }
+    }
   }
 
   /** Sets trainable tensors by name (PEFT LoRA keys, `classifier.weight`/`.bias`); unknown names throw. */
@@ -94,6 +132,17 @@ export class VitLoraModel {
     return p;
   }
 
+  private async loadLabelled(pixels: Float32Array, labels: Int32Array): Promise<Plan> {
+    const p = await this.load(pixels);
+    const { B, NL } = p.acts.dims;
+    if (labels.length !== B) throw new Error(`labels: ${labels.length} for a batch of ${B}`);
+    labels.forEach((y, i) => {
+      if (!Number.isInteger(y) || y < 0 || y >= NL) throw new Error(`labels[${i}] = ${y} is not a class in [0, ${NL})`);
+    });
+    this.ctx.write(p.acts.labels, labels);
+    return p;
+  }
+
   /** Encodes buffer clears, then the launches, in one command buffer and one compute pass. */
   private submit(clears: GPUBuffer[], launches: Launch[], label: string): void {
     const enc = this.ctx.device.createCommandEncoder({ label });
@@ -106,17 +155,20 @@ export class VitLoraModel {
 
   /** Forward + backward on one batch: fresh grads of every trainable tensor; returns the mean loss. */
   async step(pixels: Float32Array, labels: Int32Array): Promise<{ loss: number }> {
-    const p = await this.load(pixels);
-    const { B, NL } = p.acts.dims;
-    if (labels.length !== B) throw new Error(`labels: ${labels.length} for a batch of ${B}`);
-    labels.forEach((y, i) => {
-      if (!Number.isInteger(y) || y < 0 || y >= NL) throw new Error(`labels[${i}] = ${y} is not a class in [0, ${NL})`);
-    });
-    this.ctx.write(p.acts.labels, labels);
+    const p = await this.loadLabelled(pixels, labels);
+    const { B } = p.acts.dims;
+    await this.gradOps.ready();
     const clears = [p.acts.dlnf, ...this.trainables.all.map((x) => x.grad)];
     this.submit(clears, [...p.forward, ...p.loss, ...p.backward], 'vit/step');
     this.lastB = B;
     return { loss: (await this.ctx.readF32(p.acts.loss, 1))[0] };
+  }
+
+  /** Mean loss over the batch and the batch size; forward and loss only, gradients untouched. */
+  async evalLoss(pixels: Float32Array, labels: Int32Array): Promise<{ loss: number; count: number }> {
+    const p = await this.loadLabelled(pixels, labels);
+    this.submit([], [...p.forward, ...p.loss], 'vit/eval');
+    return { loss: (await this.ctx.readF32(p.acts.loss, 1))[0], count: p.acts.dims.B };
   }
 
   /** Logits (B, NL) of a batch, no loss and no gradients. */
@@ -141,6 +193,23 @@ export class VitLoraModel {
     return out;
   }
 
+  /** Same as readParams (the name both engines share). */
+  readLoraWeights(): Promise<Map<string, Float32Array>> {
+    return this.readParams();
+  }
+
+  async gradNorm(): Promise<number> {
+    return this.gradOps.norm();
+  }
+
+  scaleGrads(factor: number): void {
+    this.gradOps.scale(factor);
+  }
+
+  async nonFiniteGrads(): Promise<number> {
+    return this.gradOps.nonFinite();
+  }
+
   /** Forgets the AdamW moments and step count (a fresh torch.optim.AdamW). */
   resetOptimizer(): void {
     this.t = 0;
@@ -148,14 +217,19 @@ export class VitLoraModel {
     this.submit(zero, [], 'vit/reset-optimizer');
   }
 
-  /** One AdamW step (torch.optim.AdamW) on every trainable tensor with the last step's grads. */
-  async adamwStep(lr: number): Promise<void> {
-    const { beta1, beta2, eps, weightDecay } = this.options.adamw;
+  /**
+   * One AdamW step (torch.optim.AdamW) on every trainable tensor with the last step's grads; lr and
+   * weight decay may differ per tensor (LoRA+). Unset options fall back to `options.adamw`.
+   */
+  async adamwStep(lr: PerTensor, o: AdamWStepOptions = {}): Promise<void> {
+    const d = this.options.adamw;
+    const hyper = { beta1: o.beta1 ?? d.beta1, beta2: o.beta2 ?? d.beta2, eps: o.eps ?? d.eps, t: this.t + 1 };
     this.t += 1;
     const launches: Launch[] = [];
     for (const x of this.trainables.all) {
-      launches.push(...await prepareAdamW(this.ctx, [{ offset: 0, length: x.size, lr, weightDecay }],
-        { beta1, beta2, eps, t: this.t }, { param: x.param, m: x.m, v: x.v, grad: x.grad }));
+      const weightDecay = valueFor(o.weightDecay ?? d.weightDecay, x.name);
+      launches.push(...await prepareAdamW(this.ctx, [{ offset: 0, length: x.size, lr: valueFor(lr, x.name), weightDecay }],
+        hyper, { param: x.param, m: x.m, v: x.v, grad: x.grad }));
     }
     this.submit([], launches, 'vit/adamw');
     for (const l of launches) l.destroy();
@@ -168,6 +242,7 @@ export class VitLoraModel {
     }
     this.plans.clear();
     destroyTrainables(this.trainables);
+    this.gradOps.destroy();
     destroyVitWeights(this.weights);
   }
 }

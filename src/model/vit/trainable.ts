@@ -57,6 +57,10 @@ function trainable(ctx: GpuContext, name: string, shape: number[], init: Float32
   };
 }
 
+/** A (R, IN) ~ U(±1/√IN) from a seed (PEFT's kaiming-uniform bound). */
+export const loraInitA = (R: number, IN: number, seed: number): Float32Array =>
+  seededUniform(R * IN, seed).map((u) => u / Math.sqrt(IN));
+
 export interface TrainableOptions {
   targetModules: readonly string[];
   r: number;
@@ -81,7 +85,7 @@ export function createTrainables(
     for (const module of VIT_LINEAR_MODULES) {
       if (!isTargeted(vitModuleName(layer, module), o.targetModules)) continue;
       const { IN, OUT } = linearDims(cfg, module);
-      const a = seededUniform(R * IN, seed++).map((u) => u / Math.sqrt(IN));
+      const a = loraInitA(R, IN, seed++);
       const slot: LoraSlot = {
         layer, module,
         A: trainable(ctx, peftLoraName(layer, module, 'A'), [R, IN], a),

@@ -1,0 +1,46 @@
+// The training surface both engines (Gpt2LoraModel, VitLoraModel) implement with the same names and
+// semantics, so the trainer drives either without naming a model (STYLE.md anti-pattern 5).
+// Names are PEFT adapter keys (INTEROP.md §5.1); module paths are PEFT module paths.
+
+/** A hyper-parameter given once for every tensor, or per tensor by PEFT name (LoRA+ groups, METHOD.md). */
+export type PerTensor = number | ((name: string) => number);
+
+export const valueFor = (v: PerTensor, name: string): number => (typeof v === 'number' ? v : v(name));
+
+export interface AdamWStepOptions {
+  /** Decoupled weight decay (torch.optim.AdamW); default: the engine's (0 unless configured). */
+  weightDecay?: PerTensor;
+  beta1?: number; // default 0.9
+  beta2?: number; // default 0.999
+  eps?: number; // default 1e-8
+}
+
+export interface TrainableEntryInfo {
+  name: string; // PEFT key, e.g. base_model.model.<module>.lora_A.weight, classifier.weight
+  shape: number[];
+}
+
+export interface TrainableModel<Input> {
+  /** Every trainable tensor, in the engine's fixed order. */
+  trainableEntries(): TrainableEntryInfo[];
+  /** Overwrites the frozen weight of a targetable linear module (path = PEFT module path). */
+  setBaseWeight(path: string, w: Float32Array): void;
+  /** Forward + loss only: no backward, gradients untouched. count = targets that count in the mean. */
+  evalLoss(input: Input, labels: Int32Array): Promise<{ loss: number; count: number }>;
+  /** Forward + loss + backward; fresh gradients. */
+  step(input: Input, labels: Int32Array): Promise<{ loss: number }>;
+  adamwStep(lr: PerTensor, o?: AdamWStepOptions): Promise<void>;
+  /** Global L2 norm of the current gradients. */
+  gradNorm(): Promise<number>;
+  /** g ← factor·g for every gradient, queued before anything submitted after the call. */
+  scaleGrads(factor: number): void;
+  /** Number of NaN/±Inf gradient elements. */
+  nonFiniteGrads(): Promise<number>;
+  readGrads(): Promise<Map<string, Float32Array>>;
+  readLoraWeights(): Promise<Map<string, Float32Array>>;
+  setLoraWeights(values: ReadonlyMap<string, Float32Array>): void;
+  /** A fresh adapter (PEFT init: A kaiming-uniform from the seed, B = 0); a task head is left as it is. */
+  initLora(seed: number): void;
+  resetOptimizer(): void;
+  destroy(): void;
+}
