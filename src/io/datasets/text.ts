@@ -1,0 +1,71 @@
+// Text datasets for language modelling: .txt (the whole file is one text), .jsonl and .csv (one example per
+// row: plain text or Alpaca instruction/input/output). One entry point, parseTextDataset; everything is
+// decoded as strict UTF-8 first (BOM stripped, CRLF → LF), so the row parsers see LF-only text.
+import type { TextExample } from './alpaca';
+import { parseCsv } from './csv';
+import { DatasetError, type Rejected } from './errors';
+import { parseJsonl, type ParsedRows } from './jsonl';
+import { decodeDatasetText } from './utf8';
+
+export type TextFormat = 'txt' | 'jsonl' | 'csv';
+
+export interface TextDataset {
+  kind: 'text';
+  file: string;
+  format: TextFormat;
+  examples: TextExample[];
+  /** Rows that were skipped, with line and reason; the UI shows the count and lets the user abort (B2). */
+  rejected: Rejected[];
+}
+
+export interface TextParseOptions {
+  /** Largest accepted file, in bytes (default 512 MiB). */
+  maxBytes?: number;
+  /** Longest JSONL line or CSV field, in characters (default 64 Mi); longer rows are rejected. */
+  maxRecordChars?: number;
+}
+
+export const DEFAULT_MAX_DATASET_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_MAX_RECORD_CHARS = 64 * 1024 * 1024;
+
+/** The format implied by a file name's extension (case-insensitive), or null. */
+export function textFormatOf(fileName: string): TextFormat | null {
+  const m = /\.([A-Za-z0-9]+)$/.exec(fileName);
+  const ext = m ? m[1].toLowerCase() : '';
+  return ext === 'txt' || ext === 'jsonl' || ext === 'csv' ? ext : null;
+}
+
+function mib(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+export function parseTextDataset(bytes: Uint8Array | ArrayBuffer, fileName: string, opts: TextParseOptions = {}): TextDataset {
+  const format = textFormatOf(fileName);
+  if (format === null) {
+    throw new DatasetError('DATA_FORMAT', fileName, 'unknown text dataset extension; expected .txt, .jsonl or .csv');
+  }
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DATASET_BYTES;
+  if (b.byteLength > maxBytes) {
+    throw new DatasetError('DATA_TOO_LARGE', fileName, `the file is ${mib(b.byteLength)} (${b.byteLength} bytes); the limit is ${mib(maxBytes)} (${maxBytes} bytes)`);
+  }
+  const text = decodeDatasetText(b, fileName);
+  const maxRecord = opts.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
+  let rows: ParsedRows;
+  if (format === 'txt') rows = { examples: text.trim() === '' ? [] : [{ prompt: '', completion: text }], rejected: [] };
+  else if (format === 'jsonl') rows = parseJsonl(text, fileName, maxRecord);
+  else rows = parseCsv(text, fileName, maxRecord);
+  if (rows.examples.length === 0) throw emptyError(fileName, format, rows.rejected);
+  return { kind: 'text', file: fileName, format, examples: rows.examples, rejected: rows.rejected };
+}
+
+function emptyError(file: string, format: TextFormat, rejected: Rejected[]): DatasetError {
+  if (rejected.length === 0) return new DatasetError('DATA_EMPTY', file, '0 usable examples: the file has no text');
+  const first = rejected[0];
+  return new DatasetError(
+    format === 'csv' ? 'DATA_CSV' : 'DATA_JSONL',
+    file,
+    `0 usable examples: all ${rejected.length} rows were rejected; first at line ${first.line}: ${first.reason}`,
+    first.line,
+  );
+}
