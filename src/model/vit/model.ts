@@ -1,6 +1,8 @@
 // VitLoraModel: a ViTForImageClassification with PEFT LoRA on the targeted Linears and a trainable
-// classifier head, on the WebGPU engine. Frozen weights are uploaded once; activations and launches
-// are planned once per batch size and re-encoded every step; AdamW runs per trainable tensor.
+// classifier head — the checkpoint's, or a fresh nn.Linear-initialised one when loaded.head.newHead
+// (a ViTModel checkpoint without a classifier, or another class count) — on the WebGPU engine. Frozen
+// weights are uploaded once; activations and launches are planned once per batch size and re-encoded
+// every step; AdamW runs per trainable tensor.
 import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
 import { prepareAdamW } from '../../kernels/adamw';
@@ -9,7 +11,9 @@ import { GradOps } from '../gradops';
 import { prepareVitBackward } from './backward';
 import { prepareVitForward, prepareVitLoss } from './forward';
 import { type VitActs, destroyVitActs, planVitActs, vitDims } from './plan';
-import { type TrainableOptions, type VitTrainables, createTrainables, destroyTrainables, loraInitA } from './trainable';
+import {
+  DEFAULT_HEAD_SEED, type TrainableOptions, type VitTrainables, createTrainables, destroyTrainables, initClassifier, loraInitA,
+} from './trainable';
 import { VIT_LINEAR_MODULES, type VitLinearModule, type VitWeights, destroyVitWeights, uploadVitWeights } from './weights';
 
 export interface VitAdamW {
@@ -30,6 +34,16 @@ interface Plan {
   backward: Launch[];
 }
 
+/** The checkpoint's classifier, when the loader kept it (its class count is the task's). */
+function checkpointClassifier(loaded: LoadedVit): { weight: Float32Array; bias: Float32Array } {
+  const w = loaded.tensors.get('classifier.weight'), b = loaded.tensors.get('classifier.bias');
+  if (!w || !b) throw new Error(`ViT engine: the checkpoint has no classifier and head.newHead is false (${loaded.head.reason ?? 'no reason given'})`);
+  if (b.data.length !== loaded.head.numClasses) {
+    throw new Error(`ViT engine: the checkpoint's classifier has ${b.data.length} classes, the task ${loaded.head.numClasses}`);
+  }
+  return { weight: w.data, bias: b.data };
+}
+
 export class VitLoraModel implements TrainableModel<Float32Array> {
   private readonly plans = new Map<number, Plan>();
   private t = 0; // AdamW steps taken
@@ -47,13 +61,10 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
   static create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): VitLoraModel {
     const cfg = loaded.config;
     if (cfg.hidden_act !== 'gelu') throw new Error(`ViT engine: hidden_act '${cfg.hidden_act}' is not supported (only exact 'gelu')`);
-    const w = loaded.tensors.get('classifier.weight'), b = loaded.tensors.get('classifier.bias');
-    if (!w || !b || loaded.head.newHead) {
-      // A fresh head for another class count is created by the trainer (issue 4); this class only
-      // runs checkpoints whose classifier already matches the task.
-      throw new Error(`ViT engine: the checkpoint has no classifier with ${cfg.num_labels} classes (${loaded.head.reason ?? 'missing'}); start from a checkpoint whose head matches`);
-    }
-    const trainables = createTrainables(ctx, cfg, options, { weight: w.data, bias: b.data });
+    const head = loaded.head.newHead
+      ? initClassifier(cfg.hidden_size, loaded.head.numClasses, options.headSeed ?? DEFAULT_HEAD_SEED)
+      : checkpointClassifier(loaded);
+    const trainables = createTrainables(ctx, cfg, options, head);
     const gradOps = new GradOps(ctx, trainables.all.map((x) => ({ buffer: x.grad, offset: 0, n: x.size })));
     return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded), trainables, options, gradOps);
   }

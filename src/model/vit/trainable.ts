@@ -61,18 +61,29 @@ function trainable(ctx: GpuContext, name: string, shape: number[], init: Float32
 export const loraInitA = (R: number, IN: number, seed: number): Float32Array =>
   seededUniform(R * IN, seed).map((u) => u / Math.sqrt(IN));
 
+/**
+ * A fresh classifier as nn.Linear(C, NL) initialises one: weight kaiming_uniform(a = √5), i.e.
+ * U(−1/√C, 1/√C), and bias U(−1/√C, 1/√C) (fan_in = C); one seeded stream, weight first.
+ */
+export function initClassifier(C: number, NL: number, seed: number): { weight: Float32Array; bias: Float32Array } {
+  const u = seededUniform(NL * C + NL, seed).map((x) => x / Math.sqrt(C));
+  return { weight: u.slice(0, NL * C), bias: u.slice(NL * C) };
+}
+
+/** Default seed of a new head (distinct from the LoRA seeds 1, 2, …). */
+export const DEFAULT_HEAD_SEED = 0x4ead;
+
 export interface TrainableOptions {
   targetModules: readonly string[];
   r: number;
   loraAlpha: number;
   /** Seed of A's init; B starts at 0 so the adapted model starts equal to the base (PEFT). */
   seed?: number;
+  /** Seed of a new classifier head (used only when the checkpoint's head does not fit the task). */
+  headSeed?: number;
 }
 
-/**
- * LoRA A ~ U(±1/√IN) (PEFT's kaiming-uniform bound), B = 0; classifier from the checkpoint (a new
- * head's init is not done here: pass the checkpoint's or a prepared one).
- */
+/** LoRA A ~ U(±1/√IN) (PEFT's kaiming-uniform bound), B = 0; the classifier as given (checkpoint or initClassifier). */
 export function createTrainables(
   ctx: GpuContext, cfg: VitConfig, o: TrainableOptions, classifier: { weight: Float32Array; bias: Float32Array },
 ): VitTrainables {
