@@ -1,0 +1,5 @@
+// Public API of merged-model export and the parity check (INTEROP.md §6).
+export { ExportError, type ExportErrorCode } from './errors';
+export { DEFAULT_MAX_SHARD_BYTES, MERGED_WEIGHTS_FILE, buildMergedModelFiles, doraMerge, mergeDelta } from './merged';
+export type { MergedModelOptions, NewHead } from './merged';
+export { PARITY_ATOL, parityFigure, parityPasses, type ParityFigure } from './parity';
