@@ -1,0 +1,98 @@
+// The CLI's jobs: what Node asks the engine page to do, and what comes back. Plain JSON (it crosses
+// page.evaluate); bytes never travel here — the page reads inputs and writes outputs through the
+// host's file bridge (host.ts).
+
+/** A folder on the user's disk: its absolute path and the files in it (relative, '/'-separated). */
+export interface DirRef {
+  root: string;
+  files: string[];
+}
+
+export interface FileRef {
+  path: string; // absolute
+}
+
+export interface EvalLmJob {
+  kind: 'eval-lm';
+  model: DirRef;
+  adapter?: DirRef;
+  text?: FileRef;
+  tokens?: number[];
+  /** Output-relative file for the logits ([N, V] F32 safetensors, tensor "logits"). */
+  logitsOut?: string;
+}
+
+export interface EvalImagesJob {
+  kind: 'eval-images';
+  model: DirRef;
+  adapter?: DirRef;
+  images: DirRef;
+  batch: number;
+}
+
+export interface GenerateJob {
+  kind: 'generate';
+  model: DirRef;
+  adapter?: DirRef;
+  prompt: string;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  seed: number;
+}
+
+export interface ClassifyJob {
+  kind: 'classify';
+  model: DirRef;
+  adapter?: DirRef;
+  images: FileRef[];
+  topK: number;
+}
+
+export interface TrainJob {
+  kind: 'train';
+  model: DirRef;
+  data: DirRef | FileRef;
+  /** A partial TrainingConfig (src/train/config.ts); the page fills defaults and validates. */
+  config: Record<string, unknown>;
+  /** Also write the PEFT adapter folder where the method allows. */
+  adapterOut: boolean;
+}
+
+export interface ExportJob {
+  kind: 'export';
+  model: DirRef;
+  adapter: DirRef;
+}
+
+export type CliJob = EvalLmJob | EvalImagesJob | GenerateJob | ClassifyJob | TrainJob | ExportJob;
+
+export type CliResult = Record<string, unknown>;
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  cause?: string;
+}
+
+/** Progress from the page: a training log entry, a status line, or a progress tick. */
+export type CliEvent =
+  | { type: 'status'; message: string }
+  | { type: 'progress'; done: number; total: number; loss?: number; tokensPerSec?: number; lr?: number }
+  | { type: 'log'; entry: Record<string, number> }
+  | { type: 'warning'; message: string };
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    const cause = (e as { cause?: unknown }).cause;
+    return {
+      name: e.name,
+      message: e.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(cause !== undefined ? { cause: cause instanceof Error ? cause.message : String(cause) } : {}),
+    };
+  }
+  return { name: 'Error', message: String(e) };
+}

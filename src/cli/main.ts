@@ -1,0 +1,256 @@
+// `lorasc <command>`: eval, generate, classify, train, export. Node parses the command line, lists the
+// user's folders, and runs the job on the app's engine in headless Chromium (host.ts). Bad input ends
+// with one line on stderr and a non-zero exit, never a stack trace (LORASC_DEBUG=1 shows one).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { type OptionSpec, type Parsed, UsageError, parseArgs, usage } from './args';
+import { CliJobError, runJob } from './host';
+import type { CliJob, DirRef, FileRef } from './jobs';
+import { progressPrinter } from './progress';
+
+const MODEL: OptionSpec = { kind: 'string', help: 'HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)' };
+const ADAPTER: OptionSpec = { kind: 'string', help: 'PEFT adapter folder (adapter_config.json, adapter_model.safetensors)' };
+const JSON_FLAG: OptionSpec = { kind: 'flag', help: 'print the result as JSON on stdout' };
+
+const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpec> }> = {
+  eval: {
+    summary: 'mean next-token loss of a GPT-2 on a text/token file, or loss and accuracy of a ViT on an image folder',
+    spec: {
+      model: MODEL, adapter: ADAPTER,
+      text: { kind: 'string', help: 'UTF-8 text file (GPT-2)' },
+      tokens: { kind: 'string', help: 'JSON array of token ids (GPT-2)' },
+      images: { kind: 'string', help: 'folder with one subfolder per class (ViT)' },
+      'logits-out': { kind: 'string', help: 'write the logits [N, V] F32 to this .safetensors file' },
+      batch: { kind: 'int', help: 'images per batch (default 16)' },
+      json: JSON_FLAG,
+    },
+  },
+  generate: {
+    summary: 'continue a prompt with a GPT-2 (KV cache; greedy at temperature 0)',
+    spec: {
+      model: MODEL, adapter: ADAPTER,
+      prompt: { kind: 'string', help: 'the text to continue' },
+      'max-new-tokens': { kind: 'int', help: 'default 50' },
+      temperature: { kind: 'number', help: '0 = greedy (default 0.8)' },
+      'top-k': { kind: 'int', help: 'sample from the k most likely tokens; 0 = all (default 40)' },
+      seed: { kind: 'int', help: 'sampler seed (default 0)' },
+      json: JSON_FLAG,
+    },
+  },
+  classify: {
+    summary: 'top-k labels of images with a ViT',
+    spec: {
+      model: MODEL, adapter: ADAPTER,
+      image: { kind: 'string', help: 'an image file, or a folder of images' },
+      'top-k': { kind: 'int', help: 'labels per image (default 5)' },
+      json: JSON_FLAG,
+    },
+  },
+  train: {
+    summary: 'fine-tune with lora | loraplus | dora | cola | lorasc and write the merged model (and PEFT adapter)',
+    spec: {
+      model: MODEL,
+      data: { kind: 'string', help: '.txt / .jsonl / .csv (GPT-2) or a folder with one subfolder per class (ViT)' },
+      method: { kind: 'string', help: 'lora | loraplus | dora | cola | lorasc (default lorasc)' },
+      out: { kind: 'string', help: 'output folder: merged/, adapter/, trainer_state.json, summary.json' },
+      epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
+      'max-steps': { kind: 'int', help: 'stop after this many steps (overrides epochs)' },
+      rank: { kind: 'int', help: 'LoRA rank r (default 8)' },
+      'lora-alpha': { kind: 'number', help: 'lora_alpha (default 16)' },
+      lr: { kind: 'number', help: 'learning rate (default 2e-4 GPT-2, 5e-4 ViT)' },
+      seed: { kind: 'int', help: 'seed of init, noise, split and data order (default 42)' },
+      targets: { kind: 'string', help: 'comma-separated PEFT target_modules, or re:<regex> (default c_attn / query,value)' },
+      alpha: { kind: 'number', help: 'LoRASC slow-fast pace α (default 0.5)' },
+      noise: { kind: 'number', help: 'LoRASC noise level λ (default 0.05; 0 = off)' },
+      'noise-form': { kind: 'string', help: 'uniform | gaussian' },
+      'noise-scope': { kind: 'string', help: 'targets | all' },
+      slow: { kind: 'string', help: 'lookahead | ema' },
+      'persistent-noise': { kind: 'flag', help: 'keep the noise in the backbone (LoRASC ablation)' },
+      'iteration-steps': { kind: 'int', help: 'steps per cascade iteration / COLA link (default: one epoch)' },
+      'loraplus-ratio': { kind: 'number', help: 'LoRA+ ratio for lora_B (with loraplus, cola or lorasc)' },
+      dora: { kind: 'flag', help: 'DoRA experts (with lora, cola or lorasc)' },
+      rslora: { kind: 'flag', help: 'rsLoRA scaling lora_alpha/√r' },
+      batch: { kind: 'int', help: 'batch size (default 8)' },
+      'seq-len': { kind: 'int', help: 'GPT-2 tokens per sequence (default 64)' },
+      schedule: { kind: 'string', help: 'constant | linear | cosine (default cosine)' },
+      'warmup-ratio': { kind: 'number', help: 'warm-up fraction of the steps (default 0.05)' },
+      'weight-decay': { kind: 'number', help: 'AdamW weight decay (default 0)' },
+      'max-grad-norm': { kind: 'number', help: 'gradient clipping (default 1; 0 = off)' },
+      'val-fraction': { kind: 'number', help: 'held-out fraction (default 0.1)' },
+      'eval-every': { kind: 'int', help: 'evaluate every N steps (default: every epoch)' },
+      'no-adapter': { kind: 'flag', help: 'write only the merged model' },
+      json: JSON_FLAG,
+    },
+  },
+  export: {
+    summary: 'merge a PEFT adapter into its base model and write the merged HF folder',
+    spec: { model: MODEL, adapter: ADAPTER, out: { kind: 'string', help: 'output folder' }, json: JSON_FLAG },
+  },
+};
+
+function need(p: Parsed, name: string, command: string): string {
+  const v = p[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`lorasc ${command} needs --${name}`);
+  return v;
+}
+
+/** A folder's files, relative and '/'-separated (recursive for image folders; hidden entries skipped). */
+function listDir(path: string, recursive: boolean, what: string): DirRef {
+  const root = resolve(path);
+  if (!existsSync(root)) throw new UsageError(`${what} ${path} does not exist`);
+  if (!statSync(root).isDirectory()) throw new UsageError(`${what} ${path} is not a folder`);
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.name.startsWith('.')) continue;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) { if (recursive) walk(full); } else if (e.isFile()) files.push(relative(root, full).split('\\').join('/'));
+    }
+  };
+  walk(root);
+  return { root, files: files.sort() };
+}
+
+function fileRef(path: string, what: string): FileRef {
+  const p = resolve(path);
+  if (!existsSync(p) || !statSync(p).isFile()) throw new UsageError(`${what} ${path} is not a file`);
+  return { path: p };
+}
+
+function targetsOf(s: string): string[] | string {
+  if (s.startsWith('re:')) return s.slice(3);
+  const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.length === 0) throw new UsageError('--targets names no module');
+  return list;
+}
+
+function trainConfig(p: Parsed): Record<string, unknown> {
+  const c: Record<string, unknown> = {};
+  const map: [string, string][] = [
+    ['method', 'method'], ['epochs', 'epochs'], ['max-steps', 'maxSteps'], ['rank', 'r'], ['lora-alpha', 'loraAlpha'], ['lr', 'lr'],
+    ['seed', 'seed'], ['alpha', 'alpha'], ['noise', 'lambda'], ['noise-form', 'noise'], ['noise-scope', 'noiseScope'], ['slow', 'slow'],
+    ['iteration-steps', 'iterationSteps'], ['loraplus-ratio', 'loraplusRatio'], ['batch', 'batchSize'], ['seq-len', 'seqLen'],
+    ['schedule', 'schedule'], ['warmup-ratio', 'warmupRatio'], ['weight-decay', 'weightDecay'], ['max-grad-norm', 'maxGradNorm'],
+    ['val-fraction', 'valFraction'], ['eval-every', 'evalEvery'],
+  ];
+  for (const [flag, key] of map) if (p[flag] !== undefined) c[key] = p[flag];
+  if (p.targets !== undefined) c.targetModules = targetsOf(p.targets as string);
+  if (p.dora) c.useDora = true;
+  if (p.rslora) c.useRslora = true;
+  if (p['persistent-noise']) c.persistentNoise = true;
+  return c;
+}
+
+function buildJob(command: string, p: Parsed): { job: CliJob; inputs: string[]; outDir?: string } {
+  const model = () => listDir(need(p, 'model', command), false, 'model folder');
+  const adapter = p.adapter !== undefined ? listDir(p.adapter as string, false, 'adapter folder') : undefined;
+  const withAdapter = (m: DirRef) => [m.root, ...(adapter ? [adapter.root] : [])];
+  switch (command) {
+    case 'eval': {
+      const m = model();
+      const sources = ['text', 'tokens', 'images'].filter((k) => p[k] !== undefined);
+      if (sources.length !== 1) throw new UsageError('lorasc eval needs exactly one of --text FILE, --tokens FILE.json, --images DIR');
+      if (p.images !== undefined) {
+        if (p['logits-out'] !== undefined) throw new UsageError('--logits-out goes with --text or --tokens');
+        const images = listDir(p.images as string, true, 'image folder');
+        return { job: { kind: 'eval-images', model: m, adapter, images, batch: (p.batch as number) ?? 16 }, inputs: [...withAdapter(m), images.root] };
+      }
+      let tokens: number[] | undefined, text: FileRef | undefined;
+      if (p.tokens !== undefined) {
+        const f = fileRef(p.tokens as string, 'token file');
+        let parsed: unknown;
+        try { parsed = JSON.parse(readFileSync(f.path, 'utf8')); } catch (e) { throw new UsageError(`${p.tokens}: not JSON (${(e as Error).message})`); }
+        const flat = Array.isArray(parsed) && parsed.length === 1 && Array.isArray(parsed[0]) ? parsed[0] : parsed;
+        if (!Array.isArray(flat) || !flat.every((t) => Number.isInteger(t))) throw new UsageError(`${p.tokens}: expected a JSON array of integer token ids`);
+        tokens = flat as number[];
+      } else text = fileRef(p.text as string, 'text file');
+      const logitsOut = p['logits-out'] as string | undefined;
+      const outDir = logitsOut ? resolve(logitsOut, '..') : undefined;
+      return {
+        job: { kind: 'eval-lm', model: m, adapter, text, tokens, logitsOut: logitsOut ? resolve(logitsOut).split('/').pop() : undefined },
+        inputs: [...withAdapter(m), ...(text ? [text.path] : [])], outDir,
+      };
+    }
+    case 'generate': {
+      const m = model();
+      return {
+        job: {
+          kind: 'generate', model: m, adapter, prompt: need(p, 'prompt', command),
+          maxNewTokens: (p['max-new-tokens'] as number) ?? 50, temperature: (p.temperature as number) ?? 0.8,
+          topK: (p['top-k'] as number) ?? 40, seed: (p.seed as number) ?? 0,
+        },
+        inputs: withAdapter(m),
+      };
+    }
+    case 'classify': {
+      const m = model();
+      const target = resolve(need(p, 'image', command));
+      if (!existsSync(target)) throw new UsageError(`${p.image} does not exist`);
+      const images: FileRef[] = statSync(target).isDirectory()
+        ? listDir(target, true, 'image folder').files.map((f) => ({ path: join(target, f) }))
+        : [{ path: target }];
+      if (images.length === 0) throw new UsageError(`${p.image} holds no file`);
+      return { job: { kind: 'classify', model: m, adapter, images, topK: (p['top-k'] as number) ?? 5 }, inputs: [...withAdapter(m), target] };
+    }
+    case 'train': {
+      const m = model();
+      const dataPath = resolve(need(p, 'data', command));
+      if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
+      const data = statSync(dataPath).isDirectory() ? listDir(dataPath, true, 'data folder') : { path: dataPath };
+      const out = resolve(need(p, 'out', command));
+      return { job: { kind: 'train', model: m, data, config: trainConfig(p), adapterOut: !p['no-adapter'] }, inputs: [m.root, dataPath], outDir: out };
+    }
+    case 'export': {
+      const m = model();
+      if (!adapter) throw new UsageError('lorasc export needs --adapter');
+      return { job: { kind: 'export', model: m, adapter }, inputs: withAdapter(m), outDir: resolve(need(p, 'out', command)) };
+    }
+  }
+  throw new UsageError(`unknown command "${command}"`);
+}
+
+function printResult(command: string, r: Record<string, unknown>, json: boolean): void {
+  if (json) { console.log(JSON.stringify(r, null, 2)); return; }
+  const num = (v: unknown, d = 4) => (typeof v === 'number' ? v.toFixed(d) : String(v));
+  switch (command) {
+    case 'eval':
+      if ('accuracy' in r) console.log(`loss ${num(r.loss)}  accuracy ${num(r.accuracy)}  images ${r.images}`);
+      else console.log(`loss ${num(r.loss)}  tokens ${r.tokens}  predicted ${r.predicted}${r.logitsFile ? `  logits → ${r.logitsFile}` : ''}`);
+      break;
+    case 'generate': console.log(r.text); break;
+    case 'classify':
+      for (const x of r.results as { image: string; top: { label: string; prob: number }[] }[]) {
+        console.log(`${x.image}: ${x.top.map((t) => `${t.label} ${(100 * t.prob).toFixed(1)}%`).join(', ')}`);
+      }
+      break;
+    default: console.log(JSON.stringify(r, null, 2));
+  }
+}
+
+function helpText(): string {
+  return ['usage: lorasc <command> [options]   (lorasc <command> --help for its options)', '',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(9)} ${c.summary}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') { console.log(helpText()); return command ? 0 : 2; }
+  const cmd = COMMANDS[command];
+  try {
+    if (!cmd) throw new UsageError(`unknown command "${command}"; one of ${Object.keys(COMMANDS).join(', ')}`);
+    if (rest.includes('--help') || rest.includes('-h')) { console.log(usage(command, cmd.spec)); return 0; }
+    const p = parseArgs(rest, cmd.spec);
+    const { job, inputs, outDir } = buildJob(command, p);
+    const result = await runJob(job, { inputs, outDir, onEvent: progressPrinter(process.stderr, !!p.json && command !== 'train') });
+    printResult(command, result, !!p.json);
+    return 0;
+  } catch (e) {
+    if (process.env.LORASC_DEBUG) console.error(e);
+    if (e instanceof UsageError) { console.error(`lorasc ${command}: ${e.message}`); return 2; }
+    const msg = e instanceof CliJobError ? `${e.serialized.code ? `${e.serialized.code}: ` : ''}${e.message}` : e instanceof Error ? e.message : String(e);
+    console.error(`lorasc ${command}: error: ${msg.split('\n')[0]}`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (e) => { console.error(`lorasc: ${e instanceof Error ? e.message : String(e)}`); process.exit(1); });

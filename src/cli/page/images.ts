@@ -1,0 +1,18 @@
+// Image decoding in the page: the browser's own decoders (createImageBitmap), read back as RGBA.
+import type { PixelImage } from '../../io/preprocess';
+
+export async function decodeImage(bytes: ArrayBuffer, name: string): Promise<PixelImage> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([bytes]));
+  } catch {
+    throw new Error(`${name}: not a decodable image (PNG, JPEG, BMP, WebP or GIF)`);
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const g = canvas.getContext('2d');
+  if (!g) throw new Error('no 2D canvas to decode images with');
+  g.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const { data, width, height } = g.getImageData(0, 0, canvas.width, canvas.height);
+  return { data, width, height, channels: 4 };
+}

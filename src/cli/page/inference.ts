@@ -1,0 +1,203 @@
+// The CLI's inference jobs, run in the engine page: eval (LM loss over a text or token file, ViT loss
+// and accuracy over an image folder), generate and classify, each with an optional PEFT adapter.
+import { getDevice } from '../../gpu/device';
+import type { GpuContext } from '../../gpu/context';
+import { type LoadedModel, loadModelDir } from '../../io/hfModel';
+import { listImageFolder } from '../../io/datasets';
+import { preprocessImage, type PreprocessorConfig } from '../../io/preprocess';
+import { defaultProcessor } from '../../train/prepare';
+import { writeSafetensors } from '../../io/safetensors';
+import { generate } from '../../model/gpt2/generate';
+import type { Gpt2LoraModel } from '../../model/gpt2/model';
+import { topKPredictions } from '../../model/vit/classify';
+import type { VitConfig } from '../../model/config';
+import { type AnyEngine, adapterEngineOptions, applyAdapter, createEngine, importAdapter, loadTokenizer } from '../../train/engine';
+import { linearModules } from '../../train/modules';
+import type { CliEvent, ClassifyJob, DirRef, EvalImagesJob, EvalLmJob, GenerateJob } from '../jobs';
+import { dirSource, pathIn, readFile, writeOut } from './bridge';
+import { decodeImage } from './images';
+
+type Emit = (e: CliEvent) => void;
+
+interface Ready {
+  ctx: GpuContext;
+  loaded: LoadedModel;
+  engine: AnyEngine;
+}
+
+/** Loads the model (and adapter) and builds an engine; without an adapter a no-op LoRA (B = 0). */
+async function prepare(model: DirRef, adapter: DirRef | undefined, B: number, T: number, numClasses?: number): Promise<Ready> {
+  const imported0 = adapter ? await importAdapterFor(model, adapter, numClasses) : null;
+  const loaded = imported0?.loaded ?? await loadModelDir(dirSource(model), numClasses ? { numClasses } : {});
+  const ctx = await getDevice({ label: 'lorasc-cli' });
+  const modules = linearModules(loaded);
+  const imported = imported0?.adapter;
+  const lora = imported
+    ? adapterEngineOptions(imported, modules)
+    : { targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false };
+  const engine = await createEngine(ctx, loaded, { ...lora, B, T, seed: 0 });
+  if (imported) applyAdapter(engine, imported);
+  else engine.setLoraWeights(new Map(engine.trainableEntries().filter((e) => e.name.includes('lora_B')).map((e) => [e.name, new Float32Array(e.shape[0] * e.shape[1])])));
+  return { ctx, loaded, engine };
+}
+
+/** A ViT adapter with a classifier of another class count needs the model loaded for that count. */
+async function importAdapterFor(model: DirRef, adapter: DirRef, numClasses?: number) {
+  let loaded = await loadModelDir(dirSource(model), numClasses ? { numClasses } : {});
+  let imported = await importAdapter(dirSource(adapter), loaded);
+  if (loaded.kind === 'vit' && imported.classifier && imported.classifier.numClasses !== loaded.head.numClasses) {
+    loaded = await loadModelDir(dirSource(model), { numClasses: imported.classifier.numClasses });
+    imported = await importAdapter(dirSource(adapter), loaded);
+  }
+  return { loaded, adapter: imported };
+}
+
+function logSoftmaxLoss(row: Float32Array, target: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < row.length; k++) if (row[k] > max) max = row[k];
+  let z = 0;
+  for (let k = 0; k < row.length; k++) z += Math.exp(row[k] - max);
+  return Math.log(z) + max - row[target];
+}
+
+/**
+ * Mean next-token loss (as HF's `model(ids, labels=ids).loss`) over the token stream, in windows of up
+ * to n_positions tokens that overlap by one, so every token after the first is predicted exactly once.
+ * The last window is padded at the end; causal attention keeps padding from touching real positions.
+ */
+export async function runEvalLm(job: EvalLmJob, emit: Emit) {
+  const source = dirSource(job.model);
+  const loadedProbe = await loadModelDir(source);
+  if (loadedProbe.kind !== 'gpt2') throw new Error(`eval --text/--tokens needs a GPT-2 model; ${job.model.root} is a ${loadedProbe.kind}`);
+  let ids: number[];
+  if (job.tokens) ids = job.tokens;
+  else {
+    const tok = await loadTokenizer(source);
+    if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt); pass --tokens FILE.json instead`);
+    const bytes = await readFile(job.text!.path);
+    ids = tok.encode(new TextDecoder('utf-8', { fatal: false }).decode(bytes));
+  }
+  const V = loadedProbe.config.vocab_size;
+  const bad = ids.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);
+  if (bad >= 0) throw new Error(`token ${bad} is ${ids[bad]}, outside the vocabulary [0, ${V})`);
+  if (ids.length < 2) throw new Error(`the input is ${ids.length} token(s); at least 2 are needed to predict one`);
+  const T = Math.min(loadedProbe.config.n_positions, ids.length);
+  const { engine } = await prepare(job.model, job.adapter, 1, T);
+  const gpt = engine as Gpt2LoraModel;
+  const N = ids.length;
+  const logitsAll = job.logitsOut ? new Float32Array(N * V) : null;
+  let lossSum = 0, predicted = 0, windows = 0;
+  for (let start = 0; start < N - 1; start += T - 1) {
+    const len = Math.min(T, N - start);
+    const input = new Uint32Array(T);
+    input.set(ids.slice(start, start + len));
+    const logits = await gpt.forwardLogits(input);
+    for (let j = 0; j < len - 1; j++) {
+      lossSum += logSoftmaxLoss(logits.subarray(j * V, (j + 1) * V), ids[start + j + 1]);
+      predicted++;
+    }
+    if (logitsAll) {
+      // Token p's logits come from the window where p is not the last position (the final token: the last window).
+      const upto = start + len >= N ? len : len - 1;
+      logitsAll.set(logits.subarray(0, upto * V), start * V);
+    }
+    windows++;
+    emit({ type: 'progress', done: Math.min(start + len, N), total: N });
+    if (start + len >= N) break;
+  }
+  let logitsFile: string | undefined;
+  if (logitsAll && job.logitsOut) {
+    await writeOut(job.logitsOut, writeSafetensors(new Map([['logits', { data: logitsAll, shape: [N, V] }]]), { file: job.logitsOut }));
+    logitsFile = job.logitsOut;
+  }
+  return { loss: lossSum / predicted, tokens: N, predicted, windows, ...(logitsFile ? { logitsFile } : {}) };
+}
+
+function processorFor(loaded: LoadedModel): { pre: PreprocessorConfig; config: VitConfig } {
+  if (loaded.kind !== 'vit') throw new Error('images need a ViT model');
+  const config = loaded.config;
+  const pre = loaded.preprocessor ?? defaultProcessor(config);
+  return { pre, config };
+}
+
+export async function runEvalImages(job: EvalImagesJob, emit: Emit) {
+  const folder = listImageFolder(job.images.files.map((f) => `${job.images.root.split('/').pop()}/${f}`));
+  const probe = await loadModelDir(dirSource(job.model));
+  if (probe.kind !== 'vit') throw new Error(`eval --images needs a ViT model; ${job.model.root} is a ${probe.kind}`);
+  const { engine, loaded } = await prepare(job.model, job.adapter, job.batch, 0);
+  const { pre, config } = processorFor(loaded);
+  const labels = loaded.kind === 'vit' ? loaded.config.id2label : [];
+  // Folder classes map to the model's labels by name when every class is one of them, else by sorted order.
+  const byName = folder.classes.every((c) => labels.includes(c));
+  const classId = (k: number) => (byName ? labels.indexOf(folder.classes[k]) : k);
+  if (!byName && folder.classes.length !== labels.length) {
+    throw new Error(`the folder has ${folder.classes.length} classes (${folder.classes.join(', ')}) and the model ${labels.length} (${labels.join(', ')}); name the class folders after the model's labels`);
+  }
+  const rejected: string[] = folder.rejected.map((r) => `${r.file}: ${r.reason}`);
+  let lossSum = 0, correct = 0, count = 0;
+  const items = folder.items;
+  const pixelsPer = config.num_channels * config.image_size[0] * config.image_size[1];
+  for (let i = 0; i < items.length; i += job.batch) {
+    const chunk = items.slice(i, i + job.batch);
+    const pixels: Float32Array[] = [], ys: number[] = [];
+    for (const it of chunk) {
+      const rel = it.path.split('/').slice(1).join('/');
+      try {
+        pixels.push(preprocessImage(await decodeImage(await readFile(pathIn(job.images, rel)), rel), pre, config));
+        ys.push(classId(it.label));
+      } catch (e) {
+        rejected.push(`${rel}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (pixels.length === 0) continue;
+    const input = new Float32Array(pixels.length * pixelsPer);
+    pixels.forEach((p, b) => input.set(p, b * pixelsPer));
+    const logits = await engine.forwardLogits(input as never);
+    const NL = logits.length / pixels.length;
+    for (let b = 0; b < pixels.length; b++) {
+      const row = logits.subarray(b * NL, (b + 1) * NL);
+      lossSum += logSoftmaxLoss(row, ys[b]);
+      let arg = 0;
+      for (let k = 1; k < NL; k++) if (row[k] > row[arg]) arg = k;
+      if (arg === ys[b]) correct++;
+      count++;
+    }
+    emit({ type: 'progress', done: Math.min(i + job.batch, items.length), total: items.length });
+  }
+  if (count === 0) throw new Error(`no image in ${job.images.root} could be evaluated (${rejected.length} rejected)`);
+  return { loss: lossSum / count, accuracy: correct / count, images: count, classes: folder.classes, rejected };
+}
+
+export async function runGenerate(job: GenerateJob) {
+  const source = dirSource(job.model);
+  const probe = await loadModelDir(source);
+  if (probe.kind !== 'gpt2') throw new Error(`generate needs a GPT-2 model; ${job.model.root} is a ${probe.kind}`);
+  const tok = await loadTokenizer(source);
+  if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
+  const promptIds = tok.encode(job.prompt);
+  if (promptIds.length === 0) throw new Error('the prompt is empty');
+  const { engine } = await prepare(job.model, job.adapter, 1, probe.config.n_positions);
+  const out = await generate(engine as Gpt2LoraModel, Uint32Array.from(promptIds), {
+    maxNewTokens: job.maxNewTokens, temperature: job.temperature, topK: job.topK, seed: job.seed, eosTokenId: tok.eosTokenId ?? undefined,
+  });
+  return {
+    text: job.prompt + tok.decode(out.ids, { skipSpecialTokens: true }),
+    promptTokens: promptIds.length, newTokens: out.ids.length, stopReason: out.stopReason,
+  };
+}
+
+export async function runClassify(job: ClassifyJob) {
+  const probe = await loadModelDir(dirSource(job.model));
+  if (probe.kind !== 'vit') throw new Error(`classify needs a ViT model; ${job.model.root} is a ${probe.kind}`);
+  const { engine, loaded } = await prepare(job.model, job.adapter, 1, 0);
+  const { pre, config } = processorFor(loaded);
+  const labels = loaded.kind === 'vit' ? loaded.config.id2label : [];
+  const results = [];
+  for (const img of job.images) {
+    const pixels = preprocessImage(await decodeImage(await readFile(img.path), img.path), pre, config);
+    const logits = await engine.forwardLogits(pixels as never);
+    const names = labels.length === logits.length ? labels : Array.from({ length: logits.length }, (_, i) => `LABEL_${i}`);
+    results.push({ image: img.path, top: topKPredictions(logits, names, job.topK)[0].map((p) => ({ label: p.label, prob: p.prob })) });
+  }
+  return { results };
+}

@@ -1,0 +1,159 @@
+// The CLI's train and export jobs, run in the engine page with the studio's trainer and exporters.
+// Output layout under --out: merged/ (HF folder), adapter/ (PEFT, where the method has one),
+// trainer_state.json (HF log_history), summary.json.
+import { getDevice } from '../../gpu/device';
+import { type LoadedModel, loadModelDir, type ModelDirSource } from '../../io/hfModel';
+import { buildMergedModelFiles, doraMerge, mergeDelta, parityFigure } from '../../io/export';
+import { resolveConfig, loraScale, type TrainingConfig } from '../../train/config';
+import { createEngine, importAdapter, loadTokenizer, adapterEngineOptions, applyAdapter } from '../../train/engine';
+import { buildExports } from '../../train/export';
+import { linearModules, targetedModules } from '../../train/modules';
+import { prepareImages, prepareText } from '../../train/prepare';
+import { train, type TrainEvent } from '../../train/trainer';
+import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
+import { dirSource, pathIn, readFile, writeAll, writeOut } from './bridge';
+import { decodeImage } from './images';
+
+type Emit = (e: CliEvent) => void;
+
+const COMPANIONS = ['config.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json', 'generation_config.json'];
+
+async function companions(source: ModelDirSource): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const n of COMPANIONS) if (source.names.includes(n)) out.set(n, new Uint8Array(await source.read(n)));
+  return out;
+}
+
+const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
+
+export async function runTrain(job: TrainJob, emit: Emit) {
+  const source = dirSource(job.model);
+  let loaded: LoadedModel = await loadModelDir(source);
+  const preset = loaded.kind === 'gpt2' ? 'gpt2-default' : 'vit-default';
+  const config: TrainingConfig = resolveConfig(job.config as Partial<TrainingConfig>, preset);
+  emit({ type: 'status', message: `${loaded.kind} model: ${job.model.root}; method ${config.method}` });
+
+  let data, classNames: string[] | undefined, T = config.seqLen;
+  if (loaded.kind === 'gpt2') {
+    if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a GPT-2 trains on a .txt, .jsonl or .csv file`);
+    const tok = await loadTokenizer(source);
+    if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
+    T = Math.min(config.seqLen, loaded.config.n_positions);
+    const name = job.data.path.split('/').pop() as string;
+    const p = prepareText(await readFile(job.data.path), name, tok, T, config.valFraction, config.seed);
+    data = p.data;
+    emit({ type: 'status', message: `data: ${p.preview.format}, ${p.preview.examples} examples, ${p.preview.tokens} tokens → ${p.preview.sequences} sequences of ${T} (${data.train.length} train / ${data.val.length} val)${p.preview.rejected.length ? `; ${p.preview.rejected.length} rows rejected, first: line ${p.preview.rejected[0].line}: ${p.preview.rejected[0].reason}` : ''}` });
+  } else {
+    if (!isDir(job.data)) throw new Error(`${job.data.path} is a file; a ViT trains on a folder with one subfolder per class`);
+    const dir = job.data;
+    const rootName = dir.root.split('/').pop() as string;
+    const paths = dir.files.map((f) => `${rootName}/${f}`);
+    const probe = await import('../../io/datasets').then((d) => d.listImageFolder(paths));
+    const numClasses = config.numClasses ?? probe.classes.length;
+    if (numClasses !== loaded.head.numClasses) loaded = await loadModelDir(source, { numClasses });
+    if (loaded.kind !== 'vit') throw new Error('unreachable');
+    const vit = loaded;
+    const p = await prepareImages(paths, async (rel) => decodeImage(await readFile(pathIn(dir, rel.split('/').slice(1).join('/'))), rel),
+      vit.config, vit.preprocessor, config.valFraction, config.seed);
+    data = p.data;
+    classNames = p.preview.classes;
+    emit({ type: 'status', message: `data: ${p.preview.classes.length} classes (${p.preview.counts.join('/')} images), ${data.train.length} train / ${data.val.length} val${p.preview.rejected.length ? `; ${p.preview.rejected.length} files rejected, first: ${p.preview.rejected[0].file}: ${p.preview.rejected[0].reason}` : ''}${vit.head.newHead ? `; new ${numClasses}-class head` : ''}` });
+  }
+
+  const ctx = await getDevice({ label: 'lorasc-cli-train' });
+  const targets = targetedModules(loaded, config.targetModules);
+  const engine = await createEngine(ctx, loaded, {
+    targets, r: config.r, loraAlpha: loraScale(config) * config.r, useDora: config.useDora || config.method === 'dora',
+    B: config.batchSize, T, seed: config.seed, weightDecay: config.weightDecay,
+  });
+  let total = 0;
+  const onEvent = (e: TrainEvent) => {
+    if (e.type === 'start') total = e.totalSteps;
+    if (e.type === 'start') emit({ type: 'status', message: `${e.totalSteps} steps (${e.stepsPerEpoch}/epoch), ${e.iterations} iteration(s)` });
+    if (e.type === 'step') emit({ type: 'progress', done: e.step, total, loss: e.loss, tokensPerSec: e.targetsPerSec, lr: e.lr });
+    if (e.type === 'eval') emit({ type: 'log', entry: { eval_loss: e.valLoss, step: e.step, epoch: e.epoch, ...(e.valAccuracy !== undefined ? { eval_accuracy: e.valAccuracy } : {}) } });
+    if (e.type === 'iteration') {
+      const ranks = e.report.layers.map((l) => l.spectrum?.effectiveRank ?? NaN);
+      emit({ type: 'status', message: `iteration ${e.report.iteration}: effective rank ${Math.min(...ranks)}–${Math.max(...ranks)} over ${ranks.length} layers` });
+    }
+    if (e.type === 'bad-step' || e.type === 'rollback') emit({ type: 'warning', message: e.type === 'rollback' ? e.message : `step ${e.step}: ${e.reason}; update skipped` });
+  };
+  const sampleInput = data.collate((data.val.length ? data.val : data.train).slice(0, config.batchSize) as never[], config.batchSize).input;
+  const result = await train({ model: engine as never, loaded, data: data as never, config: { ...config, seqLen: T }, targets, onEvent });
+  engine.destroy();
+
+  emit({ type: 'status', message: 'exporting: merging in F32 and checking parity' });
+  const bundle = await buildExports({
+    ctx, loaded, companions: await companions(source), result, config: { ...config, seqLen: T },
+    baseName: job.model.root, classNames, sample: sampleInput,
+  });
+  const written = await writeAll('merged', bundle.merged);
+  if (job.adapterOut && bundle.adapter) written.push(...await writeAll('adapter', bundle.adapter));
+  const trainerState = { log_history: result.history, global_step: result.steps, max_steps: result.steps, num_train_epochs: config.epochs, best_metric: result.bestVal?.loss ?? null };
+  await writeOut('trainer_state.json', JSON.stringify(trainerState, null, 2));
+  const evals = result.history.filter((h) => 'eval_loss' in h);
+  const lastReport = result.iterations[result.iterations.length - 1];
+  const summary = {
+    method: config.method, steps: result.steps, stopped: result.stopped,
+    final_train_loss: result.finalTrainLoss,
+    first_eval_loss: evals[0]?.eval_loss ?? null, final_eval_loss: result.finalVal?.loss ?? null, best_eval_loss: result.bestVal?.loss ?? null,
+    ...(result.finalVal?.accuracy !== undefined ? { final_eval_accuracy: result.finalVal.accuracy } : {}),
+    effective_rank: lastReport ? Object.fromEntries(lastReport.layers.map((l) => [l.path, l.spectrum?.effectiveRank ?? null])) : {},
+    iterations: result.iterations.length,
+    adapter: bundle.adapter ? `adapter/ (rank ${result.adapter?.r})` : bundle.adapterNote,
+    parity: bundle.parity ? { max_abs: bundle.parity.maxAbs, max_rel: bundle.parity.maxRel, count: bundle.parity.count } : null,
+    files: [...written, 'trainer_state.json', 'summary.json'],
+  };
+  await writeOut('summary.json', JSON.stringify(summary, null, 2));
+  return summary;
+}
+
+/** Merge a PEFT adapter into its base and write the merged HF folder, with the parity figure. */
+export async function runExport(job: ExportJob, emit: Emit) {
+  const source = dirSource(job.model);
+  let loaded = await loadModelDir(source);
+  let adapter = await importAdapter(dirSource(job.adapter), loaded);
+  if (loaded.kind === 'vit' && adapter.classifier && adapter.classifier.numClasses !== loaded.head.numClasses) {
+    loaded = await loadModelDir(source, { numClasses: adapter.classifier.numClasses });
+    adapter = await importAdapter(dirSource(job.adapter), loaded);
+  }
+  emit({ type: 'status', message: `adapter: ${adapter.modules.length} modules, r ${adapter.config.r}, scale ${adapter.scale}${adapter.config.useDora ? ', DoRA' : ''}` });
+  const merged = new Map<string, Float32Array>();
+  for (const m of adapter.modules) {
+    const W = loaded.tensors.get(m.weight)?.data;
+    if (!W) throw new Error(`base weight ${m.weight} missing`);
+    merged.set(m.weight, m.magnitude
+      ? doraMerge(W, m.layout, m.IN, m.OUT, m.B, m.A, m.r, adapter.scale, m.magnitude)
+      : mergeDelta(W, m.layout, m.IN, m.OUT, m.B, m.A, m.r, adapter.scale));
+  }
+  let newHead;
+  if (adapter.classifier) {
+    if (loaded.kind === 'vit' && loaded.head.newHead) {
+      newHead = { weight: adapter.classifier.weight, bias: adapter.classifier.bias, id2label: Object.fromEntries(Array.from({ length: adapter.classifier.numClasses }, (_, i) => [String(i), `LABEL_${i}`])) };
+    } else {
+      merged.set('classifier.weight', adapter.classifier.weight);
+      merged.set('classifier.bias', adapter.classifier.bias);
+    }
+  }
+  const files = buildMergedModelFiles({ model: loaded, merged, newHead, companions: await companions(source) });
+  // Parity on one sample: a fixed token row (GPT-2) or a mid-grey image (ViT).
+  const ctx = await getDevice({ label: 'lorasc-cli-export' });
+  const modules = linearModules(loaded);
+  const T = loaded.kind === 'gpt2' ? Math.min(32, loaded.config.n_positions) : 0;
+  const sample = loaded.kind === 'gpt2'
+    ? Uint32Array.from({ length: T }, (_, i) => (i * 7919) % loaded.config.vocab_size)
+    : new Float32Array(loaded.config.num_channels * loaded.config.image_size[0] * loaded.config.image_size[1]).fill(0.1);
+  const withAdapter = await createEngine(ctx, loaded, { ...adapterEngineOptions(adapter, modules), B: 1, T, seed: 0 });
+  applyAdapter(withAdapter, adapter);
+  const a = await (withAdapter.forwardLogits as (i: typeof sample) => Promise<Float32Array>)(sample);
+  withAdapter.destroy();
+  const plain = await createEngine(ctx, loaded, { targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false, B: 1, T, seed: 0 });
+  for (const m of modules) { const w = merged.get(m.weight); if (w) plain.setBaseWeight(m.path, w); }
+  plain.initLora(0);
+  if (adapter.classifier) plain.setLoraWeights(new Map([['classifier.weight', adapter.classifier.weight], ['classifier.bias', adapter.classifier.bias]]));
+  const b = await (plain.forwardLogits as (i: typeof sample) => Promise<Float32Array>)(sample);
+  plain.destroy();
+  const parity = parityFigure(b, a);
+  const written = await writeAll('', files);
+  return { files: written, parity: { max_abs: parity.maxAbs, max_rel: parity.maxRel, count: parity.count } };
+}

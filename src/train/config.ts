@@ -1,0 +1,182 @@
+// TrainingConfig: one flat, commented record of every choice a run makes (STYLE: flat config with
+// presets). METHOD.md's [choice]s are named options here. Defaults follow METHOD.md ("LoRA defaults")
+// except where noted; `resolveConfig` fills defaults, applies a preset and validates, naming the field.
+import type { ScheduleKind } from './schedule';
+
+export type MethodName = 'lora' | 'loraplus' | 'dora' | 'cola' | 'lorasc';
+export const METHODS: readonly MethodName[] = ['lora', 'loraplus', 'dora', 'cola', 'lorasc'];
+
+export interface TrainingConfig {
+  // ---- method ----
+  /** The base method. Combinations: lorasc/cola + loraplusRatio (LoRA+ experts), + useDora, + useRslora. */
+  method: MethodName;
+  /** DoRA experts (implied by method 'dora'; allowed with 'lorasc' and 'cola'). */
+  useDora: boolean;
+  /** rsLoRA scaling s = loraAlpha / √r instead of loraAlpha / r. */
+  useRslora: boolean;
+  /** LoRA+ lr ratio for lora_B and 1-D params; null = plain optimizer. 'loraplus' defaults it to 16. */
+  loraplusRatio: number | null;
+  // ---- adapter ----
+  r: number;
+  loraAlpha: number;
+  /** PEFT target_modules: a list (suffix match) or one regex string (full match). */
+  targetModules: string[] | string;
+  /** Dropout on the LoRA input. The engine has no dropout kernel yet: only 0 is accepted. */
+  loraDropout: number;
+  // ---- optimizer and schedule (one global schedule across cascade iterations) ----
+  lr: number;
+  schedule: ScheduleKind;
+  warmupRatio: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Clip the global gradient L2 norm to this (0 = no clipping). */
+  maxGradNorm: number;
+  // ---- data and length ----
+  epochs: number;
+  /** Stop after this many optimizer steps (0 = epochs decide). */
+  maxSteps: number;
+  batchSize: number;
+  /** GPT-2: tokens per training sequence (≤ n_positions). */
+  seqLen: number;
+  /** Fraction of the data held out for validation. */
+  valFraction: number;
+  /** Evaluate on the validation split every N steps (0 = at the end of each epoch only). */
+  evalEvery: number;
+  /** Emit a train-loss log entry every N steps. */
+  logEvery: number;
+  seed: number;
+  // ---- cascade: COLA and LoRASC ----
+  /** Steps per cascade iteration / COLA link; 0 = one per epoch (METHOD.md default). */
+  iterationSteps: number;
+  /** LoRASC slow-fast pace α ∈ (0, 1] (not lora_alpha). COLA uses 1. */
+  alpha: number;
+  /** LoRASC noise level λ ≥ 0 (0 turns noise off). */
+  lambda: number;
+  /** Noise form: NoisyTune uniform U(−λ/2, λ/2)·std(W), or Gaussian N(0, (λ·std(W))²). */
+  noise: 'uniform' | 'gaussian';
+  /** Noise on the LoRA-targeted weights only, or on every linear weight of the backbone. */
+  noiseScope: 'targets' | 'all';
+  /** Slow rule: 'lookahead' S ← S + α·ΔF; 'ema' S_t = (1−α)·S_{t−1} + α·ΔF_t, W_t = W_{t−1} + S_t. */
+  slow: 'lookahead' | 'ema';
+  /** Keep the noise in the backbone after the merge instead of discarding it. */
+  persistentNoise: boolean;
+  /** COLA option: restart the lr schedule in every link (default: one global schedule). */
+  restartSchedule: boolean;
+  // ---- safety ----
+  /** Bad (non-finite) steps in a row before rolling back to the last good state. */
+  nanPatience: number;
+  /** Factor on the learning rate after a rollback. */
+  rollbackLrFactor: number;
+  // ---- ViT ----
+  /** Classes of the task (ViT); a new head is created when the checkpoint's differs. */
+  numClasses: number | null;
+}
+
+export const DEFAULTS: TrainingConfig = {
+  method: 'lorasc', useDora: false, useRslora: false, loraplusRatio: null,
+  r: 8, loraAlpha: 16, targetModules: ['c_attn'], loraDropout: 0,
+  lr: 2e-4, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1,
+  epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, logEvery: 1, seed: 42,
+  iterationSteps: 0, alpha: 0.5, lambda: 0.05, noise: 'uniform', noiseScope: 'targets', slow: 'lookahead',
+  persistentNoise: false, restartSchedule: false,
+  nanPatience: 3, rollbackLrFactor: 0.5,
+  numClasses: null,
+};
+
+/** Presets: a starting point per model kind and size of run; any field can still be overridden. */
+export const PRESETS: Record<string, Partial<TrainingConfig>> = {
+  'gpt2-demo': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 64, epochs: 4 },
+  'vit-demo': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, epochs: 4 },
+  'gpt2-default': { targetModules: ['c_attn'], lr: 2e-4 },
+  'vit-default': { targetModules: ['query', 'value'], lr: 5e-4 },
+};
+
+export class ConfigError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`training config: ${field}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Fields the given method does not read; setting one is refused, not silently ignored. */
+const CASCADE_FIELDS: (keyof TrainingConfig)[] = ['alpha', 'lambda', 'noise', 'noiseScope', 'slow', 'persistentNoise'];
+
+export function resolveConfig(partial: Partial<TrainingConfig>, preset?: string): TrainingConfig {
+  if (preset !== undefined && !(preset in PRESETS)) {
+    throw new ConfigError('preset', `unknown preset "${preset}" (one of ${Object.keys(PRESETS).join(', ')})`);
+  }
+  for (const key of Object.keys(partial)) {
+    if (!(key in DEFAULTS)) throw new ConfigError(key, 'is not a training option');
+  }
+  const c: TrainingConfig = { ...DEFAULTS, ...(preset ? PRESETS[preset] : {}), ...partial };
+  if (!METHODS.includes(c.method)) throw new ConfigError('method', `"${c.method}" is not one of ${METHODS.join(', ')}`);
+  if (c.method === 'dora') c.useDora = true;
+  if (c.method === 'loraplus' && c.loraplusRatio === null) c.loraplusRatio = 16;
+  if (c.method === 'cola') {
+    for (const f of CASCADE_FIELDS) {
+      if (f in partial && f !== 'alpha') throw new ConfigError(f, 'is a LoRASC option; COLA has no noise or slow rule (use method lorasc)');
+    }
+    if ('alpha' in partial && partial.alpha !== 1) throw new ConfigError('alpha', 'COLA merges whole experts (α = 1); use method lorasc for α < 1');
+    c.alpha = 1; c.lambda = 0; c.slow = 'lookahead'; c.persistentNoise = false;
+  }
+  if (c.method === 'lora' || c.method === 'loraplus' || c.method === 'dora') {
+    for (const f of [...CASCADE_FIELDS, 'iterationSteps', 'restartSchedule'] as (keyof TrainingConfig)[]) {
+      if (f in partial) throw new ConfigError(f, `is a cascade option; method ${c.method} trains one adapter (use cola or lorasc)`);
+    }
+  }
+  validate(c);
+  return c;
+}
+
+function check(ok: boolean, field: keyof TrainingConfig, message: string): void {
+  if (!ok) throw new ConfigError(field, message);
+}
+
+const isInt = (x: number) => Number.isSafeInteger(x);
+
+function validate(c: TrainingConfig): void {
+  check(isInt(c.r) && c.r >= 1 && c.r <= 1024, 'r', `must be an integer in 1..1024, got ${c.r}`);
+  check(Number.isFinite(c.loraAlpha) && c.loraAlpha > 0, 'loraAlpha', `must be > 0, got ${c.loraAlpha}`);
+  check(c.loraDropout === 0, 'loraDropout', 'LoRA dropout is not implemented by this engine yet; use 0');
+  check(Array.isArray(c.targetModules) ? c.targetModules.length > 0 : typeof c.targetModules === 'string' && c.targetModules.length > 0,
+    'targetModules', 'name at least one module (e.g. c_attn, or query,value)');
+  if (typeof c.targetModules === 'string') {
+    try { new RegExp(c.targetModules); } catch { throw new ConfigError('targetModules', `"${c.targetModules}" is not a valid regular expression`); }
+  }
+  check(c.loraplusRatio === null || (Number.isFinite(c.loraplusRatio) && c.loraplusRatio > 0), 'loraplusRatio', `must be > 0, got ${c.loraplusRatio}`);
+  check(Number.isFinite(c.lr) && c.lr > 0 && c.lr < 10, 'lr', `must be in (0, 10), got ${c.lr}`);
+  check(['constant', 'linear', 'cosine'].includes(c.schedule), 'schedule', `"${c.schedule}" is not constant, linear or cosine`);
+  check(c.warmupRatio >= 0 && c.warmupRatio < 1, 'warmupRatio', `must be in [0, 1), got ${c.warmupRatio}`);
+  check(c.weightDecay >= 0, 'weightDecay', `must be ≥ 0, got ${c.weightDecay}`);
+  check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, 'beta1', 'betas must be in [0, 1)');
+  check(c.eps > 0, 'eps', `must be > 0, got ${c.eps}`);
+  check(c.maxGradNorm >= 0, 'maxGradNorm', `must be ≥ 0, got ${c.maxGradNorm}`);
+  check(isInt(c.epochs) && c.epochs >= 1, 'epochs', `must be an integer ≥ 1, got ${c.epochs}`);
+  check(isInt(c.maxSteps) && c.maxSteps >= 0, 'maxSteps', `must be an integer ≥ 0, got ${c.maxSteps}`);
+  check(isInt(c.batchSize) && c.batchSize >= 1 && c.batchSize <= 4096, 'batchSize', `must be an integer in 1..4096, got ${c.batchSize}`);
+  check(isInt(c.seqLen) && c.seqLen >= 2, 'seqLen', `must be an integer ≥ 2, got ${c.seqLen}`);
+  check(c.valFraction >= 0 && c.valFraction < 1, 'valFraction', `must be in [0, 1), got ${c.valFraction}`);
+  check(isInt(c.evalEvery) && c.evalEvery >= 0, 'evalEvery', `must be an integer ≥ 0, got ${c.evalEvery}`);
+  check(isInt(c.logEvery) && c.logEvery >= 1, 'logEvery', `must be an integer ≥ 1, got ${c.logEvery}`);
+  check(isInt(c.seed) && c.seed >= 0, 'seed', `must be a non-negative integer, got ${c.seed}`);
+  check(isInt(c.iterationSteps) && c.iterationSteps >= 0, 'iterationSteps', `must be an integer ≥ 0, got ${c.iterationSteps}`);
+  check(c.alpha > 0 && c.alpha <= 1, 'alpha', `the slow-fast pace α must be in (0, 1], got ${c.alpha}`);
+  check(c.lambda >= 0 && c.lambda <= 10, 'lambda', `the noise level λ must be in [0, 10], got ${c.lambda}`);
+  check(['uniform', 'gaussian'].includes(c.noise), 'noise', `"${c.noise}" is not uniform or gaussian`);
+  check(['targets', 'all'].includes(c.noiseScope), 'noiseScope', `"${c.noiseScope}" is not targets or all`);
+  check(['lookahead', 'ema'].includes(c.slow), 'slow', `"${c.slow}" is not lookahead or ema`);
+  check(isInt(c.nanPatience) && c.nanPatience >= 1, 'nanPatience', `must be an integer ≥ 1, got ${c.nanPatience}`);
+  check(c.rollbackLrFactor > 0 && c.rollbackLrFactor <= 1, 'rollbackLrFactor', `must be in (0, 1], got ${c.rollbackLrFactor}`);
+  check(c.numClasses === null || (isInt(c.numClasses) && c.numClasses >= 2), 'numClasses', `must be an integer ≥ 2, got ${c.numClasses}`);
+}
+
+/** The LoRA scale s of the experts. */
+export function loraScale(c: Pick<TrainingConfig, 'r' | 'loraAlpha' | 'useRslora'>): number {
+  return c.useRslora ? c.loraAlpha / Math.sqrt(c.r) : c.loraAlpha / c.r;
+}
+
+export function isCascade(c: Pick<TrainingConfig, 'method'>): boolean {
+  return c.method === 'cola' || c.method === 'lorasc';
+}

@@ -1,0 +1,41 @@
+// Validation: mean loss over the validation split (GPT-2: weighted by the targets of each batch, so
+// padding never counts; ViT: from the logits, in Float64, with accuracy).
+import type { TrainableModel } from '../model/api';
+import type { TaskData } from './data';
+
+export interface EvalResult {
+  loss: number;
+  /** ViT only: fraction of validation images whose top-1 class is right. */
+  accuracy?: number;
+  count: number;
+}
+
+type Evaluable<I> = TrainableModel<I> & { forwardLogits(input: I): Promise<Float32Array> };
+
+export async function evaluate<E, I>(model: Evaluable<I>, data: TaskData<E, I>, B: number, examples: E[] = data.val): Promise<EvalResult> {
+  let lossSum = 0, count = 0, correct = 0;
+  for (let i = 0; i < examples.length; i += B) {
+    const chunk = examples.slice(i, i + B);
+    const batch = data.collate(chunk, B);
+    if (data.kind === 'lm') {
+      const r = await model.evalLoss(batch.input, batch.labels);
+      if (r.count > 0) { lossSum += r.loss * r.count; count += r.count; }
+    } else {
+      const logits = await model.forwardLogits(batch.input);
+      const NL = logits.length / chunk.length;
+      for (let b = 0; b < chunk.length; b++) {
+        const row = logits.subarray(b * NL, (b + 1) * NL);
+        let max = -Infinity, arg = 0;
+        for (let k = 0; k < NL; k++) if (row[k] > max) { max = row[k]; arg = k; }
+        let z = 0;
+        for (let k = 0; k < NL; k++) z += Math.exp(row[k] - max);
+        const y = batch.labels[b];
+        lossSum += Math.log(z) + max - row[y];
+        if (arg === y) correct++;
+        count++;
+      }
+    }
+  }
+  if (count === 0) return { loss: NaN, count: 0 };
+  return { loss: lossSum / count, count, ...(data.kind === 'image' ? { accuracy: correct / count } : {}) };
+}

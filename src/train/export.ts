@@ -1,0 +1,113 @@
+// Exports of a finished run (INTEROP.md §6), the same in the studio and the CLI: the merged model as an
+// HF folder with the loaded names, the PEFT adapter folder where the method has one (single adapters,
+// and COLA/LoRASC cascades as one exact rank-T·r LoRA against the original base), and the parity figure
+// max |logits(merged) − logits(base + adapter)| computed on the GPU before anything is written.
+import type { GpuContext } from '../gpu/context';
+import type { LoadedModel } from '../io/hfModel';
+import { buildMergedModelFiles, parityFigure, type NewHead, type ParityFigure } from '../io/export';
+import { buildAdapterFiles } from '../io/peft';
+import type { TrainingConfig } from './config';
+import { type AnyEngine, createEngine } from './engine';
+import { type LinearModule, linearModules } from './modules';
+import type { TrainResult } from './trainer';
+
+export interface ExportBundle {
+  merged: Map<string, Uint8Array>;
+  adapter: Map<string, Uint8Array> | null;
+  /** Why there is no adapter folder, when there is none. */
+  adapterNote: string | null;
+  parity: ParityFigure | null;
+}
+
+export interface ExportInput {
+  ctx: GpuContext;
+  loaded: LoadedModel;
+  /** config.json, tokenizer / preprocessor files… copied into the merged folder. */
+  companions: ReadonlyMap<string, Uint8Array | string>;
+  result: TrainResult;
+  config: TrainingConfig;
+  baseName: string;
+  /** ViT: the task's class names (a new head exports its id2label from them). */
+  classNames?: string[];
+  /** One engine batch to compare logits on (GPT-2: B×T ids with config.batchSize × config.seqLen). */
+  sample: Uint32Array | Float32Array;
+}
+
+const CLASSIFIER = ['classifier.weight', 'classifier.bias'];
+
+export async function buildExports(x: ExportInput): Promise<ExportBundle> {
+  const { loaded, result, config } = x;
+  const modules = new Map(linearModules(loaded).map((m) => [m.path, m]));
+  const merged = new Map<string, Float32Array>();
+  for (const [path, w] of result.merged) merged.set((modules.get(path) as LinearModule).weight, w);
+  let newHead: NewHead | undefined;
+  if (loaded.kind === 'vit') {
+    const [w, b] = CLASSIFIER.map((k) => result.head.get(k));
+    if (!w || !b) throw new Error('export: the trained classifier is missing');
+    if (loaded.head.newHead) {
+      const names = x.classNames ?? Array.from({ length: b.length }, (_, i) => `LABEL_${i}`);
+      newHead = { weight: w, bias: b, id2label: Object.fromEntries(names.map((n, i) => [String(i), n])) };
+    } else {
+      merged.set('classifier.weight', w);
+      merged.set('classifier.bias', b);
+    }
+  }
+  const mergedFiles = buildMergedModelFiles({ model: loaded, merged, newHead, companions: x.companions });
+
+  if (!result.adapter) return { merged: mergedFiles, adapter: null, adapterNote: result.adapterNote, parity: null };
+  const a = result.adapter;
+  const tensors = new Map(a.tensors);
+  if (loaded.kind === 'vit') {
+    for (const k of CLASSIFIER) {
+      const v = result.head.get(k) as Float32Array;
+      tensors.set(`base_model.model.${k}`, { data: v, shape: k.endsWith('weight') ? [v.length / loaded.config.hidden_size, loaded.config.hidden_size] : [v.length] });
+    }
+  }
+  const adapterFiles = buildAdapterFiles({
+    config: {
+      modelKind: loaded.kind, baseModelNameOrPath: x.baseName, r: a.r, loraAlpha: a.loraAlpha, loraDropout: config.loraDropout,
+      targetModules: config.targetModules, useRslora: a.useRslora, useDora: a.useDora,
+      modulesToSave: loaded.kind === 'vit' ? ['classifier'] : null,
+    },
+    tensors,
+    trainingArgs: { ...config, exported_rank: a.r, cascade_iterations: result.iterations.length },
+  });
+  const parity = await computeParity(x, merged);
+  return { merged: mergedFiles, adapter: adapterFiles, adapterNote: null, parity };
+}
+
+/** Logits of (original base + adapter) and of (merged weights, no adapter) on the same sample. */
+async function computeParity(x: ExportInput, merged: ReadonlyMap<string, Float32Array>): Promise<ParityFigure> {
+  const { ctx, loaded, result, config } = x;
+  const a = result.adapter as NonNullable<TrainResult['adapter']>;
+  const modules = linearModules(loaded);
+  const paths = new Set([...a.tensors.keys()].filter((k) => k.endsWith('lora_A.weight')).map((k) => k.slice('base_model.model.'.length, -'.lora_A.weight'.length)));
+  const shape = { B: config.batchSize, T: config.seqLen, seed: 0 };
+  const head = new Map([...result.head].filter(([k]) => CLASSIFIER.includes(k)));
+  const scale = a.useRslora ? a.loraAlpha / Math.sqrt(a.r) : a.loraAlpha / a.r;
+
+  const adapted = await createEngine(ctx, loaded, {
+    ...shape, targets: modules.filter((m) => paths.has(m.path)), r: a.r, loraAlpha: scale * a.r, useDora: a.useDora,
+  });
+  let withAdapter: Float32Array;
+  try {
+    adapted.setLoraWeights(new Map([...[...a.tensors].map(([k, v]) => [k, v.data] as const), ...head]));
+    withAdapter = await logits(adapted, x.sample);
+  } finally {
+    adapted.destroy();
+  }
+  const plain = await createEngine(ctx, loaded, { ...shape, targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false });
+  try {
+    for (const m of modules) {
+      const w = merged.get(m.weight);
+      if (w) plain.setBaseWeight(m.path, w);
+    }
+    plain.initLora(0); // B = 0
+    if (head.size) plain.setLoraWeights(head);
+    return parityFigure(await logits(plain, x.sample), withAdapter);
+  } finally {
+    plain.destroy();
+  }
+}
+
+const logits = (e: AnyEngine, input: Uint32Array | Float32Array) => (e.forwardLogits as (i: typeof input) => Promise<Float32Array>)(input);

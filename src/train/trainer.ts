@@ -1,0 +1,235 @@
+// One training loop for every method and both model kinds (STYLE.md: one trainer, methods as
+// variants). Per step: a seeded batch, forward + backward (one submit), a same-step non-finite check,
+// gradient clipping, the global LR schedule with the variant's parameter groups, AdamW. Around it: the
+// cascade of COLA/LoRASC (noise, fresh expert and optimizer per iteration, slow-fast merge, rank
+// growth), evaluation, NaN rollback, pause/stop, and events for the UI, the CLI and the logs.
+import { adapterVariant } from '../adapters/registry';
+import type { LoadedModel } from '../io/hfModel';
+import type { TrainableModel } from '../model/api';
+import { Cascade, type ExpertWeights, type IterationReport } from './cascade';
+import { type TrainingConfig, loraScale } from './config';
+import { epochOrder } from '../io/datasets';
+import type { TaskData } from './data';
+import { evaluate, type EvalResult } from './evaluate';
+import { type LinearModule, linearModules, loraKeys } from './modules';
+import { mergeSingle } from './merge';
+import { learningRate } from './schedule';
+
+export type EngineModel<I> = TrainableModel<I> & { forwardLogits(input: I): Promise<Float32Array> };
+
+/** One entry of HF trainer_state.json log_history. */
+export type LogEntry = Record<string, number>;
+
+export type TrainEvent =
+  | { type: 'start'; totalSteps: number; stepsPerEpoch: number; iterations: number; trainExamples: number; valExamples: number }
+  | { type: 'step'; step: number; epoch: number; iteration: number; loss: number; lr: number; gradNorm: number; targetsPerSec: number; elapsedMs: number }
+  | { type: 'eval'; step: number; epoch: number; valLoss: number; valAccuracy?: number }
+  | { type: 'iteration'; step: number; report: IterationReport }
+  | { type: 'bad-step'; step: number; reason: string }
+  | { type: 'rollback'; step: number; toStep: number; lrFactor: number; message: string }
+  | { type: 'stopped'; step: number };
+
+export interface TrainControl {
+  shouldStop(): boolean;
+  waitIfPaused(): Promise<void>;
+}
+
+export interface TrainSetup<E, I> {
+  model: EngineModel<I>;
+  loaded: LoadedModel;
+  data: TaskData<E, I>;
+  config: TrainingConfig;
+  targets: LinearModule[];
+  onEvent?: (e: TrainEvent) => void;
+  control?: TrainControl;
+}
+
+export interface TrainResult {
+  steps: number;
+  stopped: boolean;
+  history: LogEntry[];
+  finalTrainLoss: number;
+  finalVal: EvalResult | null;
+  bestVal: EvalResult | null;
+  /** Merged weights of the modules the run changed, by module path, in their storage layout. */
+  merged: Map<string, Float32Array>;
+  /** The trained adapter's tensors by PEFT key (single-adapter runs), or the rank-T·r cascade adapter. */
+  adapter: { tensors: Map<string, { data: Float32Array; shape: number[] }>; r: number; loraAlpha: number; useRslora: boolean; useDora: boolean } | null;
+  /** Why there is no adapter export (DoRA cascade, persistent noise), when there is none. */
+  adapterNote: string | null;
+  /** Trainable non-LoRA tensors (the ViT classifier), by name. */
+  head: Map<string, Float32Array>;
+  /** Rank growth after each iteration (a single adapter: one report at the end). */
+  iterations: IterationReport[];
+}
+
+export function stepsPerEpoch(n: number, B: number, fixedBatch: boolean): number {
+  if (n === 0) throw new Error('the training split is empty');
+  return fixedBatch ? Math.ceil(n / B) : Math.max(1, Math.floor(n / B));
+}
+
+export function totalSteps(c: TrainingConfig, spe: number): number {
+  return c.maxSteps > 0 ? c.maxSteps : c.epochs * spe;
+}
+
+/** Seed of the expert of iteration t (t = 1 for a single adapter). */
+const expertSeed = (seed: number, t: number) => (Math.imul(seed, 1000003) + t * 7919) >>> 0;
+
+export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
+  const { model, data, config: c } = s;
+  const variant = adapterVariant(c.method);
+  const emit = (e: TrainEvent) => s.onEvent?.(e);
+  const B = c.batchSize;
+  const spe = stepsPerEpoch(data.train.length, B, data.fixedBatch);
+  const total = totalSteps(c, spe);
+  const policy = variant.cascade(c);
+  const useDora = variant.useDora(c);
+  const scale = loraScale(c);
+  const iterLen = policy ? (c.iterationSteps > 0 ? c.iterationSteps : spe) : total;
+  const iterations = Math.ceil(total / iterLen);
+
+  const baseOf = (m: LinearModule) => {
+    const t = s.loaded.tensors.get(m.weight);
+    if (!t) throw new Error(`base weight ${m.weight} is missing`);
+    return t.data;
+  };
+  const noised = policy?.noise?.scope === 'all' ? linearModules(s.loaded) : s.targets;
+  const W0 = new Map([...s.targets, ...noised].map((m) => [m.path, baseOf(m)]));
+  const cascade = policy ? new Cascade(s.targets, noised, W0, policy, c.r, scale, useDora, c.seed) : null;
+
+  const entries = model.trainableEntries();
+  const groups = new Map(entries.map((e) => [e.name, variant.paramGroup(e.name, e.shape, c)]));
+  const group = (name: string) => {
+    const g = groups.get(name);
+    if (!g) throw new Error(`no optimizer group for ${name}`);
+    return g;
+  };
+
+  emit({ type: 'start', totalSteps: total, stepsPerEpoch: spe, iterations, trainExamples: data.train.length, valExamples: data.val.length });
+  const history: LogEntry[] = [];
+  const reports: IterationReport[] = [];
+  let lrFactor = 1, badRun = 0, lastLoss = NaN, bestVal: EvalResult | null = null, finalVal: EvalResult | null = null;
+  let good = { step: 0, weights: await model.readLoraWeights() };
+  const t0 = now();
+  let order = epochOrder(data.train.length, c.seed, 0), orderEpoch = 0;
+  let step = 0, stopped = false, targetsSeen = 0;
+
+  const runEval = async (epoch: number) => {
+    if (data.val.length === 0) return;
+    const r = await evaluate(model, data, B);
+    finalVal = r;
+    if (!bestVal || r.loss < bestVal.loss) bestVal = r;
+    const entry: LogEntry = { eval_loss: r.loss, epoch, step };
+    if (r.accuracy !== undefined) entry.eval_accuracy = r.accuracy;
+    history.push(entry);
+    emit({ type: 'eval', step, epoch, valLoss: r.loss, ...(r.accuracy !== undefined ? { valAccuracy: r.accuracy } : {}) });
+  };
+
+  if (!cascade) model.initLora(expertSeed(c.seed, 1));
+  for (; step < total; step++) {
+    await s.control?.waitIfPaused();
+    if (s.control?.shouldStop()) { stopped = true; emit({ type: 'stopped', step }); break; }
+    const t = Math.floor(step / iterLen); // 0-based iteration
+    if (cascade && step % iterLen === 0) {
+      cascade.beginIteration(model);
+      model.initLora(expertSeed(c.seed, t + 1));
+      model.resetOptimizer();
+      good = { step, weights: await model.readLoraWeights() };
+    }
+    const epochIdx = Math.floor(step / spe);
+    if (epochIdx !== orderEpoch) { order = epochOrder(data.train.length, c.seed, epochIdx); orderEpoch = epochIdx; }
+    const pos = step % spe;
+    const idx = Array.from(order.subarray(pos * B, Math.min(pos * B + B, data.train.length)));
+    const examples = idx.map((i) => data.train[i]);
+    const batch = data.collate(examples, B);
+    const { loss } = await model.step(batch.input, batch.labels);
+
+    const nonFinite = Number.isFinite(loss) ? await model.nonFiniteGrads() : 1;
+    if (nonFinite > 0) {
+      badRun++;
+      emit({ type: 'bad-step', step, reason: Number.isFinite(loss) ? `${nonFinite} non-finite gradient values` : `loss is ${loss}` });
+      if (badRun >= c.nanPatience) {
+        model.setLoraWeights(good.weights);
+        model.resetOptimizer();
+        lrFactor *= c.rollbackLrFactor;
+        badRun = 0;
+        emit({ type: 'rollback', step, toStep: good.step, lrFactor, message: `${c.nanPatience} bad steps in a row: weights restored from step ${good.step}, learning rate × ${lrFactor}` });
+      }
+      continue; // the update is skipped
+    }
+    badRun = 0;
+    let gradNorm = await model.gradNorm();
+    if (c.maxGradNorm > 0) {
+      const coef = c.maxGradNorm / (gradNorm + 1e-6); // torch.nn.utils.clip_grad_norm_
+      if (coef < 1) model.scaleGrads(coef);
+    }
+    const schedStep = c.restartSchedule && cascade ? step % iterLen : step;
+    const schedTotal = c.restartSchedule && cascade ? Math.min(iterLen, total - t * iterLen) : total;
+    const lr = learningRate(c.lr, schedStep, { kind: c.schedule, warmupRatio: c.warmupRatio, totalSteps: schedTotal }) * lrFactor;
+    await model.adamwStep((name) => lr * group(name).lrScale, {
+      weightDecay: (name) => group(name).weightDecay, beta1: c.beta1, beta2: c.beta2, eps: c.eps,
+    });
+    lastLoss = loss;
+    targetsSeen += examples.reduce((n, e) => n + data.targets(e), 0);
+    const epoch = (step + 1) / spe;
+    if ((step + 1) % c.logEvery === 0 || step + 1 === total) {
+      const elapsedMs = now() - t0;
+      history.push({ loss, grad_norm: gradNorm, learning_rate: lr, epoch, step: step + 1 });
+      emit({ type: 'step', step: step + 1, epoch, iteration: t + 1, loss, lr, gradNorm, targetsPerSec: targetsSeen / (elapsedMs / 1000), elapsedMs });
+    }
+    gradNorm = 0;
+    const iterationEnds = (step + 1) % iterLen === 0 || step + 1 === total;
+    if (cascade && iterationEnds) {
+      const report = cascade.endIteration(model, expertsOf(await model.readLoraWeights(), s.targets));
+      model.initLora(expertSeed(c.seed, t + 2)); // B = 0: the model is now exactly the merged backbone
+      reports.push(report);
+      emit({ type: 'iteration', step: step + 1, report });
+    }
+    const epochEnds = (step + 1) % spe === 0;
+    if ((c.evalEvery > 0 && (step + 1) % c.evalEvery === 0) || (c.evalEvery === 0 && epochEnds)) await runEval(epoch);
+    if (epochEnds && !cascade) good = { step: step + 1, weights: await model.readLoraWeights() };
+  }
+  if (!stopped && (history.length === 0 || !('eval_loss' in history[history.length - 1]))) await runEval(step / spe);
+
+  const weights = await model.readLoraWeights();
+  const head = new Map([...weights].filter(([k]) => !k.includes('.lora_')));
+  if (cascade) {
+    const merged = cascade.mergedWeights();
+    let adapter: TrainResult['adapter'] = null;
+    if (cascade.lowRankExact && cascade.iteration > 0) {
+      const tensors = new Map<string, { data: Float32Array; shape: number[] }>();
+      let r = 0;
+      for (const m of s.targets) {
+        const st = cascade.stackedAdapter(m.path, m);
+        r = st.r;
+        const k = loraKeys(m.path);
+        tensors.set(k.A, { data: st.A, shape: [st.r, m.IN] });
+        tensors.set(k.B, { data: st.B, shape: [m.OUT, st.r] });
+      }
+      adapter = { tensors, r, loraAlpha: r, useRslora: false, useDora: false };
+    }
+    const adapterNote = adapter ? null : useDora ? 'a DoRA cascade is not low-rank: exported merged only' :
+      policy?.noise?.persistent ? 'persistent noise stays in the backbone: exported merged only' : 'no iteration finished';
+    return { steps: step, stopped, history, finalTrainLoss: lastLoss, finalVal, bestVal, merged, adapter, adapterNote, head, iterations: reports };
+  }
+  // A single adapter: merged = W0 + s·B·A (DoRA: the DoRA merge), plus its rank report.
+  const { merged, tensors, report } = mergeSingle(weights, s.targets, W0, c.r, scale, useDora);
+  reports.push(report);
+  emit({ type: 'iteration', step, report });
+  const adapter = { tensors, r: c.r, loraAlpha: c.loraAlpha, useRslora: c.useRslora, useDora };
+  return { steps: step, stopped, history, finalTrainLoss: lastLoss, finalVal, bestVal, merged, adapter, adapterNote: null, head, iterations: reports };
+}
+
+function expertsOf(weights: ReadonlyMap<string, Float32Array>, targets: LinearModule[]): Map<string, ExpertWeights> {
+  const out = new Map<string, ExpertWeights>();
+  for (const m of targets) {
+    const k = loraKeys(m.path);
+    const A = weights.get(k.A), B = weights.get(k.B);
+    if (!A || !B) throw new Error(`the model has no LoRA weights for ${m.path}`);
+    const mag = weights.get(k.m);
+    out.set(m.path, { A, B, ...(mag ? { m: mag } : {}) });
+  }
+  return out;
+}
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
