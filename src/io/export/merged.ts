@@ -65,7 +65,9 @@ export function buildMergedModelFiles(o: MergedModelOptions): Map<string, Uint8A
   }
   for (const [key, t] of model.passthrough) {
     if (!t.supported) bad(`buffer has dtype ${t.dtype}; only F32/F16/BF16 buffers can be written as F32`, key);
-    list.push([rename(key), { shape: [...t.shape], data: t.data }]);
+    // A stored duplicate of a tied head must stay equal to wte (the loader checks it).
+    const tiedCopy = model.kind === 'gpt2' && model.tied && key === 'lm_head.weight' ? o.merged.get('wte.weight') : undefined;
+    list.push([rename(key), { shape: [...t.shape], data: tiedCopy ?? t.data }]);
   }
   let labels: string[] | null = null;
   if (o.newHead) {

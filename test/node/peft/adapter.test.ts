@@ -228,7 +228,7 @@ describe('readAdapterDir refusals', () => {
   });
 
   it('pickle adapters and missing files', async () => {
-    const pickle = folder(new Map([['adapter_config.json', writeAdapterConfig(gptConfig)], ['adapter_model.bin', new Uint8Array([0x80, 2])]]));
+    const pickle = folder(new Map<string, Uint8Array | string>([['adapter_config.json', writeAdapterConfig(gptConfig)], ['adapter_model.bin', new Uint8Array([0x80, 2])]]));
     await expectRefusal(() => readAdapterDir(pickle, gpt2), { code: 'ADAPTER_FORMAT', file: 'adapter_model.bin' });
     const noConfig = folder(new Map([['adapter_model.safetensors', writeSafetensors(base())]]));
     await expectRefusal(() => readAdapterDir(noConfig, gpt2), { code: 'ADAPTER_MISSING', file: 'adapter_config.json' });
