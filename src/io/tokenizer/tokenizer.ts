@@ -35,7 +35,8 @@ export class ByteLevelBpeTokenizer {
 
   private readonly model: BpeModel;
   private readonly splitter: AddedTokenSplitter;
-  private readonly idToToken: (string | undefined)[];
+  /** A Map, not an array: one id near MAX_TOKEN_ID must not allocate a 2^24-slot table (134 MB). */
+  private readonly idToToken = new Map<number, string>();
   private readonly addedById = new Map<number, AddedToken>();
   private readonly tokenToIdMap = new Map<string, number>();
 
@@ -50,8 +51,7 @@ export class ByteLevelBpeTokenizer {
     let maxId = -1;
     for (const id of this.tokenToIdMap.values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
-    this.idToToken = new Array<string | undefined>(this.vocabSize);
-    for (const [token, id] of spec.vocab) this.idToToken[id] = token;
+    for (const [token, id] of spec.vocab) this.idToToken.set(id, token);
     this.eosTokenId = this.specialId(spec.eosToken, EOS_NAMES);
     this.bosTokenId = this.specialId(spec.bosToken, BOS_NAMES);
   }
@@ -92,7 +92,7 @@ export class ByteLevelBpeTokenizer {
         text += added.content;
         continue;
       }
-      const token = Number.isInteger(id) && id >= 0 ? this.idToToken[id] : undefined;
+      const token = this.idToToken.get(id);
       if (token !== undefined) pushTokenBytes(token, bytes);
     }
     return text + utf8.decode(Uint8Array.from(bytes));
@@ -105,7 +105,7 @@ export class ByteLevelBpeTokenizer {
 
   /** Vocabulary form of an id (added tokens: their content); undefined if unknown. */
   idToTokenString(id: number): string | undefined {
-    return this.addedById.get(id)?.content ?? (Number.isInteger(id) && id >= 0 ? this.idToToken[id] : undefined);
+    return this.addedById.get(id)?.content ?? this.idToToken.get(id);
   }
 
   /** An explicit token name must exist; otherwise the first conventional name the tokenizer has. */
