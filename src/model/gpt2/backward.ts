@@ -6,7 +6,8 @@
 //   per layer, last first:  dresid is d(resid[l+1])
 //     dfchGelu = mlp.c_projᵀ(dresid);  dfch = gelu'(fch)·dfchGelu;  dln = c_fcᵀ(dfch);  dresid += LN2ᵀ(dln)
 //     datty = attn.c_projᵀ(dresid);  dqkv = attentionᵀ(datty);  dln = c_attnᵀ(dqkv);  dresid += LN1ᵀ(dln)
-// where moduleᵀ(dy) = dy·Wᵀ (+ s·(dy·B)·A with dA, dB accumulated when targeted).
+// where moduleᵀ(dy) = dy·Wᵀ (+ s·(dy·B)·A with dA, dB accumulated when targeted; with DoRA first
+// dz = dy·m/norm and dm += Σ dy·z/norm, then the same with dy := dz — the norm is detached).
 import type { Launch } from '../../gpu/context';
 import { prepareAttentionBackward } from '../../kernels/attention';
 import { prepareGeluBackward } from '../../kernels/gelu';
@@ -14,6 +15,7 @@ import { prepareLayernormBackward } from '../../kernels/layernorm';
 import { prepareLoraBackward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentBackward } from '../../kernels/softmax_xent';
+import { prepareDoraLinearBackward } from '../dora';
 import type { Gpt2Parts } from './forward';
 import { entryBinding, modulePath } from './lora';
 import { type Gpt2Module, moduleDims } from './weights';
@@ -32,7 +34,18 @@ async function linearBackward(
   const h = acts.layers[layer].loraH.get(module);
   if (!h) throw new Error(`GPT-2 plan has no LoRA hidden buffer for ${slot.path}`);
   const { params, grads } = p.trainable;
-  return prepareLoraBackward(ctx, { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true }, {
+  const shape = { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true };
+  if (slot.m) {
+    const z = acts.layers[layer].doraZ.get(module), norm = acts.layers[layer].doraNorm.get(module);
+    if (!z || !norm) throw new Error(`GPT-2 plan has no DoRA buffers for ${slot.path}`);
+    return prepareDoraLinearBackward(ctx, shape, {
+      x, w, h, z, norm, dy, dx, dh: acts.dh, dz: { buffer: acts.dz, size: N * OUT * 4 },
+      m: entryBinding(params, slot.m), dm: entryBinding(grads, slot.m),
+      loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
+      dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),
+    }, false);
+  }
+  return prepareLoraBackward(ctx, shape, {
     x, w, h, dy, dx, dh: acts.dh,
     loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
     dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),

@@ -4,7 +4,8 @@
 //     resMid = resid[l] + c_proj(atty);  ln2 = LN2(resMid);  fch = c_fc(ln2)
 //     resid[l+1] = resMid + mlp.c_proj(gelu_tanh(fch))
 //   lnf = LN_f(resid[L]);  logits = lnf · wteᵀ (tied head);  loss = mean softmax-xent over targets ≠ −100.
-// Each Conv1D module is `y = x·W + b` (W [in, out]) or, when targeted, y = x·W + b + s·(x·Aᵀ)·Bᵀ.
+// Each Conv1D module is `y = x·W + b` (W [in, out]) or, when targeted, y = x·W + b + s·(x·Aᵀ)·Bᵀ;
+// with DoRA y = (m/norm) ⊙ (x·W + s·(x·Aᵀ)·Bᵀ) + b (../dora.ts).
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareAttentionForward } from '../../kernels/attention';
 import { prepareElementwiseAdd } from '../../kernels/elementwise';
@@ -14,6 +15,7 @@ import { prepareLayernormForward } from '../../kernels/layernorm';
 import { prepareLoraForward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
+import { prepareDoraLinearForward } from '../dora';
 import type { Gpt2Config } from '../config';
 import { type LoraLayout, type LoraSlot, type TrainableBuffers, entryBinding, modulePath } from './lora';
 import type { Gpt2Acts } from './plan';
@@ -48,7 +50,16 @@ export async function linearForward(p: Gpt2Parts, layer: number, module: Gpt2Mod
   const h = acts.layers[layer].loraH.get(module);
   if (!h) throw new Error(`GPT-2 plan has no LoRA hidden buffer for ${slot.path}`);
   const { params } = p.trainable;
-  return prepareLoraForward(ctx, { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true }, {
+  const shape = { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true };
+  if (slot.m) {
+    const z = acts.layers[layer].doraZ.get(module), norm = acts.layers[layer].doraNorm.get(module);
+    if (!z || !norm) throw new Error(`GPT-2 plan has no DoRA buffers for ${slot.path}`);
+    return prepareDoraLinearForward(ctx, shape, {
+      x, w, bias: b, h, z, norm, y, m: entryBinding(params, slot.m),
+      loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
+    });
+  }
+  return prepareLoraForward(ctx, shape, {
     x, w, bias: b, h, y, loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
   });
 }

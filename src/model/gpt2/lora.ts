@@ -4,6 +4,7 @@
 // params, grads and the AdamW moments m, v are four flat buffers that mirror the table.
 import type { BufferBinding, GpuContext } from '../../gpu/context';
 import type { Gpt2Config } from '../config';
+import { magnitudeName } from '../dora';
 import { GPT2_MODULES, type Gpt2Module, moduleDims } from './weights';
 
 /**
@@ -22,7 +23,7 @@ export function isTargeted(path: string, target: TargetModules): boolean {
 
 export interface TrainableEntry {
   name: string; // PEFT key, e.g. base_model.model.transformer.h.0.attn.c_attn.lora_A.weight
-  shape: [number, number]; // lora_A (R, IN), lora_B (OUT, R)
+  shape: number[]; // lora_A (R, IN), lora_B (OUT, R), lora_magnitude_vector (OUT)
   offset: number; // in elements, a multiple of the binding-offset alignment
   numel: number;
 }
@@ -37,25 +38,31 @@ export interface LoraSlot {
   scale: number; // s = lora_alpha / R
   a: TrainableEntry; // (R, IN)
   b: TrainableEntry; // (OUT, R)
+  /** DoRA magnitude (OUT), present when the layout uses DoRA. */
+  m?: TrainableEntry;
 }
 
 export interface LoraLayout {
   slots: LoraSlot[];
-  table: TrainableEntry[]; // A then B of each slot, in model order
+  table: TrainableEntry[]; // A, B (and DoRA's m) of each slot, in model order (PEFT's parameter order)
   totalElems: number; // size of each flat buffer, padding included
+  dora: boolean;
 }
 
-/** Lays out A and B of every targeted module; offsets aligned to `alignBytes` (minStorageBufferOffsetAlignment). */
+/**
+ * Lays out A and B (and, with DoRA, the magnitude m) of every targeted module; offsets aligned to
+ * `alignBytes` (minStorageBufferOffsetAlignment).
+ */
 export function layoutLora(
-  c: Gpt2Config, target: TargetModules, r: number, loraAlpha: number, alignBytes: number,
+  c: Gpt2Config, target: TargetModules, r: number, loraAlpha: number, alignBytes: number, dora = false,
 ): LoraLayout {
   if (!Number.isInteger(r) || r < 1) throw new Error(`LoRA: r=${r} must be a positive integer`);
   const align = Math.max(1, alignBytes / 4);
   const slots: LoraSlot[] = [];
   const table: TrainableEntry[] = [];
   let offset = 0;
-  const add = (name: string, shape: [number, number]): TrainableEntry => {
-    const e = { name, shape, offset, numel: shape[0] * shape[1] };
+  const add = (name: string, shape: number[]): TrainableEntry => {
+    const e = { name, shape, offset, numel: shape.reduce((a, b) => a * b, 1) };
     offset += Math.ceil(e.numel / align) * align;
     table.push(e);
     return e;
@@ -68,11 +75,12 @@ export function layoutLora(
       const key = `base_model.model.${path}`;
       const a = add(`${key}.lora_A.weight`, [r, IN]);
       const b = add(`${key}.lora_B.weight`, [OUT, r]);
-      slots.push({ layer, module, path, IN, OUT, R: r, scale: loraAlpha / r, a, b });
+      const m = dora ? add(magnitudeName(path), [OUT]) : undefined;
+      slots.push({ layer, module, path, IN, OUT, R: r, scale: loraAlpha / r, a, b, m });
     }
   }
   if (slots.length === 0) throw new Error(`LoRA: target_modules ${JSON.stringify(target)} matches no GPT-2 module`);
-  return { slots, table, totalElems: offset };
+  return { slots, table, totalElems: offset, dora };
 }
 
 /** The four flat trainable buffers (each totalElems F32), labelled by role. */

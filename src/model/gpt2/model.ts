@@ -4,6 +4,7 @@ import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedGpt2 } from '../../io/hfModel';
 import { prepareAdamW } from '../../kernels/adamw';
 import { type AdamWStepOptions, type PerTensor, type TrainableEntryInfo, type TrainableModel, valueFor } from '../api';
+import { rowNorms } from '../dora';
 import { GradOps } from '../gradops';
 import { validateIds } from '../../kernels/embedding';
 import { IGNORE_INDEX, meanLossScale } from '../../ref/softmax_xent';
@@ -21,6 +22,8 @@ export interface Gpt2LoraOptions {
   T: number; // tokens per sequence (≤ n_positions)
   /** Seed of the default init (A ~ kaiming-uniform, bound 1/√in; B = 0). */
   seed?: number;
+  /** DoRA (METHOD.md): a trainable magnitude per targeted module, initialised to W0's row norms. */
+  useDora?: boolean;
 }
 
 /** AdamW hyper-parameters; weightDecay defaults to 0 (METHOD.md LoRA defaults). */
@@ -28,6 +31,8 @@ export type AdamWOptions = AdamWStepOptions;
 
 export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
   private adamT = 0;
+  /** DoRA: row norms of each targeted module's current base weight ([out, in] rows), for initLora. */
+  private readonly baseNorms = new Map<string, Float32Array>();
   private readonly lossBackward = new Map<number, Launch>();
 
   private constructor(
@@ -41,14 +46,17 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
   static async create(ctx: GpuContext, loaded: LoadedGpt2, o: Gpt2LoraOptions): Promise<Gpt2LoraModel> {
     const config = loaded.config;
     const weights = uploadGpt2Weights(ctx, loaded);
-    const lora = layoutLora(config, o.targetModules, o.r, o.loraAlpha, ctx.limits.minStorageBufferOffsetAlignment);
+    const lora = layoutLora(config, o.targetModules, o.r, o.loraAlpha, ctx.limits.minStorageBufferOffsetAlignment, o.useDora);
     const trainable = createTrainableBuffers(ctx, lora);
     const modules = (layer: number) => lora.slots.filter((s) => s.layer === layer).map((s) => s.module);
-    const acts = planGpt2Acts(ctx, config, o.B, o.T, { R: o.r, modules });
+    const acts = planGpt2Acts(ctx, config, o.B, o.T, { R: o.r, modules, dora: lora.dora });
     const parts: Gpt2Parts = { ctx, config, weights, lora, slots: slotsByPath(lora), trainable, acts };
     const gradOps = new GradOps(ctx, lora.table.map((e) => ({ buffer: trainable.grads, offset: e.offset, n: e.numel })));
     await gradOps.ready();
     const model = new Gpt2LoraModel(parts, await prepareForward(parts), await prepareLoss(parts), await prepareBackward(parts), gradOps);
+    for (const s of lora.slots) {
+      if (s.m) model.baseNorms.set(s.path, rowNorms(loaded.tensors.get(`h.${s.layer}.${s.module}.weight`)!.data, s.IN, s.OUT, true));
+    }
     model.initLora(o.seed ?? 0);
     model.resetOptimizer();
     return model;
@@ -77,9 +85,13 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
     const { IN, OUT } = moduleDims(this.parts.config, module);
     if (w.length !== IN * OUT) throw new Error(`setBaseWeight: '${path}' has ${w.length} values; expected ${IN * OUT} ([in, out] = [${IN}, ${OUT}])`);
     this.parts.ctx.write(this.parts.weights.layers[layer].linear[module].w, w);
+    if (this.baseNorms.has(path)) this.baseNorms.set(path, rowNorms(w, IN, OUT, true));
   }
 
-  /** PEFT's default init: A ~ U(−1/√in, 1/√in) (kaiming_uniform, a = √5), B = 0: a no-op adapter. */
+  /**
+   * PEFT's default init: A ~ U(−1/√in, 1/√in) (kaiming_uniform, a = √5), B = 0: a no-op adapter. DoRA's
+   * m = row norms of the CURRENT base weight (after any setBaseWeight), so DoRA also starts as a no-op.
+   */
   initLora(seed: number): void {
     let x = (Math.imul(seed, 2654435761) + 12345) >>> 0;
     const values = new Map<string, Float32Array>();
@@ -92,6 +104,8 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
           d[i] = ((x / 4294967296) * 2 - 1) * bound;
         }
       }
+      const norms = this.parts.lora.slots.find((s) => s.m === e)?.path;
+      if (norms) d.set(this.baseNorms.get(norms)!);
       values.set(e.name, d);
     }
     this.writeFlat(this.parts.trainable.params, values, true);

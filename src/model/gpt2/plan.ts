@@ -4,6 +4,7 @@
 // walks the layers one at a time), as in llm.c.
 import type { GpuContext } from '../../gpu/context';
 import type { Gpt2Config } from '../config';
+import { type Gpt2Module, moduleDims } from './weights';
 
 export interface Gpt2LayerActs {
   ln1: GPUBuffer; // (B, T, C) ln_1 output = c_attn input
@@ -20,6 +21,9 @@ export interface Gpt2LayerActs {
   fchGelu: GPUBuffer; // (B, T, I) GELU output = mlp.c_proj input
   /** LoRA hidden h = x·Aᵀ per targeted module of this layer, cached for the backward. */
   loraH: Map<string, GPUBuffer>; // module → (B, T, R)
+  /** DoRA only: z = x·W + s·h·Bᵀ before the magnitude scale, and the detached row norms. */
+  doraZ: Map<string, GPUBuffer>; // module → (B, T, OUT)
+  doraNorm: Map<string, GPUBuffer>; // module → (OUT)
 }
 
 export interface Gpt2Acts {
@@ -47,12 +51,14 @@ export interface Gpt2Acts {
   dfchGelu: GPUBuffer; // (B, T, I)
   dfch: GPUBuffer; // (B, T, I)
   dh: GPUBuffer; // (B, T, R) LoRA hidden gradient scratch
+  dz: GPUBuffer; // (B, T, max OUT) DoRA: gradient of z (1 element without DoRA)
 }
 
 /** Which modules of which layers carry LoRA, and its rank (0 when no slot). */
 export interface PlanLora {
   R: number;
-  modules: (layer: number) => readonly string[];
+  modules: (layer: number) => readonly Gpt2Module[];
+  dora?: boolean;
 }
 
 export function planGpt2Acts(ctx: GpuContext, c: Gpt2Config, B: number, T: number, lora: PlanLora): Gpt2Acts {
@@ -70,6 +76,8 @@ export function planGpt2Acts(ctx: GpuContext, c: Gpt2Config, B: number, T: numbe
       ln2: f(`${h}ln2`, BT * C), ln2Mean: f(`${h}ln2Mean`, BT), ln2Rstd: f(`${h}ln2Rstd`, BT),
       fch: f(`${h}fch`, BT * I), fchGelu: f(`${h}fchGelu`, BT * I),
       loraH: new Map(lora.modules(l).map((m) => [m, f(`${h}${m}.lora_h`, BT * lora.R)])),
+      doraZ: new Map(lora.dora ? lora.modules(l).map((m) => [m, f(`${h}${m}.dora_z`, BT * moduleDims(c, m).OUT)]) : []),
+      doraNorm: new Map(lora.dora ? lora.modules(l).map((m) => [m, f(`${h}${m}.dora_norm`, moduleDims(c, m).OUT)]) : []),
     });
   }
   return {
@@ -83,14 +91,16 @@ export function planGpt2Acts(ctx: GpuContext, c: Gpt2Config, B: number, T: numbe
     dresid: f('dresid', BT * C), dln: f('dln', BT * C), datty: f('datty', BT * C), dqkv: f('dqkv', BT * 3 * C),
     dpreatt: f('dpreatt', B * NH * T * T), dfchGelu: f('dfchGelu', BT * I), dfch: f('dfch', BT * I),
     dh: f('dh', BT * Math.max(1, lora.R)),
+    dz: f('dz', lora.dora ? BT * Math.max(3 * C, I) : 1),
   };
 }
 
 export function destroyGpt2Acts(a: Gpt2Acts): void {
   const all: GPUBuffer[] = [a.ids, a.targets, ...a.resid, a.proj, a.lnf, a.lnfMean, a.lnfRstd, a.logits, a.probs,
-    a.losses, a.loss, a.dresid, a.dln, a.datty, a.dqkv, a.dpreatt, a.dfchGelu, a.dfch, a.dh];
+    a.losses, a.loss, a.dresid, a.dln, a.datty, a.dqkv, a.dpreatt, a.dfchGelu, a.dfch, a.dh, a.dz];
   for (const l of a.layers) {
-    all.push(l.ln1, l.ln1Mean, l.ln1Rstd, l.qkv, l.att, l.atty, l.resMid, l.ln2, l.ln2Mean, l.ln2Rstd, l.fch, l.fchGelu, ...l.loraH.values());
+    all.push(l.ln1, l.ln1Mean, l.ln1Rstd, l.qkv, l.att, l.atty, l.resMid, l.ln2, l.ln2Mean, l.ln2Rstd, l.fch, l.fchGelu, ...l.loraH.values(),
+      ...l.doraZ.values(), ...l.doraNorm.values());
   }
   for (const b of all) b.destroy();
 }

@@ -22,7 +22,9 @@ export const QKV = [
 ] as const satisfies readonly (readonly ['q' | 'k' | 'v', VitLinearModule])[];
 
 export function linearCtx(a: VitActs, w: VitWeights, t: VitTrainables, l: number, m: VitLinearModule): LinearCtx {
-  return { N: a.dims.N, lin: w.layers[l].linear[m], slot: t.slots[l][m], R: t.R, scale: t.scale };
+  const z = a.layers[l].doraZ[m], norm = a.layers[l].doraNorm[m];
+  const dora = z && norm ? { z, norm, dz: a.dz } : undefined;
+  return { N: a.dims.N, lin: w.layers[l].linear[m], slot: t.slots[l][m], R: t.R, scale: t.scale, dora };
 }
 
 /** xs[0] = [CLS; patches·Wᵀ + b] + pos, per image (T = P + 1 rows). */

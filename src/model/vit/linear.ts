@@ -1,8 +1,10 @@
-// One nn.Linear y = x·Wᵀ + b, with PEFT LoRA y += s·(x·Aᵀ)·Bᵀ where the module is targeted. Untargeted
+// One nn.Linear y = x·Wᵀ + b, with PEFT LoRA y += s·(x·Aᵀ)·Bᵀ where the module is targeted (DoRA:
+// y = (m/norm) ⊙ (x·Wᵀ + s·(x·Aᵀ)·Bᵀ) + b, ../dora.ts). Untargeted
 // modules are a plain transposed matmul; W and b never get a gradient (frozen backbone).
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareLoraBackward, prepareLoraForward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
+import { prepareDoraLinearBackward, prepareDoraLinearForward } from '../dora';
 import type { LoraSlot } from './trainable';
 import type { LinearWeights } from './weights';
 
@@ -12,6 +14,8 @@ export interface LinearCtx {
   slot: LoraSlot | undefined;
   R: number;
   scale: number;
+  /** DoRA slots: z (N, OUT) and norm (OUT) cached by the forward; dz (N, ≥ OUT) backward scratch. */
+  dora?: { z: GPUBuffer; norm: GPUBuffer; dz: GPUBuffer };
 }
 
 const loraShape = (c: LinearCtx) => ({ N: c.N, IN: c.lin.IN, OUT: c.lin.OUT, R: c.R, scale: c.scale, conv1d: false });
@@ -23,6 +27,12 @@ export async function prepareLinearForward(
   const { lin, slot } = c;
   if (slot) {
     if (!h) throw new Error(`LoRA on ${slot.module}: no h buffer`);
+    if (slot.M) {
+      if (!c.dora) throw new Error(`DoRA on ${slot.module}: no z/norm buffers`);
+      return prepareDoraLinearForward(ctx, loraShape(c), {
+        x, w: lin.w, bias: lin.b, loraA: slot.A.param, loraB: slot.B.param, m: slot.M.param, norm: c.dora.norm, h, z: c.dora.z, y,
+      });
+    }
     return prepareLoraForward(ctx, loraShape(c), { x, w: lin.w, bias: lin.b, loraA: slot.A.param, loraB: slot.B.param, h, y });
   }
   return [await prepareMatmul(ctx, { M: c.N, N: lin.OUT, K: lin.IN, transB: true }, { a: x, b: lin.w, bias: lin.b, c: y })];
@@ -46,6 +56,14 @@ export async function prepareLinearBackward(
   const { lin, slot } = c;
   if (slot) {
     if (!buf.h) throw new Error(`LoRA on ${slot.module}: no h buffer`);
+    if (slot.M) {
+      if (!c.dora) throw new Error(`DoRA on ${slot.module}: no z/norm buffers`);
+      return prepareDoraLinearBackward(ctx, loraShape(c), {
+        x: buf.x, w: lin.w, loraA: slot.A.param, loraB: slot.B.param, m: slot.M.param, norm: c.dora.norm, h: buf.h,
+        z: c.dora.z, dy: buf.dy, dz: { buffer: c.dora.dz, size: c.N * lin.OUT * 4 }, dh: buf.dh,
+        dA: slot.A.grad, dB: slot.B.grad, dm: slot.M.grad, dx: buf.dx,
+      }, accumulateDx);
+    }
     return prepareLoraBackward(ctx, loraShape(c), {
       x: buf.x, w: lin.w, loraA: slot.A.param, loraB: slot.B.param, h: buf.h, dy: buf.dy, dh: buf.dh,
       dA: slot.A.grad, dB: slot.B.grad, dx: buf.dx,

@@ -7,14 +7,16 @@ import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
 import { prepareAdamW } from '../../kernels/adamw';
 import { type AdamWStepOptions, type PerTensor, type TrainableEntryInfo, type TrainableModel, valueFor } from '../api';
+import { rowNorms } from '../dora';
 import { GradOps } from '../gradops';
 import { prepareVitBackward } from './backward';
 import { prepareVitForward, prepareVitLoss } from './forward';
 import { type VitActs, destroyVitActs, planVitActs, vitDims } from './plan';
 import {
   DEFAULT_HEAD_SEED, type TrainableOptions, type VitTrainables, createTrainables, destroyTrainables, initClassifier, loraInitA,
+  vitModuleName,
 } from './trainable';
-import { VIT_LINEAR_MODULES, type VitLinearModule, type VitWeights, destroyVitWeights, uploadVitWeights } from './weights';
+import { VIT_LINEAR_MODULES, type VitLinearModule, type VitWeights, destroyVitWeights, linearDims, uploadVitWeights } from './weights';
 
 export interface VitAdamW {
   beta1: number;
@@ -56,6 +58,8 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     readonly trainables: VitTrainables,
     readonly options: VitLoraOptions,
     private readonly gradOps: GradOps,
+    /** DoRA: row norms of each targeted module's current base weight, by module path (for initLora). */
+    private readonly baseNorms: Map<string, Float32Array>,
   ) {}
 
   static create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): VitLoraModel {
@@ -64,9 +68,16 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     const head = loaded.head.newHead
       ? initClassifier(cfg.hidden_size, loaded.head.numClasses, options.headSeed ?? DEFAULT_HEAD_SEED)
       : checkpointClassifier(loaded);
-    const trainables = createTrainables(ctx, cfg, options, head);
+    const baseNorms = new Map<string, Float32Array>();
+    const magnitude = (layer: number, m: VitLinearModule) => {
+      const { IN, OUT } = linearDims(cfg, m);
+      const norms = rowNorms(loaded.tensors.get(`encoder.layer.${layer}.${m}.weight`)!.data, IN, OUT, false);
+      baseNorms.set(vitModuleName(layer, m), norms);
+      return norms;
+    };
+    const trainables = createTrainables(ctx, cfg, options, head, magnitude);
     const gradOps = new GradOps(ctx, trainables.all.map((x) => ({ buffer: x.grad, offset: 0, n: x.size })));
-    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded), trainables, options, gradOps);
+    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded), trainables, options, gradOps, baseNorms);
   }
 
   get numLabels(): number {
@@ -92,9 +103,13 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     const lin = this.weights.layers[layer].linear[module];
     if (w.length !== lin.IN * lin.OUT) throw new Error(`setBaseWeight: '${path}' has ${w.length} values; expected ${lin.IN * lin.OUT} ([out, in] = [${lin.OUT}, ${lin.IN}])`);
     this.ctx.write(lin.w, w);
+    if (this.baseNorms.has(path)) this.baseNorms.set(path, rowNorms(w, lin.IN, lin.OUT, false));
   }
 
-  /** PEFT's init again for every LoRA slot (A as at create for this seed, B = 0); the classifier keeps its values. */
+  /**
+   * PEFT's init again for every LoRA slot (A as at create for this seed, B = 0; DoRA's m = row norms of the
+   * CURRENT base weight, after any setBaseWeight); the classifier keeps its values.
+   */
   initLora(seed: number): void {
     let k = seed;
     for (const row of this.trainables.slots) {
@@ -103,6 +118,7 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
         if (!slot) continue;
         this.ctx.write(slot.A.param, loraInitA(slot.A.shape[0], slot.A.shape[1], k++));
         this.ctx.write(slot.B.param, new Float32Array(slot.B.size));
+        if (slot.M) this.ctx.write(slot.M.param, this.baseNorms.get(vitModuleName(slot.layer, module))!);
       }
     }
   }

@@ -42,6 +42,8 @@ export interface VitLayerActs {
   rstd1: GPUBuffer; // (N)
   qkvOut: Record<'q' | 'k' | 'v', GPUBuffer>; // (N, C) each, the separate Linears' outputs
   loraH: Partial<Record<VitLinearModule, GPUBuffer>>; // (N, R) = x·Aᵀ per targeted module
+  doraZ: Partial<Record<VitLinearModule, GPUBuffer>>; // DoRA: (N, OUT) output before the magnitude scale
+  doraNorm: Partial<Record<VitLinearModule, GPUBuffer>>; // DoRA: (OUT) detached row norms
   qkv: GPUBuffer; // (N, 3C) packed Q | K | V for the attention kernels
   att: GPUBuffer; // (B, NH, T, T) softmax probabilities
   y: GPUBuffer; // (N, C) attention output, input of attention.output.dense
@@ -83,6 +85,7 @@ export interface VitActs {
   dqkv: GPUBuffer; // (N, 3C)
   dqkvSplit: Record<'q' | 'k' | 'v', GPUBuffer>; // (N, C) each
   dh: GPUBuffer; // (N, R) LoRA scratch
+  dz: GPUBuffer; // (N, max(C, I)) DoRA scratch: gradient of z (1 element without DoRA)
 }
 
 export function planVitActs(ctx: GpuContext, d: VitDims, t: VitTrainables): VitActs {
@@ -96,10 +99,19 @@ export function planVitActs(ctx: GpuContext, d: VitDims, t: VitTrainables): VitA
   const trio = (name: string) => ({ q: buf(`${name}.q`, N * C), k: buf(`${name}.k`, N * C), v: buf(`${name}.v`, N * C) });
   const layers = t.slots.map((slots, l): VitLayerActs => {
     const loraH: Partial<Record<VitLinearModule, GPUBuffer>> = {};
-    for (const m of VIT_LINEAR_MODULES) if (slots[m]) loraH[m] = buf(`l${l}.${m}.h`, N * t.R);
+    const doraZ: Partial<Record<VitLinearModule, GPUBuffer>> = {}, doraNorm: Partial<Record<VitLinearModule, GPUBuffer>> = {};
+    for (const m of VIT_LINEAR_MODULES) {
+      const slot = slots[m];
+      if (!slot) continue;
+      loraH[m] = buf(`l${l}.${m}.h`, N * t.R);
+      if (slot.M) {
+        doraZ[m] = buf(`l${l}.${m}.dora_z`, N * slot.M.size);
+        doraNorm[m] = buf(`l${l}.${m}.dora_norm`, slot.M.size);
+      }
+    }
     return {
       h1: buf(`l${l}.h1`, N * C), mean1: buf(`l${l}.mean1`, N), rstd1: buf(`l${l}.rstd1`, N),
-      qkvOut: trio(`l${l}`), loraH, qkv: buf(`l${l}.qkv`, N * 3 * C), att: buf(`l${l}.att`, B * NH * T * T),
+      qkvOut: trio(`l${l}`), loraH, doraZ, doraNorm, qkv: buf(`l${l}.qkv`, N * 3 * C), att: buf(`l${l}.att`, B * NH * T * T),
       y: buf(`l${l}.y`, N * C), xmid: buf(`l${l}.xmid`, N * C),
       h2: buf(`l${l}.h2`, N * C), mean2: buf(`l${l}.mean2`, N), rstd2: buf(`l${l}.rstd2`, N),
       f: buf(`l${l}.f`, N * I), g: buf(`l${l}.g`, N * I),
@@ -118,6 +130,7 @@ export function planVitActs(ctx: GpuContext, d: VitDims, t: VitTrainables): VitA
     dres: buf('dres', N * C), dC: buf('dC', N * C), dy: buf('dy', N * C),
     dI1: buf('dI1', N * I), dI2: buf('dI2', N * I), dpreatt: buf('dpreatt', B * NH * T * T),
     dqkv: buf('dqkv', N * 3 * C), dqkvSplit: trio('dqkv'), dh: buf('dh', N * t.R),
+    dz: buf('dz', t.all.some((x) => x.name.endsWith('lora_magnitude_vector')) ? N * Math.max(C, I) : 1),
   };
   allBuffers.set(acts, all);
   return acts;

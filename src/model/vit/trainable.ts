@@ -5,6 +5,7 @@
 import type { GpuContext } from '../../gpu/context';
 import { seededUniform } from '../../ref/seeded';
 import type { VitConfig } from '../config';
+import { magnitudeName } from '../dora';
 import { VIT_LINEAR_MODULES, type VitLinearModule, linearDims } from './weights';
 
 export interface TrainableTensor {
@@ -22,6 +23,8 @@ export interface LoraSlot {
   module: VitLinearModule;
   A: TrainableTensor; // (R, IN)
   B: TrainableTensor; // (OUT, R)
+  /** DoRA magnitude (OUT), when the model uses DoRA. */
+  M?: TrainableTensor;
 }
 
 export interface VitTrainables {
@@ -31,7 +34,7 @@ export interface VitTrainables {
   slots: Partial<Record<VitLinearModule, LoraSlot>>[];
   classifierW: TrainableTensor; // (NL, C)
   classifierB: TrainableTensor; // (NL)
-  /** Every trainable tensor in a fixed order (LoRA by layer/module, then the classifier). */
+  /** Every trainable tensor in a fixed order (A, B[, m] by layer/module, then the classifier). */
   all: TrainableTensor[];
 }
 
@@ -81,11 +84,15 @@ export interface TrainableOptions {
   seed?: number;
   /** Seed of a new classifier head (used only when the checkpoint's head does not fit the task). */
   headSeed?: number;
+  /** DoRA (METHOD.md): a trainable magnitude per targeted Linear, initialised to W0's row norms. */
+  useDora?: boolean;
 }
 
 /** LoRA A ~ U(±1/√IN) (PEFT's kaiming-uniform bound), B = 0; the classifier as given (checkpoint or initClassifier). */
 export function createTrainables(
   ctx: GpuContext, cfg: VitConfig, o: TrainableOptions, classifier: { weight: Float32Array; bias: Float32Array },
+  /** DoRA's initial m of a targeted Linear (row norms of its base weight); required with useDora. */
+  magnitude?: (layer: number, m: VitLinearModule) => Float32Array,
 ): VitTrainables {
   const R = o.r;
   const slots: Partial<Record<VitLinearModule, LoraSlot>>[] = [];
@@ -102,8 +109,12 @@ export function createTrainables(
         A: trainable(ctx, peftLoraName(layer, module, 'A'), [R, IN], a),
         B: trainable(ctx, peftLoraName(layer, module, 'B'), [OUT, R], new Float32Array(OUT * R)),
       };
+      if (o.useDora) {
+        if (!magnitude) throw new Error('createTrainables: useDora needs the initial magnitudes');
+        slot.M = trainable(ctx, magnitudeName(vitModuleName(layer, module)), [OUT], magnitude(layer, module));
+      }
       row[module] = slot;
-      all.push(slot.A, slot.B);
+      all.push(slot.A, slot.B, ...(slot.M ? [slot.M] : []));
     }
     slots.push(row);
   }
@@ -111,7 +122,7 @@ export function createTrainables(
   const classifierW = trainable(ctx, 'classifier.weight', [NL, C], classifier.weight);
   const classifierB = trainable(ctx, 'classifier.bias', [NL], classifier.bias);
   all.push(classifierW, classifierB);
-  if (all.length === 2) throw new Error(`target_modules [${o.targetModules}] match no ViT Linear`);
+  if (slots.every((row) => Object.keys(row).length === 0)) throw new Error(`target_modules [${o.targetModules}] match no ViT Linear`);
   return { R, scale: o.loraAlpha / R, slots, classifierW, classifierB, all };
 }
 
