@@ -4,11 +4,11 @@
 // Norm and scan launches are prepared once (their uniforms never change); a scale launch is built per
 // call without awaiting (its pipeline is compiled up front: await ready() before the first scale), so
 // scaleGrads is ordered before whatever the caller submits next.
-import { type BufferBinding, type GpuContext, Launch } from '../gpu/context';
-import { type ScaleShape, elementwiseScaleKernel } from '../kernels/elementwise';
+import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
+import { elementwiseScaleKernel } from '../kernels/elementwise';
 import { gradnormPartialCount, prepareGradNorm } from '../kernels/gradnorm';
-import { packUniforms } from '../kernels/kernel';
 import { prepareNonfinite, resetNonfinite } from '../kernels/nonfinite';
+import { liveLaunch } from './launch';
 
 /** A gradient tensor: n elements of buffer from element offset (offset a multiple of the binding alignment). */
 export interface GradRange {
@@ -16,8 +16,6 @@ export interface GradRange {
   offset: number; // elements
   n: number;
 }
-
-const UNIFORM = 0x40, COPY_DST = 0x08;
 
 export class GradOps {
   private normLaunches: Launch[] | undefined;
@@ -60,19 +58,8 @@ export class GradOps {
     if (!Number.isFinite(factor)) throw new Error(`scaleGrads: factor ${factor} is not finite`);
     const pipeline = this.scalePipeline;
     if (!pipeline) throw new Error('scaleGrads: called before the first step (the scale kernel is still compiling)');
-    const { device } = this.ctx;
-    const layout = pipeline.getBindGroupLayout(0);
-    const launches = this.ranges.map((r) => {
-      const s: ScaleShape = { n: r.n, alpha: factor };
-      const data = packUniforms(elementwiseScaleKernel.uniforms!(s));
-      const key = elementwiseScaleKernel.key(s);
-      const uniform = device.createBuffer({ label: `${key}/dims`, size: data.byteLength, usage: UNIFORM | COPY_DST });
-      device.queue.writeBuffer(uniform, 0, data);
-      const bindGroup = device.createBindGroup({ label: `${key}/bind`, layout, entries: [
-        { binding: 0, resource: { buffer: uniform } }, { binding: 1, resource: this.binding(r) as GPUBufferBinding },
-      ] });
-      return new Launch(key, pipeline, bindGroup, elementwiseScaleKernel.dispatch(s), uniform);
-    });
+    const launches = this.ranges.map((r) =>
+      liveLaunch(this.ctx, pipeline, elementwiseScaleKernel, { n: r.n, alpha: factor }, { x: this.binding(r) }).launch);
     this.ctx.submit(launches, 'grads/scale');
     for (const l of launches) l.destroy();
   }

@@ -16,6 +16,7 @@ import { prepareLoraBackward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentBackward } from '../../kernels/softmax_xent';
 import { prepareDoraLinearBackward } from '../dora';
+import { prepareDroppedLoraBackward } from '../lora_dropout';
 import type { Gpt2Parts } from './forward';
 import { entryBinding, modulePath } from './lora';
 import { type Gpt2Module, moduleDims } from './weights';
@@ -45,11 +46,13 @@ async function linearBackward(
       dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),
     }, false);
   }
-  return prepareLoraBackward(ctx, shape, {
+  const buffers = {
     x, w, h, dy, dx, dh: acts.dh,
     loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
     dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),
-  });
+  };
+  if (p.dropout) return prepareDroppedLoraBackward(ctx, shape, p.dropout.slot(p.lora.slots.indexOf(slot)), buffers, false);
+  return prepareLoraBackward(ctx, shape, buffers);
 }
 
 async function layerBackward(p: Gpt2Parts, l: number): Promise<Launch[]> {

@@ -16,6 +16,7 @@ import { prepareLoraForward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import { prepareDoraLinearForward } from '../dora';
+import { type DropoutStreams, prepareDroppedLoraForward } from '../lora_dropout';
 import type { Gpt2Config } from '../config';
 import { type LoraLayout, type LoraSlot, type TrainableBuffers, entryBinding, modulePath } from './lora';
 import type { Gpt2Acts } from './plan';
@@ -30,6 +31,8 @@ export interface Gpt2Parts {
   slots: Map<string, LoraSlot>; // by module path
   trainable: TrainableBuffers;
   acts: Gpt2Acts;
+  /** LoRA dropout streams (slot order), in the training passes only; absent = no dropout (eval). */
+  dropout?: DropoutStreams;
 }
 
 export function slotsByPath(lora: LoraLayout): Map<string, LoraSlot> {
@@ -59,9 +62,9 @@ export async function linearForward(p: Gpt2Parts, layer: number, module: Gpt2Mod
       loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
     });
   }
-  return prepareLoraForward(ctx, shape, {
-    x, w, bias: b, h, y, loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
-  });
+  const buffers = { x, w, bias: b, h, y, loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b) };
+  if (p.dropout) return prepareDroppedLoraForward(ctx, shape, p.dropout.slot(p.lora.slots.indexOf(slot)), buffers);
+  return prepareLoraForward(ctx, shape, buffers);
 }
 
 async function layerForward(p: Gpt2Parts, l: number): Promise<Launch[]> {

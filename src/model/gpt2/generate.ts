@@ -22,7 +22,8 @@ import { destroyGpt2Acts, planGpt2Acts } from './plan';
 function partsFor(parts: Gpt2Parts, T: number): Gpt2Parts {
   const { lora } = parts;
   const modules = (layer: number) => lora.slots.filter((s) => s.layer === layer).map((s) => s.module);
-  return { ...parts, acts: planGpt2Acts(parts.ctx, parts.config, 1, T, { R: lora.slots[0]?.R ?? 0, modules, dora: lora.dora }) };
+  // Generation is inference: no LoRA dropout.
+  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.config, 1, T, { R: lora.slots[0]?.R ?? 0, modules, dora: lora.dora }) };
 }
 
 /** The position-independent launches of one decode step, around the per-step attention. */

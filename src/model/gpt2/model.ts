@@ -6,6 +6,7 @@ import { prepareAdamW } from '../../kernels/adamw';
 import { type AdamWStepOptions, type PerTensor, type TrainableEntryInfo, type TrainableModel, valueFor } from '../api';
 import { rowNorms } from '../dora';
 import { GradOps } from '../gradops';
+import { DropoutStreams } from '../lora_dropout';
 import { validateIds } from '../../kernels/embedding';
 import { IGNORE_INDEX, meanLossScale } from '../../ref/softmax_xent';
 import { prepareBackward, prepareLossBackward } from './backward';
@@ -24,6 +25,10 @@ export interface Gpt2LoraOptions {
   seed?: number;
   /** DoRA (METHOD.md): a trainable magnitude per targeted module, initialised to W0's row norms. */
   useDora?: boolean;
+  /** PEFT lora_dropout p on the LoRA input in training steps (default 0: none); not with DoRA. */
+  loraDropout?: number;
+  /** Key of the dropout masks' Philox stream (default: seed). */
+  dropoutSeed?: number;
 }
 
 /** AdamW hyper-parameters; weightDecay defaults to 0 (METHOD.md LoRA defaults). */
@@ -31,16 +36,22 @@ export type AdamWOptions = AdamWStepOptions;
 
 export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
   private adamT = 0;
+  /**
+   * Training steps taken with LoRA dropout: step t draws its masks from Philox counters t·S + k (see
+   * ../lora_dropout.ts). Set it to resume a run reproducibly.
+   */
+  dropoutStep = 0;
   /** DoRA: row norms of each targeted module's current base weight ([out, in] rows), for initLora. */
   private readonly baseNorms = new Map<string, Float32Array>();
   private readonly lossBackward = new Map<number, Launch>();
 
   private constructor(
     readonly parts: Gpt2Parts,
-    private readonly forward: Launch[],
+    private readonly forward: Launch[], // eval: never drops
     private readonly loss: Launch[],
     private readonly backward: Launch[],
     private readonly gradOps: GradOps,
+    private readonly train: { forward: Launch[]; dropout: DropoutStreams } | undefined, // with LoRA dropout
   ) {}
 
   static async create(ctx: GpuContext, loaded: LoadedGpt2, o: Gpt2LoraOptions): Promise<Gpt2LoraModel> {
@@ -53,7 +64,20 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
     const parts: Gpt2Parts = { ctx, config, weights, lora, slots: slotsByPath(lora), trainable, acts };
     const gradOps = new GradOps(ctx, lora.table.map((e) => ({ buffer: trainable.grads, offset: e.offset, n: e.numel })));
     await gradOps.ready();
-    const model = new Gpt2LoraModel(parts, await prepareForward(parts), await prepareLoss(parts), await prepareBackward(parts), gradOps);
+    const p = o.loraDropout ?? 0;
+    if (!(p >= 0 && p < 1)) throw new Error(`GPT-2: loraDropout=${p} must be in [0, 1)`);
+    if (p > 0 && o.useDora) throw new Error('GPT-2: loraDropout with useDora is not supported (PEFT\'s DoRA dropout form is not implemented)');
+    let train: { forward: Launch[]; dropout: DropoutStreams } | undefined;
+    let backward: Launch[];
+    if (p > 0) {
+      const dropout = await DropoutStreams.create(ctx, p, o.dropoutSeed ?? o.seed ?? 0, o.B * o.T, lora.slots.map((s) => s.IN), 'gpt2');
+      const trainParts = { ...parts, dropout };
+      train = { forward: await prepareForward(trainParts), dropout };
+      backward = await prepareBackward(trainParts);
+    } else {
+      backward = await prepareBackward(parts);
+    }
+    const model = new Gpt2LoraModel(parts, await prepareForward(parts), await prepareLoss(parts), backward, gradOps, train);
     for (const s of lora.slots) {
       if (s.m) model.baseNorms.set(s.path, rowNorms(loaded.tensors.get(`h.${s.layer}.${s.module}.weight`)!.data, s.IN, s.OUT, true));
     }
@@ -169,7 +193,9 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
       lossBackward = await prepareLossBackward(this.parts, scale);
       this.lossBackward.set(scale, lossBackward);
     }
-    ctx.submit([...this.forward, ...this.loss, lossBackward, ...this.backward], 'gpt2/step');
+    if (this.train) this.train.dropout.setStep(this.dropoutStep++);
+    const forward = this.train?.forward ?? this.forward;
+    ctx.submit([...forward, ...this.loss, lossBackward, ...this.backward], 'gpt2/step');
     const loss = await ctx.readF32(acts.loss, 2);
     return { loss: loss[0] };
   }
@@ -229,8 +255,9 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
   }
 
   destroy(): void {
-    for (const l of [...this.forward, ...this.loss, ...this.backward, ...this.lossBackward.values()]) l.destroy();
+    for (const l of [...this.forward, ...this.loss, ...this.backward, ...this.lossBackward.values(), ...this.train?.forward ?? []]) l.destroy();
     this.gradOps.destroy();
+    this.train?.dropout.destroy();
     destroyGpt2Acts(this.parts.acts);
     destroyGpt2Weights(this.parts.weights);
     const t = this.parts.trainable;

@@ -9,6 +9,7 @@ import { prepareMatmul } from '../../kernels/matmul';
 import { prepareReduceSumRows } from '../../kernels/reduce';
 import { prepareSoftmaxXentBackward } from '../../kernels/softmax_xent';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
+import type { DropoutStreams } from '../lora_dropout';
 import { QKV, linearCtx } from './forward';
 import { prepareLinearBackward } from './linear';
 import type { VitActs } from './plan';
@@ -39,11 +40,13 @@ async function prepareHeadBackward(ctx: GpuContext, a: VitActs, w: VitWeights, t
 }
 
 /** Layer l backward: on entry dres = dL/dxs[l+1], on exit dres = dL/dxs[l]. */
-async function prepareLayerBackward(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, l: number): Promise<Launch[]> {
+async function prepareLayerBackward(
+  ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, l: number, drop?: DropoutStreams,
+): Promise<Launch[]> {
   const { B, T, N, C, NH, I, eps } = a.dims;
   const la = a.layers[l], lw = w.layers[l];
   const lin = (m: VitLinearModule, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, acc: boolean) =>
-    prepareLinearBackward(ctx, linearCtx(a, w, t, l, m), { x, h: la.loraH[m], dy, dx, dh: a.dh }, acc);
+    prepareLinearBackward(ctx, linearCtx(a, w, t, l, m, drop), { x, h: la.loraH[m], dy, dx, dh: a.dh }, acc);
   const ln = { B, T, C, eps, accumulateDx: true }; // residual: dres += LN backward
   const out: Launch[] = [
     // MLP branch: xs[l+1] = xmid + fc2(gelu(fc1(LN_after(xmid)))).
@@ -67,8 +70,8 @@ async function prepareLayerBackward(ctx: GpuContext, a: VitActs, w: VitWeights, 
   return out;
 }
 
-export async function prepareVitBackward(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables): Promise<Launch[]> {
+export async function prepareVitBackward(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, drop?: DropoutStreams): Promise<Launch[]> {
   const out = await prepareHeadBackward(ctx, a, w, t);
-  for (let l = a.dims.L - 1; l >= 0; l--) out.push(...await prepareLayerBackward(ctx, a, w, t, l));
+  for (let l = a.dims.L - 1; l >= 0; l--) out.push(...await prepareLayerBackward(ctx, a, w, t, l, drop));
   return out;
 }

@@ -10,9 +10,10 @@ import { prepareMatmul } from '../../kernels/matmul';
 import { preparePatchForward } from '../../kernels/patch';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
+import type { DropoutStreams } from '../lora_dropout';
 import { type LinearCtx, prepareLinearForward } from './linear';
 import type { VitActs } from './plan';
-import type { VitTrainables } from './trainable';
+import { type VitTrainables, slotList } from './trainable';
 import type { VitLinearModule, VitWeights } from './weights';
 
 export const QKV = [
@@ -21,10 +22,12 @@ export const QKV = [
   ['v', 'attention.attention.value'],
 ] as const satisfies readonly (readonly ['q' | 'k' | 'v', VitLinearModule])[];
 
-export function linearCtx(a: VitActs, w: VitWeights, t: VitTrainables, l: number, m: VitLinearModule): LinearCtx {
+export function linearCtx(a: VitActs, w: VitWeights, t: VitTrainables, l: number, m: VitLinearModule, drop?: DropoutStreams): LinearCtx {
   const z = a.layers[l].doraZ[m], norm = a.layers[l].doraNorm[m];
   const dora = z && norm ? { z, norm, dz: a.dz } : undefined;
-  return { N: a.dims.N, lin: w.layers[l].linear[m], slot: t.slots[l][m], R: t.R, scale: t.scale, dora };
+  const slot = t.slots[l][m];
+  const k = slot && drop ? slotList(t).indexOf(slot) : -1;
+  return { N: a.dims.N, lin: w.layers[l].linear[m], slot, R: t.R, scale: t.scale, dora, drop: k >= 0 ? drop!.slot(k) : undefined };
 }
 
 /** xs[0] = [CLS; patches·Wᵀ + b] + pos, per image (T = P + 1 rows). */
@@ -47,11 +50,11 @@ async function prepareEmbeddings(ctx: GpuContext, a: VitActs, w: VitWeights): Pr
 }
 
 /** One encoder layer: x + attn(LN_before(x)), then + MLP(LN_after(·)); ViTLayer order. */
-async function prepareLayer(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, l: number): Promise<Launch[]> {
+async function prepareLayer(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, l: number, drop?: DropoutStreams): Promise<Launch[]> {
   const { B, T, N, C, NH, I, eps } = a.dims;
   const la = a.layers[l], lw = w.layers[l];
   const lin = (m: VitLinearModule, x: GPUBuffer, y: GPUBuffer) =>
-    prepareLinearForward(ctx, linearCtx(a, w, t, l, m), x, y, la.loraH[m]);
+    prepareLinearForward(ctx, linearCtx(a, w, t, l, m, drop), x, y, la.loraH[m]);
   const out: Launch[] = [
     await prepareLayernormForward(ctx, { B, T, C, eps }, { x: a.xs[l], w: lw.ln1w, b: lw.ln1b, y: la.h1, mean: la.mean1, rstd: la.rstd1 }),
   ];
@@ -72,11 +75,11 @@ async function prepareLayer(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTr
   return out;
 }
 
-/** Everything up to the logits (B, NL). */
-export async function prepareVitForward(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables): Promise<Launch[]> {
+/** Everything up to the logits (B, NL); with `drop` (training passes) the LoRA inputs are dropped. */
+export async function prepareVitForward(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, drop?: DropoutStreams): Promise<Launch[]> {
   const { B, T, C, L, NL, eps } = a.dims;
   const out = await prepareEmbeddings(ctx, a, w);
-  for (let l = 0; l < L; l++) out.push(...await prepareLayer(ctx, a, w, t, l));
+  for (let l = 0; l < L; l++) out.push(...await prepareLayer(ctx, a, w, t, l, drop));
   out.push(await prepareLayernormForward(ctx, { B, T, C, eps }, { x: a.xs[L], w: w.lnfW, b: w.lnfB, y: a.lnf, mean: a.meanf, rstd: a.rstdf }));
   // CLS rows (row 0 of each image) gathered into (B, C): the only rows the classifier reads.
   out.push(await prepareStridedCopy(ctx, { batch: B, rows: 1, cols: C, srcRowStride: C, srcBatchStride: T * C,

@@ -5,6 +5,7 @@ import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareLoraBackward, prepareLoraForward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareDoraLinearBackward, prepareDoraLinearForward } from '../dora';
+import { type SlotDropout, prepareDroppedLoraBackward, prepareDroppedLoraForward } from '../lora_dropout';
 import type { LoraSlot } from './trainable';
 import type { LinearWeights } from './weights';
 
@@ -16,6 +17,8 @@ export interface LinearCtx {
   scale: number;
   /** DoRA slots: z (N, OUT) and norm (OUT) cached by the forward; dz (N, ≥ OUT) backward scratch. */
   dora?: { z: GPUBuffer; norm: GPUBuffer; dz: GPUBuffer };
+  /** LoRA dropout of this slot (training passes only). */
+  drop?: SlotDropout;
 }
 
 const loraShape = (c: LinearCtx) => ({ N: c.N, IN: c.lin.IN, OUT: c.lin.OUT, R: c.R, scale: c.scale, conv1d: false });
@@ -33,7 +36,9 @@ export async function prepareLinearForward(
         x, w: lin.w, bias: lin.b, loraA: slot.A.param, loraB: slot.B.param, m: slot.M.param, norm: c.dora.norm, h, z: c.dora.z, y,
       });
     }
-    return prepareLoraForward(ctx, loraShape(c), { x, w: lin.w, bias: lin.b, loraA: slot.A.param, loraB: slot.B.param, h, y });
+    const buffers = { x, w: lin.w, bias: lin.b, loraA: slot.A.param, loraB: slot.B.param, h, y };
+    if (c.drop) return prepareDroppedLoraForward(ctx, loraShape(c), c.drop, buffers);
+    return prepareLoraForward(ctx, loraShape(c), buffers);
   }
   return [await prepareMatmul(ctx, { M: c.N, N: lin.OUT, K: lin.IN, transB: true }, { a: x, b: lin.w, bias: lin.b, c: y })];
 }
@@ -64,10 +69,12 @@ export async function prepareLinearBackward(
         dA: slot.A.grad, dB: slot.B.grad, dm: slot.M.grad, dx: buf.dx,
       }, accumulateDx);
     }
-    return prepareLoraBackward(ctx, loraShape(c), {
+    const buffers = {
       x: buf.x, w: lin.w, loraA: slot.A.param, loraB: slot.B.param, h: buf.h, dy: buf.dy, dh: buf.dh,
       dA: slot.A.grad, dB: slot.B.grad, dx: buf.dx,
-    }, { accumulateDx });
+    };
+    if (c.drop) return prepareDroppedLoraBackward(ctx, loraShape(c), c.drop, buffers, accumulateDx);
+    return prepareLoraBackward(ctx, loraShape(c), buffers, { accumulateDx });
   }
   // dx (N, IN) = dy (N, OUT) · W (OUT, IN): W is already (K, N).
   const s = { M: c.N, N: lin.IN, K: lin.OUT, beta: accumulateDx ? 1 : 0 };

@@ -9,12 +9,13 @@ import { prepareAdamW } from '../../kernels/adamw';
 import { type AdamWStepOptions, type PerTensor, type TrainableEntryInfo, type TrainableModel, valueFor } from '../api';
 import { rowNorms } from '../dora';
 import { GradOps } from '../gradops';
+import { DropoutStreams } from '../lora_dropout';
 import { prepareVitBackward } from './backward';
 import { prepareVitForward, prepareVitLoss } from './forward';
 import { type VitActs, destroyVitActs, planVitActs, vitDims } from './plan';
 import {
   DEFAULT_HEAD_SEED, type TrainableOptions, type VitTrainables, createTrainables, destroyTrainables, initClassifier, loraInitA,
-  vitModuleName,
+  slotList, vitModuleName,
 } from './trainable';
 import { VIT_LINEAR_MODULES, type VitLinearModule, type VitWeights, destroyVitWeights, linearDims, uploadVitWeights } from './weights';
 
@@ -27,13 +28,18 @@ export interface VitAdamW {
 
 export interface VitLoraOptions extends TrainableOptions {
   adamw: VitAdamW;
+  /** PEFT lora_dropout p on the LoRA input in training steps (default 0: none); not with DoRA. */
+  loraDropout?: number;
+  /** Key of the dropout masks' Philox stream (default: seed, else 1). */
+  dropoutSeed?: number;
 }
 
 interface Plan {
   acts: VitActs;
-  forward: Launch[]; // to the logits
+  forward: Launch[]; // to the logits; eval: never drops
   loss: Launch[]; // softmax-xent and its mean
   backward: Launch[];
+  train?: { forward: Launch[]; dropout: DropoutStreams }; // with LoRA dropout
 }
 
 /** The checkpoint's classifier, when the loader kept it (its class count is the task's). */
@@ -49,6 +55,11 @@ function checkpointClassifier(loaded: LoadedVit): { weight: Float32Array; bias: 
 export class VitLoraModel implements TrainableModel<Float32Array> {
   private readonly plans = new Map<number, Plan>();
   private t = 0; // AdamW steps taken
+  /**
+   * Training steps taken with LoRA dropout: step t draws its masks from Philox counters t·S + k (see
+   * ../lora_dropout.ts). Set it to resume a run reproducibly.
+   */
+  dropoutStep = 0;
   private lastB = 0; // batch size of the last step (whose grads readGrads returns)
 
   private constructor(
@@ -64,6 +75,9 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
 
   static create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): VitLoraModel {
     const cfg = loaded.config;
+    const pDrop = options.loraDropout ?? 0;
+    if (!(pDrop >= 0 && pDrop < 1)) throw new Error(`ViT: loraDropout=${pDrop} must be in [0, 1)`);
+    if (pDrop > 0 && options.useDora) throw new Error('ViT: loraDropout with useDora is not supported (PEFT\'s DoRA dropout form is not implemented)');
     if (cfg.hidden_act !== 'gelu') throw new Error(`ViT engine: hidden_act '${cfg.hidden_act}' is not supported (only exact 'gelu')`);
     const head = loaded.head.newHead
       ? initClassifier(cfg.hidden_size, loaded.head.numClasses, options.headSeed ?? DEFAULT_HEAD_SEED)
@@ -139,11 +153,17 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     if (!p) {
       const { ctx, weights: w, trainables: t } = this;
       const acts = planVitActs(ctx, vitDims(this.loaded.config, this.numLabels, B), t);
+      const pDrop = this.options.loraDropout ?? 0;
+      const dropout = pDrop > 0
+        ? await DropoutStreams.create(ctx, pDrop, this.options.dropoutSeed ?? this.options.seed ?? 1, acts.dims.N,
+          slotList(t).map((s) => s.A.shape[1]), `vit/B${B}`)
+        : undefined;
       p = {
         acts,
         forward: await prepareVitForward(ctx, acts, w, t),
         loss: await prepareVitLoss(ctx, acts),
-        backward: await prepareVitBackward(ctx, acts, w, t),
+        backward: await prepareVitBackward(ctx, acts, w, t, dropout),
+        train: dropout && { forward: await prepareVitForward(ctx, acts, w, t, dropout), dropout },
       };
       this.plans.set(B, p);
     }
@@ -186,7 +206,8 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     const { B } = p.acts.dims;
     await this.gradOps.ready();
     const clears = [p.acts.dlnf, ...this.trainables.all.map((x) => x.grad)];
-    this.submit(clears, [...p.forward, ...p.loss, ...p.backward], 'vit/step');
+    if (p.train) p.train.dropout.setStep(this.dropoutStep++);
+    this.submit(clears, [...p.train?.forward ?? p.forward, ...p.loss, ...p.backward], 'vit/step');
     this.lastB = B;
     return { loss: (await this.ctx.readF32(p.acts.loss, 1))[0] };
   }
@@ -264,7 +285,8 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
 
   destroy(): void {
     for (const p of this.plans.values()) {
-      for (const l of [...p.forward, ...p.loss, ...p.backward]) l.destroy();
+      for (const l of [...p.forward, ...p.loss, ...p.backward, ...p.train?.forward ?? []]) l.destroy();
+      p.train?.dropout.destroy();
       destroyVitActs(p.acts);
     }
     this.plans.clear();

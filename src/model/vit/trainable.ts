@@ -126,6 +126,11 @@ export function createTrainables(
   return { R, scale: o.loraAlpha / R, slots, classifierW, classifierB, all };
 }
 
+/** Every LoRA slot in a fixed order (layer, then VIT_LINEAR_MODULES order): the dropout stream index. */
+export function slotList(t: VitTrainables): LoraSlot[] {
+  return t.slots.flatMap((row) => VIT_LINEAR_MODULES.flatMap((m) => (row[m] ? [row[m]] : [])));
+}
+
 export function destroyTrainables(t: VitTrainables): void {
   for (const x of t.all) for (const b of [x.param, x.grad, x.m, x.v]) b.destroy();
 }
