@@ -109,6 +109,9 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   const history: LogEntry[] = [];
   const reports: IterationReport[] = [];
   let lrFactor = 1, badRun = 0, lastLoss = NaN, bestVal: EvalResult | null = null, finalVal: EvalResult | null = null;
+  // A single adapter starts from the run's own init; the rollback point is taken after it (a cascade
+  // inits and snapshots at the start of every iteration).
+  if (!cascade) model.initLora(expertSeed(c.seed, 1));
   let good = { step: 0, weights: await model.readLoraWeights() };
   const t0 = now();
   let order = epochOrder(data.train.length, c.seed, 0), orderEpoch = 0;
@@ -125,7 +128,6 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     emit({ type: 'eval', step, epoch, valLoss: r.loss, ...(r.accuracy !== undefined ? { valAccuracy: r.accuracy } : {}) });
   };
 
-  if (!cascade) model.initLora(expertSeed(c.seed, 1));
   for (; step < total; step++) {
     await s.control?.waitIfPaused();
     if (s.control?.shouldStop()) { stopped = true; emit({ type: 'stopped', step }); break; }
