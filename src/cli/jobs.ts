@@ -1,6 +1,7 @@
 // The CLI's jobs: what Node asks the engine page to do, and what comes back. Plain JSON (it crosses
 // page.evaluate); bytes never travel here — the page reads inputs and writes outputs through the
-// host's file bridge (host.ts).
+// host's file bridge (host.ts). Errors are serialized as the studio's worker does it.
+export { serializeError, type SerializedError } from '../worker/protocol';
 
 /** A folder on the user's disk: its absolute path and the files in it (relative, '/'-separated). */
 export interface DirRef {
@@ -69,30 +70,9 @@ export type CliJob = EvalLmJob | EvalImagesJob | GenerateJob | ClassifyJob | Tra
 
 export type CliResult = Record<string, unknown>;
 
-export interface SerializedError {
-  name: string;
-  message: string;
-  code?: string;
-  cause?: string;
-}
-
 /** Progress from the page: a training log entry, a status line, or a progress tick. */
 export type CliEvent =
   | { type: 'status'; message: string }
   | { type: 'progress'; done: number; total: number; loss?: number; tokensPerSec?: number; lr?: number }
   | { type: 'log'; entry: Record<string, number> }
   | { type: 'warning'; message: string };
-
-export function serializeError(e: unknown): SerializedError {
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    const cause = (e as { cause?: unknown }).cause;
-    return {
-      name: e.name,
-      message: e.message,
-      ...(typeof code === 'string' ? { code } : {}),
-      ...(cause !== undefined ? { cause: cause instanceof Error ? cause.message : String(cause) } : {}),
-    };
-  }
-  return { name: 'Error', message: String(e) };
-}

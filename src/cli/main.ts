@@ -68,6 +68,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'persistent-noise': { kind: 'flag', help: 'keep the noise in the backbone (LoRASC ablation)' },
       'iteration-steps': { kind: 'int', help: 'steps per cascade iteration / COLA link (default: one epoch)' },
       'loraplus-ratio': { kind: 'number', help: 'LoRA+ ratio for lora_B (with loraplus, cola or lorasc)' },
+      'lora-dropout': { kind: 'number', help: 'dropout on the LoRA input (default 0.05; DoRA: 0)' },
       dora: { kind: 'flag', help: 'DoRA experts (with lora, cola or lorasc)' },
       rslora: { kind: 'flag', help: 'rsLoRA scaling lora_alpha/√r' },
       batch: { kind: 'int', help: 'batch size (default 8)' },
@@ -131,7 +132,7 @@ function trainConfig(p: Parsed): Record<string, unknown> {
     ['seed', 'seed'], ['alpha', 'alpha'], ['noise', 'lambda'], ['noise-form', 'noise'], ['noise-scope', 'noiseScope'], ['slow', 'slow'],
     ['iteration-steps', 'iterationSteps'], ['loraplus-ratio', 'loraplusRatio'], ['batch', 'batchSize'], ['seq-len', 'seqLen'],
     ['schedule', 'schedule'], ['warmup-ratio', 'warmupRatio'], ['weight-decay', 'weightDecay'], ['max-grad-norm', 'maxGradNorm'],
-    ['val-fraction', 'valFraction'], ['eval-every', 'evalEvery'],
+    ['val-fraction', 'valFraction'], ['eval-every', 'evalEvery'], ['lora-dropout', 'loraDropout'],
   ];
   for (const [flag, key] of map) if (p[flag] !== undefined) c[key] = p[flag];
   if (p.targets !== undefined) c.targetModules = targetsOf(p.targets as string);

@@ -1,5 +1,6 @@
-// Image decoding in the page: the browser's own decoders (createImageBitmap), read back as RGBA.
-import type { PixelImage } from '../../io/preprocess';
+// Image decoding with the browser's own decoders (createImageBitmap), in a page or a worker, read back
+// as RGBA through an OffscreenCanvas. Used by the studio's worker and the CLI's engine page.
+import type { PixelImage } from './preprocess';
 
 export async function decodeImage(bytes: ArrayBuffer, name: string): Promise<PixelImage> {
   let bitmap: ImageBitmap;
@@ -9,7 +10,7 @@ export async function decodeImage(bytes: ArrayBuffer, name: string): Promise<Pix
     throw new Error(`${name}: not a decodable image (PNG, JPEG, BMP, WebP or GIF)`);
   }
   const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const g = canvas.getContext('2d');
+  const g = canvas.getContext('2d') as OffscreenCanvasRenderingContext2D | null;
   if (!g) throw new Error('no 2D canvas to decode images with');
   g.drawImage(bitmap, 0, 0);
   bitmap.close();

@@ -21,7 +21,7 @@ export interface TrainingConfig {
   loraAlpha: number;
   /** PEFT target_modules: a list (suffix match) or one regex string (full match). */
   targetModules: string[] | string;
-  /** Dropout on the LoRA input. The engine has no dropout kernel yet: only 0 is accepted. */
+  /** Dropout on the LoRA input (PEFT lora_dropout; seeded masks). DoRA runs use 0 (PEFT's DoRA dropout form is not implemented). */
   loraDropout: number;
   // ---- optimizer and schedule (one global schedule across cascade iterations) ----
   lr: number;
@@ -44,6 +44,8 @@ export interface TrainingConfig {
   valFraction: number;
   /** Evaluate on the validation split every N steps (0 = at the end of each epoch only). */
   evalEvery: number;
+  /** Evaluate on at most this many validation examples (0 = the whole split); keeps evaluation quick. */
+  evalExamples: number;
   /** Emit a train-loss log entry every N steps. */
   logEvery: number;
   seed: number;
@@ -76,9 +78,9 @@ export interface TrainingConfig {
 
 export const DEFAULTS: TrainingConfig = {
   method: 'lorasc', useDora: false, useRslora: false, loraplusRatio: null,
-  r: 8, loraAlpha: 16, targetModules: ['c_attn'], loraDropout: 0,
+  r: 8, loraAlpha: 16, targetModules: ['c_attn'], loraDropout: 0.05,
   lr: 2e-4, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1,
-  epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, logEvery: 1, seed: 42,
+  epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, evalExamples: 0, logEvery: 1, seed: 42,
   iterationSteps: 0, alpha: 0.5, lambda: 0.05, noise: 'uniform', noiseScope: 'targets', slow: 'lookahead',
   persistentNoise: false, restartSchedule: false,
   nanPatience: 3, rollbackLrFactor: 0.5,
@@ -87,8 +89,10 @@ export const DEFAULTS: TrainingConfig = {
 
 /** Presets: a starting point per model kind and size of run; any field can still be overridden. */
 export const PRESETS: Record<string, Partial<TrainingConfig>> = {
-  'gpt2-demo': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 64, epochs: 4 },
-  'vit-demo': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, epochs: 4 },
+  // The built-in demos: short cascade iterations and a capped validation set, so rank growth and the
+  // validation curve show within minutes even on a CPU-only machine (SwiftShader).
+  'gpt2-demo': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 64, epochs: 2, iterationSteps: 25, evalEvery: 25, evalExamples: 32 },
+  'vit-demo': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, epochs: 8, evalExamples: 64 },
   'gpt2-default': { targetModules: ['c_attn'], lr: 2e-4 },
   'vit-default': { targetModules: ['query', 'value'], lr: 5e-4 },
 };
@@ -113,6 +117,7 @@ export function resolveConfig(partial: Partial<TrainingConfig>, preset?: string)
   const c: TrainingConfig = { ...DEFAULTS, ...(preset ? PRESETS[preset] : {}), ...partial };
   if (!METHODS.includes(c.method)) throw new ConfigError('method', `"${c.method}" is not one of ${METHODS.join(', ')}`);
   if (c.method === 'dora') c.useDora = true;
+  if (c.useDora && !('loraDropout' in partial)) c.loraDropout = 0;
   if (c.method === 'loraplus' && c.loraplusRatio === null) c.loraplusRatio = 16;
   if (c.method === 'cola') {
     for (const f of CASCADE_FIELDS) {
@@ -139,7 +144,8 @@ const isInt = (x: number) => Number.isSafeInteger(x);
 function validate(c: TrainingConfig): void {
   check(isInt(c.r) && c.r >= 1 && c.r <= 1024, 'r', `must be an integer in 1..1024, got ${c.r}`);
   check(Number.isFinite(c.loraAlpha) && c.loraAlpha > 0, 'loraAlpha', `must be > 0, got ${c.loraAlpha}`);
-  check(c.loraDropout === 0, 'loraDropout', 'LoRA dropout is not implemented by this engine yet; use 0');
+  check(c.loraDropout >= 0 && c.loraDropout < 1, 'loraDropout', `must be in [0, 1), got ${c.loraDropout}`);
+  check(!(c.useDora && c.loraDropout > 0), 'loraDropout', 'DoRA with LoRA dropout is not supported; use 0');
   check(Array.isArray(c.targetModules) ? c.targetModules.length > 0 : typeof c.targetModules === 'string' && c.targetModules.length > 0,
     'targetModules', 'name at least one module (e.g. c_attn, or query,value)');
   if (typeof c.targetModules === 'string') {
@@ -159,6 +165,7 @@ function validate(c: TrainingConfig): void {
   check(isInt(c.seqLen) && c.seqLen >= 2, 'seqLen', `must be an integer ≥ 2, got ${c.seqLen}`);
   check(c.valFraction >= 0 && c.valFraction < 1, 'valFraction', `must be in [0, 1), got ${c.valFraction}`);
   check(isInt(c.evalEvery) && c.evalEvery >= 0, 'evalEvery', `must be an integer ≥ 0, got ${c.evalEvery}`);
+  check(isInt(c.evalExamples) && c.evalExamples >= 0, 'evalExamples', `must be an integer ≥ 0, got ${c.evalExamples}`);
   check(isInt(c.logEvery) && c.logEvery >= 1, 'logEvery', `must be an integer ≥ 1, got ${c.logEvery}`);
   check(isInt(c.seed) && c.seed >= 0, 'seed', `must be a non-negative integer, got ${c.seed}`);
   check(isInt(c.iterationSteps) && c.iterationSteps >= 0, 'iterationSteps', `must be an integer ≥ 0, got ${c.iterationSteps}`);

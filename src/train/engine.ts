@@ -22,6 +22,8 @@ export interface EngineOptions {
   T: number;
   seed: number;
   weightDecay?: number;
+  /** PEFT lora_dropout on the LoRA input during training steps (masks seeded from `seed`). */
+  loraDropout?: number;
 }
 
 /** DoRA slots only when asked for (the model options carry no flag otherwise). */
@@ -33,10 +35,10 @@ export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: Engi
   const targetModules = o.targets.map((m) => m.path);
   if (loaded.kind === 'gpt2') {
     if (o.T > loaded.config.n_positions) throw new Error(`sequence length ${o.T} exceeds the model's n_positions ${loaded.config.n_positions}`);
-    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, loraAlpha: o.loraAlpha, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora) });
+    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, loraAlpha: o.loraAlpha, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
   }
   return VitLoraModel.create(ctx, loaded, {
-    targetModules, r: o.r, loraAlpha: o.loraAlpha, seed: o.seed, ...dora(o.useDora),
+    targetModules, r: o.r, loraAlpha: o.loraAlpha, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0 },
   });
 }

@@ -119,7 +119,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
 
   const runEval = async (epoch: number) => {
     if (data.val.length === 0) return;
-    const r = await evaluate(model, data, B);
+    const r = await evaluate(model, data, B, c.evalExamples > 0 ? data.val.slice(0, c.evalExamples) : data.val);
     finalVal = r;
     if (!bestVal || r.loss < bestVal.loss) bestVal = r;
     const entry: LogEntry = { eval_loss: r.loss, epoch, step };
@@ -133,9 +133,10 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     if (s.control?.shouldStop()) { stopped = true; emit({ type: 'stopped', step }); break; }
     const t = Math.floor(step / iterLen); // 0-based iteration
     if (cascade && step % iterLen === 0) {
-      cascade.beginIteration(model);
+      // Fresh expert first: DoRA's magnitude initialises from the clean backbone the model holds now.
       model.initLora(expertSeed(c.seed, t + 1));
       model.resetOptimizer();
+      cascade.beginIteration(model);
       good = { step, weights: await model.readLoraWeights() };
     }
     const epochIdx = Math.floor(step / spe);

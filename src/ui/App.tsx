@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { Playground } from './Playground';
+import { Studio } from './studio/Studio';
 import { useAppStore } from './store';
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
@@ -20,8 +21,9 @@ export function App() {
           LoRA, LoRA+, DoRA, COLA and LoRASC. Nothing leaves this machine.
         </p>
       </header>
-      <section aria-labelledby="engine-heading">
-        <h2 id="engine-heading">Engine</h2>
+      <Studio />
+      <section aria-labelledby="engine-heading" className="panel wide">
+        <h2 id="engine-heading">Engine check</h2>
         {selfCheck.status === 'running' && <p>Checking the WebGPU engine…</p>}
         {selfCheck.status === 'error' && (
           <p role="alert" className="error">The GPU engine could not start: {selfCheck.error}</p>

@@ -15,7 +15,7 @@ import { type AnyEngine, adapterEngineOptions, applyAdapter, createEngine, impor
 import { linearModules } from '../../train/modules';
 import type { CliEvent, ClassifyJob, DirRef, EvalImagesJob, EvalLmJob, GenerateJob } from '../jobs';
 import { dirSource, pathIn, readFile, writeOut } from './bridge';
-import { decodeImage } from './images';
+import { decodeImage } from '../../io/imageDecode';
 
 type Emit = (e: CliEvent) => void;
 

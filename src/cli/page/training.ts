@@ -12,7 +12,7 @@ import { prepareImages, prepareText } from '../../train/prepare';
 import { train, type TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, pathIn, readFile, writeAll, writeOut } from './bridge';
-import { decodeImage } from './images';
+import { decodeImage } from '../../io/imageDecode';
 
 type Emit = (e: CliEvent) => void;
 
@@ -64,7 +64,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   const targets = targetedModules(loaded, config.targetModules);
   const engine = await createEngine(ctx, loaded, {
     targets, r: config.r, loraAlpha: loraScale(config) * config.r, useDora: config.useDora || config.method === 'dora',
-    B: config.batchSize, T, seed: config.seed, weightDecay: config.weightDecay,
+    B: config.batchSize, T, seed: config.seed, weightDecay: config.weightDecay, loraDropout: config.loraDropout,
   });
   let total = 0;
   const onEvent = (e: TrainEvent) => {

@@ -1,0 +1,102 @@
+// The runs: progress with ETA, pause / resume / stop, the compare table (final and best losses,
+// effective rank), exports with the parity figure, and the errors of a run (its curves are kept).
+import { type RunView, useStudio } from '../studioStore';
+import { colorOf } from './Charts';
+import { downloadBytes } from './download';
+
+const f4 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(4));
+
+function eta(r: RunView): string {
+  const last = r.steps[r.steps.length - 1];
+  if (!last || !r.totalSteps || !r.startedAt) return '';
+  const elapsed = (Date.now() - r.startedAt) / 1000;
+  const left = (elapsed / last.step) * (r.totalSteps - last.step);
+  return left > 0 ? `ETA ${Math.floor(left / 60)}:${String(Math.round(left % 60)).padStart(2, '0')}` : '';
+}
+
+function Progress({ r }: { r: RunView }) {
+  const control = useStudio((s) => s.control);
+  const step = r.steps[r.steps.length - 1]?.step ?? 0;
+  const active = r.state === 'running' || r.state === 'paused' || r.state === 'queued';
+  return (
+    <div className="progress-row">
+      <progress max={r.totalSteps ?? 1} value={step} aria-label={`${r.label} progress`} />
+      <span data-testid={`state-${r.id}`}>{r.state}{r.totalSteps ? ` · step ${step}/${r.totalSteps}` : ''} {r.state === 'running' ? eta(r) : ''}</span>
+      {active && !r.archived && (
+        <span className="row">
+          {r.state === 'running' && <button type="button" data-testid={`pause-${r.id}`} onClick={() => control(r.id, 'pause')}>Pause</button>}
+          {r.state === 'paused' && <button type="button" data-testid={`resume-${r.id}`} onClick={() => control(r.id, 'resume')}>Resume</button>}
+          <button type="button" data-testid={`stop-${r.id}`} onClick={() => control(r.id, 'stop')}>Stop</button>
+        </span>
+      )}
+    </div>
+  );
+}
+
+function Exports({ r }: { r: RunView }) {
+  const exportRun = useStudio((s) => s.exportRun);
+  const last = useStudio((s) => (s.lastExport?.runId === r.id ? s.lastExport : undefined));
+  if (r.archived || (r.state !== 'done' && r.state !== 'stopped') || !r.summary) return null;
+  const save = async (what: 'merged' | 'adapter' | 'log') => {
+    const reply = await exportRun(r.id, what);
+    if (reply) downloadBytes(reply.bytes, reply.fileName, what === 'log' ? 'application/json' : 'application/zip');
+  };
+  return (
+    <div className="row">
+      <button type="button" data-testid={`export-merged-${r.id}`} onClick={() => save('merged')}>Merged model (.zip)</button>
+      {r.summary.adapterRank !== null && <button type="button" data-testid={`export-adapter-${r.id}`} onClick={() => save('adapter')}>PEFT adapter r={r.summary.adapterRank} (.zip)</button>}
+      <button type="button" onClick={() => save('log')}>Run log (trainer_state.json)</button>
+      {last?.parity && (
+        <span data-testid={`parity-${r.id}`} className={last.parity.maxAbs <= 1e-4 ? 'ok' : 'error'}>
+          parity max |merged − base+adapter| = {last.parity.maxAbs.toExponential(2)} (rel {last.parity.maxRel.toExponential(2)})
+        </span>
+      )}
+      {last?.note && <span className="note">{last.note}</span>}
+    </div>
+  );
+}
+
+export function RunsPanel() {
+  const runs = useStudio((s) => s.runs);
+  const order = useStudio((s) => s.order);
+  const deviceLost = useStudio((s) => s.deviceLost);
+  const resetDevice = useStudio((s) => s.resetDevice);
+  const clearHistory = useStudio((s) => s.clearHistory);
+  const list = order.map((id) => runs[id]).filter(Boolean);
+  return (
+    <section aria-labelledby="runs-heading" className="panel wide">
+      <h2 id="runs-heading">Runs</h2>
+      {deviceLost && (
+        <div role="alert" className="error">
+          The GPU device was lost: {deviceLost}. Every curve so far is kept.{' '}
+          <button type="button" data-testid="reset-device" onClick={() => void resetDevice()}>Get a new device</button>
+        </div>
+      )}
+      {list.length === 0 ? <p className="empty">No runs yet.</p> : (
+        <table className="runs" data-testid="runs-table">
+          <thead><tr><th /><th>Run</th><th>Progress</th><th>Final train</th><th>Final val</th><th>Best val</th><th>Val acc.</th><th>Eff. rank</th></tr></thead>
+          <tbody>
+            {list.map((r) => (
+              <tr key={r.id} data-testid={`run-${r.id}`}>
+                <td><span className="swatch" style={{ background: colorOf(order, r.id) }} /></td>
+                <td>
+                  {r.label}{r.archived ? ' (earlier visit)' : ''}
+                  {r.state === 'error' && <div role="alert" className="error">{r.message}</div>}
+                  {r.warnings.slice(-2).map((w, i) => <div key={i} className="warn">{w}</div>)}
+                  <Exports r={r} />
+                </td>
+                <td><Progress r={r} /></td>
+                <td>{f4(r.summary?.finalTrainLoss ?? r.steps[r.steps.length - 1]?.loss)}</td>
+                <td>{f4(r.summary?.finalValLoss ?? r.evals[r.evals.length - 1]?.valLoss)}</td>
+                <td>{f4(r.summary?.bestValLoss)}</td>
+                <td>{r.summary?.finalValAccuracy != null ? `${(100 * r.summary.finalValAccuracy).toFixed(1)} %` : '—'}</td>
+                <td>{r.summary?.effectiveRank != null ? r.summary.effectiveRank.toFixed(1) : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {list.some((r) => r.archived) && <button type="button" onClick={clearHistory}>Forget earlier runs</button>}
+    </section>
+  );
+}

@@ -1,0 +1,144 @@
+// Step 3: the method and its settings, presets, the memory estimate, and Train / Compare. Defaults
+// come from the config presets (src/train/config.ts); only what the user changes is sent.
+import { PRESETS, type TrainingConfig } from '../../train/config';
+import { METHOD_LABEL, useStudio } from '../studioStore';
+
+type Key = keyof TrainingConfig;
+
+function NumberField({ k, label, step, min, title }: { k: Key; label: string; step?: number; min?: number; title?: string }) {
+  const value = useStudio((s) => s.settings[k]) as number | undefined;
+  const setSettings = useStudio((s) => s.setSettings);
+  const preset = useStudio((s) => PRESETS[s.model.value?.kind === 'vit' ? 'vit-demo' : 'gpt2-demo'][k]) as number | undefined;
+  return (
+    <label title={title}>
+      {label}
+      <input
+        type="number" step={step ?? 'any'} min={min} value={value ?? preset ?? ''} placeholder="default" data-testid={`set-${k}`}
+        onChange={(e) => setSettings({ [k]: e.target.value === '' ? undefined : Number(e.target.value) } as Partial<TrainingConfig>)}
+      />
+    </label>
+  );
+}
+
+function Select({ k, label, options }: { k: Key; label: string; options: [string, string][] }) {
+  const value = useStudio((s) => s.settings[k]) as string | undefined;
+  const setSettings = useStudio((s) => s.setSettings);
+  return (
+    <label>
+      {label}
+      <select value={value ?? options[0][0]} data-testid={`set-${k}`} onChange={(e) => setSettings({ [k]: e.target.value } as Partial<TrainingConfig>)}>
+        {options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
+      </select>
+    </label>
+  );
+}
+
+function Check({ k, label, title }: { k: Key; label: string; title?: string }) {
+  const value = useStudio((s) => s.settings[k]) as boolean | undefined;
+  const setSettings = useStudio((s) => s.setSettings);
+  return (
+    <label className="check" title={title}>
+      <input type="checkbox" checked={!!value} data-testid={`set-${k}`} onChange={(e) => setSettings({ [k]: e.target.checked } as Partial<TrainingConfig>)} />
+      {label}
+    </label>
+  );
+}
+
+/** PEFT suffix rule: a target matches a module name equal to it or ending with "." + it. */
+const covers = (targets: readonly string[], name: string) => targets.some((t) => name === t || name.endsWith(`.${t}`));
+
+function Targets() {
+  const info = useStudio((s) => s.model.value);
+  const targets = useStudio((s) => s.settings.targetModules);
+  const setSettings = useStudio((s) => s.setSettings);
+  if (!info) return null;
+  const list = Array.isArray(targets) ? targets : typeof targets === 'string' ? [] : info.defaultTargets;
+  const checked = info.moduleNames.filter((m) => covers(list, m));
+  // Toggling writes the explicit module names, so unticking mlp.c_proj keeps attn.c_proj.
+  const toggle = (name: string, on: boolean) => setSettings({ targetModules: on ? [...checked, name] : checked.filter((m) => m !== name) });
+  return (
+    <fieldset className="targets">
+      <legend>Target modules (PEFT target_modules){typeof targets === 'string' ? `: regex ${targets}` : ''}</legend>
+      {info.moduleNames.map((m) => (
+        <label key={m} className="check">
+          <input type="checkbox" checked={checked.includes(m)} onChange={(e) => toggle(m, e.target.checked)} data-testid={`target-${m}`} />
+          <code>{m}</code>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function LoraPlusCheck() {
+  const on = useStudio((s) => s.settings.loraplusRatio != null);
+  const setSettings = useStudio((s) => s.setSettings);
+  return (
+    <label className="check" title="LoRA+: lora_B (and 1-D tensors) learn 16× faster">
+      <input type="checkbox" data-testid="set-loraplus" checked={on} onChange={(e) => setSettings({ loraplusRatio: e.target.checked ? 16 : null })} />
+      LoRA+ groups (ratio 16)
+    </label>
+  );
+}
+
+export function SettingsPanel() {
+  const method = useStudio((s) => s.settings.method ?? 'lorasc');
+  const ready = useStudio((s) => s.model.status === 'ready' && s.data.status === 'ready');
+  const estimate = useStudio((s) => s.estimate);
+  const train = useStudio((s) => s.train);
+  const compare = useStudio((s) => s.compare);
+  const cascade = method === 'cola' || method === 'lorasc';
+  return (
+    <section aria-labelledby="settings-heading" className="panel">
+      <h2 id="settings-heading">2 · Method</h2>
+      <div className="grid">
+        <Select k="method" label="Method" options={Object.entries(METHOD_LABEL)} />
+        <NumberField k="r" label="Rank r" step={1} min={1} />
+        <NumberField k="loraAlpha" label="lora_alpha" />
+        <NumberField k="lr" label="Learning rate" />
+        <Select k="schedule" label="Schedule" options={[['cosine', 'cosine'], ['linear', 'linear'], ['constant', 'constant']]} />
+        <NumberField k="warmupRatio" label="Warm-up ratio" />
+        <NumberField k="epochs" label="Epochs" step={1} min={1} />
+        <NumberField k="maxSteps" label="Max steps (0 = epochs)" step={1} min={0} />
+        <NumberField k="batchSize" label="Batch" step={1} min={1} />
+        <NumberField k="seqLen" label="Sequence length" step={1} min={2} />
+        <NumberField k="seed" label="Seed" step={1} min={0} />
+        <NumberField k="maxGradNorm" label="Clip grad norm" />
+      </div>
+      <div className="row">
+        {method !== 'dora' && <Check k="useDora" label="DoRA experts" />}
+        <Check k="useRslora" label="rsLoRA scaling" title="s = lora_alpha / √r" />
+        {method !== 'loraplus' && <LoraPlusCheck />}
+      </div>
+      {cascade && (
+        <fieldset>
+          <legend>{method === 'lorasc' ? 'LoRASC: cascade, noise and slow-fast merge' : 'COLA: chain of LoRAs'}</legend>
+          <div className="grid">
+            <NumberField k="iterationSteps" label="Steps per iteration (0 = epoch)" step={1} min={0} />
+            {method === 'lorasc' && (
+              <>
+                <NumberField k="alpha" label="Pace α" title="slow ← slow + α · fast" />
+                <NumberField k="lambda" label="Noise λ" title="NoisyTune U(−λ/2, λ/2)·std(W); 0 = off" />
+                <Select k="noise" label="Noise form" options={[['uniform', 'uniform'], ['gaussian', 'gaussian']]} />
+                <Select k="noiseScope" label="Noise on" options={[['targets', 'target weights'], ['all', 'all linear weights']]} />
+                <Select k="slow" label="Slow rule" options={[['lookahead', 'lookahead'], ['ema', 'ema']]} />
+                <Check k="persistentNoise" label="Persistent noise" />
+              </>
+            )}
+          </div>
+        </fieldset>
+      )}
+      <Targets />
+      {estimate && (
+        <p data-testid="estimate" className={estimate.fits ? '' : 'error'}>
+          Estimated GPU memory {(estimate.bytes / 2 ** 20).toFixed(1)} MiB; largest buffer {(estimate.largestBuffer / 2 ** 20).toFixed(1)} MiB of {(Math.min(estimate.limitBuffer, estimate.limitBinding) / 2 ** 20).toFixed(0)} MiB allowed
+          {estimate.fits ? ' — fits.' : ` — does not fit: ${estimate.why}`}
+        </p>
+      )}
+      <div className="row">
+        <button type="button" className="primary" data-testid="train" disabled={!ready} onClick={() => void train()}>Train</button>
+        <button type="button" data-testid="compare" disabled={!ready} onClick={() => void compare(['lora', 'lorasc'])}>Compare LoRA vs LoRASC</button>
+        <button type="button" disabled={!ready} onClick={() => void compare(['lora', 'cola', 'lorasc'])}>LoRA · COLA · LoRASC</button>
+      </div>
+    </section>
+  );
+}

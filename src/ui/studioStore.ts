@@ -1,0 +1,267 @@
+// Studio state (zustand): the model and data the worker has loaded, the method settings, and every run
+// with its curves. Worker events land only in actions here; components read narrow selectors. Finished
+// runs are kept in localStorage (curves downsampled) so the compare view survives a reload.
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import type { TrainingConfig } from '../train/config';
+import type { IterationReport } from '../train/cascade';
+import { StudioClient } from '../worker/client';
+import type { DataPreview, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunState, RunSummary, StepPoint, StudioEvent } from '../worker/protocol';
+
+export interface LayerPoint {
+  path: string;
+  effectiveRank: number | null;
+  entropyRank: number | null;
+  fastNorm: number;
+  slowNorm: number;
+  singularValues: number[];
+}
+
+export interface IterationPoint {
+  step: number;
+  iteration: number;
+  layers: LayerPoint[];
+}
+
+export interface RunView {
+  id: string;
+  label: string;
+  config: Partial<TrainingConfig>;
+  state: RunState;
+  message?: string;
+  totalSteps?: number;
+  stepsPerEpoch?: number;
+  startedAt?: number;
+  steps: StepPoint[];
+  evals: EvalPoint[];
+  iterations: IterationPoint[];
+  summary?: RunSummary;
+  warnings: string[];
+  /** Restored from a previous visit: curves only, nothing to export. */
+  archived?: boolean;
+}
+
+type Load<T> = { status: 'idle' | 'loading' | 'ready' | 'error'; value?: T; error?: string };
+
+export interface StudioState {
+  model: Load<ModelInfo>;
+  data: Load<DataPreview>;
+  settings: Partial<TrainingConfig>;
+  estimate?: MemoryEstimate;
+  runs: Record<string, RunView>;
+  order: string[];
+  deviceLost?: string;
+  lastExport?: { runId: string; what: string; fileName: string; parity: ExportReply['parity']; note: string | null };
+  loadDemo(name: 'gpt2-fortunes' | 'vit-mnist'): Promise<void>;
+  loadModelFiles(files: File[], label: string): Promise<void>;
+  loadDataFiles(files: File[], label: string): Promise<void>;
+  setSettings(patch: Partial<TrainingConfig>): void;
+  train(overrides?: Partial<TrainingConfig>): Promise<string | undefined>;
+  compare(methods: TrainingConfig['method'][]): Promise<void>;
+  control(runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
+  exportRun(runId: string, what: 'merged' | 'adapter' | 'log'): Promise<ExportReply | undefined>;
+  resetDevice(): Promise<void>;
+  clearHistory(): void;
+  client: StudioClient;
+}
+
+const HISTORY_KEY = 'lorasc-studio-runs';
+const MAX_SAVED_POINTS = 400;
+
+export const METHOD_LABEL: Record<string, string> = { lora: 'LoRA', loraplus: 'LoRA+', dora: 'DoRA', cola: 'COLA', lorasc: 'LoRASC' };
+
+export function runLabel(c: Partial<TrainingConfig>): string {
+  const parts = [METHOD_LABEL[c.method ?? 'lorasc'] ?? String(c.method)];
+  if (c.useDora && c.method !== 'dora') parts.push('+DoRA');
+  if (c.loraplusRatio && c.method !== 'loraplus') parts.push('+LoRA+');
+  parts.push(`r${c.r ?? 8}`);
+  return parts.join(' ');
+}
+
+function downsample<T>(xs: T[], max: number): T[] {
+  if (xs.length <= max) return xs;
+  const k = Math.ceil(xs.length / max);
+  return xs.filter((_, i) => i % k === 0 || i === xs.length - 1);
+}
+
+function restore(): { runs: Record<string, RunView>; order: string[] } {
+  try {
+    const raw = globalThis.localStorage?.getItem(HISTORY_KEY);
+    if (!raw) return { runs: {}, order: [] };
+    const saved = JSON.parse(raw) as RunView[];
+    const runs: Record<string, RunView> = {};
+    for (const r of saved) runs[r.id] = { ...r, archived: true, state: r.state === 'running' || r.state === 'paused' || r.state === 'queued' ? 'stopped' : r.state };
+    return { runs, order: saved.map((r) => r.id) };
+  } catch {
+    return { runs: {}, order: [] };
+  }
+}
+
+function save(s: Pick<StudioState, 'runs' | 'order'>): void {
+  try {
+    const list = s.order.map((id) => s.runs[id]).filter((r) => r && (r.state === 'done' || r.state === 'stopped'))
+      .map((r) => ({ ...r, steps: downsample(r.steps, MAX_SAVED_POINTS), iterations: r.iterations.map((it) => ({ ...it, layers: it.layers.map((l) => ({ ...l, singularValues: l.singularValues.slice(0, 64) })) })) }));
+    globalThis.localStorage?.setItem(HISTORY_KEY, JSON.stringify(list));
+  } catch {
+    // Storage full or unavailable: history is a convenience, the run itself is unaffected.
+  }
+}
+
+function layerPoints(report: IterationReport): LayerPoint[] {
+  return report.layers.map((l) => ({
+    path: l.path, fastNorm: l.fastNorm, slowNorm: l.slowNorm,
+    effectiveRank: l.spectrum?.effectiveRank ?? null, entropyRank: l.spectrum?.entropyRank ?? null,
+    singularValues: l.spectrum?.singularValues ?? [],
+  }));
+}
+
+let runCounter = 0;
+
+const CASCADE_KEYS: (keyof TrainingConfig)[] = ['iterationSteps', 'restartSchedule'];
+const LORASC_KEYS: (keyof TrainingConfig)[] = ['alpha', 'lambda', 'noise', 'noiseScope', 'slow', 'persistentNoise'];
+
+/** What the form holds → what the worker gets: no empty fields, no options the method does not read. */
+export function cleanConfig(c: Partial<TrainingConfig>): Partial<TrainingConfig> {
+  const out = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && !(typeof v === 'number' && Number.isNaN(v)))) as Partial<TrainingConfig>;
+  const method = out.method ?? 'lorasc';
+  if (method !== 'lorasc') for (const k of LORASC_KEYS) delete out[k];
+  if (method !== 'lorasc' && method !== 'cola') for (const k of CASCADE_KEYS) delete out[k];
+  if (method === 'dora') delete out.useDora;
+  return out;
+}
+
+export function createStudioStore(worker: () => Worker, base: string): StoreApi<StudioState> {
+  const client = new StudioClient(worker(), base);
+  const restored = restore();
+  const store = createStore<StudioState>()((set, get) => {
+    const updateRun = (id: string, f: (r: RunView) => RunView) => set((s) => (s.runs[id] ? { runs: { ...s.runs, [id]: f(s.runs[id]) } } : {}));
+    const onEvent = (e: StudioEvent) => {
+      switch (e.kind) {
+        case 'run-state':
+          updateRun(e.runId, (r) => ({
+            ...r, state: e.state, ...(e.message ? { message: e.message } : {}),
+            ...(e.totalSteps !== undefined ? { totalSteps: e.totalSteps, stepsPerEpoch: e.stepsPerEpoch, startedAt: Date.now() } : {}),
+          }));
+          if (e.state === 'done' || e.state === 'stopped' || e.state === 'error') save(get());
+          break;
+        case 'metrics':
+          updateRun(e.runId, (r) => ({ ...r, steps: [...r.steps, ...e.steps], evals: [...r.evals, ...e.evals] }));
+          break;
+        case 'iteration':
+          updateRun(e.runId, (r) => ({ ...r, iterations: [...r.iterations, { step: e.step, iteration: e.report.iteration, layers: layerPoints(e.report) }] }));
+          break;
+        case 'summary':
+          updateRun(e.runId, (r) => ({ ...r, summary: e.summary }));
+          break;
+        case 'warning':
+          if (e.runId) updateRun(e.runId, (r) => ({ ...r, warnings: [...r.warnings, e.message] }));
+          break;
+        case 'device-lost':
+          set({ deviceLost: e.message });
+          break;
+      }
+    };
+    client.onEvent(onEvent);
+    const errText = (e: unknown) => (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e));
+    const afterModel = async (p: Promise<ModelInfo>) => {
+      set({ model: { status: 'loading' }, data: { status: 'idle' }, estimate: undefined });
+      try {
+        const info = await p;
+        set((s) => ({ model: { status: 'ready', value: info }, settings: { ...s.settings, targetModules: info.kind === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['query', 'value'] } }));
+      } catch (e) {
+        set({ model: { status: 'error', error: errText(e) } });
+      }
+    };
+    const afterData = async (p: Promise<DataPreview>) => {
+      set({ data: { status: 'loading' } });
+      try {
+        set({ data: { status: 'ready', value: await p } });
+        void refreshEstimate();
+      } catch (e) {
+        set({ data: { status: 'error', error: errText(e) } });
+      }
+    };
+    const refreshEstimate = async () => {
+      try { set({ estimate: await client.request('estimate', { config: cleanConfig(get().settings) }) }); } catch { set({ estimate: undefined }); }
+    };
+    return {
+      model: { status: 'idle' }, data: { status: 'idle' },
+      settings: { method: 'lorasc', r: 8, epochs: 4, seed: 42 },
+      ...restored,
+      client,
+      async loadDemo(name) {
+        await afterModel(client.request('load-model', { source: { kind: 'demo', name } }));
+        if (get().model.status === 'ready') await afterData(client.request('load-data', { source: { kind: 'demo' }, seqLen: get().settings.seqLen ?? 64 }));
+      },
+      async loadModelFiles(files, label) {
+        const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+        await afterModel(client.request('load-model', { source: { kind: 'files', label, files: payload } }, payload.map((f) => f.bytes)));
+      },
+      async loadDataFiles(files, label) {
+        if (get().model.value?.kind === 'gpt2') {
+          const f = files[0];
+          if (!f) return;
+          const bytes = await f.arrayBuffer();
+          await afterData(client.request('load-data', { source: { kind: 'text', name: f.name, bytes }, seqLen: get().settings.seqLen ?? 64 }, [bytes]));
+        } else {
+          const payload = await Promise.all(files.map(async (f) => ({ path: (f as File & { webkitRelativePath?: string }).webkitRelativePath || f.name, bytes: await f.arrayBuffer() })));
+          await afterData(client.request('load-data', { source: { kind: 'images', label, files: payload }, seqLen: 0 }, payload.map((f) => f.bytes)));
+        }
+      },
+      setSettings(patch) {
+        set((s) => ({ settings: { ...s.settings, ...patch } }));
+        if (get().data.status === 'ready') void refreshEstimate();
+      },
+      async train(overrides = {}) {
+        const config = cleanConfig({ ...get().settings, ...overrides });
+        const id = `run${Date.now().toString(36)}${++runCounter}`;
+        set((s) => ({ runs: { ...s.runs, [id]: { id, label: runLabel(config), config, state: 'queued', steps: [], evals: [], iterations: [], warnings: [] } }, order: [...s.order, id] }));
+        try {
+          await client.request('start', { runId: id, config });
+          return id;
+        } catch (e) {
+          updateRun(id, (r) => ({ ...r, state: 'error', message: errText(e) }));
+          return undefined;
+        }
+      },
+      async compare(methods) {
+        for (const method of methods) await get().train({ method });
+      },
+      async control(runId, action) {
+        try { await client.request('control', { runId, action }); } catch (e) { updateRun(runId, (r) => ({ ...r, warnings: [...r.warnings, errText(e)] })); }
+      },
+      async exportRun(runId, what) {
+        try {
+          const reply = await client.request('export', { runId, what });
+          set({ lastExport: { runId, what, fileName: reply.fileName, parity: reply.parity, note: reply.note } });
+          return reply;
+        } catch (e) {
+          updateRun(runId, (r) => ({ ...r, warnings: [...r.warnings, `export failed: ${errText(e)}`] }));
+          return undefined;
+        }
+      },
+      async resetDevice() {
+        await client.request('reset-device', {});
+        set({ deviceLost: undefined });
+      },
+      clearHistory() {
+        const live = get().order.filter((id) => !get().runs[id].archived);
+        set((s) => ({ order: live, runs: Object.fromEntries(live.map((id) => [id, s.runs[id]])) }));
+        save(get());
+      },
+    };
+  });
+  return store;
+}
+
+let studioStore: StoreApi<StudioState> | undefined;
+
+export function getStudioStore(): StoreApi<StudioState> {
+  studioStore ??= createStudioStore(
+    () => new Worker(new URL('../worker/training.worker.ts', import.meta.url), { type: 'module' }),
+    import.meta.env.BASE_URL,
+  );
+  return studioStore;
+}
+
+export const useStudio = <T,>(selector: (s: StudioState) => T): T => useStore(getStudioStore(), selector);

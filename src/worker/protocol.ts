@@ -1,0 +1,144 @@
+// The one typed message union between the studio's UI thread and its training worker (which owns the
+// GPU device). Requests carry ids and get exactly one reply (result or error); progress, metrics, rank
+// spectra and device loss travel separately as events. ArrayBuffers go in transfer lists. Metrics are
+// batched by the worker (METRICS_FLUSH_MS) so the UI renders a few times a second, not per step.
+import type { TrainingConfig } from '../train/config';
+import type { IterationReport } from '../train/cascade';
+import type { ParityFigure } from '../io/export';
+
+export const METRICS_FLUSH_MS = 150;
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+  cause?: string;
+}
+
+export type DemoModel = 'gpt2-fortunes' | 'vit-mnist';
+
+export type ModelSource =
+  | { kind: 'demo'; name: DemoModel }
+  | { kind: 'files'; label: string; files: { name: string; bytes: ArrayBuffer }[] };
+
+export type DataSource =
+  | { kind: 'demo' }
+  | { kind: 'text'; name: string; bytes: ArrayBuffer }
+  | { kind: 'images'; label: string; files: { path: string; bytes: ArrayBuffer }[] };
+
+export interface ModelInfo {
+  kind: 'gpt2' | 'vit';
+  label: string;
+  layers: number;
+  /** Module names a target_modules list can use (c_attn, …; query, value, …). */
+  moduleNames: string[];
+  defaultTargets: string[];
+  parameters: number;
+  nPositions?: number;
+  classes?: string[];
+  warnings: string[];
+}
+
+export interface DataPreview {
+  kind: 'text' | 'images';
+  label: string;
+  lines: string[]; // what was parsed (counts, formats)
+  samples: string[]; // first examples (text) or class names with counts
+  rejected: { where: string; reason: string }[];
+}
+
+export interface MemoryEstimate {
+  bytes: number;
+  largestBuffer: number;
+  limitBuffer: number;
+  limitBinding: number;
+  fits: boolean;
+  why?: string;
+}
+
+export type Request =
+  | { id: number; type: 'load-model'; source: ModelSource }
+  | { id: number; type: 'load-data'; source: DataSource; seqLen: number }
+  | { id: number; type: 'estimate'; config: Partial<TrainingConfig> }
+  | { id: number; type: 'start'; runId: string; config: Partial<TrainingConfig> }
+  | { id: number; type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
+  | { id: number; type: 'export'; runId: string; what: 'merged' | 'adapter' | 'log' }
+  | { id: number; type: 'generate'; prompt: string; runId: string | null; maxNewTokens: number; temperature: number; topK: number; seed: number }
+  | { id: number; type: 'classify'; image: ArrayBuffer; name: string; runId: string | null }
+  | { id: number; type: 'reset-device' };
+
+export type RequestType = Request['type'];
+
+export interface ExportReply {
+  fileName: string;
+  bytes: ArrayBuffer;
+  parity: ParityFigure | null;
+  note: string | null;
+}
+
+export interface ReplyValue {
+  'load-model': ModelInfo;
+  'load-data': DataPreview;
+  estimate: MemoryEstimate;
+  start: { queued: number };
+  control: { state: RunState };
+  export: ExportReply;
+  generate: { base: string; tuned: string | null };
+  classify: { base: { label: string; prob: number }[]; tuned: { label: string; prob: number }[] | null };
+  'reset-device': { adapter: string };
+}
+
+export type RunState = 'queued' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
+
+export interface StepPoint {
+  step: number;
+  epoch: number;
+  iteration: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  tokensPerSec: number;
+}
+
+export interface EvalPoint {
+  step: number;
+  valLoss: number;
+  valAccuracy?: number;
+}
+
+export interface RunSummary {
+  steps: number;
+  finalTrainLoss: number;
+  finalValLoss: number | null;
+  bestValLoss: number | null;
+  finalValAccuracy: number | null;
+  effectiveRank: number | null; // mean over layers, last report
+  adapterRank: number | null;
+  parity: ParityFigure | null;
+}
+
+export type StudioEvent =
+  | { kind: 'run-state'; runId: string; state: RunState; message?: string; totalSteps?: number; stepsPerEpoch?: number }
+  | { kind: 'metrics'; runId: string; steps: StepPoint[]; evals: EvalPoint[] }
+  | { kind: 'iteration'; runId: string; step: number; report: IterationReport }
+  | { kind: 'summary'; runId: string; summary: RunSummary }
+  | { kind: 'warning'; runId: string | null; message: string }
+  | { kind: 'device-lost'; message: string };
+
+export type WorkerMessage =
+  | { type: 'result'; id: number; value: unknown }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'event'; event: StudioEvent };
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    const cause = (e as { cause?: unknown }).cause;
+    return {
+      name: e.name, message: e.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(cause !== undefined ? { cause: cause instanceof Error ? cause.message : String(cause) } : {}),
+    };
+  }
+  return { name: 'Error', message: String(e) };
+}

@@ -1,0 +1,341 @@
+// The studio's engine side, owned by the training worker: the loaded model and data, a queue of runs
+// (one at a time on the GPU), pause/resume/stop, exports, and the base-vs-tuned playground. It never
+// touches the DOM; it talks only through `emit` (events) and the values it returns (replies).
+import type { GpuContext } from '../gpu/context';
+import { getDevice } from '../gpu/device';
+import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
+import { listImageFolder } from '../io/datasets';
+import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
+import { decodeImage } from '../io/imageDecode';
+import { preprocessImage } from '../io/preprocess';
+import { generate } from '../model/gpt2/generate';
+import type { Gpt2LoraModel } from '../model/gpt2/model';
+import { topKPredictions } from '../model/vit/classify';
+import { type TrainingConfig, loraScale, resolveConfig } from '../train/config';
+import { type AnyEngine, createEngine, loadTokenizer } from '../train/engine';
+import { buildExports, type ExportBundle } from '../train/export';
+import { linearModules, targetedModules } from '../train/modules';
+import { defaultProcessor, prepareImages, prepareText } from '../train/prepare';
+import { type TrainResult, type TrainControl, train } from '../train/trainer';
+import { estimateMemory } from './memory';
+import { zipFiles } from './zip';
+import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunState, type StepPoint, type EvalPoint, type StudioEvent } from './protocol';
+import { dataSource, type LoadedData, modelSource } from './sources';
+
+interface ModelSlot {
+  source: ModelDirSource;
+  loaded: LoadedModel;
+  tokenizer: ByteLevelBpeTokenizer | null;
+  info: ModelInfo;
+}
+
+interface RunRecord {
+  id: string;
+  state: RunState;
+  paused: boolean;
+  stop: boolean;
+  resume?: () => void;
+  loaded?: LoadedModel;
+  config?: TrainingConfig;
+  result?: TrainResult;
+  classNames?: string[];
+  sample?: Uint32Array | Float32Array;
+  bundle?: ExportBundle;
+}
+
+const COMPANIONS = ['config.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json', 'generation_config.json'];
+
+export class Studio {
+  private ctx: GpuContext | undefined;
+  private model: ModelSlot | undefined;
+  private data: LoadedData | undefined;
+  private readonly runs = new Map<string, RunRecord>();
+  private queue: Promise<void> = Promise.resolve();
+  private pending = new Map<string, { steps: StepPoint[]; evals: EvalPoint[] }>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly base: string, private readonly emit: (e: StudioEvent) => void) {}
+
+  private async device(): Promise<GpuContext> {
+    if (!this.ctx) {
+      const ctx = await getDevice({ label: 'studio' });
+      ctx.events.on((e) => {
+        if (e.type === 'device-lost') {
+          this.ctx = undefined;
+          this.emit({ kind: 'device-lost', message: `${e.message || 'the GPU device was lost'} (${e.reason})` });
+        } else this.emit({ kind: 'warning', runId: null, message: `GPU ${e.kind} error: ${e.message}` });
+      });
+      this.ctx = ctx;
+    }
+    return this.ctx;
+  }
+
+  async resetDevice(): Promise<ReplyValue['reset-device']> {
+    this.ctx?.device.destroy();
+    this.ctx = undefined;
+    const ctx = await this.device();
+    return { adapter: `${ctx.adapterInfo.vendor} ${ctx.adapterInfo.architecture} ${ctx.adapterInfo.description}`.trim() };
+  }
+
+  /** Test hook and fault injection: lose the device as a driver reset would. */
+  loseDevice(): void {
+    this.ctx?.device.destroy();
+  }
+
+  async loadModel(s: ModelSource): Promise<ModelInfo> {
+    const { source, label } = await modelSource(s, this.base);
+    const loaded = await loadModelDir(source);
+    const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : null;
+    if (loaded.kind === 'gpt2' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the GPT-2 weights`);
+    const mods = linearModules(loaded);
+    const skip = loaded.kind === 'gpt2' ? 3 : 4;
+    const info: ModelInfo = {
+      kind: loaded.kind, label,
+      layers: loaded.kind === 'gpt2' ? loaded.config.n_layer : loaded.config.num_hidden_layers,
+      moduleNames: [...new Set(mods.map((m) => m.path.split('.').slice(skip).join('.')))],
+      defaultTargets: loaded.kind === 'gpt2' ? ['c_attn'] : ['query', 'value'],
+      parameters: loaded.memory.parameters,
+      ...(loaded.kind === 'gpt2' ? { nPositions: loaded.config.n_positions } : { classes: loaded.config.id2label }),
+      warnings: loaded.warnings,
+    };
+    this.model = { source, loaded, tokenizer, info };
+    this.data = undefined;
+    return info;
+  }
+
+  private needModel(): ModelSlot {
+    if (!this.model) throw new Error('load a model first');
+    return this.model;
+  }
+
+  async loadData(s: DataSource, seqLen: number): Promise<DataPreview> {
+    const m = this.needModel();
+    const data = await dataSource(s, m.loaded.kind, this.base);
+    if (m.loaded.kind === 'gpt2') {
+      if (data.kind !== 'text') throw new Error('a GPT-2 trains on text: drop a .txt, .jsonl or .csv file');
+      const T = Math.min(seqLen, m.loaded.config.n_positions);
+      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as ByteLevelBpeTokenizer, T, 0.1, 0);
+      this.data = data;
+      return {
+        kind: 'text', label: data.name,
+        lines: [`${preview.format}: ${preview.examples} examples, ${preview.tokens} tokens`, `${preview.sequences} sequences of ${T} tokens (${task.train.length} train / ${task.val.length} validation at a 10 % split)`,
+          ...(preview.truncated ? [`${preview.truncated} examples truncated to ${T + 1} tokens`] : [])],
+        samples: preview.sample,
+        rejected: preview.rejected.map((r) => ({ where: `${r.file}, line ${r.line}`, reason: r.reason })),
+      };
+    }
+    if (data.kind !== 'images') throw new Error('a ViT trains on images: drop a folder with one subfolder per class');
+    const folder = listImageFolder(data.files.map((f) => f.path));
+    this.data = data;
+    return {
+      kind: 'images', label: data.label,
+      lines: [`${folder.classes.length} classes, ${folder.items.length} images`, ...(folder.emptyClasses.length ? [`empty classes: ${folder.emptyClasses.join(', ')}`] : [])],
+      samples: folder.classes.map((c, k) => `${c}: ${folder.items.filter((i) => i.label === k).length}`),
+      rejected: folder.rejected.map((r) => ({ where: r.file, reason: r.reason })),
+    };
+  }
+
+  private resolve(partial: Partial<TrainingConfig>): TrainingConfig {
+    const kind = this.needModel().loaded.kind;
+    return resolveConfig(partial, kind === 'gpt2' ? 'gpt2-demo' : 'vit-demo');
+  }
+
+  async estimate(partial: Partial<TrainingConfig>): Promise<ReplyValue['estimate']> {
+    const c = this.resolve(partial);
+    const ctx = await this.device();
+    return estimateMemory(this.needModel().loaded, c, ctx.limits);
+  }
+
+  start(runId: string, partial: Partial<TrainingConfig>): { queued: number } {
+    const config = this.resolve(partial); // refuse bad settings now, not when the run's turn comes
+    if (this.runs.has(runId)) throw new Error(`run ${runId} exists`);
+    if (!this.data) throw new Error('load data first');
+    const run: RunRecord = { id: runId, state: 'queued', paused: false, stop: false, config };
+    this.runs.set(runId, run);
+    this.emit({ kind: 'run-state', runId, state: 'queued' });
+    const queued = [...this.runs.values()].filter((r) => r.state === 'queued').length;
+    this.queue = this.queue.then(() => this.runOne(run)).catch(() => undefined);
+    return { queued };
+  }
+
+  control(runId: string, action: 'pause' | 'resume' | 'stop'): { state: RunState } {
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`no run ${runId}`);
+    if (action === 'stop') { run.stop = true; run.paused = false; run.resume?.(); }
+    if (action === 'pause' && run.state === 'running') { run.paused = true; this.setState(run, 'paused'); }
+    if (action === 'resume' && run.paused) { run.paused = false; run.resume?.(); this.setState(run, 'running'); }
+    return { state: run.state };
+  }
+
+  private setState(run: RunRecord, state: RunState, extra: Partial<Extract<StudioEvent, { kind: 'run-state' }>> = {}): void {
+    run.state = state;
+    this.emit({ kind: 'run-state', runId: run.id, state, ...extra });
+  }
+
+  private push(runId: string, steps: StepPoint[], evals: EvalPoint[]): void {
+    const p = this.pending.get(runId) ?? { steps: [], evals: [] };
+    p.steps.push(...steps);
+    p.evals.push(...evals);
+    this.pending.set(runId, p);
+    this.flushTimer ??= setTimeout(() => this.flush(), METRICS_FLUSH_MS);
+  }
+
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const [runId, p] of this.pending) this.emit({ kind: 'metrics', runId, steps: p.steps, evals: p.evals });
+    this.pending.clear();
+  }
+
+  private async runOne(run: RunRecord): Promise<void> {
+    if (run.stop) { this.setState(run, 'stopped'); return; }
+    const c = run.config as TrainingConfig;
+    const m = this.needModel();
+    try {
+      this.setState(run, 'running');
+      let loaded = m.loaded;
+      let task;
+      const data = this.data as LoadedData;
+      if (loaded.kind === 'gpt2') {
+        if (data.kind !== 'text') throw new Error('the loaded data is not text');
+        const T = Math.min(c.seqLen, loaded.config.n_positions);
+        c.seqLen = T;
+        task = prepareText(data.bytes, data.name, m.tokenizer as ByteLevelBpeTokenizer, T, c.valFraction, c.seed).data;
+      } else {
+        if (data.kind !== 'images') throw new Error('the loaded data is not an image folder');
+        const byPath = new Map(data.files.map((f) => [f.path, f.bytes]));
+        const classes = listImageFolder(data.files.map((f) => f.path)).classes;
+        const numClasses = c.numClasses ?? classes.length;
+        if (loaded.kind === 'vit' && numClasses !== loaded.head.numClasses) loaded = await loadModelDir(m.source, { numClasses });
+        if (loaded.kind !== 'vit') throw new Error('unreachable');
+        const vit = loaded;
+        const prepared = await prepareImages(data.files.map((f) => f.path), async (p) => decodeImage(byPath.get(p) as ArrayBuffer, p), vit.config, vit.preprocessor, c.valFraction, c.seed);
+        task = prepared.data;
+        run.classNames = classes;
+        if (prepared.preview.rejected.length) this.emit({ kind: 'warning', runId: run.id, message: `${prepared.preview.rejected.length} images skipped; first: ${prepared.preview.rejected[0].file}: ${prepared.preview.rejected[0].reason}` });
+      }
+      run.loaded = loaded;
+      const ctx = await this.device();
+      const targets = targetedModules(loaded, c.targetModules);
+      const engine = await createEngine(ctx, loaded, {
+        targets, r: c.r, loraAlpha: loraScale(c) * c.r, useDora: c.useDora || c.method === 'dora', B: c.batchSize, T: c.seqLen, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout,
+      });
+      run.sample = task.collate((task.val.length ? task.val : task.train).slice(0, c.batchSize) as never[], c.batchSize).input;
+      const control: TrainControl = {
+        shouldStop: () => run.stop || !this.ctx,
+        waitIfPaused: () => (run.paused ? new Promise<void>((resolve) => { run.resume = resolve; }) : Promise.resolve()),
+      };
+      try {
+        run.result = await train({
+          model: engine as never, loaded, data: task as never, config: c, targets, control,
+          onEvent: (e) => {
+            if (e.type === 'start') this.emit({ kind: 'run-state', runId: run.id, state: 'running', totalSteps: e.totalSteps, stepsPerEpoch: e.stepsPerEpoch });
+            if (e.type === 'step') this.push(run.id, [{ step: e.step, epoch: e.epoch, iteration: e.iteration, loss: e.loss, lr: e.lr, gradNorm: e.gradNorm, tokensPerSec: e.targetsPerSec }], []);
+            if (e.type === 'eval') this.push(run.id, [], [{ step: e.step, valLoss: e.valLoss, ...(e.valAccuracy !== undefined ? { valAccuracy: e.valAccuracy } : {}) }]);
+            if (e.type === 'iteration') { this.flush(); this.emit({ kind: 'iteration', runId: run.id, step: e.step, report: e.report }); }
+            if (e.type === 'bad-step') this.emit({ kind: 'warning', runId: run.id, message: `step ${e.step}: ${e.reason}; update skipped` });
+            if (e.type === 'rollback') this.emit({ kind: 'warning', runId: run.id, message: e.message });
+          },
+        });
+      } finally {
+        if (this.ctx) engine.destroy();
+      }
+      this.flush();
+      if (!this.ctx) throw new Error('the GPU device was lost during the run; the curves so far are kept. Reset the device to run again.');
+      const r = run.result;
+      const last = r.iterations[r.iterations.length - 1];
+      const ranks = last?.layers.map((l) => l.spectrum?.effectiveRank).filter((x): x is number => x !== undefined) ?? [];
+      this.emit({
+        kind: 'summary', runId: run.id, summary: {
+          steps: r.steps, finalTrainLoss: r.finalTrainLoss, finalValLoss: r.finalVal?.loss ?? null, bestValLoss: r.bestVal?.loss ?? null,
+          finalValAccuracy: r.finalVal?.accuracy ?? null, effectiveRank: ranks.length ? ranks.reduce((a, b) => a + b, 0) / ranks.length : null,
+          adapterRank: r.adapter?.r ?? null, parity: null,
+        },
+      });
+      this.setState(run, r.stopped ? 'stopped' : 'done');
+    } catch (e) {
+      this.flush();
+      this.setState(run, 'error', { message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private async bundle(run: RunRecord): Promise<ExportBundle> {
+    if (run.bundle) return run.bundle;
+    if (!run.result || !run.loaded || !run.config || !run.sample) throw new Error(`run ${run.id} has no finished result to export`);
+    const m = this.needModel();
+    const companions = new Map<string, Uint8Array>();
+    for (const n of COMPANIONS) if (m.source.names.includes(n)) companions.set(n, new Uint8Array(await m.source.read(n)));
+    run.bundle = await buildExports({
+      ctx: await this.device(), loaded: run.loaded, companions, result: run.result, config: run.config,
+      baseName: m.info.label, classNames: run.classNames, sample: run.sample,
+    });
+    return run.bundle;
+  }
+
+  async export(runId: string, what: 'merged' | 'adapter' | 'log'): Promise<ExportReply> {
+    const run = this.runs.get(runId);
+    if (!run?.result) throw new Error(`run ${runId} has not finished`);
+    if (what === 'log') {
+      const state = { log_history: run.result.history, global_step: run.result.steps, best_metric: run.result.bestVal?.loss ?? null, training_config: run.config };
+      const bytes = new TextEncoder().encode(JSON.stringify(state, null, 2));
+      return { fileName: `${runId}-trainer_state.json`, bytes: bytes.buffer as ArrayBuffer, parity: null, note: null };
+    }
+    const b = await this.bundle(run);
+    if (what === 'adapter' && !b.adapter) throw new Error(`this run has no PEFT adapter: ${b.adapterNote}`);
+    const files = what === 'merged' ? b.merged : (b.adapter as Map<string, Uint8Array>);
+    const zip = zipFiles(files, what === 'merged' ? `${runId}-merged` : `${runId}-adapter`);
+    return { fileName: `${runId}-${what}.zip`, bytes: zip.buffer as ArrayBuffer, parity: b.parity, note: b.adapterNote };
+  }
+
+  /** Engine holding the base (runId null) or a run's merged weights and head, with no adapter effect. */
+  private async inferenceEngine(runId: string | null, B: number, T: number): Promise<AnyEngine> {
+    const m = this.needModel();
+    const run = runId ? this.runs.get(runId) : undefined;
+    if (runId && !run?.result) throw new Error(`run ${runId} has not finished`);
+    const loaded = run?.loaded ?? m.loaded;
+    const mods = linearModules(loaded);
+    const engine = await createEngine(await this.device(), loaded, { targets: [mods[0]], r: 1, loraAlpha: 1, useDora: false, B, T, seed: 0 });
+    engine.initLora(0);
+    if (run?.result) {
+      for (const mod of mods) { const w = run.result.merged.get(mod.path); if (w) engine.setBaseWeight(mod.path, w); }
+      const head = new Map([...run.result.head].filter(([k]) => k.startsWith('classifier.')));
+      if (head.size) engine.setLoraWeights(head);
+    }
+    return engine;
+  }
+
+  async generate(r: Extract<import('./protocol').Request, { type: 'generate' }>): Promise<ReplyValue['generate']> {
+    const m = this.needModel();
+    if (m.loaded.kind !== 'gpt2' || !m.tokenizer) throw new Error('text generation needs a GPT-2 model');
+    const tok = m.tokenizer;
+    const ids = Uint32Array.from(tok.encode(r.prompt));
+    if (ids.length === 0) throw new Error('the prompt is empty: type a few words first');
+    const once = async (runId: string | null) => {
+      const engine = await this.inferenceEngine(runId, 1, (m.loaded as { config: { n_positions: number } }).config.n_positions);
+      try {
+        const out = await generate(engine as Gpt2LoraModel, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenId: tok.eosTokenId ?? undefined });
+        return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
+      } finally { engine.destroy(); }
+    };
+    return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };
+  }
+
+  async classify(r: Extract<import('./protocol').Request, { type: 'classify' }>): Promise<ReplyValue['classify']> {
+    const m = this.needModel();
+    if (m.loaded.kind !== 'vit') throw new Error('image classification needs a ViT model');
+    const img = await decodeImage(r.image, r.name);
+    const once = async (runId: string | null) => {
+      const run = runId ? this.runs.get(runId) : undefined;
+      const loaded = run?.loaded ?? m.loaded;
+      if (loaded.kind !== 'vit') throw new Error('unreachable');
+      const pixels = preprocessImage(img, loaded.preprocessor ?? defaultProcessor(loaded.config), loaded.config);
+      const engine = await this.inferenceEngine(runId, 1, 0);
+      try {
+        const logits = await (engine.forwardLogits as (x: Float32Array) => Promise<Float32Array>)(pixels);
+        const names = run?.classNames ?? loaded.config.id2label;
+        return topKPredictions(logits, names.length === logits.length ? names : Array.from(logits, (_, i) => `LABEL_${i}`), 3)[0].map((p) => ({ label: p.label, prob: p.prob }));
+      } finally { engine.destroy(); }
+    };
+    return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };
+  }
+}
