@@ -376,7 +376,10 @@ describe('resolveConfig', () => {
 
   it('refuses unknown options, LoRA dropout and out-of-range values, naming the field', () => {
     refused({ method: 'lora', learningRate: 1e-3 }, 'learningRate', /is not a training option/);
-    refused({ loraDropout: 0.05 }, 'loraDropout', /not implemented/);
+    // The engine's trainer path has no dropout yet: any non-zero value is refused (and out-of-range ones always).
+    refused({ loraDropout: 0.05 }, 'loraDropout', /loraDropout/);
+    refused({ loraDropout: -0.1 }, 'loraDropout', /loraDropout/);
+    refused({ loraDropout: 1 }, 'loraDropout', /loraDropout/);
     refused({ method: 'lorasc', alpha: 0 }, 'alpha', /\(0, 1\]/);
     refused({ method: 'lorasc', alpha: 1.5 }, 'alpha', /\(0, 1\]/);
     refused({ method: 'lorasc', lambda: -0.1 }, 'lambda', /\[0, 10\]/);
