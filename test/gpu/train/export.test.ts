@@ -90,7 +90,7 @@ function adapterConfig(bundle: ExportBundle): Record<string, unknown> {
   // PEFT's json.dumps(indent=2, sort_keys=True): keys sorted, two-space indent, no trailing newline.
   expect(Object.keys(obj)).toEqual(PEFT_KEYS);
   expect(t.startsWith('{\n  "alpha_pattern": {},\n  "base_model_name_or_path": ')).toBe(true);
-  expect(t).toMatch(/\n {2}"lora_dropout": 0\.0,\n/);
+  expect(t).toMatch(/\n {2}"lora_dropout": 0\.05,\n/); // the runs use the default LoRA dropout
   expect(t.endsWith('\n}')).toBe(true);
   return obj;
 }
@@ -150,7 +150,7 @@ describe('export round trip: GPT-2', () => {
       for (const [k, v] of run.result.adapter!.tensors) expectBits(st.get(k).data, v.data, k);
       expect(adapterConfig(rt.bundle)).toEqual({
         alpha_pattern: {}, base_model_name_or_path: 'fixtures/gpt2_tiny', bias: 'none', fan_in_fan_out: true, inference_mode: true,
-        init_lora_weights: true, layers_pattern: null, layers_to_transform: null, lora_alpha: 8, lora_dropout: 0, modules_to_save: null,
+        init_lora_weights: true, layers_pattern: null, layers_to_transform: null, lora_alpha: 8, lora_dropout: 0.05, modules_to_save: null,
         peft_type: 'LORA', r: 4, rank_pattern: {}, revision: null, target_modules: GPT2_TARGETS, task_type: 'CAUSAL_LM',
         use_dora: false, use_rslora: false,
       });
@@ -217,7 +217,7 @@ describe('export round trip: ViT', () => {
       expect(run.targets.map((m) => m.path)).toEqual([0, 1].flatMap((l) => ['query', 'value'].map((q) => `vit.encoder.layer.${l}.attention.attention.${q}`)));
       expect(adapterConfig(rt.bundle)).toEqual({
         alpha_pattern: {}, base_model_name_or_path: 'fixtures/vit_tiny', bias: 'none', fan_in_fan_out: false, inference_mode: true,
-        init_lora_weights: true, layers_pattern: null, layers_to_transform: null, lora_alpha: 8, lora_dropout: 0, modules_to_save: ['classifier'],
+        init_lora_weights: true, layers_pattern: null, layers_to_transform: null, lora_alpha: 8, lora_dropout: 0.05, modules_to_save: ['classifier'],
         peft_type: 'LORA', r: 4, rank_pattern: {}, revision: null, target_modules: VIT_TARGETS, task_type: null,
         use_dora: false, use_rslora: false,
       });

@@ -113,7 +113,7 @@ export interface Run<E, I> {
   data: TaskData<E, I>;
 }
 
-/** One engine built as the CLI builds it (src/cli/page/training.ts), trained with `partial`. */
+/** One engine built as the CLI builds it (src/cli/page/training.ts), trained with `partial` (default LoRA dropout included). */
 export async function runTraining<E, I>(
   ctx: GpuContext, loaded: LoadedModel, data: TaskData<E, I>, partial: Partial<TrainingConfig>,
   hooks: { step?: (k: number) => { loss: number } | null } = {},
@@ -122,7 +122,7 @@ export async function runTraining<E, I>(
   const targets = targetedModules(loaded, config.targetModules);
   const engine = await createEngine(ctx, loaded, {
     targets, r: config.r, loraAlpha: loraScale(config) * config.r, useDora: config.useDora,
-    B: config.batchSize, T: config.seqLen, seed: config.seed, weightDecay: config.weightDecay,
+    B: config.batchSize, T: config.seqLen, seed: config.seed, weightDecay: config.weightDecay, loraDropout: config.loraDropout,
   }) as unknown as EngineModel<I>;
   const { model, rec, onEvent } = recording(engine, hooks);
   const result = await train({ model, loaded, data, config, targets, onEvent });

@@ -2,7 +2,7 @@
 // setBaseWeight call: the slow rules against a direct Float64 simulation of METHOD.md's recurrences
 // (and the closed-form coefficients against a scalar simulation of them), the noise's distribution,
 // reproducibility and freshness, the noise discarded exactly (or kept, with persistentNoise), the
-// rank-T·r export against Σ c_t·B_t·A_t formed densely; and resolveConfig's refusals.
+// rank-T·r export against Σ c_t·B_t·A_t formed densely; and resolveConfig's refusals and defaults.
 import { describe, expect, it } from 'vitest';
 import { adapterVariant } from '../../../src/adapters/registry';
 import type { CascadePolicy } from '../../../src/adapters/variant';
@@ -374,12 +374,12 @@ describe('resolveConfig', () => {
     refused({ method: 'dora', restartSchedule: true }, 'restartSchedule', /cascade option; method dora/);
   });
 
-  it('refuses unknown options, LoRA dropout and out-of-range values, naming the field', () => {
+  it('refuses unknown options, out-of-range values and LoRA dropout with DoRA, naming the field', () => {
     refused({ method: 'lora', learningRate: 1e-3 }, 'learningRate', /is not a training option/);
-    // The engine's trainer path has no dropout yet: any non-zero value is refused (and out-of-range ones always).
-    refused({ loraDropout: 0.05 }, 'loraDropout', /loraDropout/);
-    refused({ loraDropout: -0.1 }, 'loraDropout', /loraDropout/);
-    refused({ loraDropout: 1 }, 'loraDropout', /loraDropout/);
+    refused({ loraDropout: -0.1 }, 'loraDropout', /\[0, 1\)/);
+    refused({ loraDropout: 1 }, 'loraDropout', /\[0, 1\)/);
+    refused({ method: 'dora', loraDropout: 0.1 }, 'loraDropout', /DoRA/);
+    refused({ method: 'lorasc', useDora: true, loraDropout: 0.05 }, 'loraDropout', /DoRA/);
     refused({ method: 'lorasc', alpha: 0 }, 'alpha', /\(0, 1\]/);
     refused({ method: 'lorasc', alpha: 1.5 }, 'alpha', /\(0, 1\]/);
     refused({ method: 'lorasc', lambda: -0.1 }, 'lambda', /\[0, 10\]/);
@@ -387,11 +387,12 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig({}, 'no-such-preset')).toThrow(ConfigError);
   });
 
-  it('fills method defaults: LoRA+ ratio 16, DoRA flag; LoRASC α = 1, λ = 0 has exactly COLA\'s cascade policy', () => {
+  it('fills method defaults: LoRA+ ratio 16, DoRA flag and no dropout; LoRASC α = 1, λ = 0 has exactly COLA\'s cascade policy', () => {
     expect(resolveConfig({ method: 'loraplus' }).loraplusRatio).toBe(16);
     expect(resolveConfig({ method: 'loraplus', loraplusRatio: 1 }).loraplusRatio).toBe(1);
     expect(resolveConfig({ method: 'dora' }).useDora).toBe(true);
-    expect(resolveConfig({ method: 'lora' }).loraDropout).toBe(0);
+    expect(resolveConfig({ method: 'lora' }).loraDropout).toBe(0.05); // PEFT-style default
+    expect(resolveConfig({ method: 'dora' }).loraDropout).toBe(0); // DoRA runs default to none
     const cola = adapterVariant('cola').cascade(resolveConfig({ method: 'cola' }));
     const lorasc = adapterVariant('lorasc').cascade(resolveConfig({ method: 'lorasc', alpha: 1, lambda: 0 }));
     expect(lorasc).toEqual(cola);
