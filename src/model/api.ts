@@ -20,6 +20,18 @@ export interface TrainableEntryInfo {
   shape: number[];
 }
 
+/**
+ * Everything of the optimizer a bit-identical resume needs (checkpoints): the AdamW moments by trainable
+ * name, the AdamW step count t (bias corrections) and the LoRA-dropout step counter (the masks' Philox
+ * counters). Values are the exact F32 bits.
+ */
+export interface OptimizerState {
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+  step: number;
+  dropoutStep: number;
+}
+
 export interface TrainableModel<Input> {
   /** Every trainable tensor, in the engine's fixed order. */
   trainableEntries(): TrainableEntryInfo[];
@@ -42,5 +54,23 @@ export interface TrainableModel<Input> {
   /** A fresh adapter (PEFT init: A kaiming-uniform from the seed, B = 0); a task head is left as it is. */
   initLora(seed: number): void;
   resetOptimizer(): void;
+  /** The AdamW moments, step count and dropout counter, read back bit for bit. */
+  readOptimizerState(): Promise<OptimizerState>;
+  /** Sets what readOptimizerState returned; every trainable tensor must be present, with its size. */
+  setOptimizerState(state: OptimizerState): void;
   destroy(): void;
+}
+
+/** Refuses an optimizer state that does not fit the model: a missing or extra tensor, a wrong size, a bad counter. */
+export function checkOptimizerState(s: OptimizerState, entries: readonly { name: string; numel: number }[]): void {
+  if (!Number.isSafeInteger(s.step) || s.step < 0) throw new Error(`optimizer state: step ${s.step} is not an integer ≥ 0`);
+  if (!Number.isSafeInteger(s.dropoutStep) || s.dropoutStep < 0) throw new Error(`optimizer state: dropoutStep ${s.dropoutStep} is not an integer ≥ 0`);
+  for (const [what, map] of [['m', s.m], ['v', s.v]] as const) {
+    if (map.size !== entries.length) throw new Error(`optimizer state: ${what} has ${map.size} tensors; the model has ${entries.length}`);
+    for (const e of entries) {
+      const x = map.get(e.name);
+      if (!x) throw new Error(`optimizer state: ${what} has no tensor ${e.name}`);
+      if (x.length !== e.numel) throw new Error(`optimizer state: ${what}.${e.name} has ${x.length} values; expected ${e.numel}`);
+    }
+  }
 }

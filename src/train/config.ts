@@ -71,6 +71,11 @@ export interface TrainingConfig {
   nanPatience: number;
   /** Factor on the learning rate after a rollback. */
   rollbackLrFactor: number;
+  /**
+   * Checkpoint every N optimizer steps (0 = at each epoch end; a cascade also at every iteration start,
+   * right after the merge). The rollback point of the NaN guard is the last checkpoint.
+   */
+  checkpointEvery: number;
   // ---- ViT ----
   /** Classes of the task (ViT); a new head is created when the checkpoint's differs. */
   numClasses: number | null;
@@ -83,7 +88,7 @@ export const DEFAULTS: TrainingConfig = {
   epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, evalExamples: 0, logEvery: 1, seed: 42,
   iterationSteps: 0, alpha: 0.5, lambda: 0.05, noise: 'uniform', noiseScope: 'targets', slow: 'lookahead',
   persistentNoise: false, restartSchedule: false,
-  nanPatience: 3, rollbackLrFactor: 0.5,
+  nanPatience: 3, rollbackLrFactor: 0.5, checkpointEvery: 0,
   numClasses: null,
 };
 
@@ -176,7 +181,17 @@ function validate(c: TrainingConfig): void {
   check(['lookahead', 'ema'].includes(c.slow), 'slow', `"${c.slow}" is not lookahead or ema`);
   check(isInt(c.nanPatience) && c.nanPatience >= 1, 'nanPatience', `must be an integer ≥ 1, got ${c.nanPatience}`);
   check(c.rollbackLrFactor > 0 && c.rollbackLrFactor <= 1, 'rollbackLrFactor', `must be in (0, 1], got ${c.rollbackLrFactor}`);
+  check(isInt(c.checkpointEvery) && c.checkpointEvery >= 0, 'checkpointEvery', `must be an integer ≥ 0, got ${c.checkpointEvery}`);
   check(c.numClasses === null || (isInt(c.numClasses) && c.numClasses >= 2), 'numClasses', `must be an integer ≥ 2, got ${c.numClasses}`);
+}
+
+/** Checks a config that was resolved before (a checkpoint's): exactly the known fields, each valid. */
+export function checkResolvedConfig(c: unknown): TrainingConfig {
+  if (typeof c !== 'object' || c === null) throw new ConfigError('config', 'is not an object');
+  for (const key of Object.keys(DEFAULTS)) if (!Object.hasOwn(c, key)) throw new ConfigError(key, 'is missing');
+  for (const key of Object.keys(c)) if (!(key in DEFAULTS)) throw new ConfigError(key, 'is not a training option');
+  validate(c as TrainingConfig);
+  return c as TrainingConfig;
 }
 
 /** The LoRA scale s of the experts. */

@@ -2,11 +2,15 @@
 // variants). Per step: a seeded batch, forward + backward (one submit), a same-step non-finite check,
 // gradient clipping, the global LR schedule with the variant's parameter groups, AdamW. Around it: the
 // cascade of COLA/LoRASC (noise, fresh expert and optimizer per iteration, slow-fast merge, rank
-// growth), evaluation, NaN rollback, pause/stop, and events for the UI, the CLI and the logs.
+// growth), evaluation, NaN rollback, pause/stop, checkpoints and resume (./checkpoint.ts), and events
+// for the UI, the CLI and the logs.
 import { adapterVariant } from '../adapters/registry';
 import type { LoadedModel } from '../io/hfModel';
 import type { TrainableModel } from '../model/api';
 import { Cascade, type ExpertWeights, type IterationReport } from './cascade';
+import {
+  type CheckpointStore, type TrainState, captureState, checkResume, nonFiniteTensors, restoreState, runFingerprint, writeCheckpoint,
+} from './checkpoint';
 import { type TrainingConfig, loraScale } from './config';
 import { epochOrder } from '../io/datasets';
 import type { TaskData } from './data';
@@ -21,12 +25,14 @@ export type EngineModel<I> = TrainableModel<I> & { forwardLogits(input: I): Prom
 export type LogEntry = Record<string, number>;
 
 export type TrainEvent =
-  | { type: 'start'; totalSteps: number; stepsPerEpoch: number; iterations: number; trainExamples: number; valExamples: number }
+  | { type: 'start'; totalSteps: number; stepsPerEpoch: number; iterations: number; trainExamples: number; valExamples: number; resumedFrom?: number }
   | { type: 'step'; step: number; epoch: number; iteration: number; loss: number; lr: number; gradNorm: number; targetsPerSec: number; elapsedMs: number }
   | { type: 'eval'; step: number; epoch: number; valLoss: number; valAccuracy?: number }
   | { type: 'iteration'; step: number; report: IterationReport }
   | { type: 'bad-step'; step: number; reason: string }
   | { type: 'rollback'; step: number; toStep: number; lrFactor: number; message: string }
+  | { type: 'checkpoint'; step: number; bytes: number }
+  | { type: 'checkpoint-error'; step: number; message: string }
   | { type: 'stopped'; step: number };
 
 export interface TrainControl {
@@ -42,6 +48,10 @@ export interface TrainSetup<E, I> {
   targets: LinearModule[];
   onEvent?: (e: TrainEvent) => void;
   control?: TrainControl;
+  /** Where checkpoints are written (OPFS, the CLI's --out, memory); without one only the in-memory rollback point is kept. */
+  checkpoints?: CheckpointStore;
+  /** Continue from this checkpoint (loadLatestCheckpoint): the run then ends bit-identical to an uninterrupted one. */
+  resumeFrom?: TrainState;
 }
 
 export interface TrainResult {
@@ -105,40 +115,87 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     return g;
   };
 
-  emit({ type: 'start', totalSteps: total, stepsPerEpoch: spe, iterations, trainExamples: data.train.length, valExamples: data.val.length });
-  const history: LogEntry[] = [];
-  const reports: IterationReport[] = [];
+  const fingerprint = runFingerprint(s.loaded, s.targets, entries, data, B);
+  const every = c.checkpointEvery > 0 ? c.checkpointEvery : cascade ? iterLen : spe;
+  // A cascade also checkpoints at every iteration start, so the rollback point never lies before a merge.
+  const checkpointDue = (k: number) => k % every === 0 || (cascade !== null && k % iterLen === 0);
+  const r = s.resumeFrom;
+  if (r) checkResume(r, c, fingerprint, total);
+
+  emit({ type: 'start', totalSteps: total, stepsPerEpoch: spe, iterations, trainExamples: data.train.length, valExamples: data.val.length, ...(r ? { resumedFrom: r.step } : {}) });
+  let history: LogEntry[] = [];
+  let reports: IterationReport[] = [];
   let lrFactor = 1, badRun = 0, lastLoss = NaN, bestVal: EvalResult | null = null, finalVal: EvalResult | null = null;
-  // A single adapter starts from the run's own init; the rollback point is taken after it (a cascade
-  // inits and snapshots at the start of every iteration).
+  let step = 0, stopped = false, targetsSeen = 0, inIteration = false;
+  // A single adapter starts from the run's own init (a cascade inits at the start of every iteration).
   if (!cascade) model.initLora(expertSeed(c.seed, 1));
-  let good = { step: 0, weights: await model.readLoraWeights() };
-  const t0 = now();
-  let order = epochOrder(data.train.length, c.seed, 0), orderEpoch = 0;
-  let step = 0, stopped = false, targetsSeen = 0;
+  if (r) {
+    restoreState(model, cascade, r);
+    ({ step, inIteration, lrFactor, badRun, lastLoss, bestVal, finalVal, targetsSeen } = r);
+    history = r.history.slice();
+    reports = r.reports.slice();
+  }
+  /** The NaN guard's rollback point: the last checkpoint taken, written or not. */
+  let good: TrainState | null = r ?? null;
+  const t0 = now() - (r?.elapsedMs ?? 0);
+  let order: Uint32Array = new Uint32Array(0), orderEpoch = -1;
 
   const runEval = async (epoch: number) => {
     if (data.val.length === 0) return;
-    const r = await evaluate(model, data, B, c.evalExamples > 0 ? data.val.slice(0, c.evalExamples) : data.val);
-    finalVal = r;
-    if (!bestVal || r.loss < bestVal.loss) bestVal = r;
-    const entry: LogEntry = { eval_loss: r.loss, epoch, step };
-    if (r.accuracy !== undefined) entry.eval_accuracy = r.accuracy;
+    const ev = await evaluate(model, data, B, c.evalExamples > 0 ? data.val.slice(0, c.evalExamples) : data.val);
+    finalVal = ev;
+    if (!bestVal || ev.loss < bestVal.loss) bestVal = ev;
+    const entry: LogEntry = { eval_loss: ev.loss, epoch, step };
+    if (ev.accuracy !== undefined) entry.eval_accuracy = ev.accuracy;
     history.push(entry);
-    emit({ type: 'eval', step, epoch, valLoss: r.loss, ...(r.accuracy !== undefined ? { valAccuracy: r.accuracy } : {}) });
+    emit({ type: 'eval', step, epoch, valLoss: ev.loss, ...(ev.accuracy !== undefined ? { valAccuracy: ev.accuracy } : {}) });
   };
 
-  for (; step < total; step++) {
+  const rollback = (why: string) => {
+    if (!good) throw new Error('no rollback point (unreachable: one is taken before the first step)');
+    if (cascade && good.cascadeIteration !== cascade.iteration) {
+      throw Object.assign(new Error(`step ${step}: ${why}, and the last finite checkpoint (step ${good.step}) lies before the last cascade merge; the run cannot continue`), { code: 'TRAIN_NONFINITE' });
+    }
+    restoreState(model, cascade, good);
+    lrFactor *= c.rollbackLrFactor;
+    badRun = 0;
+    emit({ type: 'rollback', step, toStep: good.step, lrFactor, message: `${why}: weights and optimizer restored from the checkpoint of step ${good.step}, learning rate × ${lrFactor}` });
+  };
+
+  /** Captures the state at the top of step k; a finite one becomes the rollback point and is written to the store. */
+  const checkpoint = async (k: number): Promise<boolean> => {
+    const state = await captureState(model, cascade, {
+      step: k, totalSteps: total, inIteration, config: c, fingerprint,
+      lrFactor, badRun, lastLoss, bestVal, finalVal, targetsSeen, elapsedMs: now() - t0, history, reports,
+    });
+    const bad = nonFiniteTensors(state);
+    if (bad.length) {
+      emit({ type: 'bad-step', step: k, reason: `the state holds non-finite values (${bad[0].name}: ${bad[0].count}${bad.length > 1 ? `, ${bad.length - 1} more tensors` : ''}); not checkpointed` });
+      return false;
+    }
+    if (k < total) good = state;
+    if (!s.checkpoints) return true;
+    try {
+      const w = await writeCheckpoint(s.checkpoints, state);
+      emit({ type: 'checkpoint', step: k, bytes: w.bytes });
+    } catch (e) {
+      emit({ type: 'checkpoint-error', step: k, message: `checkpoint of step ${k} not written: ${e instanceof Error ? e.message : String(e)}` });
+    }
+    return true;
+  };
+
+  for (let resumed = r !== undefined; step < total; step++, resumed = false) {
     await s.control?.waitIfPaused();
     if (s.control?.shouldStop()) { stopped = true; emit({ type: 'stopped', step }); break; }
     const t = Math.floor(step / iterLen); // 0-based iteration
-    if (cascade && step % iterLen === 0) {
+    if (cascade && step % iterLen === 0 && !(resumed && inIteration)) {
       // Fresh expert first: DoRA's magnitude initialises from the clean backbone the model holds now.
       model.initLora(expertSeed(c.seed, t + 1));
       model.resetOptimizer();
       cascade.beginIteration(model);
-      good = { step, weights: await model.readLoraWeights() };
+      inIteration = true;
     }
+    if ((checkpointDue(step) || !good) && !resumed && !(await checkpoint(step))) rollback('the state went non-finite');
     const epochIdx = Math.floor(step / spe);
     if (epochIdx !== orderEpoch) { order = epochOrder(data.train.length, c.seed, epochIdx); orderEpoch = epochIdx; }
     const pos = step % spe;
@@ -151,13 +208,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     if (nonFinite > 0) {
       badRun++;
       emit({ type: 'bad-step', step, reason: Number.isFinite(loss) ? `${nonFinite} non-finite gradient values` : `loss is ${loss}` });
-      if (badRun >= c.nanPatience) {
-        model.setLoraWeights(good.weights);
-        model.resetOptimizer();
-        lrFactor *= c.rollbackLrFactor;
-        badRun = 0;
-        emit({ type: 'rollback', step, toStep: good.step, lrFactor, message: `${c.nanPatience} bad steps in a row: weights restored from step ${good.step}, learning rate × ${lrFactor}` });
-      }
+      if (badRun >= c.nanPatience) rollback(`${c.nanPatience} bad steps in a row`);
       continue; // the update is skipped
     }
     badRun = 0;
@@ -185,14 +236,16 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     if (cascade && iterationEnds) {
       const report = cascade.endIteration(model, expertsOf(await model.readLoraWeights(), s.targets));
       model.initLora(expertSeed(c.seed, t + 2)); // B = 0: the model is now exactly the merged backbone
+      inIteration = false;
       reports.push(report);
       emit({ type: 'iteration', step: step + 1, report });
     }
     const epochEnds = (step + 1) % spe === 0;
     if ((c.evalEvery > 0 && (step + 1) % c.evalEvery === 0) || (c.evalEvery === 0 && epochEnds)) await runEval(epoch);
-    if (epochEnds && !cascade) good = { step: step + 1, weights: await model.readLoraWeights() };
   }
   if (!stopped && (history.length === 0 || !('eval_loss' in history[history.length - 1]))) await runEval(step / spe);
+  // The finished run's state, so that a resume of a finished run rebuilds its result without training.
+  if (!stopped && s.checkpoints && !(r && r.step === total)) await checkpoint(step);
 
   const weights = await model.readLoraWeights();
   const head = new Map([...weights].filter(([k]) => !k.includes('.lora_')));

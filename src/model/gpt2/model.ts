@@ -3,7 +3,7 @@
 import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedGpt2 } from '../../io/hfModel';
 import { prepareAdamW } from '../../kernels/adamw';
-import { type AdamWStepOptions, type PerTensor, type TrainableEntryInfo, type TrainableModel, valueFor } from '../api';
+import { type AdamWStepOptions, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel, checkOptimizerState, valueFor } from '../api';
 import { rowNorms } from '../dora';
 import { GradOps } from '../gradops';
 import { DropoutStreams } from '../lora_dropout';
@@ -234,6 +234,24 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
     ctx.write(trainable.m, zeros);
     ctx.write(trainable.v, zeros);
     this.adamT = 0;
+  }
+
+  /** The AdamW moments (two flat readbacks, split by the table), t and the dropout counter. */
+  async readOptimizerState(): Promise<OptimizerState> {
+    const { trainable } = this.parts;
+    return { m: await this.readFlat(trainable.m), v: await this.readFlat(trainable.v), step: this.adamT, dropoutStep: this.dropoutStep };
+  }
+
+  /** Writes every entry's moments at its offset; the padding between entries keeps its zeros. */
+  setOptimizerState(state: OptimizerState): void {
+    checkOptimizerState(state, this.table);
+    const { ctx, trainable } = this.parts;
+    for (const e of this.table) {
+      ctx.write(trainable.m, state.m.get(e.name) as Float32Array, e.offset * 4);
+      ctx.write(trainable.v, state.v.get(e.name) as Float32Array, e.offset * 4);
+    }
+    this.adamT = state.step;
+    this.dropoutStep = state.dropoutStep;
   }
 
   /**

@@ -6,7 +6,7 @@
 import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
 import { prepareAdamW } from '../../kernels/adamw';
-import { type AdamWStepOptions, type PerTensor, type TrainableEntryInfo, type TrainableModel, valueFor } from '../api';
+import { type AdamWStepOptions, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel, checkOptimizerState, valueFor } from '../api';
 import { rowNorms } from '../dora';
 import { GradOps } from '../gradops';
 import { DropoutStreams } from '../lora_dropout';
@@ -263,6 +263,26 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     this.t = 0;
     const zero = this.trainables.all.flatMap((x) => [x.m, x.v]);
     this.submit(zero, [], 'vit/reset-optimizer');
+  }
+
+  /** The AdamW moments of every trainable tensor, t and the dropout counter. */
+  async readOptimizerState(): Promise<OptimizerState> {
+    const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
+    for (const x of this.trainables.all) {
+      m.set(x.name, await this.ctx.readF32(x.m, x.size));
+      v.set(x.name, await this.ctx.readF32(x.v, x.size));
+    }
+    return { m, v, step: this.t, dropoutStep: this.dropoutStep };
+  }
+
+  setOptimizerState(state: OptimizerState): void {
+    checkOptimizerState(state, this.trainables.all.map((x) => ({ name: x.name, numel: x.size })));
+    for (const x of this.trainables.all) {
+      this.ctx.write(x.m, state.m.get(x.name) as Float32Array);
+      this.ctx.write(x.v, state.v.get(x.name) as Float32Array);
+    }
+    this.t = state.step;
+    this.dropoutStep = state.dropoutStep;
   }
 
   /**

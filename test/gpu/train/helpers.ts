@@ -93,6 +93,8 @@ export function recording<I>(inner: EngineModel<I>, hooks: { step?: (k: number) 
     },
     initLora: (seed) => inner.initLora(seed),
     resetOptimizer: () => inner.resetOptimizer(),
+    readOptimizerState: () => inner.readOptimizerState(),
+    setOptimizerState: (st) => inner.setOptimizerState(st),
     destroy: () => inner.destroy(),
     forwardLogits: (input) => inner.forwardLogits(input),
   };
