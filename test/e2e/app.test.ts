@@ -11,7 +11,7 @@ describe('the app in Chromium', () => {
   let url: string;
 
   beforeAll(async () => {
-    server = await createServer({ server: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+    server = await createServer({ server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'error' });
     await server.listen();
     url = server.resolvedUrls!.local[0];
     browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });

@@ -40,7 +40,7 @@ describe('the studio', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    server = await createServer({ server: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+    server = await createServer({ server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'error' });
     await server.listen();
     url = server.resolvedUrls!.local[0];
     browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
@@ -83,7 +83,7 @@ describe('the studio', () => {
     expect(row).toMatch(/step 6\/6/);
     // 2 iterations of rank-2 experts: the accumulated update has effective rank 4 > r.
     expect(row).toMatch(/4\.0\s*$/);
-    expect(await page.locator('[data-testid=rank-chart] .recharts-line').count()).toBeGreaterThan(0);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=rank-chart] .recharts-line').length > 0, null, { timeout: LONG });
   });
 
   it('exports the merged model as a zip the loader accepts, with the parity figure', async () => {

@@ -105,20 +105,13 @@ describe('strict reader: MUST-ACCEPT (RELIABILITY.md §(b))', () => {
     return stFile(`{${parts.join(',')}}`, 4 * count);
   }
 
-  it(`A11 a header just under the ${DEFAULT_HEADER_CAP / 1e6} MB app cap (110,000 entries) parses within 2 s`, () => {
-    const bytes = manyTensors(110_000);
-    // Best of up to three runs: the budget is for the parser, not for a machine busy with other test files.
-    const timed = () => {
-      const t0 = performance.now();
-      const file = readSafetensors(bytes);
-      return { f: file, ms: performance.now() - t0 };
-    };
-    let { f, ms } = timed();
-    for (let run = 1; run < 3 && ms >= 2000; run++) ({ f, ms } = timed());
+  // No timing assertion (timings never go in tests): the vitest timeout is the hang guard, and a
+  // quadratic parser would blow far past it on 110,000 entries.
+  it(`A11 a header just under the ${DEFAULT_HEADER_CAP / 1e6} MB app cap (110,000 entries) parses`, () => {
+    const f = readSafetensors(manyTensors(110_000));
     expect(f.header.headerLength).toBeGreaterThan(0.9 * DEFAULT_HEADER_CAP);
     expect(f.tensors.size).toBe(110_000);
-    expect(ms, `${f.header.headerLength} header bytes parsed in ${ms.toFixed(0)} ms`).toBeLessThan(2000);
-  });
+  }, 30_000);
 
   it('A11 above the app cap: ST_HEADER_TOO_LARGE naming both limits, unless maxHeaderBytes raises it', () => {
     const bytes = manyTensors(125_000);

@@ -122,15 +122,15 @@ describe('trainByteLevelBpe', () => {
 });
 
 describe('BPE on long words', () => {
-  it('a 200,000-character word encodes in well under a second (heap merge, not quadratic)', () => {
+  // No timing assertion: the test timeout is the hang guard (a quadratic merge loop on 200,000
+  // characters takes minutes, the heap merge well under a second).
+  it('a 200,000-character word encodes (heap merge, not quadratic)', () => {
     const json = trainByteLevelBpe(['ab '.repeat(100) + 'x'.repeat(64)], 300, { minFrequency: 1 });
     const ours = fromTokenizerObject(json);
     const word = 'x'.repeat(200_000);
-    const t0 = performance.now();
     const ids = ours.encode(word);
-    expect(performance.now() - t0).toBeLessThan(1500);
     expect(ours.decode(ids)).toBe(word);
     const shorter = word.slice(0, 5001); // the oracle is slower on long words
     expect(ours.encode(shorter)).toEqual(oracleEncode(makeOracle(json), shorter));
-  });
+  }, 30_000);
 });
