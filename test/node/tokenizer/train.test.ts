@@ -95,13 +95,11 @@ describe('trainByteLevelBpe', () => {
     expect(ours.encode(s)).toEqual(oracleEncode(makeOracle(JSON.parse(text)), s));
   });
 
-  it('trains 8,000 tokens on ~1 MB of text in a few seconds', () => {
-    const t0 = performance.now();
+  // The timeout is the hang guard (no timing assertion); ~0.5 s on a 2-core CI box.
+  it('trains 8,000 tokens on ~1 MB of text', () => {
     const json = trainByteLevelBpe(corpus, 8000);
-    const ms = performance.now() - t0;
     expect(Object.keys(json.model.vocab)).toHaveLength(8000);
-    expect(ms).toBeLessThan(15_000); // ~0.5 s on a 2-core CI box
-  });
+  }, 60_000);
 
   it('refuses bad arguments with a TokenizerError', () => {
     const bad: [unknown, unknown, unknown][] = [
