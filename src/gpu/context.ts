@@ -1,7 +1,7 @@
 // GpuContext: one device, its limits, labelled buffers, a pipeline cache keyed by kernel variant,
 // prepared launches that can be re-encoded every step, readback, and typed device events.
 
-import { GpuLimitError, GpuPipelineError, KernelShapeError } from './errors';
+import { GpuLimitError, GpuOutOfMemoryError, GpuPipelineError, GpuValidationError, KernelShapeError } from './errors';
 import { GpuEvents, errorKind } from './events';
 import {
   type KernelDescriptor,
@@ -103,10 +103,33 @@ export class GpuContext {
     }
   }
 
+  /** Bytes asked of the device by createBuffer so far (what an allocation scope reports). */
+  private allocatedBytes = 0;
+
+  /**
+   * Runs an allocation (building a model, its plan) inside 'out-of-memory' and 'validation' error
+   * scopes: a device that cannot hold it becomes a GpuOutOfMemoryError naming the bytes asked for,
+   * instead of an uncaptured error and a broken run later.
+   */
+  async allocating<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
+    const before = this.allocatedBytes;
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    let result: T | undefined, thrown: unknown;
+    try { result = await fn(); } catch (e) { thrown = e; }
+    const validation = await this.device.popErrorScope();
+    const oom = await this.device.popErrorScope();
+    if (oom) throw new GpuOutOfMemoryError(what, this.allocatedBytes - before, oom.message);
+    if (thrown) throw thrown;
+    if (validation) throw new GpuValidationError(`${what}: ${validation.message}`);
+    return result as T;
+  }
+
   /** A storage buffer of at least `bytes` (rounded up to 4, never 0), usable as copy source/dest. */
   createBuffer(label: string, bytes: number, extraUsage = 0): GPUBuffer {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     this.checkBufferSize(size, `buffer '${label}'`);
+    this.allocatedBytes += size;
     return this.device.createBuffer({ label, size, usage: STORAGE | COPY_SRC | COPY_DST | extraUsage });
   }
 

@@ -21,6 +21,19 @@ export class GpuLimitError extends Error {
   }
 }
 
+/** The device could not allocate: reported by an 'out-of-memory' error scope around the allocation. */
+export class GpuOutOfMemoryError extends Error {
+  override name = 'GpuOutOfMemoryError';
+  constructor(readonly what: string, readonly requestedBytes: number, readonly detail: string) {
+    super(`${what}: the GPU ran out of memory while allocating ${formatBytesOrCount('size', requestedBytes)} (${detail}); lower the batch size, sequence length or rank`);
+  }
+}
+
+/** The device rejected work as invalid (a WebGPU validation error caught by an error scope). */
+export class GpuValidationError extends Error {
+  override name = 'GpuValidationError';
+}
+
 /** A kernel was given a shape it cannot handle (wrong buffer size, zero dimension, ...). */
 export class KernelShapeError extends Error {
   override name = 'KernelShapeError';

@@ -32,6 +32,10 @@ const dora = (useDora: boolean) => (useDora ? { useDora: true } : {});
 export type AnyEngine = EngineModel<Uint32Array> | EngineModel<Float32Array>;
 
 export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
+  return ctx.allocating(`the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine (batch ${o.B}${loaded.kind === 'gpt2' ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o));
+}
+
+async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
   const targetModules = o.targets.map((m) => m.path);
   if (loaded.kind === 'gpt2') {
     if (o.T > loaded.config.n_positions) throw new Error(`sequence length ${o.T} exceeds the model's n_positions ${loaded.config.n_positions}`);

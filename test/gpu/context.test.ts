@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { GpuContext } from '../../src/gpu/context';
 import { getDevice } from '../../src/gpu/device';
-import { GpuLimitError, GpuPipelineError, KernelShapeError } from '../../src/gpu/errors';
+import { GpuLimitError, GpuOutOfMemoryError, GpuPipelineError, GpuValidationError, KernelShapeError } from '../../src/gpu/errors';
 import type { GpuEvent } from '../../src/gpu/events';
 import { type KernelDescriptor, u32 } from '../../src/kernels/kernel';
 import { matmulKernel } from '../../src/kernels/matmul';
@@ -12,6 +12,22 @@ describe('GpuContext', () => {
   it('refuses buffers beyond maxBufferSize before allocating', async () => {
     const ctx = await testContext();
     expect(() => ctx.createBuffer('too-big', ctx.limits.maxBufferSize + 4)).toThrow(GpuLimitError);
+  });
+
+  it('catches an invalid allocation in an error scope and names what was being built', async () => {
+    const ctx = await testContext();
+    // MAP_READ may only be combined with COPY_DST: WebGPU rejects this buffer with a validation error.
+    const bad = () => ctx.device.createBuffer({ label: 'bad', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    await expect(ctx.allocating('the test model', bad)).rejects.toThrow(GpuValidationError);
+    await expect(ctx.allocating('the test model', bad)).rejects.toThrow(/^the test model: /);
+    const ok = await ctx.allocating('a small buffer', () => ctx.createBuffer('ok', 64));
+    expect(ok.size).toBe(64);
+    ok.destroy();
+  });
+
+  it('words an out-of-memory scope error with the bytes asked for', () => {
+    const e = new GpuOutOfMemoryError('the GPT-2 engine (batch 8 × 64 tokens, rank 8)', 3 * 2 ** 30, 'Out of memory');
+    expect(e.message).toMatch(/GPT-2 engine \(batch 8 × 64 tokens, rank 8\): the GPU ran out of memory while allocating 3221225472 bytes \(3072\.0 MiB\)/);
   });
 
   it('checks the binding limit separately from the buffer limit', () => {
