@@ -6,7 +6,7 @@ import { useStore } from 'zustand';
 import type { TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import { StudioClient } from '../worker/client';
-import type { DataPreview, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunState, RunSummary, StepPoint, StudioEvent } from '../worker/protocol';
+import type { DataPreview, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
 
 export interface LayerPoint {
   path: string;
@@ -39,6 +39,8 @@ export interface RunView {
   warnings: string[];
   /** Restored from a previous visit: curves only, nothing to export. */
   archived?: boolean;
+  /** Step of the run's newest checkpoint in OPFS: the run can resume from there. */
+  checkpointStep?: number;
 }
 
 type Load<T> = { status: 'idle' | 'loading' | 'ready' | 'error'; value?: T; error?: string };
@@ -59,6 +61,8 @@ export interface StudioState {
   train(overrides?: Partial<TrainingConfig>): Promise<string | undefined>;
   compare(methods: TrainingConfig['method'][]): Promise<void>;
   control(runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
+  /** Continues an interrupted or stopped run from its newest checkpoint. */
+  resumeRun(runId: string): Promise<void>;
   exportRun(runId: string, what: 'merged' | 'adapter' | 'log'): Promise<ExportReply | undefined>;
   resetDevice(): Promise<void>;
   clearHistory(): void;
@@ -115,6 +119,20 @@ function layerPoints(report: IterationReport): LayerPoint[] {
   }));
 }
 
+/** The curves up to `step` (−1: none), for a run that continues from a checkpoint. */
+function resumedCurves(r: RunView, step: number): Pick<RunView, 'steps' | 'evals' | 'iterations' | 'archived' | 'message'> {
+  return { steps: r.steps.filter((p) => p.step <= step), evals: r.evals.filter((p) => p.step <= step), iterations: r.iterations.filter((p) => p.step <= step), archived: false, message: undefined };
+}
+
+/** An unfinished run found in OPFS at startup, as a row that offers to resume. */
+function unfinishedView(u: UnfinishedRun, known: RunView | undefined): RunView {
+  const base: RunView = known ?? { id: u.runId, label: runLabel(u.config), config: u.config, state: 'interrupted', steps: [], evals: [], iterations: [], warnings: [] };
+  return {
+    ...base, state: 'interrupted', archived: false, checkpointStep: u.step, totalSteps: u.totalSteps,
+    message: `interrupted; resume from the checkpoint at step ${u.step} of ${u.totalSteps}? (needs ${u.model} and ${u.data} loaded)`,
+  };
+}
+
 let runCounter = 0;
 
 const CASCADE_KEYS: (keyof TrainingConfig)[] = ['iterationSteps', 'restartSchedule'];
@@ -141,6 +159,9 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
           updateRun(e.runId, (r) => ({
             ...r, state: e.state, ...(e.message ? { message: e.message } : {}),
             ...(e.totalSteps !== undefined ? { totalSteps: e.totalSteps, stepsPerEpoch: e.stepsPerEpoch, startedAt: Date.now() } : {}),
+            ...(e.state === 'done' || e.checkpointStep !== undefined ? { checkpointStep: e.checkpointStep } : {}),
+            // A resumed run redoes the steps after its checkpoint (after a reload the worker resends all points).
+            ...(e.resumedFrom !== undefined ? resumedCurves(r, e.backfill ? -1 : e.resumedFrom) : {}),
           }));
           if (e.state === 'done' || e.state === 'stopped' || e.state === 'error') save(get());
           break;
@@ -230,6 +251,9 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       async control(runId, action) {
         try { await client.request('control', { runId, action }); } catch (e) { updateRun(runId, (r) => ({ ...r, warnings: [...r.warnings, errText(e)] })); }
       },
+      async resumeRun(runId) {
+        try { await client.request('resume', { runId }); } catch (e) { updateRun(runId, (r) => ({ ...r, warnings: [...r.warnings, `resume failed: ${errText(e)}`] })); }
+      },
       async exportRun(runId, what) {
         try {
           const reply = await client.request('export', { runId, what });
@@ -251,6 +275,14 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       },
     };
   });
+  // Runs a reload (or a crash) interrupted: their checkpoints are in OPFS; offer to resume them (E1).
+  void client.request('unfinished', {}).then((list) => {
+    if (list.length === 0) return;
+    store.setState((s) => ({
+      runs: { ...s.runs, ...Object.fromEntries(list.map((u) => [u.runId, unfinishedView(u, s.runs[u.runId])])) },
+      order: [...s.order, ...list.map((u) => u.runId).filter((id) => !s.runs[id])],
+    }));
+  }, () => undefined);
   return store;
 }
 

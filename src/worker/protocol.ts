@@ -62,6 +62,10 @@ export type Request =
   | { id: number; type: 'estimate'; config: Partial<TrainingConfig> }
   | { id: number; type: 'start'; runId: string; config: Partial<TrainingConfig> }
   | { id: number; type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
+  /** Continue an interrupted run (reload, device loss, stop) from its newest checkpoint in OPFS. */
+  | { id: number; type: 'resume'; runId: string }
+  /** Runs with a checkpoint in OPFS that did not finish (offered for resume after a reload). */
+  | { id: number; type: 'unfinished' }
   | { id: number; type: 'export'; runId: string; what: 'merged' | 'adapter' | 'log' }
   | { id: number; type: 'generate'; prompt: string; runId: string | null; maxNewTokens: number; temperature: number; topK: number; seed: number }
   | { id: number; type: 'classify'; image: ArrayBuffer; name: string; runId: string | null }
@@ -82,13 +86,27 @@ export interface ReplyValue {
   estimate: MemoryEstimate;
   start: { queued: number };
   control: { state: RunState };
+  resume: { queued: number; fromStep: number };
+  unfinished: UnfinishedRun[];
   export: ExportReply;
   generate: { base: string; tuned: string | null };
   classify: { base: { label: string; prob: number }[]; tuned: { label: string; prob: number }[] | null };
   'reset-device': { adapter: string };
 }
 
-export type RunState = 'queued' | 'running' | 'paused' | 'done' | 'stopped' | 'error';
+/** interrupted: the run ended without finishing (device lost, page reloaded) and can resume from a checkpoint. */
+export type RunState = 'queued' | 'running' | 'paused' | 'done' | 'stopped' | 'error' | 'interrupted';
+
+export interface UnfinishedRun {
+  runId: string;
+  /** Step of the newest committed checkpoint, and the run's length. */
+  step: number;
+  totalSteps: number;
+  config: TrainingConfig;
+  /** Labels of the model and data it trained on (both must be loaded again to resume). */
+  model: string;
+  data: string;
+}
 
 export interface StepPoint {
   step: number;
@@ -118,7 +136,14 @@ export interface RunSummary {
 }
 
 export type StudioEvent =
-  | { kind: 'run-state'; runId: string; state: RunState; message?: string; totalSteps?: number; stepsPerEpoch?: number }
+  | {
+    kind: 'run-state'; runId: string; state: RunState; message?: string; totalSteps?: number; stepsPerEpoch?: number;
+    /** Step of the newest committed checkpoint (resume starts there). */
+    checkpointStep?: number;
+    /** The run continues from this checkpoint step: points after it are replaced; with `backfill` every point is resent. */
+    resumedFrom?: number;
+    backfill?: boolean;
+  }
   | { kind: 'metrics'; runId: string; steps: StepPoint[]; evals: EvalPoint[] }
   | { kind: 'iteration'; runId: string; step: number; report: IterationReport }
   | { kind: 'summary'; runId: string; summary: RunSummary }

@@ -1,6 +1,7 @@
 // The studio's engine side, owned by the training worker: the loaded model and data, a queue of runs
-// (one at a time on the GPU), pause/resume/stop, exports, and the base-vs-tuned playground. It never
-// touches the DOM; it talks only through `emit` (events) and the values it returns (replies).
+// (one at a time on the GPU), pause/resume/stop, checkpoints in OPFS and resume from them (after a
+// reload, a device loss or a stop), exports, and the base-vs-tuned playground. It never touches the
+// DOM; it talks only through `emit` (events) and the values it returns (replies).
 import type { GpuContext } from '../gpu/context';
 import { getDevice } from '../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
@@ -11,7 +12,9 @@ import { preprocessImage } from '../io/preprocess';
 import { generate } from '../model/gpt2/generate';
 import type { Gpt2LoraModel } from '../model/gpt2/model';
 import { topKPredictions } from '../model/vit/classify';
-import { type TrainingConfig, loraScale, resolveConfig } from '../train/config';
+import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
+import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
+import { type TrainingConfig, checkResolvedConfig, loraScale, resolveConfig } from '../train/config';
 import { type AnyEngine, createEngine, loadTokenizer } from '../train/engine';
 import { buildExports, type ExportBundle } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
@@ -19,7 +22,8 @@ import { defaultProcessor, prepareImages, prepareText } from '../train/prepare';
 import { type TrainResult, type TrainControl, train } from '../train/trainer';
 import { estimateMemory } from './memory';
 import { zipFiles } from './zip';
-import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunState, type StepPoint, type EvalPoint, type StudioEvent } from './protocol';
+import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
+import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
 
 interface ModelSlot {
@@ -41,7 +45,13 @@ interface RunRecord {
   classNames?: string[];
   sample?: Uint32Array | Float32Array;
   bundle?: ExportBundle;
+  /** The run's checkpoints (OPFS), and the step of the newest committed one. */
+  store?: OpfsStore;
+  checkpointStep?: number;
+  /** Resumed after a reload: the UI has no curves, so the checkpoint's history is sent first. */
+  backfill?: boolean;
 }
+
 
 const COMPANIONS = ['config.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json', 'generation_config.json'];
 
@@ -150,7 +160,7 @@ export class Studio {
     const config = this.resolve(partial); // refuse bad settings now, not when the run's turn comes
     if (this.runs.has(runId)) throw new Error(`run ${runId} exists`);
     if (!this.data) throw new Error('load data first');
-    const run: RunRecord = { id: runId, state: 'queued', paused: false, stop: false, config };
+    const run: RunRecord = { id: runId, state: 'queued', paused: false, stop: false, config, ...(opfsAvailable() ? { store: new OpfsStore(runId) } : {}) };
     this.runs.set(runId, run);
     this.emit({ kind: 'run-state', runId, state: 'queued' });
     const queued = [...this.runs.values()].filter((r) => r.state === 'queued').length;
@@ -187,12 +197,57 @@ export class Studio {
     this.pending.clear();
   }
 
-  private async runOne(run: RunRecord): Promise<void> {
+  /** Continues a run from its newest verified checkpoint in OPFS; the loaded model and data must be the run's. */
+  async resume(runId: string): Promise<ReplyValue['resume']> {
+    if (!opfsAvailable()) throw new Error('this browser has no Origin Private File System: there are no checkpoints to resume from');
+    const known = this.runs.get(runId);
+    if (known && (known.state === 'queued' || known.state === 'running' || known.state === 'paused')) throw new Error(`run ${runId} is ${known.state}`);
+    const m = this.needModel();
+    if (!this.data) throw new Error('load the run\'s data first');
+    const store = new OpfsStore(runId);
+    const meta = await readMeta(store);
+    if (meta && (meta.model !== m.info.label || meta.data !== dataLabel(this.data))) {
+      throw Object.assign(new Error(`run ${runId} trained ${meta.model} on ${meta.data}; load those (now: ${m.info.label}, ${dataLabel(this.data)}), then resume`), { code: 'RUN_MISMATCH' });
+    }
+    const ck = await loadLatestCheckpoint(store);
+    if (!ck) throw new Error(`run ${runId} has no complete checkpoint to resume from`);
+    for (const s of ck.skipped) this.emit({ kind: 'warning', runId, message: `ignored an incomplete checkpoint (${s.reason})` });
+    const config = checkResolvedConfig(ck.state.config);
+    const run: RunRecord = known ?? { id: runId, state: 'queued', paused: false, stop: false, backfill: true };
+    this.runs.set(runId, run);
+    Object.assign(run, { config, store, checkpointStep: ck.state.step, stop: false, paused: false, result: undefined, bundle: undefined });
+    this.setState(run, 'queued', { checkpointStep: ck.state.step });
+    const queued = [...this.runs.values()].filter((r) => r.state === 'queued').length;
+    this.queue = this.queue.then(() => this.runOne(run, ck.state)).catch(() => undefined);
+    return { queued, fromStep: ck.state.step };
+  }
+
+  /** Runs in OPFS whose newest checkpoint is before their end and that are not active here. */
+  async unfinished(): Promise<UnfinishedRun[]> {
+    return unfinishedRuns((id) => ['queued', 'running', 'paused'].includes(this.runs.get(id)?.state ?? ''));
+  }
+
+  /** After a reload: the curves and rank reports the checkpoint holds, as the live run sent them. */
+  private backfill(run: RunRecord, s: TrainState, stepsPerEpoch: number): void {
+    const b = backfillOf(run.config as TrainingConfig, s, stepsPerEpoch);
+    this.push(run.id, b.steps, b.evals);
+    this.flush();
+    for (const it of b.iterations) this.emit({ kind: 'iteration', runId: run.id, ...it });
+  }
+
+  private async runOne(run: RunRecord, resume?: TrainState): Promise<void> {
     if (run.stop) { this.setState(run, 'stopped'); return; }
     const c = run.config as TrainingConfig;
     const m = this.needModel();
+    let ctx: GpuContext | undefined;
     try {
-      this.setState(run, 'running');
+      this.setState(run, 'running', resume ? { resumedFrom: resume.step, backfill: run.backfill === true } : {});
+      if (run.store && !resume) {
+        await writeMeta(run.store, { model: m.info.label, data: dataLabel(this.data as LoadedData) }).catch((e: unknown) => {
+          this.emit({ kind: 'warning', runId: run.id, message: `checkpoints are off for this run: ${e instanceof Error ? e.message : String(e)}` });
+          run.store = undefined;
+        });
+      }
       let loaded = m.loaded;
       let task;
       const data = this.data as LoadedData;
@@ -215,7 +270,7 @@ export class Studio {
         if (prepared.preview.rejected.length) this.emit({ kind: 'warning', runId: run.id, message: `${prepared.preview.rejected.length} images skipped; first: ${prepared.preview.rejected[0].file}: ${prepared.preview.rejected[0].reason}` });
       }
       run.loaded = loaded;
-      const ctx = await this.device();
+      ctx = await this.device();
       const targets = targetedModules(loaded, c.targetModules);
       const engine = await createEngine(ctx, loaded, {
         targets, r: c.r, loraAlpha: loraScale(c) * c.r, useDora: c.useDora || c.method === 'dora', B: c.batchSize, T: c.seqLen, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout,
@@ -227,9 +282,12 @@ export class Studio {
       };
       try {
         run.result = await train({
-          model: engine as never, loaded, data: task as never, config: c, targets, control,
+          model: engine as never, loaded, data: task as never, config: c, targets, control, checkpoints: run.store, resumeFrom: resume,
           onEvent: (e) => {
             if (e.type === 'start') this.emit({ kind: 'run-state', runId: run.id, state: 'running', totalSteps: e.totalSteps, stepsPerEpoch: e.stepsPerEpoch });
+            if (e.type === 'start' && resume && run.backfill) { this.backfill(run, resume, e.stepsPerEpoch); run.backfill = false; }
+            if (e.type === 'checkpoint') run.checkpointStep = e.step;
+            if (e.type === 'checkpoint-error') this.emit({ kind: 'warning', runId: run.id, message: e.message });
             if (e.type === 'step') this.push(run.id, [{ step: e.step, epoch: e.epoch, iteration: e.iteration, loss: e.loss, lr: e.lr, gradNorm: e.gradNorm, tokensPerSec: e.targetsPerSec }], []);
             if (e.type === 'eval') this.push(run.id, [], [{ step: e.step, valLoss: e.valLoss, ...(e.valAccuracy !== undefined ? { valAccuracy: e.valAccuracy } : {}) }]);
             if (e.type === 'iteration') { this.flush(); this.emit({ kind: 'iteration', runId: run.id, step: e.step, report: e.report }); }
@@ -252,10 +310,20 @@ export class Studio {
           adapterRank: r.adapter?.r ?? null, parity: null,
         },
       });
-      this.setState(run, r.stopped ? 'stopped' : 'done');
+      if (!r.stopped && run.store) {
+        // A finished run needs no resume: its checkpoints go (the result stays in memory for exports).
+        await removeOpfsRun(run.id).catch(() => undefined);
+        run.checkpointStep = undefined;
+      }
+      this.setState(run, r.stopped ? 'stopped' : 'done', run.checkpointStep !== undefined ? { checkpointStep: run.checkpointStep } : {});
     } catch (e) {
       this.flush();
-      this.setState(run, 'error', { message: e instanceof Error ? e.message : String(e) });
+      const ck = run.checkpointStep !== undefined ? { checkpointStep: run.checkpointStep } : {};
+      // A loss surfaces as a failed readback too, possibly before device.lost settles (C5: within 1 s).
+      const lost = !this.ctx || (ctx !== undefined && await Promise.race([ctx.device.lost.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 1000))]));
+      if (lost && run.checkpointStep !== undefined) {
+        this.setState(run, 'interrupted', { message: `the GPU device was lost; get a new device, then resume from the checkpoint of step ${run.checkpointStep}`, ...ck });
+      } else this.setState(run, 'error', { message: e instanceof Error ? e.message : String(e), ...ck });
     }
   }
 

@@ -14,6 +14,8 @@ async function handle(r: Request, s: Studio): Promise<unknown> {
     case 'estimate': return s.estimate(r.config);
     case 'start': return s.start(r.runId, r.config);
     case 'control': return s.control(r.runId, r.action);
+    case 'resume': return s.resume(r.runId);
+    case 'unfinished': return s.unfinished();
     case 'export': return s.export(r.runId, r.what);
     case 'generate': return s.generate(r);
     case 'classify': return s.classify(r);

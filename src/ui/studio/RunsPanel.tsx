@@ -1,5 +1,6 @@
-// The runs: progress with ETA, pause / resume / stop, the compare table (final and best losses,
-// effective rank), exports with the parity figure, and the errors of a run (its curves are kept).
+// The runs: progress with ETA, pause / resume / stop, resume from the last checkpoint (after a reload,
+// a device loss or a stop), the compare table (final and best losses, effective rank), exports with the
+// parity figure, and the errors of a run (its curves are kept).
 import { type RunView, useStudio } from '../studioStore';
 import { colorOf } from './Charts';
 import { downloadBytes } from './download';
@@ -16,8 +17,10 @@ function eta(r: RunView): string {
 
 function Progress({ r }: { r: RunView }) {
   const control = useStudio((s) => s.control);
+  const resumeRun = useStudio((s) => s.resumeRun);
   const step = r.steps[r.steps.length - 1]?.step ?? 0;
   const active = r.state === 'running' || r.state === 'paused' || r.state === 'queued';
+  const resumable = r.checkpointStep !== undefined && (r.state === 'interrupted' || r.state === 'stopped' || r.state === 'error');
   return (
     <div className="progress-row">
       <progress max={r.totalSteps ?? 1} value={step} aria-label={`${r.label} progress`} />
@@ -28,6 +31,9 @@ function Progress({ r }: { r: RunView }) {
           {r.state === 'paused' && <button type="button" data-testid={`resume-${r.id}`} onClick={() => control(r.id, 'resume')}>Resume</button>}
           <button type="button" data-testid={`stop-${r.id}`} onClick={() => control(r.id, 'stop')}>Stop</button>
         </span>
+      )}
+      {resumable && (
+        <button type="button" data-testid={`resume-checkpoint-${r.id}`} onClick={() => void resumeRun(r.id)}>Resume from step {r.checkpointStep}</button>
       )}
     </div>
   );
@@ -82,6 +88,7 @@ export function RunsPanel() {
                 <td>
                   {r.label}{r.archived ? ' (earlier visit)' : ''}
                   {r.state === 'error' && <div role="alert" className="error">{r.message}</div>}
+                  {r.state === 'interrupted' && <div className="warn" data-testid={`interrupted-${r.id}`}>{r.message}</div>}
                   {r.warnings.slice(-2).map((w, i) => <div key={i} className="warn">{w}</div>)}
                   <Exports r={r} />
                 </td>

@@ -178,7 +178,7 @@ describe('readOptimizerState / setOptimizerState', () => {
 });
 
 describe.each([
-  ['lorasc', LORASC, { kills: [4, 5], chain: [5, 10], torn: 8, tornFallback: 6 }],
+  ['lorasc', LORASC, { kills: [4], chain: [5, 10], torn: 8, tornFallback: 6 }],
   ['lora', LORA, { kills: [6], chain: [], torn: 8, tornFallback: 4 }],
 ])('%s (dropout on): kill and resume', (name, partial, plan) => {
   let reference: Outcome;
