@@ -32,6 +32,13 @@ async function prepare(model: DirRef, adapter: DirRef | undefined, B: number, T:
   const ctx = await getDevice({ label: 'lorasc-cli' });
   const modules = linearModules(loaded);
   const imported = imported0?.adapter;
+  // A ViTModel (no classifier) would get a freshly initialised, random head: its loss, accuracy and labels mean nothing.
+  if (loaded.kind === 'vit' && loaded.head.newHead && !imported?.classifier) {
+    const why = loaded.head.reason === 'class-count'
+      ? `its ${loaded.head.checkpointClasses}-class classifier does not fit the ${loaded.head.numClasses} classes asked for`
+      : 'it has no classifier (a ViTModel checkpoint: no classifier.weight)';
+    throw new Error(`${model.root} cannot classify: ${why}; fine-tune a head with \`lorasc train\`, or pass --adapter with a trained classifier (modules_to_save ["classifier"])`);
+  }
   const lora = imported
     ? adapterEngineOptions(imported, modules)
     : { targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false };
@@ -126,7 +133,9 @@ export async function runEvalImages(job: EvalImagesJob, emit: Emit) {
   if (probe.kind !== 'vit') throw new Error(`eval --images needs a ViT model; ${job.model.root} is a ${probe.kind}`);
   const { engine, loaded } = await prepare(job.model, job.adapter, job.batch, 0);
   const { pre, config } = processorFor(loaded);
-  const labels = loaded.kind === 'vit' ? loaded.config.id2label : [];
+  // A head that came with the adapter (ViTModel base, or another class count) has its own K classes, unnamed.
+  const labels = loaded.kind !== 'vit' ? []
+    : loaded.head.newHead ? Array.from({ length: loaded.head.numClasses }, (_, i) => `LABEL_${i}`) : loaded.config.id2label;
   // Folder classes map to the model's labels by name when every class is one of them, else by sorted order.
   const byName = folder.classes.every((c) => labels.includes(c));
   const classId = (k: number) => (byName ? labels.indexOf(folder.classes[k]) : k);
