@@ -4,10 +4,14 @@
 //
 // File bridge (same origin, loopback only):
 //   GET  /__lorasc/file?path=ABS   a file under one of the job's input roots (anything else: 403)
-//   POST /__lorasc/out?path=REL    bytes written under the job's output folder (no `..`, no absolute)
+//   POST /__lorasc/out?path=REL    bytes written under the job's output folder (no `..`, no absolute),
+//                                  to a temporary name first, then renamed onto REL
+//   GET  /__lorasc/out?path=REL    a file under the output folder (checkpoints read back for --resume)
+//   GET  /__lorasc/out-list?path=REL  the files under a folder of the output folder, JSON ['a/b', …]
+//   DELETE /__lorasc/out?path=REL  a file or folder under the output folder (old checkpoints)
 // Progress events come back through an exposed function; the job's result through page.evaluate.
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +42,8 @@ function within(path: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+const PARTIAL = '.partial';
+
 function bridge(inputs: string[], outDir: string | undefined) {
   const roots = inputs.map((p) => resolve(p));
   return async (req: IncomingMessage, res: ServerResponse, next: () => void) => {
@@ -51,16 +57,40 @@ function bridge(inputs: string[], outDir: string | undefined) {
       createReadStream(path).pipe(res);
       return;
     }
+    const isOut = url.pathname === '/__lorasc/out' || url.pathname === '/__lorasc/out-list';
+    if (!isOut) return next();
+    if (!outDir) return fail(403, 'this command writes no files');
+    const rel = normalize(url.searchParams.get('path') ?? '');
+    if (!rel || rel === '.' || isAbsolute(rel) || rel.split(sep).includes('..')) return fail(400, `bad output path ${rel}`);
+    const target = join(resolve(outDir), rel);
     if (url.pathname === '/__lorasc/out' && req.method === 'POST') {
-      if (!outDir) return fail(403, 'this command writes no files');
-      const rel = normalize(url.searchParams.get('path') ?? '');
-      if (!rel || isAbsolute(rel) || rel.split(sep).includes('..')) return fail(400, `bad output path ${rel}`);
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
-      const target = join(resolve(outDir), rel);
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, Buffer.concat(chunks));
+      await writeFile(`${target}${PARTIAL}`, Buffer.concat(chunks));
+      await rename(`${target}${PARTIAL}`, target);
       res.end('ok');
+      return;
+    }
+    if (url.pathname === '/__lorasc/out' && req.method === 'GET') {
+      if (!existsSync(target) || !statSync(target).isFile()) return fail(404, `no such output file: ${rel}`);
+      res.setHeader('content-type', 'application/octet-stream');
+      createReadStream(target).pipe(res);
+      return;
+    }
+    if (url.pathname === '/__lorasc/out' && req.method === 'DELETE') {
+      await rm(target, { recursive: true, force: true });
+      res.end('ok');
+      return;
+    }
+    if (url.pathname === '/__lorasc/out-list' && req.method === 'GET') {
+      const files = existsSync(target) && statSync(target).isDirectory()
+        ? (await readdir(target, { recursive: true, withFileTypes: true }))
+          .filter((e) => e.isFile() && !e.name.endsWith(PARTIAL))
+          .map((e) => relative(target, join(e.parentPath, e.name)).split(sep).join('/'))
+        : [];
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(files));
       return;
     }
     next();
@@ -75,11 +105,6 @@ export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): 
     server = await createServer({
       root: ROOT,
       configFile: resolve(ROOT, 'vite.config.ts'),
-      // Own dependency cache, scanned from the CLI page only: the studio's dev server, vitest and the benches
-      // re-optimize node_modules/.vite/deps for their own entries, and a CLI started meanwhile found that cache
-      // stale, re-bundled it and timed out loading the page ("page.goto: Timeout 30000ms exceeded").
-      cacheDir: resolve(ROOT, 'node_modules/.vite-lorasc-cli'),
-      optimizeDeps: { entries: ['src/cli/page.html'] },
       server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
       logLevel: 'silent',
       clearScreen: false,
@@ -99,8 +124,7 @@ export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): 
     page.on('pageerror', (e) => { pageError ??= e.message; });
     if (process.env.LORASC_DEBUG) page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
     await page.exposeFunction('__lorascEvent', (e: CliEvent) => o.onEvent?.(e));
-    await page.goto(`${url}src/cli/page.html`, { timeout: 120_000 })
-      .catch((e: Error) => { throw new Error(`the engine page did not load in 120 s (${e.message.split('\n')[0]})`); });
+    await page.goto(`${url}src/cli/page.html`);
     await page.waitForFunction(() => (window as unknown as { __lorascReady?: boolean }).__lorascReady === true, null, { timeout: 120_000 })
       .catch(() => { throw new Error(`the engine page did not start${pageError ? `: ${pageError}` : ''}`); });
     const reply = (await page.evaluate(

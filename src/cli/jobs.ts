@@ -58,6 +58,8 @@ export interface TrainJob {
   config: Record<string, unknown>;
   /** Also write the PEFT adapter folder where the method allows. */
   adapterOut: boolean;
+  /** Continue from the newest complete checkpoint under the output folder's checkpoints/. */
+  resume: boolean;
 }
 
 export interface ExportJob {

@@ -52,7 +52,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       model: MODEL,
       data: { kind: 'string', help: '.txt / .jsonl / .csv (GPT-2) or a folder with one subfolder per class (ViT)' },
       method: { kind: 'string', help: 'lora | loraplus | dora | cola | lorasc (default lorasc)' },
-      out: { kind: 'string', help: 'output folder: merged/, adapter/, trainer_state.json, summary.json' },
+      out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
       'max-steps': { kind: 'int', help: 'stop after this many steps (overrides epochs)' },
       rank: { kind: 'int', help: 'LoRA rank r (default 8)' },
@@ -80,6 +80,8 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'val-fraction': { kind: 'number', help: 'held-out fraction (default 0.1)' },
       'eval-every': { kind: 'int', help: 'evaluate every N steps (default: every epoch)' },
       'no-adapter': { kind: 'flag', help: 'write only the merged model' },
+      'checkpoint-every': { kind: 'int', help: 'checkpoint every N steps under --out/checkpoints/ (default: each epoch; cascades also after each merge)' },
+      resume: { kind: 'flag', help: 'continue from the newest complete checkpoint in --out/checkpoints/ (same options as the interrupted run)' },
       json: JSON_FLAG,
     },
   },
@@ -132,7 +134,7 @@ function trainConfig(p: Parsed): Record<string, unknown> {
     ['seed', 'seed'], ['alpha', 'alpha'], ['noise', 'lambda'], ['noise-form', 'noise'], ['noise-scope', 'noiseScope'], ['slow', 'slow'],
     ['iteration-steps', 'iterationSteps'], ['loraplus-ratio', 'loraplusRatio'], ['batch', 'batchSize'], ['seq-len', 'seqLen'],
     ['schedule', 'schedule'], ['warmup-ratio', 'warmupRatio'], ['weight-decay', 'weightDecay'], ['max-grad-norm', 'maxGradNorm'],
-    ['val-fraction', 'valFraction'], ['eval-every', 'evalEvery'], ['lora-dropout', 'loraDropout'],
+    ['val-fraction', 'valFraction'], ['eval-every', 'evalEvery'], ['lora-dropout', 'loraDropout'], ['checkpoint-every', 'checkpointEvery'],
   ];
   for (const [flag, key] of map) if (p[flag] !== undefined) c[key] = p[flag];
   if (p.targets !== undefined) c.targetModules = targetsOf(p.targets as string);
@@ -199,7 +201,8 @@ function buildJob(command: string, p: Parsed): { job: CliJob; inputs: string[]; 
       if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
       const data = statSync(dataPath).isDirectory() ? listDir(dataPath, true, 'data folder') : { path: dataPath };
       const out = resolve(need(p, 'out', command));
-      return { job: { kind: 'train', model: m, data, config: trainConfig(p), adapterOut: !p['no-adapter'] }, inputs: [m.root, dataPath], outDir: out };
+      if (p.resume && !existsSync(join(out, 'checkpoints'))) throw new UsageError(`--resume: ${join(out, 'checkpoints')} does not exist`);
+      return { job: { kind: 'train', model: m, data, config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume }, inputs: [m.root, dataPath], outDir: out };
     }
     case 'export': {
       const m = model();
@@ -248,10 +251,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (process.env.LORASC_DEBUG) console.error(e);
     if (e instanceof UsageError) { console.error(`lorasc ${command}: ${e.message}`); return 2; }
-    // Typed errors (ST_*, MODEL_*, ADAPTER_*) already begin with their code; others get it prepended once.
-    const code = e instanceof CliJobError ? e.serialized.code : undefined;
-    const text = e instanceof Error ? e.message : String(e);
-    const msg = code && !text.startsWith(code) ? `${code}: ${text}` : text;
+    const msg = e instanceof CliJobError ? `${e.serialized.code ? `${e.serialized.code}: ` : ''}${e.message}` : e instanceof Error ? e.message : String(e);
     console.error(`lorasc ${command}: error: ${msg.split('\n')[0]}`);
     return 1;
   }

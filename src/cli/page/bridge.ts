@@ -1,5 +1,7 @@
-// The page's side of the CLI file bridge (src/cli/host.ts): read the user's files, write outputs.
+// The page's side of the CLI file bridge (src/cli/host.ts): read the user's files, write outputs, and
+// keep checkpoints under the output folder (a CheckpointStore over the bridge).
 import type { ModelDirSource } from '../../io/hfModel';
+import { type CheckpointStore, storePath } from '../../io/store';
 import type { DirRef } from '../jobs';
 
 const join = (root: string, rel: string) => `${root.replace(/\/+$/, '')}/${rel}`;
@@ -24,6 +26,29 @@ export async function writeAll(prefix: string, files: ReadonlyMap<string, Uint8A
     written.push(rel);
   }
   return written;
+}
+
+const outUrl = (rel: string) => `/__lorasc/out?path=${encodeURIComponent(rel)}`;
+
+/** A folder of the output folder as a checkpoint store (names are relative to it). */
+export function outStore(folder: string): CheckpointStore {
+  const rel = (name: string) => `${folder}/${storePath(name).join('/')}`;
+  const check = async (res: Response, what: string) => { if (!res.ok) throw new Error(`${what}: ${await res.text()}`); return res; };
+  return {
+    write: (name, bytes) => writeOut(rel(name), bytes),
+    async read(name) {
+      const res = await fetch(outUrl(rel(name)));
+      if (res.status === 404) return null;
+      return new Uint8Array(await (await check(res, `reading ${rel(name)}`)).arrayBuffer());
+    },
+    async list() {
+      const res = await check(await fetch(`/__lorasc/out-list?path=${encodeURIComponent(folder)}`), `listing ${folder}`);
+      return await res.json() as string[];
+    },
+    async remove(name) {
+      await check(await fetch(outUrl(rel(name)), { method: 'DELETE' }), `removing ${rel(name)}`);
+    },
+  };
 }
 
 /** A model (or adapter) folder as the loaders see it: its top-level files. */

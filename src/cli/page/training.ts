@@ -1,6 +1,7 @@
 // The CLI's train and export jobs, run in the engine page with the studio's trainer and exporters.
 // Output layout under --out: merged/ (HF folder), adapter/ (PEFT, where the method has one),
-// trainer_state.json (HF log_history), summary.json.
+// checkpoints/ (the last two, for --resume; src/train/checkpoint.ts), trainer_state.json (HF
+// log_history), summary.json.
 import { getDevice } from '../../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../../io/hfModel';
 import { buildMergedModelFiles, doraMerge, mergeDelta, parityFigure } from '../../io/export';
@@ -9,9 +10,10 @@ import { createEngine, importAdapter, loadTokenizer, adapterEngineOptions, apply
 import { buildExports } from '../../train/export';
 import { linearModules, targetedModules } from '../../train/modules';
 import { prepareImages, prepareText } from '../../train/prepare';
+import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
 import { train, type TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
-import { dirSource, pathIn, readFile, writeAll, writeOut } from './bridge';
+import { dirSource, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
 import { decodeImage } from '../../io/imageDecode';
 
 type Emit = (e: CliEvent) => void;
@@ -77,9 +79,19 @@ export async function runTrain(job: TrainJob, emit: Emit) {
       emit({ type: 'status', message: `iteration ${e.report.iteration}: effective rank ${Math.min(...ranks)}–${Math.max(...ranks)} over ${ranks.length} layers` });
     }
     if (e.type === 'bad-step' || e.type === 'rollback') emit({ type: 'warning', message: e.type === 'rollback' ? e.message : `step ${e.step}: ${e.reason}; update skipped` });
+    if (e.type === 'checkpoint-error') emit({ type: 'warning', message: e.message });
   };
+  const checkpoints = outStore('checkpoints');
+  let resumeFrom: TrainState | undefined;
+  if (job.resume) {
+    const found = await loadLatestCheckpoint(checkpoints);
+    for (const s of found?.skipped ?? []) emit({ type: 'warning', message: `ignored an incomplete checkpoint: ${s.reason}` });
+    if (!found) throw Object.assign(new Error('--resume: no complete checkpoint under the output folder\'s checkpoints/'), { code: 'RUN_MISSING' });
+    resumeFrom = found.state;
+    emit({ type: 'status', message: `resuming from the checkpoint of step ${found.state.step} of ${found.state.totalSteps} (${found.folder})` });
+  }
   const sampleInput = data.collate((data.val.length ? data.val : data.train).slice(0, config.batchSize) as never[], config.batchSize).input;
-  const result = await train({ model: engine as never, loaded, data: data as never, config: { ...config, seqLen: T }, targets, onEvent });
+  const result = await train({ model: engine as never, loaded, data: data as never, config: { ...config, seqLen: T }, targets, onEvent, checkpoints, resumeFrom });
   engine.destroy();
 
   emit({ type: 'status', message: 'exporting: merging in F32 and checking parity' });
@@ -94,7 +106,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   const evals = result.history.filter((h) => 'eval_loss' in h);
   const lastReport = result.iterations[result.iterations.length - 1];
   const summary = {
-    method: config.method, steps: result.steps, stopped: result.stopped,
+    method: config.method, steps: result.steps, stopped: result.stopped, ...(resumeFrom ? { resumed_from: resumeFrom.step } : {}),
     final_train_loss: result.finalTrainLoss,
     first_eval_loss: evals[0]?.eval_loss ?? null, final_eval_loss: result.finalVal?.loss ?? null, best_eval_loss: result.bestVal?.loss ?? null,
     ...(result.finalVal?.accuracy !== undefined ? { final_eval_accuracy: result.finalVal.accuracy } : {}),
@@ -102,7 +114,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     iterations: result.iterations.length,
     adapter: bundle.adapter ? `adapter/ (rank ${result.adapter?.r})` : bundle.adapterNote,
     parity: bundle.parity ? { max_abs: bundle.parity.maxAbs, max_rel: bundle.parity.maxRel, count: bundle.parity.count } : null,
-    files: [...written, 'trainer_state.json', 'summary.json'],
+    files: [...written, 'checkpoints/', 'trainer_state.json', 'summary.json'],
   };
   await writeOut('summary.json', JSON.stringify(summary, null, 2));
   return summary;
