@@ -105,6 +105,11 @@ export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): 
     server = await createServer({
       root: ROOT,
       configFile: resolve(ROOT, 'vite.config.ts'),
+      // Own dependency cache, scanned from the CLI page only: the studio's dev server, vitest and the benches
+      // re-optimize node_modules/.vite/deps for their own entries, and a CLI started meanwhile found that cache
+      // stale, re-bundled it and timed out loading the page ("page.goto: Timeout 30000ms exceeded").
+      cacheDir: resolve(ROOT, 'node_modules/.vite-lorasc-cli'),
+      optimizeDeps: { entries: ['src/cli/page.html'] },
       server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
       logLevel: 'silent',
       clearScreen: false,
@@ -124,7 +129,8 @@ export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): 
     page.on('pageerror', (e) => { pageError ??= e.message; });
     if (process.env.LORASC_DEBUG) page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
     await page.exposeFunction('__lorascEvent', (e: CliEvent) => o.onEvent?.(e));
-    await page.goto(`${url}src/cli/page.html`);
+    await page.goto(`${url}src/cli/page.html`, { timeout: 120_000 })
+      .catch((e: Error) => { throw new Error(`the engine page did not load in 120 s (${e.message.split('\n')[0]})`); });
     await page.waitForFunction(() => (window as unknown as { __lorascReady?: boolean }).__lorascReady === true, null, { timeout: 120_000 })
       .catch(() => { throw new Error(`the engine page did not start${pageError ? `: ${pageError}` : ''}`); });
     const reply = (await page.evaluate(

@@ -251,7 +251,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (process.env.LORASC_DEBUG) console.error(e);
     if (e instanceof UsageError) { console.error(`lorasc ${command}: ${e.message}`); return 2; }
-    const msg = e instanceof CliJobError ? `${e.serialized.code ? `${e.serialized.code}: ` : ''}${e.message}` : e instanceof Error ? e.message : String(e);
+    // Typed errors (ST_*, MODEL_*, ADAPTER_*) already begin with their code; others get it prepended once.
+    const code = e instanceof CliJobError ? e.serialized.code : undefined;
+    const text = e instanceof Error ? e.message : String(e);
+    const msg = code && !text.startsWith(code) ? `${code}: ${text}` : text;
     console.error(`lorasc ${command}: error: ${msg.split('\n')[0]}`);
     return 1;
   }
