@@ -140,15 +140,16 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   const t0 = now() - (r?.elapsedMs ?? 0);
   let order: Uint32Array = new Uint32Array(0), orderEpoch = -1;
 
-  const runEval = async (epoch: number) => {
+  /** Evaluates after `atStep` optimizer steps (the step numbering of the train log, from 1). */
+  const runEval = async (epoch: number, atStep: number) => {
     if (data.val.length === 0) return;
     const ev = await evaluate(model, data, B, c.evalExamples > 0 ? data.val.slice(0, c.evalExamples) : data.val);
     finalVal = ev;
     if (!bestVal || ev.loss < bestVal.loss) bestVal = ev;
-    const entry: LogEntry = { eval_loss: ev.loss, epoch, step };
+    const entry: LogEntry = { eval_loss: ev.loss, epoch, step: atStep };
     if (ev.accuracy !== undefined) entry.eval_accuracy = ev.accuracy;
     history.push(entry);
-    emit({ type: 'eval', step, epoch, valLoss: ev.loss, ...(ev.accuracy !== undefined ? { valAccuracy: ev.accuracy } : {}) });
+    emit({ type: 'eval', step: atStep, epoch, valLoss: ev.loss, ...(ev.accuracy !== undefined ? { valAccuracy: ev.accuracy } : {}) });
   };
 
   const rollback = (why: string) => {
@@ -241,9 +242,12 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
       emit({ type: 'iteration', step: step + 1, report });
     }
     const epochEnds = (step + 1) % spe === 0;
-    if ((c.evalEvery > 0 && (step + 1) % c.evalEvery === 0) || (c.evalEvery === 0 && epochEnds)) await runEval(epoch);
+    if ((c.evalEvery > 0 && (step + 1) % c.evalEvery === 0) || (c.evalEvery === 0 && epochEnds)) await runEval(epoch, step + 1);
   }
-  if (!stopped && (history.length === 0 || !('eval_loss' in history[history.length - 1]))) await runEval(step / spe);
+  // A pause asked for during the last step holds here, before the final evaluation and the merge.
+  if (!stopped) await s.control?.waitIfPaused();
+  if (!stopped && s.control?.shouldStop()) { stopped = true; emit({ type: 'stopped', step }); }
+  if (!stopped && (history.length === 0 || !('eval_loss' in history[history.length - 1]))) await runEval(step / spe, step);
   // The finished run's state, so that a resume of a finished run rebuilds its result without training.
   if (!stopped && s.checkpoints && !(r && r.step === total)) await checkpoint(step);
 

@@ -23,10 +23,20 @@ async function handle(r: Request, s: Studio): Promise<unknown> {
   }
 }
 
+// Requests run one after another in arrival order (a data file dropped while its model still loads
+// must see that model), except pause/resume/stop, which never wait behind anything. 'start' only
+// queues its run, so a training run never blocks the requests that follow it.
+let chain: Promise<unknown> = Promise.resolve();
+function ordered(r: Request, s: Studio): Promise<unknown> {
+  const p = chain.then(() => handle(r, s));
+  chain = p.catch(() => undefined);
+  return p;
+}
+
 self.onmessage = (e: MessageEvent<{ base: string; request: Request }>) => {
   const { base, request } = e.data;
   studio ??= new Studio(base, (event) => post({ type: 'event', event }));
-  handle(request, studio).then(
+  (request.type === 'control' ? handle(request, studio) : ordered(request, studio)).then(
     (value) => {
       const bytes = (value as { bytes?: unknown } | undefined)?.bytes;
       post({ type: 'result', id: request.id, value }, bytes instanceof ArrayBuffer ? [bytes] : []);

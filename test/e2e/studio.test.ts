@@ -66,7 +66,7 @@ describe('the studio', () => {
     expect(await page.getByTestId('set-method').inputValue()).toBe('lorasc');
   });
 
-  it('trains LoRASC: curves appear, pause holds, resume finishes, rank grows past r', async () => {
+  it('trains LoRASC: curves appear, pause holds, resume finishes, rank grows past r', { timeout: LONG }, async () => {
     await shortRunSettings(page);
     await page.getByTestId('set-r').fill('2');
     await page.getByTestId('train').click();
@@ -102,7 +102,7 @@ describe('the studio', () => {
     expect(value).toBeLessThanOrEqual(1e-4);
   });
 
-  it('compares LoRA with LoRASC on the same data and seed', async () => {
+  it('compares LoRA with LoRASC on the same data and seed', { timeout: LONG }, async () => {
     const before = (await runIds(page)).length;
     await page.getByTestId('compare').click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="run-run"]').length === n + 2, before, { timeout: LONG });
@@ -123,6 +123,43 @@ describe('the studio', () => {
     expect(await page.getByTestId('data-preview').textContent()).toContain('<img src=x onerror="window.__xss=1">');
     expect(await page.locator('[data-testid=data-preview] img, [data-testid=data-preview] b').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  });
+
+  it('takes a model folder and an alpaca .jsonl from the user, and names the rejected lines', { timeout: LONG }, async () => {
+    await page.getByTestId('model-input').setInputFiles('public/demo/gpt2-fortunes');
+    await page.waitForFunction(() => /^gpt2-fortunes: GPT-2/.test(document.querySelector('[data-testid=model-info]')?.textContent ?? ''), null, { timeout: LONG });
+    const rows = [
+      JSON.stringify({ instruction: 'Say hello', input: '', output: 'Hello there.' }),
+      '{ not json',
+      JSON.stringify({ instruction: 'Add', input: '2 and 3', output: '5' }),
+      JSON.stringify({ text: 42 }),
+    ].join('\n');
+    // The alpaca prompt template alone is ~40 tokens: a context of 16 would leave nothing to train.
+    await page.getByTestId('set-seqLen').fill('128');
+    await page.getByTestId('data-input').setInputFiles({ name: 'tasks.jsonl', mimeType: 'application/json', buffer: Buffer.from(rows) });
+    await page.waitForFunction(() => /tasks\.jsonl/.test(document.querySelector('[data-testid=data-preview]')?.textContent ?? ''), null, { timeout: LONG });
+    const preview = await page.getByTestId('data-preview').textContent();
+    expect(preview).toMatch(/jsonl: 2 examples/);
+    expect(preview).toMatch(/2 rejected/);
+    expect(preview).toMatch(/line 2/);
+    expect(preview).toMatch(/line 4/);
+  });
+
+  it('trains the demo ViT on its rotated digits and classifies an image with base and tuned side by side', { timeout: LONG }, async () => {
+    await page.getByTestId('demo-vit').click();
+    await page.waitForFunction(() => /10 classes, 200 images/.test(document.querySelector('[data-testid=data-preview]')?.textContent ?? ''), null, { timeout: LONG });
+    await page.getByTestId('set-maxSteps').fill('4');
+    await page.getByTestId('set-iterationSteps').fill('2');
+    const before = (await runIds(page)).length;
+    await page.getByTestId('train').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="run-run"]').length === n + 1, before, { timeout: LONG });
+    const id = (await runIds(page))[before];
+    await waitState(page, id, /^done/);
+    expect(await page.getByTestId(`run-${id}`).textContent()).toMatch(/\d+\.\d %/); // validation accuracy
+    await page.getByTestId('try-image').setInputFiles('public/demo/mnist-finetune/3/00.png');
+    await page.waitForSelector('[data-testid=try-tuned]', { timeout: LONG });
+    expect(await page.getByTestId('try-base').textContent()).toMatch(/^\d \d+\.\d %/);
+    expect(await page.getByTestId('try-tuned').textContent()).toMatch(/^\d \d+\.\d %/);
   });
 
   it('keeps finished runs across a reload', async () => {
