@@ -72,6 +72,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       dora: { kind: 'flag', help: 'DoRA experts (with lora, cola or lorasc)' },
       rslora: { kind: 'flag', help: 'rsLoRA scaling lora_alpha/√r' },
       batch: { kind: 'int', help: 'batch size (default 8)' },
+      'grad-accum': { kind: 'int', help: 'micro-batches per optimizer step (default 1)' },
       'seq-len': { kind: 'int', help: 'GPT-2 tokens per sequence (default 64)' },
       schedule: { kind: 'string', help: 'constant | linear | cosine (default cosine)' },
       'warmup-ratio': { kind: 'number', help: 'warm-up fraction of the steps (default 0.05)' },
@@ -132,7 +133,7 @@ function trainConfig(p: Parsed): Record<string, unknown> {
   const map: [string, string][] = [
     ['method', 'method'], ['epochs', 'epochs'], ['max-steps', 'maxSteps'], ['rank', 'r'], ['lora-alpha', 'loraAlpha'], ['lr', 'lr'],
     ['seed', 'seed'], ['alpha', 'alpha'], ['noise', 'lambda'], ['noise-form', 'noise'], ['noise-scope', 'noiseScope'], ['slow', 'slow'],
-    ['iteration-steps', 'iterationSteps'], ['loraplus-ratio', 'loraplusRatio'], ['batch', 'batchSize'], ['seq-len', 'seqLen'],
+    ['iteration-steps', 'iterationSteps'], ['loraplus-ratio', 'loraplusRatio'], ['batch', 'batchSize'], ['grad-accum', 'gradAccum'], ['seq-len', 'seqLen'],
     ['schedule', 'schedule'], ['warmup-ratio', 'warmupRatio'], ['weight-decay', 'weightDecay'], ['max-grad-norm', 'maxGradNorm'],
     ['val-fraction', 'valFraction'], ['eval-every', 'evalEvery'], ['lora-dropout', 'loraDropout'], ['checkpoint-every', 'checkpointEvery'],
   ];

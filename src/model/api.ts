@@ -49,6 +49,8 @@ export interface TrainableModel<Input> {
   /** Number of NaN/±Inf gradient elements. */
   nonFiniteGrads(): Promise<number>;
   readGrads(): Promise<Map<string, Float32Array>>;
+  /** Overwrites the gradients by name (gradient accumulation sums micro-batches on the CPU). */
+  writeGrads(values: ReadonlyMap<string, Float32Array>): void;
   readLoraWeights(): Promise<Map<string, Float32Array>>;
   setLoraWeights(values: ReadonlyMap<string, Float32Array>): void;
   /** A fresh adapter (PEFT init: A kaiming-uniform from the seed, B = 0); a task head is left as it is. */

@@ -31,6 +31,8 @@ export interface TrainingConfig {
   beta1: number;
   beta2: number;
   eps: number;
+  /** Micro-batches per optimizer step (gradient accumulation; effective batch = batchSize × gradAccum). */
+  gradAccum: number;
   /** Clip the global gradient L2 norm to this (0 = no clipping). */
   maxGradNorm: number;
   // ---- data and length ----
@@ -84,7 +86,7 @@ export interface TrainingConfig {
 export const DEFAULTS: TrainingConfig = {
   method: 'lorasc', useDora: false, useRslora: false, loraplusRatio: null,
   r: 8, loraAlpha: 16, targetModules: ['c_attn'], loraDropout: 0.05,
-  lr: 2e-4, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1,
+  lr: 2e-4, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, gradAccum: 1, maxGradNorm: 1,
   epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, evalExamples: 0, logEvery: 1, seed: 42,
   iterationSteps: 0, alpha: 0.5, lambda: 0.05, noise: 'uniform', noiseScope: 'targets', slow: 'lookahead',
   persistentNoise: false, restartSchedule: false,
@@ -163,6 +165,7 @@ function validate(c: TrainingConfig): void {
   check(c.weightDecay >= 0, 'weightDecay', `must be ≥ 0, got ${c.weightDecay}`);
   check(c.beta1 >= 0 && c.beta1 < 1 && c.beta2 >= 0 && c.beta2 < 1, 'beta1', 'betas must be in [0, 1)');
   check(c.eps > 0, 'eps', `must be > 0, got ${c.eps}`);
+  check(isInt(c.gradAccum) && c.gradAccum >= 1 && c.gradAccum <= 1024, 'gradAccum', `must be an integer in 1..1024, got ${c.gradAccum}`);
   check(c.maxGradNorm >= 0, 'maxGradNorm', `must be ≥ 0, got ${c.maxGradNorm}`);
   check(isInt(c.epochs) && c.epochs >= 1, 'epochs', `must be an integer ≥ 1, got ${c.epochs}`);
   check(isInt(c.maxSteps) && c.maxSteps >= 0, 'maxSteps', `must be an integer ≥ 0, got ${c.maxSteps}`);

@@ -90,7 +90,8 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   const variant = adapterVariant(c.method);
   const emit = (e: TrainEvent) => s.onEvent?.(e);
   const B = c.batchSize;
-  const spe = stepsPerEpoch(data.train.length, B, data.fixedBatch);
+  const microPerEpoch = stepsPerEpoch(data.train.length, B, data.fixedBatch);
+  const spe = Math.ceil(microPerEpoch / c.gradAccum); // optimizer steps per epoch
   const total = totalSteps(c, spe);
   const policy = variant.cascade(c);
   const useDora = variant.useDora(c);
@@ -185,6 +186,36 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     return true;
   };
 
+  /**
+   * Forward + backward of optimizer step k: gradAccum micro-batches (HF's gradient_accumulation_steps;
+   * the last step of an epoch may have fewer), their gradients averaged on the CPU in Float64 — the
+   * trainable tensors are small — and written back before the non-finite check and clipping.
+   */
+  const forwardBackward = async (k: number): Promise<{ loss: number; examples: E[] }> => {
+    const epochIdx = Math.floor(k / spe);
+    if (epochIdx !== orderEpoch) { order = epochOrder(data.train.length, c.seed, epochIdx); orderEpoch = epochIdx; }
+    const first = (k % spe) * c.gradAccum;
+    const micro = Math.min(c.gradAccum, microPerEpoch - first);
+    const examples: E[] = [];
+    let lossSum = 0;
+    let acc: Map<string, Float64Array> | null = null;
+    for (let j = 0; j < micro; j++) {
+      const pos = first + j;
+      const idx = Array.from(order.subarray(pos * B, Math.min(pos * B + B, data.train.length)));
+      const batchExamples = idx.map((i) => data.train[i]);
+      examples.push(...batchExamples);
+      const batch = data.collate(batchExamples, B);
+      const { loss } = await model.step(batch.input, batch.labels);
+      lossSum += loss;
+      if (micro === 1) break;
+      const g = await model.readGrads();
+      acc ??= new Map([...g].map(([name, v]) => [name, new Float64Array(v.length)]));
+      for (const [name, v] of g) { const a = acc.get(name) as Float64Array; for (let i = 0; i < v.length; i++) a[i] += v[i]; }
+    }
+    if (acc) model.writeGrads(new Map([...acc].map(([name, a]) => [name, Float32Array.from(a, (x) => x / micro)])));
+    return { loss: lossSum / micro, examples };
+  };
+
   for (let resumed = r !== undefined; step < total; step++, resumed = false) {
     await s.control?.waitIfPaused();
     if (s.control?.shouldStop()) { stopped = true; emit({ type: 'stopped', step }); break; }
@@ -197,14 +228,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
       inIteration = true;
     }
     if ((checkpointDue(step) || !good) && !resumed && !(await checkpoint(step))) rollback('the state went non-finite');
-    const epochIdx = Math.floor(step / spe);
-    if (epochIdx !== orderEpoch) { order = epochOrder(data.train.length, c.seed, epochIdx); orderEpoch = epochIdx; }
-    const pos = step % spe;
-    const idx = Array.from(order.subarray(pos * B, Math.min(pos * B + B, data.train.length)));
-    const examples = idx.map((i) => data.train[i]);
-    const batch = data.collate(examples, B);
-    const { loss } = await model.step(batch.input, batch.labels);
-
+    const { loss, examples } = await forwardBackward(step);
     const nonFinite = Number.isFinite(loss) ? await model.nonFiniteGrads() : 1;
     if (nonFinite > 0) {
       badRun++;

@@ -205,6 +205,10 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
     return this.readFlat(this.parts.trainable.grads);
   }
 
+  writeGrads(values: ReadonlyMap<string, Float32Array>): void {
+    this.writeFlat(this.parts.trainable.grads, values, true);
+  }
+
   async gradNorm(): Promise<number> {
     return this.gradOps.norm();
   }

@@ -234,6 +234,16 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     return out;
   }
 
+  writeGrads(values: ReadonlyMap<string, Float32Array>): void {
+    const byName = new Map(this.trainables.all.map((x) => [x.name, x]));
+    if (values.size !== byName.size) throw new Error(`writeGrads: ${values.size} tensors for ${byName.size} trainables`);
+    for (const [name, g] of values) {
+      const x = byName.get(name);
+      if (!x || g.length !== x.size) throw new Error(`writeGrads: '${name}' is not a trainable tensor of ${g.length} values`);
+      this.ctx.write(x.grad, g);
+    }
+  }
+
   /** Current values of the trainable tensors by name. */
   async readParams(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();

@@ -100,6 +100,7 @@ export function SettingsPanel() {
         <NumberField k="epochs" label="Epochs" step={1} min={1} />
         <NumberField k="maxSteps" label="Max steps (0 = epochs)" step={1} min={0} />
         <NumberField k="batchSize" label="Batch" step={1} min={1} />
+        <NumberField k="gradAccum" label="Grad accumulation" step={1} min={1} />
         <NumberField k="seqLen" label="Sequence length" step={1} min={2} />
         <NumberField k="seed" label="Seed" step={1} min={0} />
         <NumberField k="maxGradNorm" label="Clip grad norm" />

@@ -83,6 +83,7 @@ export function recording<I>(inner: EngineModel<I>, hooks: { step?: (k: number) 
     scaleGrads: (f) => inner.scaleGrads(f),
     nonFiniteGrads: () => inner.nonFiniteGrads(),
     readGrads: () => inner.readGrads(),
+    writeGrads: (g) => inner.writeGrads(g),
     readLoraWeights: async () => {
       lastRead = await inner.readLoraWeights();
       return lastRead;
