@@ -80,6 +80,23 @@ function LoraPlusCheck() {
   );
 }
 
+/** Presets fill the form (src/train/config.ts PRESETS); any field can still be changed after. */
+function PresetPicker() {
+  const kind = useStudio((s) => s.model.value?.kind);
+  const setSettings = useStudio((s) => s.setSettings);
+  const names = Object.keys(PRESETS).filter((n) => n.startsWith(kind === 'vit' ? 'vit' : 'gpt2'));
+  const describe: Record<string, string> = { demo: 'demo: short cascade iterations, quick feedback', default: 'PEFT defaults (r 8, alpha 16, METHOD.md lr)' };
+  return (
+    <label>
+      Preset
+      <select data-testid="preset" defaultValue="" onChange={(e) => { if (e.target.value) setSettings({ ...PRESETS[e.target.value] }); }}>
+        <option value="">(choose to fill the form)</option>
+        {names.map((n) => <option key={n} value={n}>{describe[n.split('-')[1]] ?? n}</option>)}
+      </select>
+    </label>
+  );
+}
+
 export function SettingsPanel() {
   const method = useStudio((s) => s.settings.method ?? 'lorasc');
   const ready = useStudio((s) => s.model.status === 'ready' && s.data.status === 'ready');
@@ -91,6 +108,7 @@ export function SettingsPanel() {
     <section aria-labelledby="settings-heading" className="panel">
       <h2 id="settings-heading">2 · Method</h2>
       <div className="grid">
+        <PresetPicker />
         <Select k="method" label="Method" options={Object.entries(METHOD_LABEL)} />
         <NumberField k="r" label="Rank r" step={1} min={1} />
         <NumberField k="loraAlpha" label="lora_alpha" />
