@@ -41,9 +41,73 @@ export interface CaseResult {
   maxAbsDiff: number;
 }
 
+/**
+ * One LoRA training step of a synthetic GPT-2 (HS 64 as GPT-2's heads, n_inner 4C, tied head), LoRA
+ * r on c_attn, c_proj (attention and MLP) and c_fc: forward, mean cross-entropy, backward to A and B, AdamW.
+ */
+export interface TrainCase {
+  name: string;
+  C: number; // n_embd
+  L: number; // n_layer
+  NH: number; // n_head
+  B: number;
+  T: number;
+  V: number; // vocab_size
+  R: number; // LoRA rank
+}
+
+const train = (C: number, L: number, B: number, T: number): TrainCase =>
+  ({ name: `C${C} L${L} B${B} T${T}`, C, L, NH: C / 64, B, T, V: 1000, R: 8 });
+
+/**
+ * The default cases, smallest first (`--quick` runs only that one): the base, twice the tokens at T 128, twice
+ * the width. Sized so the training part finishes in a few minutes on SwiftShader (2 cores).
+ */
+export const TRAIN_CASES: TrainCase[] = [train(128, 2, 4, 64), train(128, 2, 4, 128), train(256, 2, 4, 64)];
+
+/** Deeper and larger stacks, run only when named with `--case` (minutes per step on SwiftShader). */
+export const EXTRA_TRAIN_CASES: TrainCase[] = [train(128, 4, 8, 64), train(256, 4, 8, 128)];
+
+export interface TrainProfile {
+  /** An empty submit + 4-byte readback, subtracted from each dispatch's time. */
+  emptySubmitMs: number;
+  dispatches: number;
+  /** Milliseconds per step by phase and kernel, largest first. */
+  kernels: { name: string; ms: number; dispatches: number }[];
+}
+
+export interface TrainCaseResult {
+  name: string;
+  C: number;
+  L: number;
+  NH: number;
+  B: number;
+  T: number;
+  V: number;
+  R: number;
+  tokens: number; // B·T per step
+  trainable: number; // LoRA parameters
+  engineMs: number; // median ms per step (step + AdamW, synchronised)
+  tfjsMs: number;
+  engineTokensPerS: number;
+  tfjsTokensPerS: number;
+  ratio: number; // tfjsMs / engineMs: > 1 means the engine is faster
+  engineLoss0: number; // first step, same weights and batch
+  tfjsLoss0: number;
+  lossDiff: number;
+  gradMaxAbsDiff: number; // over every A and B element, first step
+  gradMaxAbs: number;
+  engineDispatches: number; // compute dispatches per step, AdamW excluded
+  tfjsKernels: number; // kernels tfjs runs per step (Adam included)
+  engineRepsMs: number[];
+  tfjsRepsMs: number[];
+  profile?: TrainProfile;
+}
+
 export interface BenchReport {
   adapter: string;
   userAgent: string;
   kernelKeys: Record<string, string>;
   results: CaseResult[];
+  train: TrainCaseResult[];
 }

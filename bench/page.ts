@@ -1,4 +1,5 @@
-// Runs inside Chromium: the engine's matmul and tfjs-webgpu's matMul on the same adapter, in one page.
+// Runs inside Chromium: the engine's matmul and tfjs-webgpu's matMul on the same adapter, in one page,
+// then one LoRA training step of a GPT-2 block stack on both (train.ts).
 // Each engine gets its own GPUDevice from the same adapter; they take turns, never overlapping.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -7,7 +8,8 @@ import { getDevice } from '../src/gpu/device';
 import type { KernelDescriptor } from '../src/kernels/kernel';
 import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from '../src/kernels/matmul';
 import type { MatmulShape } from '../src/ref/matmul';
-import { type BenchReport, type CaseResult, GPT2_CASES, type MatmulCase, SQUARE_CASES, flops } from './cases';
+import { type BenchReport, type CaseResult, GPT2_CASES, type MatmulCase, EXTRA_TRAIN_CASES, SQUARE_CASES, TRAIN_CASES, type TrainCaseResult, flops } from './cases';
+import { runTrainCase } from './train';
 import { type MatmulTimer, engineTimer, tfjsTimer } from './timers';
 import { seededUniform } from '../src/ref/seeded';
 
@@ -67,7 +69,18 @@ async function runLab(opts: { reps?: number }): Promise<Record<string, Record<st
   return out;
 }
 
-async function runBench(opts: { quick?: boolean; reps?: number }): Promise<BenchReport> {
+export interface BenchOptions {
+  quick?: boolean;
+  reps?: number;
+  /** Only one part: 'matmul' or 'train'. */
+  only?: string;
+  /** Per-kernel timing of the engine's training step (slow: one submit and wait per dispatch). */
+  profile?: boolean;
+  /** Training-case names to run (default all, or the first with quick). */
+  trainCases?: string[];
+}
+
+async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const log = (line: string) => {
     document.getElementById('log')!.textContent += `\n${line}`;
     console.log(`[bench] ${line}`);
@@ -76,15 +89,22 @@ async function runBench(opts: { quick?: boolean; reps?: number }): Promise<Bench
   await tf.ready();
   const ctx = await getDevice({ label: 'bench-engine' });
   const adapter = ctx.describe();
-  const cases = opts.quick ? [SQUARE_CASES[0], GPT2_CASES[1]] : [...SQUARE_CASES, ...GPT2_CASES];
+  const named = [...TRAIN_CASES, ...EXTRA_TRAIN_CASES];
+  const unknown = (opts.trainCases ?? []).filter((n) => !named.some((c) => c.name === n));
+  if (unknown.length) throw new Error(`unknown training case ${unknown.join(', ')}; known: ${named.map((c) => c.name).join(', ')}`);
+  const pick = opts.trainCases?.length ? named.filter((c) => opts.trainCases!.includes(c.name)) : TRAIN_CASES;
+  const trainCases = opts.only === 'matmul' ? [] : opts.quick ? pick.slice(0, 1) : pick;
+  const cases = opts.only === 'train' ? [] : opts.quick ? [SQUARE_CASES[0], GPT2_CASES[1]] : [...SQUARE_CASES, ...GPT2_CASES];
   const results: CaseResult[] = [];
   const kernelKeys: Record<string, string> = {};
   for (const c of cases) {
     kernelKeys[c.name] = matmulVariant(c.shape).key(c.shape);
     results.push(await runCase(ctx, c, opts.reps ?? 3, log));
   }
+  const train: TrainCaseResult[] = [];
+  for (const c of trainCases) train.push(await runTrainCase(ctx, c, opts.reps ?? 3, log, !!opts.profile));
   ctx.destroy();
-  return { adapter, userAgent: navigator.userAgent, kernelKeys, results };
+  return { adapter, userAgent: navigator.userAgent, kernelKeys, results, train };
 }
 
 (window as unknown as { runBench: typeof runBench }).runBench = runBench;

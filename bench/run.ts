@@ -1,6 +1,8 @@
-// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --lab]`: serves bench/index.html with Vite, opens it in
-// headless Chromium (WebGPU; SwiftShader where there is no GPU), runs the engine's matmul beside
-// tfjs-webgpu's on the same adapter in one page, and prints GFLOP/s and the ratio for each case.
+// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --reps N] [-- --only matmul|train] [-- --case NAME]…
+// [-- --profile] [-- --lab]`: serves bench/index.html with Vite, opens it in headless Chromium (WebGPU; SwiftShader
+// where there is no GPU), runs the engine beside tfjs-webgpu on the same adapter in one page, and prints matmul
+// GFLOP/s and one LoRA training step of a GPT-2 block stack in tokens/s, with the engine/tfjs ratio of each case.
+// --case takes a training-case name as printed (e.g. "C128 L2 B4 T64"); --profile adds the engine's per-kernel times.
 import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
@@ -11,28 +13,84 @@ const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
 const option = (f: string) => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
 
-function table(r: BenchReport): string {
+const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+const span = (xs: number[]) =>
+  `min ${Math.min(...xs).toFixed(2)}×, geomean ${geomean(xs).toFixed(2)}×, max ${Math.max(...xs).toFixed(2)}× over ${xs.length}`;
+
+function matmulTable(r: BenchReport): string[] {
+  if (!r.results.length) return [];
   const rows = r.results.map((x) =>
     [x.name.padEnd(22), `${x.M}×${x.N}×${x.K} ${x.layout}`.padEnd(20),
       x.engineGflops.toFixed(2).padStart(8), x.tfjsGflops.toFixed(2).padStart(8),
       `${x.ratio.toFixed(2)}×`.padStart(8), x.maxAbsDiff.toExponential(1).padStart(9)].join(' '));
-  const ratios = r.results.map((x) => x.ratio);
-  const geo = Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length);
+  return [
+    `${'matmul case'.padEnd(22)} ${'M×N×K layout'.padEnd(20)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(8)} ${'max|Δ|'.padStart(9)}`,
+    `${''.padEnd(22)} ${''.padEnd(20)} ${'GFLOP/s'.padStart(8)} ${'GFLOP/s'.padStart(8)}`,
+    ...rows,
+    '',
+  ];
+}
+
+function trainTable(r: BenchReport): string[] {
+  if (!r.train.length) return [];
+  const rows = r.train.map((x) =>
+    [x.name.padEnd(20), String(x.tokens).padStart(6), String(x.trainable).padStart(7),
+      x.engineTokensPerS.toFixed(0).padStart(8), x.tfjsTokensPerS.toFixed(0).padStart(8), `${x.ratio.toFixed(2)}×`.padStart(7),
+      x.engineLoss0.toFixed(5).padStart(9), x.lossDiff.toExponential(1).padStart(8),
+      `${x.gradMaxAbsDiff.toExponential(1)}/${x.gradMaxAbs.toExponential(1)}`.padStart(15),
+      `${x.engineDispatches}/${x.tfjsKernels}`.padStart(9)].join(' '));
+  const lines = [
+    `LoRA training step (forward, loss, backward to A/B, AdamW) of a synthetic GPT-2: HS 64, n_inner 4C, V ${r.train[0].V},`,
+    `tied head; LoRA r ${r.train[0].R}, alpha 16 on c_attn, c_proj (attn + mlp), c_fc; tfjs: tf.train.adam = AdamW with decay 0`,
+    `${'case'.padEnd(20)} ${'tokens'.padStart(6)} ${'LoRA'.padStart(7)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(7)} ` +
+      `${'loss0'.padStart(9)} ${'|Δloss|'.padStart(8)} ${'max|Δg|/max|g|'.padStart(15)} ${'dispatch'.padStart(9)}`,
+    `${''.padEnd(20)} ${'/step'.padStart(6)} ${'params'.padStart(7)} ${'tok/s'.padStart(8)} ${'tok/s'.padStart(8)} ${''.padStart(7)} ` +
+      `${''.padStart(9)} ${''.padStart(8)} ${''.padStart(15)} ${'eng/tfjs'.padStart(9)}`,
+    ...rows,
+  ];
+  for (const x of r.train) {
+    if (!x.profile) continue;
+    const total = x.profile.kernels.reduce((s, k) => s + k.ms, 0);
+    lines.push('', `engine profile ${x.name}: ${x.profile.dispatches} dispatches, each alone (empty submit+wait ` +
+      `${x.profile.emptySubmitMs.toFixed(2)} ms subtracted); sum ${total.toFixed(1)} ms vs ${x.engineMs.toFixed(1)} ms per step`);
+    for (const k of x.profile.kernels.slice(0, 14)) {
+      lines.push(`  ${k.name.padEnd(44)} ${k.ms.toFixed(1).padStart(8)} ms ${(100 * k.ms / total).toFixed(1).padStart(5)} %  ×${k.dispatches}`);
+    }
+  }
+  lines.push('');
+  return lines;
+}
+
+function table(r: BenchReport): string {
+  const mm = r.results.map((x) => x.ratio), tr = r.train.map((x) => x.ratio);
+  const parts = [
+    mm.length ? `matmul ${mm.map((x) => x.toFixed(2)).join(' ')} (${span(mm)})` : '',
+    tr.length ? `train step ${tr.map((x) => x.toFixed(2)).join(' ')} (${span(tr)})` : '',
+  ].filter(Boolean);
   return [
     `adapter: ${r.adapter}`,
     `browser: ${r.userAgent}`,
     '',
-    `${'case'.padEnd(22)} ${'M×N×K layout'.padEnd(20)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(8)} ${'max|Δ|'.padStart(9)}`,
-    `${''.padEnd(22)} ${''.padEnd(20)} ${'GFLOP/s'.padStart(8)} ${'GFLOP/s'.padStart(8)}`,
-    ...rows,
-    '',
-    `summary: engine/tfjs-webgpu matmul speed ratio min ${Math.min(...ratios).toFixed(2)}×, ` +
-      `geomean ${geo.toFixed(2)}×, max ${Math.max(...ratios).toFixed(2)}× over ${ratios.length} cases`,
+    ...matmulTable(r),
+    ...trainTable(r),
+    `summary engine/tfjs-webgpu speed (>1: engine faster): ${parts.join('; ')}`,
   ].join('\n');
 }
 
 async function main() {
-  const server = await createServer({ server: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+  const server = await createServer({
+    // No HMR and no watcher: others editing src/ while a run is in flight must not reload the page under it.
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+    logLevel: 'error',
+    // Its own dependency cache, scanned from the bench page only, with tfjs pre-bundled up front: a dependency
+    // found only when the page imports it, or vitest/the studio re-optimising a shared cache, reloads the page
+    // mid-run (and the bench re-optimising theirs would break their runs; see docs/cli-parity.md).
+    cacheDir: process.env.BENCH_VITE_CACHE ?? 'node_modules/.vite-bench',
+    optimizeDeps: {
+      entries: ['bench/index.html'],
+      include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-backend-webgpu'],
+    },
+  });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
@@ -52,7 +110,10 @@ async function main() {
     }
     const report = (await page.evaluate(
       (opts) => (window as unknown as { runBench: (o: unknown) => Promise<unknown> }).runBench(opts),
-      { quick: flag('--quick'), reps: Number(option('--reps') ?? 3) },
+      {
+        quick: flag('--quick'), reps: Number(option('--reps') ?? 3), only: option('--only'), profile: flag('--profile'),
+        trainCases: args.filter((_, i) => args[i - 1] === '--case'),
+      },
     )) as BenchReport;
     if (option('--out')) writeFileSync(option('--out')!, JSON.stringify(report, null, 2));
     console.log(flag('--json') ? JSON.stringify(report, null, 2) : table(report));
