@@ -22,13 +22,20 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'node', include: ['test/ref/**/*.test.ts', 'test/node/**/*.test.ts', 'test/e2e/**/*.test.ts'], environment: 'node' },
+        test: { name: 'node', include: ['test/ref/**/*.test.ts', 'test/node/**/*.test.ts'], environment: 'node', sequence: { groupOrder: 0 } },
+      },
+      {
+        // The end-to-end runs drive their own Chromium on the same cores as the GPU project's: they run
+        // after it (a later group), so neither starves the other.
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', fileParallelism: false, sequence: { groupOrder: 1 } },
       },
       {
         extends: true,
         test: {
           name: 'gpu',
           include: ['test/kernels/**/*.test.ts', 'test/gpu/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
           // SwiftShader uses every core for one dispatch: parallel GPU test files only thrash.
           fileParallelism: false,
           browser: {

@@ -12,7 +12,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium';
 import { loadModelDir, sourceFromMap } from '../../src/io/hfModel';
 import { readSafetensors } from '../../src/io/safetensors';
 
-const LONG = 240_000;
+const LONG = 600_000;
 
 async function shortRunSettings(page: Page): Promise<void> {
   await page.getByTestId('set-maxSteps').fill('6');
