@@ -86,7 +86,9 @@ const MAX_LAYERS = 1024;
 const MAX_VOCAB = 1 << 22;
 const MAX_POSITIONS = 1 << 17;
 const MAX_IMAGE = 1 << 14;
-const MAX_LABELS = 1 << 20;
+// 65,536 classes (ImageNet-21k has 21,843). A config may name the count without id2label, and then
+// every LABEL_i is built: 2^20 would let a 41-byte file allocate ~170 MB (found by the config fuzzer).
+export const MAX_LABELS = 1 << 16;
 
 /** Parses config.json (bytes or text) and dispatches on `model_type`, the one required key. */
 export function parseModelConfig(source: string | ArrayBuffer | Uint8Array, file = CONFIG_FILE): ModelConfig {

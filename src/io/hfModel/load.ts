@@ -6,7 +6,7 @@
 //
 // Refusals: ModelDirError (config, missing/mismatched tensors, pickle-only folders) or, for the
 // container itself, SafetensorsError (ST_* codes, MODEL_SHARD), both naming the file.
-import { type Gpt2Config, type VitConfig, CONFIG_FILE, parseModelConfig } from '../../model/config';
+import { type Gpt2Config, type VitConfig, CONFIG_FILE, MAX_LABELS, parseModelConfig } from '../../model/config';
 import { checkPreprocessorFits, parsePreprocessorConfig, PREPROCESSOR_FILE, type PreprocessorConfig } from '../preprocess';
 import { compareUtf8, loadShardedSafetensors, readSafetensors, SHARD_INDEX_NAME } from '../safetensors';
 import { ModelDirError, readFailure } from './errors';
@@ -63,8 +63,8 @@ const PICKLE = /\.(bin|pt|pth|ckpt|pkl)$/i;
 
 export async function loadModelDir(source: ModelDirSource, options: LoadOptions = {}): Promise<LoadedModel> {
   const { numClasses } = options;
-  if (numClasses !== undefined && (!Number.isSafeInteger(numClasses) || numClasses < 1 || numClasses > 1 << 20)) {
-    throw new RangeError(`numClasses must be an integer in 1..${1 << 20}, got ${numClasses}`);
+  if (numClasses !== undefined && (!Number.isSafeInteger(numClasses) || numClasses < 1 || numClasses > MAX_LABELS)) {
+    throw new RangeError(`numClasses must be an integer in 1..${MAX_LABELS}, got ${numClasses}`);
   }
   const names = new Set(source.names);
   if (!names.has(CONFIG_FILE)) throw new ModelDirError('MODEL_CONFIG', CONFIG_FILE, 'the folder has no config.json');

@@ -191,14 +191,18 @@ describe('config.json fuzz (fast-check)', () => {
     );
   });
 
-  // KNOWN FINDING, left to the owner of src/model/config.ts (a policy choice, not a one-line guard): a
-  // 41-byte config.json, {"model_type":"vit","num_labels":1048576} (MAX_LABELS = 2^20, no id2label),
-  // makes parseVitConfig build 2^20 "LABEL_i" strings and a 2^20-entry label2id Map: ~170 MB of heap and
-  // 1–2 s on one core. Kept as the minimal counterexample; `it.fails` turns red once the amplification is
-  // gone (lower the cap for synthesised labels, or build them lazily) — then make it a plain `it`.
-  it.fails('regression (open): num_labels 2^20 without id2label stays within 32 MB of heap', () => {
-    const grew = heapGrowth(() => parseModelConfig('{"model_type":"vit","num_labels":1048576}'));
-    expect(grew).toBeLessThan(32 << 20);
+  // Regression (found by this fuzzer): a 41-byte config.json, {"model_type":"vit","num_labels":1048576}
+  // with no id2label, made the parser build 2^20 "LABEL_i" strings and a 2^20-entry label2id (~170 MB).
+  // The label cap is now 2^16: that file is refused before anything is built, and the largest
+  // accepted count stays cheap.
+  it('regression: num_labels 2^20 is refused before any label is built; 2^16 stays within 32 MB', () => {
+    let err: unknown;
+    const refused = heapGrowth(() => { try { parseModelConfig('{"model_type":"vit","num_labels":1048576}'); } catch (e) { err = e; } });
+    expect(err).toBeInstanceOf(ModelDirError);
+    expect((err as ModelDirError).message).toMatch(/num_labels/);
+    expect(refused).toBeLessThan(32 << 20);
+    const largest = heapGrowth(() => parseModelConfig('{"model_type":"vit","num_labels":65536}'));
+    expect(largest).toBeLessThan(32 << 20);
   });
 
   it(`parsePreprocessorConfig: a config or MODEL_PREPROCESSOR (${NUM_RUNS.preprocessor} runs, seed ${SEED.preprocessor})`, () => {
