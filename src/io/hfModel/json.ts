@@ -11,8 +11,11 @@ export type { JsonValue, NumberToken };
 export type JsonObject = Map<string, JsonValue>;
 type Code = 'MODEL_CONFIG' | 'MODEL_PREPROCESSOR';
 
-/** Parses a whole file that must hold one JSON object. */
-export function parseJsonObject(source: string | ArrayBuffer | Uint8Array, file: string, code: Code): JsonObject {
+/**
+ * Parses a whole file that must hold one JSON object; every refusal goes through `fail` so each reader
+ * raises its own typed error (ModelDirError here, PeftError for adapter_config.json).
+ */
+export function readJsonObject(source: string | ArrayBuffer | Uint8Array, file: string, fail: (detail: string, cause?: unknown) => Error): JsonObject {
   let root: JsonValue;
   try {
     const text = typeof source === 'string' ? source : new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(source);
@@ -22,10 +25,15 @@ export function parseJsonObject(source: string | ArrayBuffer | Uint8Array, file:
   } catch (cause) {
     // The cursor was written for safetensors headers; keep its position detail, not its wording.
     const detail = cause instanceof SafetensorsError ? cause.detail.replace('header character', 'character') : 'not valid UTF-8';
-    throw new ModelDirError(code, file, `not valid JSON: ${detail}`, { cause });
+    throw fail(`not valid JSON: ${detail}`, cause);
   }
-  if (!(root instanceof Map)) throw new ModelDirError(code, file, `must hold a JSON object, found ${kindOf(root)}`);
+  if (!(root instanceof Map)) throw fail(`must hold a JSON object, found ${kindOf(root)}`);
   return root;
+}
+
+/** Parses a whole file that must hold one JSON object. */
+export function parseJsonObject(source: string | ArrayBuffer | Uint8Array, file: string, code: Code): JsonObject {
+  return readJsonObject(source, file, (detail, cause) => new ModelDirError(code, file, detail, cause === undefined ? undefined : { cause }));
 }
 
 export function isNumber(v: JsonValue | undefined): v is NumberToken {

@@ -3,8 +3,8 @@
 // warnings (PEFT ≥ 0.14 drops them), anything that would change the maths and is not implemented here
 // (rank/alpha patterns, layer selection, bias training, LoRA bias, QALoRA, …) is a PeftError naming the key.
 // Also the sidecar training_args.json (LoRA+ ratio, COLA/LoRASC settings: no PEFT keys exist for them).
-import { JsonCursor, type JsonValue } from '../safetensors/json';
-import { SafetensorsError } from '../safetensors/errors';
+import type { JsonValue } from '../safetensors/json';
+import { readJsonObject } from '../hfModel/json';
 import { PeftError } from './errors';
 import { PyFloat, PyJsonError, pyDumps, type PyValue } from './pyjson';
 
@@ -229,18 +229,7 @@ export function loraScale(c: Pick<AdapterConfig, 'loraAlpha' | 'r' | 'useRslora'
 }
 
 function parseObject(source: string | Uint8Array | ArrayBuffer, file: string): Map<string, JsonValue> {
-  let root: JsonValue;
-  try {
-    const text = typeof source === 'string' ? source : new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(source);
-    const cur = new JsonCursor(text, file);
-    root = cur.readValue(0);
-    cur.expectEnd();
-  } catch (cause) {
-    const detail = cause instanceof SafetensorsError ? cause.detail.replace('header character', 'character') : 'not valid UTF-8';
-    throw new PeftError('ADAPTER_JSON', file, `not valid JSON: ${detail}`, { cause });
-  }
-  if (!(root instanceof Map)) throw new PeftError('ADAPTER_JSON', file, `must hold a JSON object, found ${describe(root)}`);
-  return root;
+  return readJsonObject(source, file, (detail, cause) => new PeftError('ADAPTER_JSON', file, detail, cause === undefined ? undefined : { cause }));
 }
 
 function isNumberToken(v: JsonValue | undefined): v is { raw: string; isUint: boolean } {
