@@ -61,7 +61,7 @@ export function LossChart() {
         <ResponsiveContainer width="100%" height={280}>
           <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} tickFormatter={fmt} />
+            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} allowDuplicatedCategory={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} tickFormatter={fmt} />
             <YAxis type="number" scale={logY ? 'log' : 'auto'} domain={['auto', 'auto']} allowDataOverflow tickFormatter={fmt} width={56} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(l) => `step ${l}`} />
             <Legend />
@@ -90,8 +90,8 @@ function SmallChart({ title, pick, testId }: { title: string; pick: (p: StepPoin
       <ResponsiveContainer width="100%" height={150}>
         <LineChart margin={{ top: 4, right: 8, bottom: 4, left: 4 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} tickFormatter={fmt} />
-          <YAxis tickFormatter={fmt} width={52} />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} allowDuplicatedCategory={false} tickFormatter={fmt} />
+          <YAxis tickFormatter={fmt} width={64} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `step ${l}`} />
           {visible.map((r) => (
             <Line key={r.id} data={thin(r.steps.map((p) => ({ x: p.step, y: pick(p) })))} dataKey="y" name={r.label} stroke={colorOf(order, r.id)} dot={false} isAnimationActive={false} />

@@ -43,7 +43,7 @@ export function RankCharts() {
           </p>
           <div className="small-charts">
             <figure className="chart small" data-testid="rank-chart">
-              <figcaption><strong>Effective rank</strong> (σ &gt; 10⁻³·σmax) per iteration</figcaption>
+              <figcaption><span><strong>Effective rank</strong> (σ &gt; 10⁻³·σmax) per iteration</span></figcaption>
               <ResponsiveContainer width="100%" height={190}>
                 <LineChart margin={{ top: 4, right: 8, bottom: 4, left: 4 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
@@ -59,7 +59,7 @@ export function RankCharts() {
               </ResponsiveContainer>
             </figure>
             <figure className="chart small" data-testid="spectrum-chart">
-              <figcaption><strong>Singular values</strong> of ΔW, {specLayer}, {spec?.label} (relative to σmax)</figcaption>
+              <figcaption><span><strong>Singular values</strong> of ΔW, {specLayer}, {spec?.label} (relative to σmax)</span></figcaption>
               <ResponsiveContainer width="100%" height={190}>
                 <BarChart data={sv.map((s, i) => ({ i: i + 1, y: Math.max(s / svMax, 1e-6) }))} margin={{ top: 4, right: 8, bottom: 4, left: 4 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
@@ -71,7 +71,7 @@ export function RankCharts() {
               </ResponsiveContainer>
             </figure>
             <figure className="chart small" data-testid="slowfast-chart">
-              <figcaption><strong>Slow vs fast</strong>: ‖fast expert‖ (solid) and ‖slow update‖ (dashed), Frobenius</figcaption>
+              <figcaption><span><strong>Slow vs fast</strong>: ‖fast expert‖ (solid) and ‖slow update‖ (dashed), Frobenius</span></figcaption>
               <ResponsiveContainer width="100%" height={190}>
                 <LineChart margin={{ top: 4, right: 8, bottom: 4, left: 4 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
