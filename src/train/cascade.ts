@@ -6,8 +6,8 @@
 // the clean backbone is recomputed as W0 + D (+ P), never as W̃ − ε.
 import type { CascadePolicy } from '../adapters/variant';
 import { rngNormal, rngUniform } from '../ref/rng';
-import { doraMerge } from '../io/export';
-import { type ModuleDims, addInto, loraDelta, stdOf, sum } from './delta';
+import { doraMerge, mergeDelta } from '../io/export';
+import { addInto, stdOf, sum } from './delta';
 import type { LinearModule } from './modules';
 import { type CascadeFactor, type Spectrum, cascadeSpectrum, frobeniusOfProduct } from './rank';
 
@@ -151,7 +151,8 @@ export class Cascade {
   }
 
   private expertDelta(m: LinearModule, ex: ExpertWeights): Float32Array {
-    if (!this.useDora) return loraDelta(ex.A, ex.B, this.R, m, this.scale);
+    // ΔF = s·B·A alone: a merge into a zero matrix (each element's dot product in Float64, rounded once).
+    if (!this.useDora) return mergeDelta(new Float32Array(m.IN * m.OUT), m.layout, m.IN, m.OUT, ex.B, ex.A, this.R, this.scale);
     if (!ex.m) throw new Error(`cascade: DoRA expert of ${m.path} has no magnitude`);
     const W = this.noisy.get(m.path) as Float32Array;
     const merged = doraMerge(W, m.layout, m.IN, m.OUT, ex.B, ex.A, this.R, this.scale, ex.m);
@@ -186,7 +187,7 @@ export class Cascade {
   }
 
   /** The whole cascade as one LoRA of rank T·r: lora_B = [c_1 B_1 … c_T B_T], lora_A = [A_1; …; A_T]. */
-  stackedAdapter(path: string, dims: ModuleDims): { A: Float32Array; B: Float32Array; r: number } {
+  stackedAdapter(path: string, dims: { IN: number; OUT: number }): { A: Float32Array; B: Float32Array; r: number } {
     const fs = this.cascadeFactors(path);
     const r = fs.length * this.R;
     const A = new Float32Array(r * dims.IN);
