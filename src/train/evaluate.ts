@@ -10,6 +10,22 @@ export interface EvalResult {
   count: number;
 }
 
+/** −log softmax(row)[target] in Float64 (max-shifted), as torch's cross_entropy for one row. */
+export function crossEntropy(row: ArrayLike<number>, target: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < row.length; k++) if (row[k] > max) max = row[k];
+  let z = 0;
+  for (let k = 0; k < row.length; k++) z += Math.exp(row[k] - max);
+  return Math.log(z) + max - row[target];
+}
+
+/** Index of the largest logit (first on ties); a NaN row counts as wrong, it does not throw (eval goes on). */
+export function topClass(row: ArrayLike<number>): number {
+  let arg = 0;
+  for (let k = 1; k < row.length; k++) if (row[k] > row[arg]) arg = k;
+  return arg;
+}
+
 type Evaluable<I> = TrainableModel<I> & { forwardLogits(input: I): Promise<Float32Array> };
 
 export async function evaluate<E, I>(model: Evaluable<I>, data: TaskData<E, I>, B: number, examples: E[] = data.val): Promise<EvalResult> {
@@ -25,13 +41,9 @@ export async function evaluate<E, I>(model: Evaluable<I>, data: TaskData<E, I>, 
       const NL = logits.length / chunk.length;
       for (let b = 0; b < chunk.length; b++) {
         const row = logits.subarray(b * NL, (b + 1) * NL);
-        let max = -Infinity, arg = 0;
-        for (let k = 0; k < NL; k++) if (row[k] > max) { max = row[k]; arg = k; }
-        let z = 0;
-        for (let k = 0; k < NL; k++) z += Math.exp(row[k] - max);
         const y = batch.labels[b];
-        lossSum += Math.log(z) + max - row[y];
-        if (arg === y) correct++;
+        lossSum += crossEntropy(row, y);
+        if (topClass(row) === y) correct++;
         count++;
       }
     }

@@ -12,6 +12,7 @@ import type { Gpt2LoraModel } from '../../model/gpt2/model';
 import { topKPredictions } from '../../model/vit/classify';
 import type { VitConfig } from '../../model/config';
 import { type AnyEngine, adapterEngineOptions, applyAdapter, createEngine, importAdapter, loadTokenizer } from '../../train/engine';
+import { crossEntropy, topClass } from '../../train/evaluate';
 import { linearModules } from '../../train/modules';
 import type { CliEvent, ClassifyJob, DirRef, EvalImagesJob, EvalLmJob, GenerateJob } from '../jobs';
 import { dirSource, pathIn, readFile, writeOut } from './bridge';
@@ -59,14 +60,6 @@ async function importAdapterFor(model: DirRef, adapter: DirRef, numClasses?: num
   return { loaded, adapter: imported };
 }
 
-function logSoftmaxLoss(row: Float32Array, target: number): number {
-  let max = -Infinity;
-  for (let k = 0; k < row.length; k++) if (row[k] > max) max = row[k];
-  let z = 0;
-  for (let k = 0; k < row.length; k++) z += Math.exp(row[k] - max);
-  return Math.log(z) + max - row[target];
-}
-
 /**
  * Mean next-token loss (as HF's `model(ids, labels=ids).loss`) over the token stream, in windows of up
  * to n_positions tokens that overlap by one, so every token after the first is predicted exactly once.
@@ -100,7 +93,7 @@ export async function runEvalLm(job: EvalLmJob, emit: Emit) {
     input.set(ids.slice(start, start + len));
     const logits = await gpt.forwardLogits(input);
     for (let j = 0; j < len - 1; j++) {
-      lossSum += logSoftmaxLoss(logits.subarray(j * V, (j + 1) * V), ids[start + j + 1]);
+      lossSum += crossEntropy(logits.subarray(j * V, (j + 1) * V), ids[start + j + 1]);
       predicted++;
     }
     if (logitsAll) {
@@ -165,10 +158,8 @@ export async function runEvalImages(job: EvalImagesJob, emit: Emit) {
     const NL = logits.length / pixels.length;
     for (let b = 0; b < pixels.length; b++) {
       const row = logits.subarray(b * NL, (b + 1) * NL);
-      lossSum += logSoftmaxLoss(row, ys[b]);
-      let arg = 0;
-      for (let k = 1; k < NL; k++) if (row[k] > row[arg]) arg = k;
-      if (arg === ys[b]) correct++;
+      lossSum += crossEntropy(row, ys[b]);
+      if (topClass(row) === ys[b]) correct++;
       count++;
     }
     emit({ type: 'progress', done: Math.min(i + job.batch, items.length), total: items.length });
