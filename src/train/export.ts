@@ -3,7 +3,7 @@
 // and COLA/LoRASC cascades as one exact rank-T·r LoRA against the original base), and the parity figure
 // max |logits(merged) − logits(base + adapter)| computed on the GPU before anything is written.
 import type { GpuContext } from '../gpu/context';
-import type { LoadedModel } from '../io/hfModel';
+import type { LoadedModel, ModelDirSource } from '../io/hfModel';
 import { buildMergedModelFiles, parityFigure, type NewHead, type ParityFigure } from '../io/export';
 import { buildAdapterFiles } from '../io/peft';
 import type { TrainingConfig } from './config';
@@ -34,6 +34,15 @@ export interface ExportInput {
 }
 
 const CLASSIFIER = ['classifier.weight', 'classifier.bias'];
+
+/** The files of a model folder that go, unchanged, into the merged folder beside the weights (INTEROP.md §6.2). */
+const COMPANIONS = ['config.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json', 'generation_config.json'];
+
+export async function readCompanions(source: ModelDirSource): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  for (const n of COMPANIONS) if (source.names.includes(n)) out.set(n, new Uint8Array(await source.read(n)));
+  return out;
+}
 
 export async function buildExports(x: ExportInput): Promise<ExportBundle> {
   const { loaded, result, config } = x;

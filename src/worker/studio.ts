@@ -16,7 +16,7 @@ import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
 import { type TrainingConfig, checkResolvedConfig, loraScale, resolveConfig } from '../train/config';
 import { type AnyEngine, createEngine, loadTokenizer } from '../train/engine';
-import { buildExports, type ExportBundle } from '../train/export';
+import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
 import { defaultProcessor, prepareImages, prepareText } from '../train/prepare';
 import { type TrainResult, type TrainControl, train } from '../train/trainer';
@@ -53,7 +53,6 @@ interface RunRecord {
 }
 
 
-const COMPANIONS = ['config.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json', 'generation_config.json'];
 
 export class Studio {
   private ctx: GpuContext | undefined;
@@ -331,8 +330,7 @@ export class Studio {
     if (run.bundle) return run.bundle;
     if (!run.result || !run.loaded || !run.config || !run.sample) throw new Error(`run ${run.id} has no finished result to export`);
     const m = this.needModel();
-    const companions = new Map<string, Uint8Array>();
-    for (const n of COMPANIONS) if (m.source.names.includes(n)) companions.set(n, new Uint8Array(await m.source.read(n)));
+    const companions = await readCompanions(m.source);
     run.bundle = await buildExports({
       ctx: await this.device(), loaded: run.loaded, companions, result: run.result, config: run.config,
       baseName: m.info.label, classNames: run.classNames, sample: run.sample,

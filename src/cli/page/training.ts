@@ -3,11 +3,11 @@
 // checkpoints/ (the last two, for --resume; src/train/checkpoint.ts), trainer_state.json (HF
 // log_history), summary.json.
 import { getDevice } from '../../gpu/device';
-import { type LoadedModel, loadModelDir, type ModelDirSource } from '../../io/hfModel';
+import { type LoadedModel, loadModelDir } from '../../io/hfModel';
 import { buildMergedModelFiles, doraMerge, mergeDelta, parityFigure } from '../../io/export';
 import { resolveConfig, loraScale, type TrainingConfig } from '../../train/config';
 import { createEngine, importAdapter, loadTokenizer, adapterEngineOptions, applyAdapter } from '../../train/engine';
-import { buildExports } from '../../train/export';
+import { buildExports, readCompanions } from '../../train/export';
 import { linearModules, targetedModules } from '../../train/modules';
 import { prepareImages, prepareText } from '../../train/prepare';
 import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
@@ -17,14 +17,6 @@ import { dirSource, outStore, pathIn, readFile, writeAll, writeOut } from './bri
 import { decodeImage } from '../../io/imageDecode';
 
 type Emit = (e: CliEvent) => void;
-
-const COMPANIONS = ['config.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json', 'generation_config.json'];
-
-async function companions(source: ModelDirSource): Promise<Map<string, Uint8Array>> {
-  const out = new Map<string, Uint8Array>();
-  for (const n of COMPANIONS) if (source.names.includes(n)) out.set(n, new Uint8Array(await source.read(n)));
-  return out;
-}
 
 const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
 
@@ -96,7 +88,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
 
   emit({ type: 'status', message: 'exporting: merging in F32 and checking parity' });
   const bundle = await buildExports({
-    ctx, loaded, companions: await companions(source), result, config: { ...config, seqLen: T },
+    ctx, loaded, companions: await readCompanions(source), result, config: { ...config, seqLen: T },
     baseName: job.model.root, classNames, sample: sampleInput,
   });
   const written = await writeAll('merged', bundle.merged);
@@ -147,7 +139,7 @@ export async function runExport(job: ExportJob, emit: Emit) {
       merged.set('classifier.bias', adapter.classifier.bias);
     }
   }
-  const files = buildMergedModelFiles({ model: loaded, merged, newHead, companions: await companions(source) });
+  const files = buildMergedModelFiles({ model: loaded, merged, newHead, companions: await readCompanions(source) });
   // Parity on one sample: a fixed token row (GPT-2) or a mid-grey image (ViT).
   const ctx = await getDevice({ label: 'lorasc-cli-export' });
   const modules = linearModules(loaded);
