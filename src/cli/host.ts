@@ -14,13 +14,8 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
-import { type ViteDevServer, createServer } from 'vite';
-import { CHROMIUM_ARGS, chromiumPath } from './chromium';
+import { openEnginePage } from './enginePage';
 import type { CliEvent, CliJob, CliResult, SerializedError } from './jobs';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export class CliJobError extends Error {
   constructor(readonly serialized: SerializedError) {
@@ -99,49 +94,20 @@ function bridge(inputs: string[], outDir: string | undefined) {
 
 /** Starts Vite and Chromium, runs one job in the page, and tears both down. */
 export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): Promise<R> {
-  let server: ViteDevServer | undefined;
-  let browser: Browser | undefined;
+  const engine = await openEnginePage({
+    path: 'src/cli/page.html', readyFlag: '__lorascReady', cacheDir: 'node_modules/.vite-lorasc-cli', what: 'the engine page',
+    expose: { __lorascEvent: (e: CliEvent) => o.onEvent?.(e) },
+    plugins: [{ name: 'lorasc-cli-bridge', configureServer: (s) => { s.middlewares.use(bridge(o.inputs, o.outDir)); } }],
+  });
   try {
-    server = await createServer({
-      root: ROOT,
-      configFile: resolve(ROOT, 'vite.config.ts'),
-      // Own dependency cache, scanned from the CLI page only: the studio's dev server, vitest and the benches
-      // re-optimize node_modules/.vite/deps for their own entries, and a CLI started meanwhile found that cache
-      // stale, re-bundled it and timed out loading the page ("page.goto: Timeout 30000ms exceeded").
-      cacheDir: resolve(ROOT, 'node_modules/.vite-lorasc-cli'),
-      optimizeDeps: { entries: ['src/cli/page.html'] },
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-      logLevel: 'silent',
-      clearScreen: false,
-      plugins: [{ name: 'lorasc-cli-bridge', configureServer: (s) => { s.middlewares.use(bridge(o.inputs, o.outDir)); } }],
-    });
-    await server.listen();
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error('the CLI could not start its local page server');
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-    const page = await browser.newPage();
-    const outside: string[] = [];
-    page.on('request', (r) => {
-      const host = new URL(r.url()).hostname;
-      if (host !== '127.0.0.1' && host !== 'localhost') outside.push(r.url());
-    });
-    let pageError: string | undefined;
-    page.on('pageerror', (e) => { pageError ??= e.message; });
-    if (process.env.LORASC_DEBUG) page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
-    await page.exposeFunction('__lorascEvent', (e: CliEvent) => o.onEvent?.(e));
-    await page.goto(`${url}src/cli/page.html`, { timeout: 120_000 })
-      .catch((e: Error) => { throw new Error(`the engine page did not load in 120 s (${e.message.split('\n')[0]})`); });
-    await page.waitForFunction(() => (window as unknown as { __lorascReady?: boolean }).__lorascReady === true, null, { timeout: 120_000 })
-      .catch(() => { throw new Error(`the engine page did not start${pageError ? `: ${pageError}` : ''}`); });
-    const reply = (await page.evaluate(
+    const reply = (await engine.page.evaluate(
       (j) => (window as unknown as { __lorascRun: (j: unknown) => Promise<unknown> }).__lorascRun(j),
       job as unknown,
     )) as { ok: true; result: R } | { ok: false; error: SerializedError };
-    if (outside.length) throw new Error(`the engine page tried to reach ${outside[0]}; refused`);
+    if (engine.outside.length) throw new Error(`the engine page tried to reach ${engine.outside[0]}; refused`);
     if (!reply.ok) throw new CliJobError(reply.error);
     return reply.result;
   } finally {
-    await browser?.close().catch(() => undefined);
-    await server?.close().catch(() => undefined);
+    await engine.close();
   }
 }

@@ -7,17 +7,14 @@
 import { cpus, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { type ViteDevServer, createServer } from 'vite';
+import type { Page } from 'playwright-core';
 import { type OptionSpec, UsageError, parseArgs, usage } from '../args';
-import { CHROMIUM_ARGS, chromiumPath } from '../chromium';
+import { type EnginePage, ROOT, openEnginePage } from '../enginePage';
 import { type Cell, type CorruptionSpec, type TaskData, studyCells, studyGrid, taskGrid } from './grid';
 import type { StudyEvent } from './page';
 import { buildReport, cellLine } from './report';
 import type { CellResult, Environment } from './result';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const SPEC: Record<string, OptionSpec> = {
   quick: { kind: 'flag', help: 'the small grid (ViT-heavy; under 20 min on a 2-core CPU-only machine with SwiftShader)' },
@@ -50,41 +47,26 @@ const fmtTime = (ms: number) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 };
 
+/** The study page (page.ts) in headless Chromium, reopened after a crash. */
 class StudyPage {
-  private server?: ViteDevServer;
-  private browser?: Browser;
-  /** Requests the page made to anything but the local server (there must be none). */
-  readonly outside: string[] = [];
+  private engine?: EnginePage;
+
+  get outside(): string[] {
+    return this.engine?.outside ?? [];
+  }
 
   async open(onEvent: (e: StudyEvent) => void): Promise<Page> {
-    this.server = await createServer({
-      root: ROOT, configFile: resolve(ROOT, 'vite.config.ts'),
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'silent', clearScreen: false,
+    this.engine = await openEnginePage({
+      path: 'src/cli/study/page.html', query: process.env.STUDY_STEP_EVERY ? `?steps=${process.env.STUDY_STEP_EVERY}` : '',
+      readyFlag: '__studyReady', cacheDir: 'node_modules/.vite-lorasc-study', what: 'the study page',
+      expose: { __studyEvent: onEvent },
     });
-    await this.server.listen();
-    const url = this.server.resolvedUrls?.local[0];
-    if (!url) throw new Error('the study could not start its local page server');
-    this.browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-    const page = await this.browser.newPage();
-    page.on('request', (r) => {
-      const host = new URL(r.url()).hostname;
-      if (host !== '127.0.0.1' && host !== 'localhost') this.outside.push(r.url());
-    });
-    let pageError: string | undefined;
-    page.on('pageerror', (e) => { pageError ??= e.message; });
-    if (process.env.LORASC_DEBUG) page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
-    await page.exposeFunction('__studyEvent', onEvent);
-    await page.goto(`${url}src/cli/study/page.html${process.env.STUDY_STEP_EVERY ? `?steps=${process.env.STUDY_STEP_EVERY}` : ''}`);
-    await page.waitForFunction(() => (window as unknown as { __studyReady?: boolean }).__studyReady === true, null, { timeout: 180_000 })
-      .catch(() => { throw new Error(`the study page did not start${pageError ? `: ${pageError}` : ''}`); });
-    return page;
+    return this.engine.page;
   }
 
   async close(): Promise<void> {
-    await this.browser?.close().catch(() => undefined);
-    await this.server?.close().catch(() => undefined);
-    this.browser = undefined;
-    this.server = undefined;
+    await this.engine?.close();
+    this.engine = undefined;
   }
 }
 
