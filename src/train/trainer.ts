@@ -229,7 +229,10 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     }
     if ((checkpointDue(step) || !good) && !resumed && !(await checkpoint(step))) rollback('the state went non-finite');
     const { loss, examples } = await forwardBackward(step);
-    const nonFinite = Number.isFinite(loss) ? await model.nonFiniteGrads() : 1;
+    // The bit-pattern scan and the norm are both queued before either readback is awaited: one GPU round
+    // trip per step for the two, not two (WGSL may not propagate NaN/Inf through the norm's sum, so the
+    // scan, not a non-finite norm, decides).
+    const [nonFinite, gradNorm] = Number.isFinite(loss) ? await Promise.all([model.nonFiniteGrads(), model.gradNorm()]) : [1, NaN];
     if (nonFinite > 0) {
       badRun++;
       emit({ type: 'bad-step', step, reason: Number.isFinite(loss) ? `${nonFinite} non-finite gradient values` : `loss is ${loss}` });
@@ -237,7 +240,6 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
       continue; // the update is skipped
     }
     badRun = 0;
-    let gradNorm = await model.gradNorm();
     if (c.maxGradNorm > 0) {
       const coef = c.maxGradNorm / (gradNorm + 1e-6); // torch.nn.utils.clip_grad_norm_
       if (coef < 1) model.scaleGrads(coef);
@@ -256,7 +258,6 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
       history.push({ loss, grad_norm: gradNorm, learning_rate: lr, epoch, step: step + 1 });
       emit({ type: 'step', step: step + 1, epoch, iteration: t + 1, loss, lr, gradNorm, targetsPerSec: targetsSeen / (elapsedMs / 1000), elapsedMs });
     }
-    gradNorm = 0;
     const iterationEnds = (step + 1) % iterLen === 0 || step + 1 === total;
     if (cascade && iterationEnds) {
       const report = cascade.endIteration(model, expertsOf(await model.readLoraWeights(), s.targets));
