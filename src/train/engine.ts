@@ -8,6 +8,7 @@ import { type ImportedAdapter, readAdapterDir } from '../io/peft';
 import { fromTokenizerJson, fromVocabMerges, type ByteLevelBpeTokenizer } from '../io/tokenizer';
 import { Gpt2LoraModel } from '../model/gpt2/model';
 import { VitLoraModel } from '../model/vit/model';
+import { type TrainingConfig, loraScale } from './config';
 import type { LinearModule } from './modules';
 import type { EngineModel } from './trainer';
 
@@ -24,6 +25,17 @@ export interface EngineOptions {
   weightDecay?: number;
   /** PEFT lora_dropout on the LoRA input during training steps (masks seeded from `seed`). */
   loraDropout?: number;
+}
+
+/**
+ * The engine a resolved TrainingConfig trains: its targets, rank, scale (lora_alpha/r, or /√r with
+ * rsLoRA, passed as the lora_alpha that gives it), DoRA, dropout and batch shape (T: GPT-2 tokens per row).
+ */
+export function engineOptions(c: TrainingConfig, targets: LinearModule[], T: number): EngineOptions {
+  return {
+    targets, r: c.r, loraAlpha: loraScale(c) * c.r, useDora: c.useDora,
+    B: c.batchSize, T, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout,
+  };
 }
 
 /** DoRA slots only when asked for (the model options carry no flag otherwise). */

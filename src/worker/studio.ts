@@ -14,8 +14,8 @@ import type { Gpt2LoraModel } from '../model/gpt2/model';
 import { topKPredictions } from '../model/vit/classify';
 import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
-import { type TrainingConfig, checkResolvedConfig, loraScale, resolveConfig } from '../train/config';
-import { type AnyEngine, createEngine, loadTokenizer } from '../train/engine';
+import { type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
+import { type AnyEngine, createEngine, engineOptions, loadTokenizer } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
 import { defaultProcessor, prepareImages, prepareText } from '../train/prepare';
@@ -271,9 +271,7 @@ export class Studio {
       run.loaded = loaded;
       ctx = await this.device();
       const targets = targetedModules(loaded, c.targetModules);
-      const engine = await createEngine(ctx, loaded, {
-        targets, r: c.r, loraAlpha: loraScale(c) * c.r, useDora: c.useDora || c.method === 'dora', B: c.batchSize, T: c.seqLen, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout,
-      });
+      const engine = await createEngine(ctx, loaded, engineOptions(c, targets, c.seqLen));
       run.sample = task.collate((task.val.length ? task.val : task.train).slice(0, c.batchSize) as never[], c.batchSize).input;
       const control: TrainControl = {
         shouldStop: () => run.stop || !this.ctx,

@@ -5,8 +5,8 @@
 import { getDevice } from '../../gpu/device';
 import { type LoadedModel, loadModelDir } from '../../io/hfModel';
 import { buildMergedModelFiles, doraMerge, mergeDelta, parityFigure } from '../../io/export';
-import { resolveConfig, loraScale, type TrainingConfig } from '../../train/config';
-import { createEngine, importAdapter, loadTokenizer, adapterEngineOptions, applyAdapter } from '../../train/engine';
+import { resolveConfig, type TrainingConfig } from '../../train/config';
+import { createEngine, engineOptions, importAdapter, loadTokenizer, adapterEngineOptions, applyAdapter } from '../../train/engine';
 import { buildExports, readCompanions } from '../../train/export';
 import { linearModules, targetedModules } from '../../train/modules';
 import { prepareImages, prepareText } from '../../train/prepare';
@@ -56,10 +56,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
 
   const ctx = await getDevice({ label: 'lorasc-cli-train' });
   const targets = targetedModules(loaded, config.targetModules);
-  const engine = await createEngine(ctx, loaded, {
-    targets, r: config.r, loraAlpha: loraScale(config) * config.r, useDora: config.useDora || config.method === 'dora',
-    B: config.batchSize, T, seed: config.seed, weightDecay: config.weightDecay, loraDropout: config.loraDropout,
-  });
+  const engine = await createEngine(ctx, loaded, engineOptions(config, targets, T));
   let total = 0;
   const onEvent = (e: TrainEvent) => {
     if (e.type === 'start') total = e.totalSteps;

@@ -7,9 +7,9 @@ import { getDevice } from '../../gpu/device';
 import type { GpuContext } from '../../gpu/context';
 import { loadModelDir, sourceFromMap, type LoadedModel } from '../../io/hfModel';
 import { decodeImage } from '../../io/imageDecode';
-import { resolveConfig, loraScale, type TrainingConfig } from '../../train/config';
+import { resolveConfig, type TrainingConfig } from '../../train/config';
 import { imageTaskData, lmTaskData, type ImageExample, type LmExample, type TaskData as EngineData } from '../../train/data';
-import { type AnyEngine, createEngine, loadTokenizer } from '../../train/engine';
+import { type AnyEngine, createEngine, engineOptions, loadTokenizer } from '../../train/engine';
 import type { IterationReport } from '../../train/cascade';
 import { evaluate } from '../../train/evaluate';
 import { targetedModules } from '../../train/modules';
@@ -145,10 +145,7 @@ async function runCell(cell: Cell, d: TaskData, corruption: CorruptionSpec): Pro
   const p = await prepare(d, loaded);
   emit({ type: 'status', message: `${cell.id}: ${p.note}` });
   const targets = targetedModules(loaded, config.targetModules);
-  const engine = await createEngine(ctx, loaded, {
-    targets, r: config.r, loraAlpha: loraScale(config) * config.r, useDora: config.useDora || config.method === 'dora',
-    B: config.batchSize, T: p.kind === 'lm' ? p.T : 0, seed: config.seed, weightDecay: config.weightDecay, loraDropout: config.loraDropout,
-  });
+  const engine = await createEngine(ctx, loaded, engineOptions(config, targets, p.kind === 'lm' ? p.T : 0));
   try {
     let total = 0, nonFinite = 0, rollbacks = 0;
     const curve: EvalPoint[] = [];

@@ -14,9 +14,9 @@ import { readSafetensors } from '../../../src/io/safetensors';
 import { MemoryStore } from '../../../src/io/store';
 import type { Gpt2LoraModel } from '../../../src/model/gpt2/model';
 import { type TrainState, folderOf, loadLatestCheckpoint, readCheckpoint } from '../../../src/train/checkpoint';
-import { type TrainingConfig, loraScale, resolveConfig } from '../../../src/train/config';
+import { type TrainingConfig, resolveConfig } from '../../../src/train/config';
 import type { TaskData } from '../../../src/train/data';
-import { createEngine } from '../../../src/train/engine';
+import { createEngine, engineOptions } from '../../../src/train/engine';
 import { targetedModules } from '../../../src/train/modules';
 import { type EngineModel, type TrainEvent, type TrainResult, train } from '../../../src/train/trainer';
 import { loadFixture } from '../../helpers/fixtures';
@@ -76,10 +76,7 @@ async function run(partial: Partial<TrainingConfig>, o: RunOptions = {}): Promis
   const loaded = o.loaded ?? gpt2;
   const config = resolveConfig(partial);
   const targets = targetedModules(loaded, config.targetModules);
-  const engine = await createEngine(ctx, loaded, {
-    targets, r: config.r, loraAlpha: loraScale(config) * config.r, useDora: config.useDora,
-    B: config.batchSize, T: config.seqLen, seed: config.seed, weightDecay: config.weightDecay, loraDropout: config.loraDropout,
-  }) as unknown as EngineModel<unknown>;
+  const engine = await createEngine(ctx, loaded, engineOptions(config, targets, config.seqLen)) as unknown as EngineModel<unknown>;
   const events: TrainEvent[] = [];
   let step = o.resume?.step ?? 0;
   const control = { shouldStop: () => o.stopAt !== undefined && step++ >= o.stopAt, waitIfPaused: async () => undefined };

@@ -4,9 +4,9 @@
 import { expect } from 'vitest';
 import type { GpuContext } from '../../../src/gpu/context';
 import type { LoadedGpt2, LoadedModel, LoadedVit } from '../../../src/io/hfModel';
-import { type TrainingConfig, loraScale, resolveConfig } from '../../../src/train/config';
+import { type TrainingConfig, resolveConfig } from '../../../src/train/config';
 import { type ImageExample, type LmExample, type TaskData, imageTaskData, lmTaskData } from '../../../src/train/data';
-import { type AnyEngine, createEngine } from '../../../src/train/engine';
+import { type AnyEngine, createEngine, engineOptions } from '../../../src/train/engine';
 import { type LinearModule, targetedModules } from '../../../src/train/modules';
 import { type EngineModel, type TrainEvent, type TrainResult, train } from '../../../src/train/trainer';
 import { mulberry32 } from '../../helpers/random';
@@ -123,10 +123,7 @@ export async function runTraining<E, I>(
 ): Promise<Run<E, I>> {
   const config = resolveConfig(partial);
   const targets = targetedModules(loaded, config.targetModules);
-  const engine = await createEngine(ctx, loaded, {
-    targets, r: config.r, loraAlpha: loraScale(config) * config.r, useDora: config.useDora,
-    B: config.batchSize, T: config.seqLen, seed: config.seed, weightDecay: config.weightDecay, loraDropout: config.loraDropout,
-  }) as unknown as EngineModel<I>;
+  const engine = await createEngine(ctx, loaded, engineOptions(config, targets, config.seqLen)) as unknown as EngineModel<I>;
   const { model, rec, onEvent } = recording(engine, hooks);
   const result = await train({ model, loaded, data, config, targets, onEvent });
   return { result, rec, config, targets, engine, data };
