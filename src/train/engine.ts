@@ -3,7 +3,7 @@
 // targets are passed as the full module paths the caller resolved (so a regex target_modules works for
 // both families), and an imported PEFT adapter is written into the slots by its PEFT keys.
 import type { GpuContext } from '../gpu/context';
-import { type LoadedModel, type ModelDirSource } from '../io/hfModel';
+import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { type ImportedAdapter, readAdapterDir } from '../io/peft';
 import { fromTokenizerJson, fromVocabMerges, type ByteLevelBpeTokenizer } from '../io/tokenizer';
 import { Gpt2LoraModel } from '../model/gpt2/model';
@@ -59,8 +59,8 @@ async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Pr
   });
 }
 
-/** Writes an imported adapter (and a ViT head, if it carries one) into an engine made for it. */
-export function applyAdapter(model: AnyEngine, adapter: ImportedAdapter): void {
+/** An imported adapter's tensors (and a ViT head, if it carries one) by the engine's trainable names. */
+export function adapterValues(adapter: ImportedAdapter): Map<string, Float32Array> {
   const values = new Map<string, Float32Array>();
   for (const m of adapter.modules) {
     const key = `base_model.model.${m.path}`;
@@ -72,7 +72,12 @@ export function applyAdapter(model: AnyEngine, adapter: ImportedAdapter): void {
     values.set('classifier.weight', adapter.classifier.weight);
     values.set('classifier.bias', adapter.classifier.bias);
   }
-  model.setLoraWeights(values);
+  return values;
+}
+
+/** Writes an imported adapter (and a ViT head, if it carries one) into an engine made for it. */
+export function applyAdapter(model: AnyEngine, adapter: ImportedAdapter): void {
+  model.setLoraWeights(adapterValues(adapter));
 }
 
 /** Engine options that reproduce an imported adapter exactly: its modules, rank and scale. */
@@ -84,6 +89,17 @@ export function adapterEngineOptions(adapter: ImportedAdapter, modules: LinearMo
 
 export async function importAdapter(source: ModelDirSource, loaded: LoadedModel): Promise<ImportedAdapter> {
   return readAdapterDir(source, loaded);
+}
+
+/**
+ * A PEFT adapter for a loaded model. A ViT adapter whose saved classifier has another class count than
+ * the loaded head needs the model loaded for that count (a new head), so it is loaded again for it.
+ */
+export async function loadWithAdapter(model: ModelDirSource, adapter: ModelDirSource, loaded: LoadedModel): Promise<{ loaded: LoadedModel; adapter: ImportedAdapter }> {
+  const imported = await importAdapter(adapter, loaded);
+  if (loaded.kind !== 'vit' || !imported.classifier || imported.classifier.numClasses === loaded.head.numClasses) return { loaded, adapter: imported };
+  const reloaded = await loadModelDir(model, { numClasses: imported.classifier.numClasses });
+  return { loaded: reloaded, adapter: await importAdapter(adapter, reloaded) };
 }
 
 /** tokenizer.json, else vocab.json + merges.txt; null when the folder has neither. */

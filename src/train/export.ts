@@ -7,7 +7,7 @@ import type { LoadedModel, ModelDirSource } from '../io/hfModel';
 import { buildMergedModelFiles, parityFigure, type NewHead, type ParityFigure } from '../io/export';
 import { buildAdapterFiles } from '../io/peft';
 import type { TrainingConfig } from './config';
-import { type AnyEngine, createEngine } from './engine';
+import { type AnyEngine, createEngine, type EngineOptions } from './engine';
 import { type LinearModule, linearModules } from './modules';
 import type { TrainResult } from './trainer';
 
@@ -87,33 +87,58 @@ export async function buildExports(x: ExportInput): Promise<ExportBundle> {
 
 /** Logits of (original base + adapter) and of (merged weights, no adapter) on the same sample. */
 async function computeParity(x: ExportInput, merged: ReadonlyMap<string, Float32Array>): Promise<ParityFigure> {
-  const { ctx, loaded, result, config } = x;
+  const { loaded, result, config } = x;
   const a = result.adapter as NonNullable<TrainResult['adapter']>;
-  const modules = linearModules(loaded);
   const paths = new Set([...a.tensors.keys()].filter((k) => k.endsWith('lora_A.weight')).map((k) => k.slice('base_model.model.'.length, -'.lora_A.weight'.length)));
-  const shape = { B: config.batchSize, T: config.seqLen, seed: 0 };
-  const head = new Map([...result.head].filter(([k]) => CLASSIFIER.includes(k)));
   const scale = a.useRslora ? a.loraAlpha / Math.sqrt(a.r) : a.loraAlpha / a.r;
-
-  const adapted = await createEngine(ctx, loaded, {
-    ...shape, targets: modules.filter((m) => paths.has(m.path)), r: a.r, loraAlpha: scale * a.r, useDora: a.useDora,
+  return mergedParity({
+    ctx: x.ctx, loaded, merged, sample: x.sample, B: config.batchSize, T: config.seqLen,
+    adapter: { targets: linearModules(loaded).filter((m) => paths.has(m.path)), r: a.r, loraAlpha: scale * a.r, useDora: a.useDora },
+    adapterValues: new Map([...a.tensors].map(([k, v]) => [k, v.data])),
+    head: new Map([...result.head].filter(([k]) => CLASSIFIER.includes(k))),
   });
+}
+
+export interface MergedParityInput {
+  ctx: GpuContext;
+  /** The original base. */
+  loaded: LoadedModel;
+  /** Canonical weight name → merged weight. */
+  merged: ReadonlyMap<string, Float32Array>;
+  /** The adapter's engine shape (targets, rank, scale as lora_alpha, DoRA) and its tensors by PEFT key. */
+  adapter: Pick<EngineOptions, 'targets' | 'r' | 'loraAlpha' | 'useDora'>;
+  adapterValues: ReadonlyMap<string, Float32Array>;
+  /** A trained ViT head (classifier.weight / .bias), set on both sides. */
+  head: ReadonlyMap<string, Float32Array>;
+  sample: Uint32Array | Float32Array;
+  B: number;
+  T: number;
+}
+
+/**
+ * The parity figure (INTEROP.md §6.4): one engine on the original base with the adapter, one holding the
+ * merged weights with a no-op adapter (B = 0), the same sample through both.
+ */
+export async function mergedParity(o: MergedParityInput): Promise<ParityFigure> {
+  const shape = { B: o.B, T: o.T, seed: 0 };
+  const adapted = await createEngine(o.ctx, o.loaded, { ...shape, ...o.adapter });
   let withAdapter: Float32Array;
   try {
-    adapted.setLoraWeights(new Map([...[...a.tensors].map(([k, v]) => [k, v.data] as const), ...head]));
-    withAdapter = await logits(adapted, x.sample);
+    adapted.setLoraWeights(new Map([...o.adapterValues, ...o.head]));
+    withAdapter = await logits(adapted, o.sample);
   } finally {
     adapted.destroy();
   }
-  const plain = await createEngine(ctx, loaded, { ...shape, targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false });
+  const modules = linearModules(o.loaded);
+  const plain = await createEngine(o.ctx, o.loaded, { ...shape, targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false });
   try {
     for (const m of modules) {
-      const w = merged.get(m.weight);
+      const w = o.merged.get(m.weight);
       if (w) plain.setBaseWeight(m.path, w);
     }
     plain.initLora(0); // B = 0
-    if (head.size) plain.setLoraWeights(head);
-    return parityFigure(await logits(plain, x.sample), withAdapter);
+    if (o.head.size) plain.setLoraWeights(o.head);
+    return parityFigure(await logits(plain, o.sample), withAdapter);
   } finally {
     plain.destroy();
   }

@@ -11,7 +11,7 @@ import { generate } from '../../model/gpt2/generate';
 import type { Gpt2LoraModel } from '../../model/gpt2/model';
 import { topKPredictions } from '../../model/vit/classify';
 import type { VitConfig } from '../../model/config';
-import { type AnyEngine, adapterEngineOptions, applyAdapter, createEngine, importAdapter, loadTokenizer } from '../../train/engine';
+import { type AnyEngine, adapterEngineOptions, applyAdapter, createEngine, loadTokenizer, loadWithAdapter } from '../../train/engine';
 import { crossEntropy, topClass } from '../../train/evaluate';
 import { linearModules } from '../../train/modules';
 import type { CliEvent, ClassifyJob, DirRef, EvalImagesJob, EvalLmJob, GenerateJob } from '../jobs';
@@ -26,10 +26,10 @@ interface Ready {
   engine: AnyEngine;
 }
 
-/** Loads the model (and adapter) and builds an engine; without an adapter a no-op LoRA (B = 0). */
-async function prepare(model: DirRef, adapter: DirRef | undefined, B: number, T: number, numClasses?: number): Promise<Ready> {
-  const imported0 = adapter ? await importAdapterFor(model, adapter, numClasses) : null;
-  const loaded = imported0?.loaded ?? await loadModelDir(dirSource(model), numClasses ? { numClasses } : {});
+/** Builds an engine for the loaded model (and adapter); without an adapter a no-op LoRA (B = 0). */
+async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef | undefined, B: number, T: number): Promise<Ready> {
+  const imported0 = adapter ? await loadWithAdapter(dirSource(model), dirSource(adapter), probe) : null;
+  const loaded = imported0?.loaded ?? probe;
   const ctx = await getDevice({ label: 'lorasc-cli' });
   const modules = linearModules(loaded);
   const imported = imported0?.adapter;
@@ -47,17 +47,6 @@ async function prepare(model: DirRef, adapter: DirRef | undefined, B: number, T:
   if (imported) applyAdapter(engine, imported);
   else engine.setLoraWeights(new Map(engine.trainableEntries().filter((e) => e.name.includes('lora_B')).map((e) => [e.name, new Float32Array(e.shape[0] * e.shape[1])])));
   return { ctx, loaded, engine };
-}
-
-/** A ViT adapter with a classifier of another class count needs the model loaded for that count. */
-async function importAdapterFor(model: DirRef, adapter: DirRef, numClasses?: number) {
-  let loaded = await loadModelDir(dirSource(model), numClasses ? { numClasses } : {});
-  let imported = await importAdapter(dirSource(adapter), loaded);
-  if (loaded.kind === 'vit' && imported.classifier && imported.classifier.numClasses !== loaded.head.numClasses) {
-    loaded = await loadModelDir(dirSource(model), { numClasses: imported.classifier.numClasses });
-    imported = await importAdapter(dirSource(adapter), loaded);
-  }
-  return { loaded, adapter: imported };
 }
 
 /**
@@ -82,7 +71,7 @@ export async function runEvalLm(job: EvalLmJob, emit: Emit) {
   if (bad >= 0) throw new Error(`token ${bad} is ${ids[bad]}, outside the vocabulary [0, ${V})`);
   if (ids.length < 2) throw new Error(`the input is ${ids.length} token(s); at least 2 are needed to predict one`);
   const T = Math.min(loadedProbe.config.n_positions, ids.length);
-  const { engine } = await prepare(job.model, job.adapter, 1, T);
+  const { engine } = await prepare(loadedProbe, job.model, job.adapter, 1, T);
   const gpt = engine as Gpt2LoraModel;
   const N = ids.length;
   const logitsAll = job.logitsOut ? new Float32Array(N * V) : null;
@@ -124,7 +113,7 @@ export async function runEvalImages(job: EvalImagesJob, emit: Emit) {
   const folder = listImageFolder(job.images.files.map((f) => `${job.images.root.split('/').pop()}/${f}`));
   const probe = await loadModelDir(dirSource(job.model));
   if (probe.kind !== 'vit') throw new Error(`eval --images needs a ViT model; ${job.model.root} is a ${probe.kind}`);
-  const { engine, loaded } = await prepare(job.model, job.adapter, job.batch, 0);
+  const { engine, loaded } = await prepare(probe, job.model, job.adapter, job.batch, 0);
   const { pre, config } = processorFor(loaded);
   // A head that came with the adapter (ViTModel base, or another class count) has its own K classes, unnamed.
   const labels = loaded.kind !== 'vit' ? []
@@ -176,7 +165,7 @@ export async function runGenerate(job: GenerateJob) {
   if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
   const promptIds = tok.encode(job.prompt);
   if (promptIds.length === 0) throw new Error('the prompt is empty');
-  const { engine } = await prepare(job.model, job.adapter, 1, probe.config.n_positions);
+  const { engine } = await prepare(probe, job.model, job.adapter, 1, probe.config.n_positions);
   const out = await generate(engine as Gpt2LoraModel, Uint32Array.from(promptIds), {
     maxNewTokens: job.maxNewTokens, temperature: job.temperature, topK: job.topK, seed: job.seed, eosTokenId: tok.eosTokenId ?? undefined,
   });
@@ -189,7 +178,7 @@ export async function runGenerate(job: GenerateJob) {
 export async function runClassify(job: ClassifyJob) {
   const probe = await loadModelDir(dirSource(job.model));
   if (probe.kind !== 'vit') throw new Error(`classify needs a ViT model; ${job.model.root} is a ${probe.kind}`);
-  const { engine, loaded } = await prepare(job.model, job.adapter, 1, 0);
+  const { engine, loaded } = await prepare(probe, job.model, job.adapter, 1, 0);
   const { pre, config } = processorFor(loaded);
   const labels = loaded.kind === 'vit' ? loaded.config.id2label : [];
   const results = [];

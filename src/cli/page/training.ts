@@ -4,10 +4,10 @@
 // log_history), summary.json.
 import { getDevice } from '../../gpu/device';
 import { type LoadedModel, loadModelDir } from '../../io/hfModel';
-import { buildMergedModelFiles, doraMerge, mergeDelta, parityFigure } from '../../io/export';
+import { buildMergedModelFiles, doraMerge, mergeDelta } from '../../io/export';
 import { resolveConfig, type TrainingConfig } from '../../train/config';
-import { createEngine, engineOptions, importAdapter, loadTokenizer, adapterEngineOptions, applyAdapter } from '../../train/engine';
-import { buildExports, readCompanions } from '../../train/export';
+import { adapterEngineOptions, adapterValues, createEngine, engineOptions, loadTokenizer, loadWithAdapter } from '../../train/engine';
+import { buildExports, mergedParity, readCompanions } from '../../train/export';
 import { linearModules, targetedModules } from '../../train/modules';
 import { prepareImages, prepareText } from '../../train/prepare';
 import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
@@ -112,12 +112,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
 /** Merge a PEFT adapter into its base and write the merged HF folder, with the parity figure. */
 export async function runExport(job: ExportJob, emit: Emit) {
   const source = dirSource(job.model);
-  let loaded = await loadModelDir(source);
-  let adapter = await importAdapter(dirSource(job.adapter), loaded);
-  if (loaded.kind === 'vit' && adapter.classifier && adapter.classifier.numClasses !== loaded.head.numClasses) {
-    loaded = await loadModelDir(source, { numClasses: adapter.classifier.numClasses });
-    adapter = await importAdapter(dirSource(job.adapter), loaded);
-  }
+  const { loaded, adapter } = await loadWithAdapter(source, dirSource(job.adapter), await loadModelDir(source));
   emit({ type: 'status', message: `adapter: ${adapter.modules.length} modules, r ${adapter.config.r}, scale ${adapter.scale}${adapter.config.useDora ? ', DoRA' : ''}` });
   const merged = new Map<string, Float32Array>();
   for (const m of adapter.modules) {
@@ -138,23 +133,16 @@ export async function runExport(job: ExportJob, emit: Emit) {
   }
   const files = buildMergedModelFiles({ model: loaded, merged, newHead, companions: await readCompanions(source) });
   // Parity on one sample: a fixed token row (GPT-2) or a mid-grey image (ViT).
-  const ctx = await getDevice({ label: 'lorasc-cli-export' });
-  const modules = linearModules(loaded);
   const T = loaded.kind === 'gpt2' ? Math.min(32, loaded.config.n_positions) : 0;
   const sample = loaded.kind === 'gpt2'
     ? Uint32Array.from({ length: T }, (_, i) => (i * 7919) % loaded.config.vocab_size)
     : new Float32Array(loaded.config.num_channels * loaded.config.image_size[0] * loaded.config.image_size[1]).fill(0.1);
-  const withAdapter = await createEngine(ctx, loaded, { ...adapterEngineOptions(adapter, modules), B: 1, T, seed: 0 });
-  applyAdapter(withAdapter, adapter);
-  const a = await (withAdapter.forwardLogits as (i: typeof sample) => Promise<Float32Array>)(sample);
-  withAdapter.destroy();
-  const plain = await createEngine(ctx, loaded, { targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false, B: 1, T, seed: 0 });
-  for (const m of modules) { const w = merged.get(m.weight); if (w) plain.setBaseWeight(m.path, w); }
-  plain.initLora(0);
-  if (adapter.classifier) plain.setLoraWeights(new Map([['classifier.weight', adapter.classifier.weight], ['classifier.bias', adapter.classifier.bias]]));
-  const b = await (plain.forwardLogits as (i: typeof sample) => Promise<Float32Array>)(sample);
-  plain.destroy();
-  const parity = parityFigure(b, a);
+  const values = adapterValues(adapter);
+  const head = new Map([...values].filter(([k]) => k.startsWith('classifier.')));
+  const parity = await mergedParity({
+    ctx: await getDevice({ label: 'lorasc-cli-export' }), loaded, merged, sample, B: 1, T,
+    adapter: adapterEngineOptions(adapter, linearModules(loaded)), adapterValues: values, head,
+  });
   const written = await writeAll('', files);
   return { files: written, parity: { max_abs: parity.maxAbs, max_rel: parity.maxRel, count: parity.count } };
 }
