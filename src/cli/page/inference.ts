@@ -10,7 +10,7 @@ import { writeSafetensors } from '../../io/safetensors';
 import { generate } from '../../model/gpt2/generate';
 import type { Gpt2LoraModel } from '../../model/gpt2/model';
 import { topKPredictions } from '../../model/vit/classify';
-import type { VitConfig } from '../../model/config';
+import type { VitConfig } from '../../io/hfModel/config';
 import { type AnyEngine, adapterEngineOptions, applyAdapter, createEngine, loadTokenizer, loadWithAdapter } from '../../train/engine';
 import { crossEntropy, topClass } from '../../train/evaluate';
 import { linearModules } from '../../train/modules';

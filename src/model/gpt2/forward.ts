@@ -17,7 +17,7 @@ import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import { prepareDoraLinearForward } from '../dora';
 import { type DropoutStreams, prepareDroppedLoraForward } from '../lora_dropout';
-import type { Gpt2Config } from '../config';
+import type { Gpt2Config } from '../../io/hfModel/config';
 import { type LoraLayout, type LoraSlot, type TrainableBuffers, entryBinding, modulePath } from './lora';
 import type { Gpt2Acts } from './plan';
 import { type Gpt2Module, type Gpt2Weights, moduleDims } from './weights';

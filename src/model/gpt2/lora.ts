@@ -3,7 +3,7 @@
 // adapter keys (INTEROP.md §5.1), so AdamW, checkpoints and export all walk the same list.
 // params, grads and the AdamW moments m, v are four flat buffers that mirror the table.
 import type { BufferBinding, GpuContext } from '../../gpu/context';
-import type { Gpt2Config } from '../config';
+import type { Gpt2Config } from '../../io/hfModel/config';
 import { magnitudeName } from '../dora';
 import { GPT2_MODULES, type Gpt2Module, moduleDims } from './weights';
 

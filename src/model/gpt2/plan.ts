@@ -3,7 +3,7 @@
 // separate buffers labelled `h.{i}.<field>`; gradient scratch is shared by all layers (the backward
 // walks the layers one at a time), as in llm.c.
 import type { GpuContext } from '../../gpu/context';
-import type { Gpt2Config } from '../config';
+import type { Gpt2Config } from '../../io/hfModel/config';
 import { type Gpt2Module, moduleDims } from './weights';
 
 export interface Gpt2LayerActs {

@@ -3,12 +3,13 @@
 // canonical name. Nothing here ever receives a gradient.
 import type { GpuContext } from '../../gpu/context';
 import type { LoadedGpt2 } from '../../io/hfModel';
-import type { Gpt2Config } from '../config';
+import type { Gpt2Config } from '../../io/hfModel/config';
 
-/** The four linear (Conv1D) modules of a block, in forward order, with their (in, out) widths. */
-export const GPT2_MODULES = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
-export type Gpt2Module = (typeof GPT2_MODULES)[number];
+import { GPT2_MODULES, type Gpt2Module } from '../../io/hfModel/layout';
 
+export { GPT2_MODULES, type Gpt2Module };
+
+/** (in, out) widths of each of the block's four Conv1D modules. */
 export function moduleDims(c: Gpt2Config, m: Gpt2Module): { IN: number; OUT: number } {
   const C = c.n_embd;
   switch (m) {

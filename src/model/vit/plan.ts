@@ -1,7 +1,7 @@
 // Activation and scratch buffers of one batch size B, allocated once (STYLE.md §9: the activation
 // arena). N = B·T token rows, T = P + 1 (CLS first). Everything the backward reads is cached per layer.
 import type { GpuContext } from '../../gpu/context';
-import type { VitConfig } from '../config';
+import type { VitConfig } from '../../io/hfModel/config';
 import type { VitTrainables } from './trainable';
 import { VIT_LINEAR_MODULES, type VitLinearModule } from './weights';
 

@@ -4,7 +4,7 @@
 // (STYLE.md §9), so readGrads / export are walks over this table.
 import type { GpuContext } from '../../gpu/context';
 import { seededUniform } from '../../ref/seeded';
-import type { VitConfig } from '../config';
+import type { VitConfig } from '../../io/hfModel/config';
 import { magnitudeName } from '../dora';
 import { VIT_LINEAR_MODULES, type VitLinearModule, linearDims } from './weights';
 

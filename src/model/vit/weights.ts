@@ -3,18 +3,11 @@
 // matmul and LoRA kernels read them transposed, so nothing is re-laid-out here.
 import type { GpuContext } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
-import type { VitConfig } from '../config';
+import type { VitConfig } from '../../io/hfModel/config';
 
-/** The six nn.Linear modules of one encoder layer, by their name under `encoder.layer.{i}.`. */
-export const VIT_LINEAR_MODULES = [
-  'attention.attention.query',
-  'attention.attention.key',
-  'attention.attention.value',
-  'attention.output.dense',
-  'intermediate.dense',
-  'output.dense',
-] as const;
-export type VitLinearModule = (typeof VIT_LINEAR_MODULES)[number];
+import { VIT_LINEAR_MODULES, type VitLinearModule } from '../../io/hfModel/layout';
+
+export { VIT_LINEAR_MODULES, type VitLinearModule };
 
 export interface LinearWeights {
   w: GPUBuffer; // (OUT, IN), nn.Linear layout

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { loadModelDir, ModelDirError, sourceFromMap, type LoadedModel } from '../../../src/io/hfModel';
 import { parsePreprocessorConfig } from '../../../src/io/preprocess';
 import { SafetensorsError } from '../../../src/io/safetensors';
-import { parseModelConfig, type ModelConfig } from '../../../src/model/config';
+import { parseModelConfig, type ModelConfig } from '../../../src/io/hfModel/config';
 import { applyBytes, applyTree, byteMutation, type ByteMutation, heapGrowth, HOSTILE_VALUES, Obj, params, parseJ, Raw, stringify, treeMutation, type J, type TreeMutation } from './json';
 
 const NUM_RUNS = { parse: 3000, load: 1500, benign: 150, preprocessor: 2000 } as const;
