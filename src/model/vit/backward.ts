@@ -10,8 +10,8 @@ import { prepareReduceSumRows } from '../../kernels/reduce';
 import { prepareSoftmaxXentBackward } from '../../kernels/softmax_xent';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
 import type { DropoutStreams } from '../lora_dropout';
-import { QKV, linearCtx } from './forward';
-import { prepareLinearBackward } from './linear';
+import { adaptedLinearBackward } from '../adaptedLinear';
+import { QKV, vitLinear } from './forward';
 import type { VitActs } from './plan';
 import type { VitTrainables } from './trainable';
 import type { VitLinearModule, VitWeights } from './weights';
@@ -27,10 +27,10 @@ async function prepareHeadBackward(ctx: GpuContext, a: VitActs, w: VitWeights, t
     // Every label is a class in [0, NL) (checked by the model), so the mean's scale is 1/B.
     await prepareSoftmaxXentBackward(ctx, { BT: B, V: NL, scale: 1 / B }, { probs: a.probs, targets: a.labels, dlogits: a.dlogits }),
     // dW (NL, C) = dlogitsᵀ (NL, B) · cls (B, C); dlogits is stored (B, NL) = (K, M), hence transA.
-    await prepareMatmul(ctx, { M: NL, N: C, K: B, transA: true }, { a: a.dlogits, b: a.cls, c: t.classifierW.grad }),
-    await prepareReduceSumRows(ctx, { rows: B, cols: NL }, { x: a.dlogits, out: t.classifierB.grad }),
+    await prepareMatmul(ctx, { M: NL, N: C, K: B, transA: true }, { a: a.dlogits, b: a.cls, c: t.arena.binding('grads', t.classifierW) }),
+    await prepareReduceSumRows(ctx, { rows: B, cols: NL }, { x: a.dlogits, out: t.arena.binding('grads', t.classifierB) }),
     // dcls (B, C) = dlogits (B, NL) · W (NL, C).
-    await prepareMatmul(ctx, { M: B, N: C, K: NL }, { a: a.dlogits, b: t.classifierW.param, c: a.dcls }),
+    await prepareMatmul(ctx, { M: B, N: C, K: NL }, { a: a.dlogits, b: t.arena.binding('params', t.classifierW), c: a.dcls }),
     await prepareStridedCopy(ctx, { batch: B, rows: 1, cols: C, srcRowStride: C, srcBatchStride: C,
       dstRowStride: C, dstBatchStride: T * C }, { src: a.dcls, dst: a.dlnf }),
     await prepareLayernormBackward(ctx, { B, T, C, eps }, {
@@ -46,7 +46,7 @@ async function prepareLayerBackward(
   const { B, T, N, C, NH, I, eps } = a.dims;
   const la = a.layers[l], lw = w.layers[l];
   const lin = (m: VitLinearModule, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, acc: boolean) =>
-    prepareLinearBackward(ctx, linearCtx(a, w, t, l, m, drop), { x, h: la.loraH[m], dy, dx, dh: a.dh }, acc);
+    adaptedLinearBackward(ctx, vitLinear(a, w, t, l, m, drop), { x, dy, dx }, { dh: a.dh, dz: a.dz }, acc);
   const ln = { B, T, C, eps, accumulateDx: true }; // residual: dres += LN backward
   const out: Launch[] = [
     // MLP branch: xs[l+1] = xmid + fc2(gelu(fc1(LN_after(xmid)))).

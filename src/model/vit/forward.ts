@@ -10,10 +10,10 @@ import { prepareMatmul } from '../../kernels/matmul';
 import { preparePatchForward } from '../../kernels/patch';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
+import { type AdaptedLinear, adaptedLinearForward } from '../adaptedLinear';
 import type { DropoutStreams } from '../lora_dropout';
-import { type LinearCtx, prepareLinearForward } from './linear';
 import type { VitActs } from './plan';
-import { type VitTrainables, slotList } from './trainable';
+import { type VitTrainables, vitModuleName } from './trainable';
 import type { VitLinearModule, VitWeights } from './weights';
 
 export const QKV = [
@@ -22,12 +22,14 @@ export const QKV = [
   ['v', 'attention.attention.value'],
 ] as const satisfies readonly (readonly ['q' | 'k' | 'v', VitLinearModule])[];
 
-export function linearCtx(a: VitActs, w: VitWeights, t: VitTrainables, l: number, m: VitLinearModule, drop?: DropoutStreams): LinearCtx {
-  const z = a.layers[l].doraZ[m], norm = a.layers[l].doraNorm[m];
-  const dora = z && norm ? { z, norm, dz: a.dz } : undefined;
-  const slot = t.slots[l][m];
-  const k = slot && drop ? slotList(t).indexOf(slot) : -1;
-  return { N: a.dims.N, lin: w.layers[l].linear[m], slot, R: t.R, scale: t.scale, dora, drop: k >= 0 ? drop!.slot(k) : undefined };
+/** Linear m of layer l in one pass; with `drop` (training passes) its LoRA input is dropped. */
+export function vitLinear(a: VitActs, w: VitWeights, t: VitTrainables, l: number, m: VitLinearModule, drop?: DropoutStreams): AdaptedLinear {
+  const lin = w.layers[l].linear[m], N = a.dims.N;
+  const slot = t.byPath.get(vitModuleName(l, m));
+  if (!slot) return { N, lin };
+  const la = a.layers[l], h = la.loraH[m];
+  if (!h) throw new Error(`ViT plan has no LoRA hidden buffer for ${slot.path}`);
+  return { N, lin, lora: { slot, arena: t.arena, acts: { h, z: la.doraZ[m], norm: la.doraNorm[m] }, drop: drop?.slot(slot.index) } };
 }
 
 /** xs[0] = [CLS; patches·Wᵀ + b] + pos, per image (T = P + 1 rows). */
@@ -53,8 +55,7 @@ async function prepareEmbeddings(ctx: GpuContext, a: VitActs, w: VitWeights): Pr
 async function prepareLayer(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, l: number, drop?: DropoutStreams): Promise<Launch[]> {
   const { B, T, N, C, NH, I, eps } = a.dims;
   const la = a.layers[l], lw = w.layers[l];
-  const lin = (m: VitLinearModule, x: GPUBuffer, y: GPUBuffer) =>
-    prepareLinearForward(ctx, linearCtx(a, w, t, l, m, drop), x, y, la.loraH[m]);
+  const lin = (m: VitLinearModule, x: GPUBuffer, y: GPUBuffer) => adaptedLinearForward(ctx, vitLinear(a, w, t, l, m, drop), x, y);
   const out: Launch[] = [
     await prepareLayernormForward(ctx, { B, T, C, eps }, { x: a.xs[l], w: lw.ln1w, b: lw.ln1b, y: la.h1, mean: la.mean1, rstd: la.rstd1 }),
   ];
@@ -86,7 +87,7 @@ export async function prepareVitForward(ctx: GpuContext, a: VitActs, w: VitWeigh
     dstRowStride: C, dstBatchStride: C }, { src: a.lnf, dst: a.cls }));
   // logits (B, NL) = cls · Wᵀ + b, W (NL, C) nn.Linear layout.
   out.push(await prepareMatmul(ctx, { M: B, N: NL, K: C, transB: true },
-    { a: a.cls, b: t.classifierW.param, bias: t.classifierB.param, c: a.logits }));
+    { a: a.cls, b: t.arena.binding('params', t.classifierW), bias: t.arena.binding('params', t.classifierB), c: a.logits }));
   return out;
 }
 

@@ -2,7 +2,7 @@
 // arena). N = B·T token rows, T = P + 1 (CLS first). Everything the backward reads is cached per layer.
 import type { GpuContext } from '../../gpu/context';
 import type { VitConfig } from '../../io/hfModel/config';
-import type { VitTrainables } from './trainable';
+import { type VitTrainables, vitModuleName } from './trainable';
 import { VIT_LINEAR_MODULES, type VitLinearModule } from './weights';
 
 /** Every size the launches need, derived from the config, the class count and B. */
@@ -97,16 +97,17 @@ export function planVitActs(ctx: GpuContext, d: VitDims, t: VitTrainables): VitA
     return b;
   };
   const trio = (name: string) => ({ q: buf(`${name}.q`, N * C), k: buf(`${name}.k`, N * C), v: buf(`${name}.v`, N * C) });
-  const layers = t.slots.map((slots, l): VitLayerActs => {
+  const R = t.slots[0].R;
+  const layers = Array.from({ length: d.L }, (_, l): VitLayerActs => {
     const loraH: Partial<Record<VitLinearModule, GPUBuffer>> = {};
     const doraZ: Partial<Record<VitLinearModule, GPUBuffer>> = {}, doraNorm: Partial<Record<VitLinearModule, GPUBuffer>> = {};
     for (const m of VIT_LINEAR_MODULES) {
-      const slot = slots[m];
+      const slot = t.byPath.get(vitModuleName(l, m));
       if (!slot) continue;
-      loraH[m] = buf(`l${l}.${m}.h`, N * t.R);
-      if (slot.M) {
-        doraZ[m] = buf(`l${l}.${m}.dora_z`, N * slot.M.size);
-        doraNorm[m] = buf(`l${l}.${m}.dora_norm`, slot.M.size);
+      loraH[m] = buf(`l${l}.${m}.h`, N * R);
+      if (slot.m) {
+        doraZ[m] = buf(`l${l}.${m}.dora_z`, N * slot.OUT);
+        doraNorm[m] = buf(`l${l}.${m}.dora_norm`, slot.OUT);
       }
     }
     return {
@@ -129,8 +130,8 @@ export function planVitActs(ctx: GpuContext, d: VitDims, t: VitTrainables): VitA
     dlogits: buf('dlogits', B * NL), dcls: buf('dcls', B * C), dlnf: buf('dlnf', N * C),
     dres: buf('dres', N * C), dC: buf('dC', N * C), dy: buf('dy', N * C),
     dI1: buf('dI1', N * I), dI2: buf('dI2', N * I), dpreatt: buf('dpreatt', B * NH * T * T),
-    dqkv: buf('dqkv', N * 3 * C), dqkvSplit: trio('dqkv'), dh: buf('dh', N * t.R),
-    dz: buf('dz', t.all.some((x) => x.name.endsWith('lora_magnitude_vector')) ? N * Math.max(C, I) : 1),
+    dqkv: buf('dqkv', N * 3 * C), dqkvSplit: trio('dqkv'), dh: buf('dh', N * R),
+    dz: buf('dz', t.slots.some((s) => s.m) ? N * Math.max(C, I) : 1),
   };
   allBuffers.set(acts, all);
   return acts;

@@ -4,24 +4,18 @@
 import type { GpuContext } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
 import type { VitConfig } from '../../io/hfModel/config';
+import type { FrozenLinear } from '../adaptedLinear';
 
 import { VIT_LINEAR_MODULES, type VitLinearModule } from '../../io/hfModel/layout';
 
 export { VIT_LINEAR_MODULES, type VitLinearModule };
-
-export interface LinearWeights {
-  w: GPUBuffer; // (OUT, IN), nn.Linear layout
-  b: GPUBuffer | undefined; // (OUT); absent for query/key/value when qkv_bias is false
-  IN: number;
-  OUT: number;
-}
 
 export interface VitLayerWeights {
   ln1w: GPUBuffer; // (C) layernorm_before
   ln1b: GPUBuffer; // (C)
   ln2w: GPUBuffer; // (C) layernorm_after
   ln2b: GPUBuffer; // (C)
-  linear: Record<VitLinearModule, LinearWeights>;
+  linear: Record<VitLinearModule, FrozenLinear>; // nn.Linear [out, in]; query/key/value biases only with qkv_bias
 }
 
 export interface VitWeights {
@@ -53,10 +47,10 @@ export function uploadVitWeights(ctx: GpuContext, loaded: LoadedVit): VitWeights
   const layers: VitLayerWeights[] = [];
   for (let i = 0; i < cfg.num_hidden_layers; i++) {
     const p = `encoder.layer.${i}.`;
-    const linear = {} as Record<VitLinearModule, LinearWeights>;
+    const linear = {} as Record<VitLinearModule, FrozenLinear>;
     for (const m of VIT_LINEAR_MODULES) {
       const hasBias = loaded.tensors.has(`${p}${m}.bias`);
-      linear[m] = { w: up(`${p}${m}.weight`), b: hasBias ? up(`${p}${m}.bias`) : undefined, ...linearDims(cfg, m) };
+      linear[m] = { w: up(`${p}${m}.weight`), b: hasBias ? up(`${p}${m}.bias`) : undefined, layout: 'linear', ...linearDims(cfg, m) };
     }
     layers.push({
       ln1w: up(`${p}layernorm_before.weight`), ln1b: up(`${p}layernorm_before.bias`),
