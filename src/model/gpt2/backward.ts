@@ -12,47 +12,15 @@ import type { Launch } from '../../gpu/context';
 import { prepareAttentionBackward } from '../../kernels/attention';
 import { prepareGeluBackward } from '../../kernels/gelu';
 import { prepareLayernormBackward } from '../../kernels/layernorm';
-import { prepareLoraBackward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentBackward } from '../../kernels/softmax_xent';
-import { prepareDoraLinearBackward } from '../dora';
-import { prepareDroppedLoraBackward } from '../lora_dropout';
-import type { Gpt2Parts } from './forward';
-import { entryBinding, modulePath } from './lora';
-import { type Gpt2Module, moduleDims } from './weights';
+import { adaptedLinearBackward } from '../adaptedLinear';
+import { type Gpt2Parts, gpt2Linear } from './forward';
+import type { Gpt2Module } from './weights';
 
 /** dx = dy·Wᵀ (W stored [in, out]), plus the LoRA backward when the module is targeted. Writes dx `=`. */
-async function linearBackward(
-  p: Gpt2Parts, layer: number, module: Gpt2Module, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer,
-): Promise<Launch[]> {
-  const { ctx, acts } = p;
-  const N = acts.B * acts.T;
-  const { IN, OUT } = moduleDims(p.config, module);
-  const { w } = p.weights.layers[layer].linear[module];
-  const slot = p.slots.get(modulePath(layer, module));
-  // dx (N, IN) = dy (N, OUT) · Wᵀ, W stored (IN, OUT) = (N, K) of this product: transB.
-  if (!slot) return [await prepareMatmul(ctx, { M: N, N: IN, K: OUT, transB: true }, { a: dy, b: w, c: dx })];
-  const h = acts.layers[layer].loraH.get(module);
-  if (!h) throw new Error(`GPT-2 plan has no LoRA hidden buffer for ${slot.path}`);
-  const { params, grads } = p.trainable;
-  const shape = { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true };
-  if (slot.m) {
-    const z = acts.layers[layer].doraZ.get(module), norm = acts.layers[layer].doraNorm.get(module);
-    if (!z || !norm) throw new Error(`GPT-2 plan has no DoRA buffers for ${slot.path}`);
-    return prepareDoraLinearBackward(ctx, shape, {
-      x, w, h, z, norm, dy, dx, dh: acts.dh, dz: { buffer: acts.dz, size: N * OUT * 4 },
-      m: entryBinding(params, slot.m), dm: entryBinding(grads, slot.m),
-      loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
-      dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),
-    }, false);
-  }
-  const buffers = {
-    x, w, h, dy, dx, dh: acts.dh,
-    loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
-    dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),
-  };
-  if (p.dropout) return prepareDroppedLoraBackward(ctx, shape, p.dropout.slot(p.lora.slots.indexOf(slot)), buffers, false);
-  return prepareLoraBackward(ctx, shape, buffers);
+function linearBackward(p: Gpt2Parts, layer: number, module: Gpt2Module, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer): Promise<Launch[]> {
+  return adaptedLinearBackward(p.ctx, gpt2Linear(p, layer, module), { x, dy, dx }, { dh: p.acts.dh, dz: p.acts.dz }, false);
 }
 
 async function layerBackward(p: Gpt2Parts, l: number): Promise<Launch[]> {

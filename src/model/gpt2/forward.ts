@@ -7,64 +7,58 @@
 // Each Conv1D module is `y = x·W + b` (W [in, out]) or, when targeted, y = x·W + b + s·(x·Aᵀ)·Bᵀ;
 // with DoRA y = (m/norm) ⊙ (x·W + s·(x·Aᵀ)·Bᵀ) + b (../dora.ts).
 import type { GpuContext, Launch } from '../../gpu/context';
+import type { Gpt2Config } from '../../io/hfModel/config';
 import { prepareAttentionForward } from '../../kernels/attention';
 import { prepareElementwiseAdd } from '../../kernels/elementwise';
 import { prepareEmbeddingForward } from '../../kernels/embedding';
 import { prepareGeluForward } from '../../kernels/gelu';
 import { prepareLayernormForward } from '../../kernels/layernorm';
-import { prepareLoraForward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
-import { prepareDoraLinearForward } from '../dora';
-import { type DropoutStreams, prepareDroppedLoraForward } from '../lora_dropout';
-import type { Gpt2Config } from '../../io/hfModel/config';
-import { type LoraLayout, type LoraSlot, type TrainableBuffers, entryBinding, modulePath } from './lora';
-import type { Gpt2Acts } from './plan';
-import { type Gpt2Module, type Gpt2Weights, moduleDims } from './weights';
+import { type AdaptedLinear, type LoraSlot, adaptedLinearForward } from '../adaptedLinear';
+import type { TrainableArena } from '../arena';
+import type { DropoutStreams } from '../lora_dropout';
+import type { Gpt2Acts, PlanLora } from './plan';
+import type { Gpt2Module, Gpt2Weights } from './weights';
 
-/** Everything a pass needs: the device, the frozen weights, the LoRA table and buffers, the activations. */
+/** Everything a pass needs: the device, the frozen weights, the LoRA slots and arena, the activations. */
 export interface Gpt2Parts {
   ctx: GpuContext;
   config: Gpt2Config;
   weights: Gpt2Weights;
-  lora: LoraLayout;
-  slots: Map<string, LoraSlot>; // by module path
-  trainable: TrainableBuffers;
+  slots: LoraSlot[]; // model order
+  byPath: Map<string, LoraSlot>; // by PEFT module path
+  arena: TrainableArena;
   acts: Gpt2Acts;
   /** LoRA dropout streams (slot order), in the training passes only; absent = no dropout (eval). */
   dropout?: DropoutStreams;
 }
 
-export function slotsByPath(lora: LoraLayout): Map<string, LoraSlot> {
-  return new Map(lora.slots.map((s) => [s.path, s]));
+export const modulePath = (layer: number, m: Gpt2Module): string => `transformer.h.${layer}.${m}`;
+
+/** Which modules of which layer carry LoRA (the activations the plan caches for them). */
+export function planLora(slots: readonly LoraSlot[]): PlanLora {
+  const modules = (layer: number) => slots.filter((s) => s.path.startsWith(`transformer.h.${layer}.`))
+    .map((s) => s.path.slice(`transformer.h.${layer}.`.length) as Gpt2Module);
+  return { R: slots[0]?.R ?? 0, modules, dora: slots.some((s) => s.m) };
+}
+
+/** Module `module` of layer `layer` in pass p (N = B·T rows). */
+export function gpt2Linear(p: Gpt2Parts, layer: number, module: Gpt2Module): AdaptedLinear {
+  const lin = p.weights.layers[layer].linear[module], N = p.acts.B * p.acts.T;
+  const slot = p.byPath.get(modulePath(layer, module));
+  if (!slot) return { N, lin };
+  const a = p.acts.layers[layer], h = a.loraH.get(module);
+  if (!h) throw new Error(`GPT-2 plan has no LoRA hidden buffer for ${slot.path}`);
+  return { N, lin, lora: { slot, arena: p.arena, acts: { h, z: a.doraZ.get(module), norm: a.doraNorm.get(module) }, drop: p.dropout?.slot(slot.index) } };
 }
 
 /**
  * y = x·W + b, plus the LoRA term when the module is targeted (h cached for the backward). Exported for
  * the generation step (generate.ts), which runs the same modules on its own (1, 1) activations.
  */
-export async function linearForward(p: Gpt2Parts, layer: number, module: Gpt2Module, x: GPUBuffer, y: GPUBuffer): Promise<Launch[]> {
-  const { ctx, acts } = p;
-  const N = acts.B * acts.T;
-  const { IN, OUT } = moduleDims(p.config, module);
-  const { w, b } = p.weights.layers[layer].linear[module];
-  const slot = p.slots.get(modulePath(layer, module));
-  if (!slot) return [await prepareMatmul(ctx, { M: N, N: OUT, K: IN }, { a: x, b: w, bias: b, c: y })];
-  const h = acts.layers[layer].loraH.get(module);
-  if (!h) throw new Error(`GPT-2 plan has no LoRA hidden buffer for ${slot.path}`);
-  const { params } = p.trainable;
-  const shape = { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true };
-  if (slot.m) {
-    const z = acts.layers[layer].doraZ.get(module), norm = acts.layers[layer].doraNorm.get(module);
-    if (!z || !norm) throw new Error(`GPT-2 plan has no DoRA buffers for ${slot.path}`);
-    return prepareDoraLinearForward(ctx, shape, {
-      x, w, bias: b, h, z, norm, y, m: entryBinding(params, slot.m),
-      loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
-    });
-  }
-  const buffers = { x, w, bias: b, h, y, loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b) };
-  if (p.dropout) return prepareDroppedLoraForward(ctx, shape, p.dropout.slot(p.lora.slots.indexOf(slot)), buffers);
-  return prepareLoraForward(ctx, shape, buffers);
+export function linearForward(p: Gpt2Parts, layer: number, module: Gpt2Module, x: GPUBuffer, y: GPUBuffer): Promise<Launch[]> {
+  return adaptedLinearForward(p.ctx, gpt2Linear(p, layer, module), x, y);
 }
 
 async function layerForward(p: Gpt2Parts, l: number): Promise<Launch[]> {

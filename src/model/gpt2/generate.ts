@@ -13,17 +13,15 @@ import { prepareLayernormForward } from '../../kernels/layernorm';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
 import { type SamplingOptions, createRng, sampleToken } from '../sampling';
-import { type Gpt2Parts, linearForward, prepareForward } from './forward';
+import { type Gpt2Parts, linearForward, planLora, prepareForward } from './forward';
 import { type Gpt2KvCache, createKvCache, destroyKvCache, prepareKvAppend } from './kvcache';
 import type { Gpt2LoraModel } from './model';
 import { destroyGpt2Acts, planGpt2Acts } from './plan';
 
 /** The model's weights and LoRA buffers with fresh activations for a (1, T) pass. */
 function partsFor(parts: Gpt2Parts, T: number): Gpt2Parts {
-  const { lora } = parts;
-  const modules = (layer: number) => lora.slots.filter((s) => s.layer === layer).map((s) => s.module);
   // Generation is inference: no LoRA dropout.
-  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.config, 1, T, { R: lora.slots[0]?.R ?? 0, modules, dora: lora.dora }) };
+  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.config, 1, T, planLora(parts.slots)) };
 }
 
 /** The position-independent launches of one decode step, around the per-step attention. */

@@ -4,6 +4,7 @@
 import type { GpuContext } from '../../gpu/context';
 import type { LoadedGpt2 } from '../../io/hfModel';
 import type { Gpt2Config } from '../../io/hfModel/config';
+import type { FrozenLinear } from '../adaptedLinear';
 
 import { GPT2_MODULES, type Gpt2Module } from '../../io/hfModel/layout';
 
@@ -26,7 +27,7 @@ export interface Gpt2LayerWeights {
   ln2w: GPUBuffer; // (C)
   ln2b: GPUBuffer; // (C)
   /** Conv1D weight (IN, OUT) and bias (OUT) of each linear module. */
-  linear: Record<Gpt2Module, { w: GPUBuffer; b: GPUBuffer }>;
+  linear: Record<Gpt2Module, FrozenLinear>;
 }
 
 export interface Gpt2Weights {
@@ -68,7 +69,7 @@ export function uploadGpt2Weights(ctx: GpuContext, loaded: LoadedGpt2): Gpt2Weig
   const layers: Gpt2LayerWeights[] = [];
   for (let i = 0; i < loaded.config.n_layer; i++) {
     const h = `h.${i}.`;
-    const linear = Object.fromEntries(GPT2_MODULES.map((m) => [m, { w: get(`${h}${m}.weight`), b: get(`${h}${m}.bias`) }]));
+    const linear = Object.fromEntries(GPT2_MODULES.map((m) => [m, { w: get(`${h}${m}.weight`), b: get(`${h}${m}.bias`), layout: 'conv1d', ...moduleDims(loaded.config, m) }]));
     layers.push({
       ln1w: get(`${h}ln_1.weight`), ln1b: get(`${h}ln_1.bias`), ln2w: get(`${h}ln_2.weight`), ln2b: get(`${h}ln_2.bias`),
       linear: linear as Gpt2LayerWeights['linear'],

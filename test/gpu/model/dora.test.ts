@@ -98,15 +98,15 @@ describe('GPT-2 + DoRA vs PyTorch fixture', () => {
   it('at init m = row norms of W0 ([out, in] rows = columns of the Conv1D storage) and the logits are the base model\'s', async () => {
     model.initLora(3);
     const w = await model.readLoraWeights();
-    for (const s of model.parts.lora.slots) {
-      const expected = norms(fx.loaded.tensors.get(`h.${s.layer}.${s.module}.weight`)!.data, s.IN, s.OUT, true);
+    for (const s of model.parts.slots) {
+      const expected = norms(fx.loaded.tensors.get(s.weight)!.data, s.IN, s.OUT, true);
       expectAllClose(w.get(s.m!.name)!, expected, TOL.norms, `m of ${s.path}`);
     }
     expectAllClose(await model.forwardLogits(ids), referenceGpt2Logits(fx.loaded, ids, opts.B, opts.T), TOL.f32Paths, 'DoRA init vs base');
   });
 
   it('initLora after setBaseWeight takes m from the new weight', async () => {
-    const path = 'transformer.h.0.attn.c_attn', s = model.parts.slots.get(path)!;
+    const path = 'transformer.h.0.attn.c_attn', s = model.parts.byPath.get(path)!;
     const w0 = fx.loaded.tensors.get('h.0.attn.c_attn.weight')!.data;
     const w1 = w0.map((v, i) => v * (1 + 0.5 * Math.sin(i)));
     model.setBaseWeight(path, w1);

@@ -247,7 +247,7 @@ describe('the NaN guard', () => {
     return {
       step: async (input, labels) => {
         const out = await engine.step(input, labels);
-        if (bad.has(k++)) ctx.write((engine as unknown as Gpt2LoraModel).parts.trainable.grads, new Float32Array([NaN, NaN]));
+        if (bad.has(k++)) ctx.write((engine as unknown as Gpt2LoraModel).parts.arena.grads, new Float32Array([NaN, NaN]));
         return out;
       },
     };
