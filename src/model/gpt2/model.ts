@@ -10,7 +10,8 @@ import { DropoutStreams } from '../lora_dropout';
 import { validateIds } from '../../kernels/embedding';
 import { IGNORE_INDEX, meanLossScale } from '../../ref/softmax_xent';
 import { prepareBackward, prepareLossBackward } from './backward';
-import { type Gpt2Parts, planLora, prepareForward, prepareLoss } from './forward';
+import { gpt2Spec } from '../families/gpt2';
+import { type Gpt2Parts, prepareForward, prepareLoss } from './forward';
 import { destroyGpt2Acts, planGpt2Acts } from './plan';
 import { GPT2_MODULES, type Gpt2Module, destroyGpt2Weights, moduleDims, uploadGpt2Weights } from './weights';
 
@@ -54,12 +55,14 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
 
   static async create(ctx: GpuContext, loaded: LoadedGpt2, o: Gpt2LoraOptions): Promise<Gpt2LoraModel> {
     const config = loaded.config;
-    const weights = uploadGpt2Weights(ctx, loaded);
+    const spec = gpt2Spec(loaded);
+    const weights = uploadGpt2Weights(ctx, loaded, spec);
     const layout = new ArenaLayout(ctx.limits.minStorageBufferOffsetAlignment);
     const slots = layoutSlots(layout, loraModules(loaded), o, 'GPT-2');
     const arena = TrainableArena.create(ctx, layout, 'lora');
-    const acts = planGpt2Acts(ctx, config, o.B, o.T, planLora(slots));
-    const parts: Gpt2Parts = { ctx, config, weights, slots, byPath: new Map(slots.map((s) => [s.path, s])), arena, acts };
+    const byPath = new Map(slots.map((s) => [s.path, s]));
+    const acts = planGpt2Acts(ctx, spec, config, o.B, o.T, byPath);
+    const parts: Gpt2Parts = { ctx, spec, config, weights, blocks: weights.layers, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const p = o.loraDropout ?? 0;
     if (!(p >= 0 && p < 1)) throw new Error(`GPT-2: loraDropout=${p} must be in [0, 1)`);
