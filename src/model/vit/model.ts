@@ -9,7 +9,9 @@ import { type AdamWStepOptions, type OptimizerState, type PerTensor, type Traina
 import { BaseNorms, initialLoraValues } from '../adaptedLinear';
 import { DropoutStreams } from '../lora_dropout';
 import { prepareVitBackward } from './backward';
-import { prepareVitForward, prepareVitLoss } from './forward';
+import { type VitPass, prepareVitForward, prepareVitLoss } from './forward';
+import type { FamilySpec } from '../families/spec';
+import { vitSpec } from '../families/vit';
 import { type VitActs, destroyVitActs, planVitActs, vitDims } from './plan';
 import { DEFAULT_HEAD_SEED, type TrainableOptions, type VitTrainables, createTrainables, initClassifier } from './trainable';
 import { VIT_LINEAR_MODULES, type VitLinearModule, type VitWeights, destroyVitWeights, uploadVitWeights } from './weights';
@@ -63,6 +65,7 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     readonly trainables: VitTrainables,
     readonly options: VitLoraOptions,
     private readonly baseNorms: BaseNorms,
+    readonly spec: FamilySpec,
   ) {}
 
   static create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): VitLoraModel {
@@ -70,13 +73,13 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     const pDrop = options.loraDropout ?? 0;
     if (!(pDrop >= 0 && pDrop < 1)) throw new Error(`ViT: loraDropout=${pDrop} must be in [0, 1)`);
     if (pDrop > 0 && options.useDora) throw new Error('ViT: loraDropout with useDora is not supported (PEFT\'s DoRA dropout form is not implemented)');
-    if (cfg.hidden_act !== 'gelu') throw new Error(`ViT engine: hidden_act '${cfg.hidden_act}' is not supported (only exact 'gelu')`);
+    const spec = vitSpec(loaded);
     const head = loaded.head.newHead
       ? initClassifier(cfg.hidden_size, loaded.head.numClasses, options.headSeed ?? DEFAULT_HEAD_SEED)
       : checkpointClassifier(loaded);
     const baseNorms = new BaseNorms(loaded.tensors);
     const trainables = createTrainables(ctx, loaded, options, head, baseNorms);
-    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded), trainables, options, baseNorms);
+    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded, spec), trainables, options, baseNorms, spec);
   }
 
   get numLabels(): number {
@@ -123,18 +126,19 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     let p = this.plans.get(B);
     if (!p) {
       const { ctx, weights: w, trainables: t } = this;
-      const acts = planVitActs(ctx, vitDims(this.loaded.config, this.numLabels, B), t);
+      const acts = planVitActs(ctx, this.spec, vitDims(this.loaded.config, this.numLabels, B), t);
       const pDrop = this.options.loraDropout ?? 0;
       const dropout = pDrop > 0
         ? await DropoutStreams.create(ctx, pDrop, this.options.dropoutSeed ?? this.options.seed ?? 1, acts.dims.N,
           t.slots.map((s) => s.IN), `vit/B${B}`)
         : undefined;
+      const pass: VitPass = { ctx, spec: this.spec, blocks: w.layers, acts, byPath: t.byPath, arena: t.arena, weights: w, t };
       p = {
         acts,
-        forward: await prepareVitForward(ctx, acts, w, t),
+        forward: await prepareVitForward(pass),
         loss: await prepareVitLoss(ctx, acts),
-        backward: await prepareVitBackward(ctx, acts, w, t, dropout),
-        train: dropout && { forward: await prepareVitForward(ctx, acts, w, t, dropout), dropout },
+        backward: await prepareVitBackward({ ...pass, dropout }),
+        train: dropout && { forward: await prepareVitForward({ ...pass, dropout }), dropout },
       };
       this.plans.set(B, p);
     }
