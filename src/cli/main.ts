@@ -50,7 +50,8 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
     summary: 'fine-tune with lora | loraplus | dora | cola | lorasc and write the merged model (and PEFT adapter)',
     spec: {
       model: MODEL,
-      data: { kind: 'string', help: '.txt / .jsonl / .csv (GPT-2) or a folder with one subfolder per class (ViT)' },
+      data: { kind: 'string', help: '.txt / .jsonl / .csv (GPT-2; any other name: UTF-8 text) or a folder with one subfolder per class (ViT)' },
+      format: { kind: 'string', help: 'text | jsonl | csv | images: how to read --data (default: from its extension; folders are images)' },
       method: { kind: 'string', help: 'lora | loraplus | dora | cola | lorasc (default lorasc)' },
       out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
@@ -119,6 +120,16 @@ function fileRef(path: string, what: string): FileRef {
   const p = resolve(path);
   if (!existsSync(p) || !statSync(p).isFile()) throw new UsageError(`${what} ${path} is not a file`);
   return { path: p };
+}
+
+/** --format checked against what --data is: a folder is images, a file is text (txt/jsonl/csv). */
+function dataFormat(format: string | undefined, isFolder: boolean, data: string): 'txt' | 'jsonl' | 'csv' | undefined {
+  if (format === undefined) return undefined;
+  const text = { text: 'txt', jsonl: 'jsonl', csv: 'csv' } as const;
+  if (format !== 'images' && !(format in text)) throw new UsageError(`--format must be text, jsonl, csv or images, got "${format}"`);
+  if (format === 'images' && !isFolder) throw new UsageError(`--format images needs a folder; --data ${data} is a file`);
+  if (format !== 'images' && isFolder) throw new UsageError(`--format ${format} needs a file; --data ${data} is a folder`);
+  return format === 'images' ? undefined : text[format as keyof typeof text];
 }
 
 function targetsOf(s: string): string[] | string {
@@ -200,10 +211,12 @@ function buildJob(command: string, p: Parsed): { job: CliJob; inputs: string[]; 
       const m = model();
       const dataPath = resolve(need(p, 'data', command));
       if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
-      const data = statSync(dataPath).isDirectory() ? listDir(dataPath, true, 'data folder') : { path: dataPath };
+      const isFolder = statSync(dataPath).isDirectory();
+      const data = isFolder ? listDir(dataPath, true, 'data folder') : { path: dataPath };
+      const textFormat = dataFormat(p.format as string | undefined, isFolder, p.data as string);
       const out = resolve(need(p, 'out', command));
       if (p.resume && !existsSync(join(out, 'checkpoints'))) throw new UsageError(`--resume: ${join(out, 'checkpoints')} does not exist`);
-      return { job: { kind: 'train', model: m, data, config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume }, inputs: [m.root, dataPath], outDir: out };
+      return { job: { kind: 'train', model: m, data, textFormat, config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume }, inputs: [m.root, dataPath], outDir: out };
     }
     case 'export': {
       const m = model();
