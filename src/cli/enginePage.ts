@@ -1,12 +1,15 @@
 // One engine page in headless Chromium, for the CLI (src/cli/host.ts) and the study (src/cli/study/run.ts):
 // Vite serves the page on 127.0.0.1 (its own dependency cache, no HMR or watcher, so edits on disk and
 // other Vite instances never reload it), Chromium opens it, Node's callbacks are exposed to it, and the
-// page is ready once it sets its flag. Requests to any other host are recorded (there must be none).
+// page is ready once it sets its flag. Requests to any other origin are recorded (there must be none).
+// The server answers only its own page (guard.ts: Host, Origin, Sec-Fetch-Site) and sends no CORS
+// headers: Vite's default lets any localhost origin read its responses.
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { type Plugin, type ViteDevServer, createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from './chromium';
+import { originGuard } from './guard';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -48,10 +51,10 @@ export async function openEnginePage(o: EnginePageOptions): Promise<EnginePage> 
       // benches) for its own entries; a page started meanwhile found it stale and timed out loading.
       cacheDir: resolve(ROOT, o.cacheDir),
       optimizeDeps: { entries: [o.path] },
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null, cors: false },
       logLevel: 'silent',
       clearScreen: false,
-      plugins: o.plugins ?? [],
+      plugins: [originGuard(), ...(o.plugins ?? [])],
     });
     await server.listen();
     const url = server.resolvedUrls?.local[0];
@@ -59,9 +62,10 @@ export async function openEnginePage(o: EnginePageOptions): Promise<EnginePage> 
     browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
     const page = await browser.newPage();
     const outside: string[] = [];
+    const own = new URL(url).origin;
     page.on('request', (r) => {
-      const host = new URL(r.url()).hostname;
-      if (host !== '127.0.0.1' && host !== 'localhost') outside.push(r.url());
+      const u = new URL(r.url());
+      if (u.protocol !== 'data:' && u.origin !== own) outside.push(r.url());
     });
     let pageError: string | undefined;
     page.on('pageerror', (e) => { pageError ??= e.message; });
