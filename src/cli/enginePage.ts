@@ -36,29 +36,44 @@ export interface EnginePage {
   close(): Promise<void>;
 }
 
+/** The page server alone (also used by the bridge's tests): Vite on 127.0.0.1, a free port, guarded, no CORS. */
+export async function startPageServer(o: Pick<EnginePageOptions, 'path' | 'cacheDir' | 'plugins' | 'what'>): Promise<{ server: ViteDevServer; url: string }> {
+  const server = await createServer({
+    root: ROOT,
+    configFile: resolve(ROOT, 'vite.config.ts'),
+    // A shared node_modules/.vite cache is re-optimised by every other Vite instance (studio, vitest,
+    // benches) for its own entries; a page started meanwhile found it stale and timed out loading.
+    cacheDir: resolve(ROOT, o.cacheDir),
+    optimizeDeps: { entries: [o.path] },
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null, cors: false },
+    logLevel: 'silent',
+    clearScreen: false,
+    plugins: [originGuard(), ...(o.plugins ?? [])],
+  });
+  try {
+    await server.listen();
+  } catch (e) {
+    await server.close().catch(() => undefined);
+    throw e;
+  }
+  const url = server.resolvedUrls?.local[0];
+  if (!url) {
+    await server.close().catch(() => undefined);
+    throw new Error(`${o.what} could not start its local page server`);
+  }
+  return { server, url };
+}
+
 export async function openEnginePage(o: EnginePageOptions): Promise<EnginePage> {
   let server: ViteDevServer | undefined;
+  let url = '';
   let browser: Browser | undefined;
   const close = async () => {
     await browser?.close().catch(() => undefined);
     await server?.close().catch(() => undefined);
   };
   try {
-    server = await createServer({
-      root: ROOT,
-      configFile: resolve(ROOT, 'vite.config.ts'),
-      // A shared node_modules/.vite cache is re-optimised by every other Vite instance (studio, vitest,
-      // benches) for its own entries; a page started meanwhile found it stale and timed out loading.
-      cacheDir: resolve(ROOT, o.cacheDir),
-      optimizeDeps: { entries: [o.path] },
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null, cors: false },
-      logLevel: 'silent',
-      clearScreen: false,
-      plugins: [originGuard(), ...(o.plugins ?? [])],
-    });
-    await server.listen();
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error(`${o.what} could not start its local page server`);
+    ({ server, url } = await startPageServer(o));
     browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
     const page = await browser.newPage();
     const outside: string[] = [];

@@ -18,6 +18,7 @@ import { open, readdir, realpath, rename, rm, stat, unlink, writeFile } from 'no
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { Plugin } from 'vite';
 import { openEnginePage } from './enginePage';
 import { hasToken, newToken } from './guard';
 import type { CliEvent, CliJob, CliResult, SerializedError } from './jobs';
@@ -131,6 +132,11 @@ export function fileBridge(token: string, roots: readonly string[], outRoot: str
   };
 }
 
+/** The bridge as a Vite plugin (after guard.ts's origin guard, which runs first: enforce 'pre'). */
+export function bridgePlugin(token: string, roots: readonly string[], outRoot: string | undefined): Plugin {
+  return { name: 'lorasc-cli-bridge', configureServer: (s) => { s.middlewares.use(fileBridge(token, roots, outRoot)); } };
+}
+
 /** Starts Vite and Chromium, runs one job in the page, and tears both down. */
 export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): Promise<R> {
   const token = newToken();
@@ -139,7 +145,7 @@ export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): 
   const engine = await openEnginePage({
     path: 'src/cli/page.html', readyFlag: '__lorascReady', cacheDir: 'node_modules/.vite-lorasc-cli', what: 'the engine page',
     expose: { __lorascEvent: (e: CliEvent) => o.onEvent?.(e) },
-    plugins: [{ name: 'lorasc-cli-bridge', configureServer: (s) => { s.middlewares.use(fileBridge(token, roots, outRoot)); } }],
+    plugins: [bridgePlugin(token, roots, outRoot)],
   });
   try {
     // The token reaches the page through Playwright, never through a URL or a response another page could read.
