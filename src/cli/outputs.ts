@@ -57,7 +57,12 @@ export function checkOutFile(path: string, option: string): string {
   } catch (e) {
     throw new UsageError(`${option} ${path}: cannot write in ${parent} (${reason(e)})`);
   }
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${option} ${path} is a folder; give a file name`);
+  if (existsSync(file)) {
+    const t = statSync(file);
+    if (t.isDirectory()) throw new UsageError(`${option} ${path} is a folder; give a file name`);
+    // Moving onto a device or a pipe would replace it (/dev/full, say), not write into it.
+    if (!t.isFile()) throw new UsageError(`${option} ${path} exists and is not a regular file`);
+  }
   return file;
 }
 
