@@ -118,4 +118,13 @@ describe('the real lorasc in a child process', () => {
     }
     expect(readdirSync(tmpdir()).filter((n) => n.startsWith('lorasc-out-'))).toEqual(before);
   });
+
+  it('train --format jsonl reads a file whose name says nothing (rows.log) as rows', async () => {
+    const rows = join(base, 'rows.log');
+    writeFileSync(rows, Array.from({ length: 12 }, (_, i) => JSON.stringify({ text: `Fortune ${i} favours the bold and the curious.` })).join('\n'));
+    const r = await lorasc(['train', '--model', join(ROOT, 'public/demo/gpt2-fortunes'), '--data', rows, '--format', 'jsonl', '--method', 'lora',
+      '--max-steps', '1', '--seq-len', '16', '--batch', '2', '--no-adapter', '--out', join(base, 'run-rows')], 240_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('data: jsonl, 12 examples');
+  });
 });
