@@ -17,7 +17,6 @@
 import { open, readdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Plugin } from 'vite';
 import { openEnginePage } from './enginePage';
 import { hasToken, newToken } from './guard';
@@ -44,17 +43,24 @@ const PARTIAL = '.partial';
 /** The first line of an error, for a 500 body and the page's message. */
 const oneLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
-/** Streams a file; opening it first makes EACCES & co. a 500 with a message rather than a cut connection. */
+/**
+ * Streams a regular file. It is checked with stat first (opening a FIFO would block until a writer comes) and
+ * opened before anything is sent, so EACCES & co. answer 500 with their line; a read error before the first
+ * byte does too, and one later cuts the response (the page sees a failed fetch, never a hang).
+ */
 async function sendFile(res: ServerResponse, path: string): Promise<void> {
+  if (!(await stat(path)).isFile()) throw new Refused(404, `not a regular file: ${path}`);
   const fh = await open(path, 'r');
-  try {
-    if (!(await fh.stat()).isFile()) throw new Refused(404, `not a file: ${path}`);
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
   res.setHeader('content-type', 'application/octet-stream');
-  await pipeline(fh.createReadStream(), res);
+  await new Promise<void>((done, fail) => {
+    const rs = fh.createReadStream(); // closes fh when it ends or fails
+    rs.on('error', (e) => {
+      if (!res.headersSent) fail(e);
+      else { res.destroy(e); done(); }
+    });
+    res.on('close', () => { rs.destroy(); done(); });
+    rs.pipe(res);
+  });
 }
 
 /** The bridge's routes, given real input roots and the real output root. */

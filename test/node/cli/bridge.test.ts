@@ -181,6 +181,29 @@ describe('bad paths and file-system errors: one line, never a crash', () => {
     oneLine(missing.body);
   });
 
+  it('refuses a FIFO in an input folder at once (opening it would wait for a writer forever)', async () => {
+    execFileSync('mkfifo', [join(model, 'pipe.json')]);
+    const r = await send(fileUrl(join(model, 'pipe.json')), { headers: T });
+    expect(r.status).toBe(404);
+    expect(r.body).toContain('not a regular file');
+  });
+
+  it('answers a read-stream error (EIO) with one line instead of crashing the CLI', async () => {
+    // /proc/self/mem opens as a regular file and fails on the first read.
+    const proc = realpathSync('/proc/self');
+    const { server: s2, url: u2 } = await bridgeServer(token, [proc], undefined);
+    try {
+      const r = await send(`${u2}__lorasc/file?path=${encodeURIComponent(join(proc, 'mem'))}`, { headers: T });
+      expect(r.status).toBe(500);
+      expect(r.body).toContain('EIO');
+      oneLine(r.body);
+      // The server is still up and answering.
+      expect((await send(`${u2}__lorasc/file?path=${encodeURIComponent(join(proc, 'status'))}`, { headers: T })).status).toBe(200);
+    } finally {
+      await s2.close();
+    }
+  });
+
   it('answers EACCES with one line and leaves no temporary file', async () => {
     // Root ignores permission bits, but sysfs refuses new files to root too.
     const locked = process.getuid?.() === 0 ? '/sys' : join(base, 'locked');
