@@ -16,7 +16,7 @@
 // Progress events come back through an exposed function; the job's result through page.evaluate.
 import { open, readdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Plugin } from 'vite';
 import { openEnginePage } from './enginePage';
 import { hasToken, newToken } from './guard';
@@ -69,7 +69,7 @@ export function fileBridge(token: string, roots: readonly string[], outRoot: str
     if (!hasToken(req, token)) throw new Refused(403, 'missing or wrong bridge token');
     const param = url.searchParams.get('path') ?? '';
     if (url.pathname === '/__lorasc/file' && req.method === 'GET') {
-      if (!param.startsWith('/')) throw new Refused(400, `not an absolute path: ${JSON.stringify(param)}`);
+      if (!isAbsolute(param)) throw new Refused(400, `not an absolute path: ${JSON.stringify(param)}`);
       return sendFile(res, await realUnder(param, roots));
     }
     const isOut = url.pathname === '/__lorasc/out' || url.pathname === '/__lorasc/out-list';
