@@ -40,10 +40,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = h * T;
   var m = LOWEST;
   for (var s = lid; s < T; s += WG) {
-    let ko = (s * dims.NKV + kh) * HS;
-    var dot = 0.0;
-    for (var d = 0u; d < HS; d++) { dot += q[qo + d] * kcache[ko + d]; }
-    let score = dot * dims.scale;
+    let score = scaledDot(qo, (s * dims.NKV + kh) * HS);
     att[base + s] = score;
     m = max(m, score);
   }
@@ -62,4 +59,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var s = 0u; s < T; s++) { acc += att[base + s] * vcache[(s * dims.NKV + kh) * HS + d]; }
     out[qo + d] = acc;
   }
+}
+
+/** q[qo … qo + HS) · kcache[ko … ko + HS) / √HS, summed in order d = 0, 1, …. */
+fn scaledDot(qo: u32, ko: u32) -> f32 {
+  var acc = 0.0;
+  for (var d = 0u; d < dims.HS; d++) { acc += q[qo + d] * kcache[ko + d]; }
+  return acc * dims.scale;
 }

@@ -38,10 +38,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let base = row * T;
   var m = LOWEST;
   for (var s = lid; s <= t; s += WG) {
-    let ko = ((b * T + s) * dims.NKV + kh) * dims.HS;
-    var dot = 0.0;
-    for (var d = 0u; d < dims.HS; d++) { dot += q[qo + d] * k[ko + d]; }
-    let score = dot * dims.scale;
+    let score = scaledDot(qo, ((b * T + s) * dims.NKV + kh) * dims.HS);
     att[base + s] = score;
     m = max(m, score);
   }
@@ -56,4 +53,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var s = lid; s < T; s += WG) {
     att[base + s] = select(0.0, att[base + s] * inv, s <= t);
   }
+}
+
+/** q[qo … qo + HS) · k[ko … ko + HS) / √HS, summed in order d = 0, 1, …. */
+fn scaledDot(qo: u32, ko: u32) -> f32 {
+  var acc = 0.0;
+  for (var d = 0u; d < dims.HS; d++) { acc += q[qo + d] * k[ko + d]; }
+  return acc * dims.scale;
 }

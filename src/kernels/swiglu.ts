@@ -3,10 +3,11 @@
 // buffers. See shaders/swiglu_forward.wgsl, shaders/swiglu_backward.wgsl and src/ref/swiglu.ts.
 import backwardWgsl from '../../shaders/swiglu_backward.wgsl?raw';
 import forwardWgsl from '../../shaders/swiglu_forward.wgsl?raw';
+import sigmoidWgsl from '../../shaders/lib/sigmoid.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import type { SwigluShape } from '../ref/swiglu';
 import { FLAT_WG, type FoldOption, checkCount, flatDispatch, submitOnce } from './elementwise';
-import { type KernelDescriptor, u32 } from './kernel';
+import { type KernelDescriptor, u32, withLib } from './kernel';
 
 export type { SwigluShape };
 
@@ -14,7 +15,7 @@ type Shape = SwigluShape & FoldOption;
 
 export const swigluForwardKernel: KernelDescriptor<Shape> = {
   name: 'swiglu_forward',
-  wgsl: forwardWgsl,
+  wgsl: withLib(forwardWgsl, sigmoidWgsl),
   bindings: ['dims:uniform', 'g:read', 'u:read', 'h:rw'],
   uniforms: (s) => [u32(s.n)],
   overrides: () => ({ WG: FLAT_WG }),
@@ -24,7 +25,7 @@ export const swigluForwardKernel: KernelDescriptor<Shape> = {
 
 export const swigluBackwardKernel: KernelDescriptor<Shape> = {
   name: 'swiglu_backward',
-  wgsl: backwardWgsl,
+  wgsl: withLib(backwardWgsl, sigmoidWgsl),
   bindings: ['dims:uniform', 'g:read', 'u:read', 'dh:read', 'dg:rw', 'du:rw'],
   uniforms: (s) => [u32(s.n)],
   overrides: (s) => ({ WG: FLAT_WG, ACCUMULATE: s.accumulate ? 1 : 0 }),
