@@ -19,8 +19,6 @@ export interface VitTrainables {
   arena: TrainableArena;
 }
 
-export const vitModuleName = (layer: number, m: string) => `vit.encoder.layer.${layer}.${m}`;
-
 /**
  * A fresh classifier as nn.Linear(C, NL) initialises one: weight kaiming_uniform(a = √5), i.e.
  * U(−1/√C, 1/√C), and bias U(−1/√C, 1/√C) (fan_in = C); one seeded stream, weight first.
