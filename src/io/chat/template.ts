@@ -19,6 +19,8 @@ export interface ChatTemplateSpec {
   source: string;
   /** Special-token strings by tokenizer_config.json key (AddedToken objects reduced to their content). */
   specialTokens: Record<string, string>;
+  /** `additional_special_tokens` as strings, when the config lists them (transformers passes them too). */
+  additionalSpecialTokens?: string[];
   /** Added tokens marked special in `added_tokens_decoder`, plus `eos_token`: the end-of-turn candidates. */
   endOfTurnCandidates: string[];
 }
@@ -74,6 +76,8 @@ export function chatTemplateFromConfig(configText: string, opts: ChatTemplateOpt
     const s = Object.hasOwn(c, k) ? tokenString(c[k]) : null;
     if (s !== null) specialTokens[k] = s;
   }
+  const extra = Object.hasOwn(c, 'additional_special_tokens') ? c.additional_special_tokens : undefined;
+  const additional = Array.isArray(extra) ? extra.map(tokenString).filter((s): s is string => s !== null) : undefined;
   const candidates = new Set<string>();
   if (specialTokens.eos_token !== undefined) candidates.add(specialTokens.eos_token);
   const decoder = Object.hasOwn(c, 'added_tokens_decoder') ? c.added_tokens_decoder : undefined;
@@ -94,7 +98,9 @@ export function chatTemplateFromConfig(configText: string, opts: ChatTemplateOpt
   } else {
     throw new ChatTemplateError('the model has no chat template (no "chat_template" in tokenizer_config.json and no chat_template.jinja)');
   }
-  return { template, source, specialTokens, endOfTurnCandidates: [...candidates] };
+  const spec: ChatTemplateSpec = { template, source, specialTokens, endOfTurnCandidates: [...candidates] };
+  if (additional !== undefined) spec.additionalSpecialTokens = additional;
+  return spec;
 }
 
 /** Private-use markers that stand for transformers' {% generation %} … {% endgeneration %} in the output. */
@@ -122,7 +128,14 @@ export class ChatTemplate {
   readonly hasGenerationBlocks: boolean;
   private readonly compiled: Template;
 
-  constructor(readonly spec: ChatTemplateSpec) {
+  /**
+   * @param kwargs extra template variables, as keyword arguments to apply_chat_template (e.g. Qwen3's
+   *   `enable_thinking: false`); they cannot replace `messages` or `add_generation_prompt`.
+   */
+  constructor(
+    readonly spec: ChatTemplateSpec,
+    private readonly kwargs: Readonly<Record<string, unknown>> = {},
+  ) {
     const marked = markGenerationBlocks(spec.template);
     this.hasGenerationBlocks = marked.hasGeneration;
     try {
@@ -140,6 +153,8 @@ export class ChatTemplate {
     try {
       return this.compiled.render({
         ...this.spec.specialTokens,
+        ...(this.spec.additionalSpecialTokens !== undefined ? { additional_special_tokens: this.spec.additionalSpecialTokens } : {}),
+        ...this.kwargs,
         messages: messages.map((m) => ({ role: m.role, content: m.content })),
         add_generation_prompt: addGenerationPrompt,
       });

@@ -2,7 +2,7 @@
 // template's semantics (Jinja with trim_blocks and lstrip_blocks, the special-token strings of the family),
 // not by running the template; the spans are the assistant replies with their end-of-turn token.
 import { describe, expect, it } from 'vitest';
-import { ChatTemplateError, renderWithSpans, type ChatMessage } from '../../../src/io/chat';
+import { ChatTemplate, ChatTemplateError, renderWithSpans, type ChatMessage } from '../../../src/io/chat';
 import { family } from './chatHelpers';
 
 const sys = (content: string): ChatMessage => ({ role: 'system', content });
@@ -57,6 +57,14 @@ describe('chat templates render as transformers does, with assistant spans', () 
     // first reply: its content is not in the text verbatim (the template dropped the reasoning): the span still
     // runs from the generation prompt to the first end-of-turn token
     expect(trainedTexts(multi.text, multi.spans)).toEqual(['Hello!<|im_end|>', '<think>\nadd\n</think>\n\n4<|im_end|>']);
+  });
+
+  it('Qwen3 with enable_thinking=false: the empty think block is part of the generation prompt, so not trained', () => {
+    const t = new ChatTemplate(family('qwen3').spec, { enable_thinking: false });
+    expect(t.render([user('Hi there')], true)).toBe('<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n');
+    const r = renderWithSpans(t, [user('Hi there'), bot('Hello!')]);
+    expect(r.text).toBe('<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\nHello!<|im_end|>\n');
+    expect(trainedTexts(r.text, r.spans)).toEqual(['Hello!<|im_end|>']);
   });
 
   it('Llama-3: bos once, content trimmed, <|eot_id|> trained', () => {

@@ -43,6 +43,11 @@ describe('chat template source', () => {
     expect(t.spec.endOfTurnCandidates).toEqual(['</s>']);
   });
 
+  it('additional_special_tokens reach the template as a list of strings', () => {
+    const cfg = JSON.stringify({ additional_special_tokens: ['<a>', { content: '<b>' }], chat_template: '{{ additional_special_tokens | join(",") }}' });
+    expect(new ChatTemplate(chatTemplateFromConfig(cfg)).render(msgs)).toBe('<a>,<b>');
+  });
+
   it('end-of-turn candidates: eos_token plus the added tokens marked special', () => {
     const spec = chatTemplateFromConfig(configText({ eos: '<|im_end|>', specials: ['<|im_start|>', '<|im_end|>'], nonSpecial: ['<think>'], template: templateText('smollm2') }));
     expect(spec.endOfTurnCandidates).toEqual(['<|im_end|>', '<|im_start|>']);
