@@ -4,5 +4,5 @@ export { chatFromRow, isChatRow, type ChatMessage, type ChatRole } from './messa
 export { ChatTemplate, ChatTemplateError, chatTemplateFromConfig, type ChatTemplateOptions, type ChatTemplateSpec } from './template';
 export { renderWithSpans, type CharSpan, type RenderedChat } from './spans';
 export { byteLevelOffsets, tokenMask, type ByteLevelLike, type OffsetEncoder, type TokenOffsets } from './offsets';
-export { previewSegments, type PreviewSegment } from './preview';
+export { conversationPreview, previewSegments, type PreviewSegment } from './preview';
 export { buildChatSequences, type ChatRow, type ChatSequences } from './sequences';

@@ -1,6 +1,8 @@
 // The data preview: the rendered conversation cut into segments that are trained (assistant replies with
 // their end-of-turn token) or not, for the UI to highlight. Concatenating the texts gives the rendered text.
-import type { CharSpan } from './spans';
+import type { ChatMessage } from './messages';
+import { renderWithSpans, type CharSpan } from './spans';
+import type { ChatTemplate } from './template';
 
 export interface PreviewSegment {
   text: string;
@@ -17,4 +19,10 @@ export function previewSegments(text: string, spans: readonly CharSpan[]): Previ
   }
   if (pos < text.length) out.push({ text: text.slice(pos), trained: false });
   return out;
+}
+
+/** The preview of one conversation under a template; throws ChatTemplateError as renderWithSpans does. */
+export function conversationPreview(tpl: ChatTemplate, messages: readonly ChatMessage[]): PreviewSegment[] {
+  const r = renderWithSpans(tpl, messages);
+  return previewSegments(r.text, r.spans);
 }

@@ -2,7 +2,7 @@
 // comes from its bytes, and a target is trained iff its token overlaps an assistant span (the end-of-turn
 // token included). Checked against masks derived independently by tokenizing the pieces of the text.
 import { describe, expect, it } from 'vitest';
-import { buildChatSequences, byteLevelOffsets, previewSegments, renderWithSpans, tokenMask, type ChatMessage } from '../../../src/io/chat';
+import { buildChatSequences, byteLevelOffsets, conversationPreview, previewSegments, renderWithSpans, tokenMask, type ChatMessage } from '../../../src/io/chat';
 import { IGNORE_INDEX } from '../../../src/io/datasets';
 import { chatTokenizer, family } from './chatHelpers';
 
@@ -115,5 +115,13 @@ describe('data preview segments', () => {
     expect(segs[0]).toEqual({ text: r.text.slice(0, r.spans[0].start), trained: false });
     expect(segs.at(-1)!.trained).toBe(true); // Llama-3 ends with the last reply's <|eot_id|>
     for (let i = 1; i < segs.length; i++) expect(segs[i].trained).not.toBe(segs[i - 1].trained);
+  });
+
+  it('conversationPreview: ChatML replies and <|im_end|> trained, the newline after it and the prompts not', () => {
+    expect(conversationPreview(family('smollm2'), CONV.slice(1, 3))).toEqual([
+      { text: '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n', trained: false },
+      { text: 'Hello!<|im_end|>', trained: true },
+      { text: '\n', trained: false },
+    ]);
   });
 });
