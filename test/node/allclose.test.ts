@@ -40,3 +40,14 @@ describe('expectNonFinite', () => {
     expect(() => expectNonFinite([NaN], [null])).toThrow(/want finite/);
   });
 });
+
+describe('bit comparisons (test/gpu/train/helpers.ts)', () => {
+  it('two NaNs with the same bits are neither "identical" nor "different"', async () => {
+    const { bitsEqual, expectBits } = await import('../gpu/train/helpers');
+    const nan = Float32Array.of(1, NaN), same = Float32Array.of(1, NaN);
+    expect(() => expectBits(nan, same, 'w')).toThrow(/w: NaN at element 1/);
+    expect(() => bitsEqual(nan, Float32Array.of(1, 2))).toThrow(/NaN at element 1/);
+    expectBits(Float32Array.of(1, -0), Float32Array.of(1, -0), 'finite');
+    expect(bitsEqual(Float32Array.of(0), Float32Array.of(-0))).toBe(false);
+  });
+});
