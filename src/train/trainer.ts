@@ -11,7 +11,7 @@ import { Cascade, type ExpertWeights, type IterationReport } from './cascade';
 import {
   type CheckpointStore, type TrainState, captureState, checkResume, nonFiniteTensors, restoreState, runFingerprint, writeCheckpoint,
 } from './checkpoint';
-import { type TrainingConfig, loraScale } from './config';
+import { type TrainingConfig, iterationLength, loraScale } from './config';
 import { epochOrder } from '../io/datasets';
 import type { TaskData } from './data';
 import { evaluate, type EvalResult } from './evaluate';
@@ -105,7 +105,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   const policy = variant.cascade(c);
   const useDora = variant.useDora(c);
   const scale = loraScale(c);
-  const iterLen = policy ? (c.iterationSteps > 0 ? c.iterationSteps : spe) : total;
+  const iterLen = iterationLength(c, spe, total);
   const iterations = Math.ceil(total / iterLen);
 
   const baseOf = (m: LinearModule) => {
