@@ -3,6 +3,7 @@
 // except where noted; `resolveConfig` fills defaults, applies a preset and validates, naming the field.
 import { DEFAULT_METHOD, METHOD_NAMES, type MethodName, adapterVariant, isMethodName } from '../adapters/registry';
 import { METHOD_OPTIONS, type MethodConfig } from '../adapters/variant';
+import { loraScale as peftLoraScale } from '../io/peft/config';
 import type { ScheduleKind } from './schedule';
 
 export type { MethodName };
@@ -195,10 +196,11 @@ export function checkResolvedConfig(c: unknown): TrainingConfig {
   return c as TrainingConfig;
 }
 
-/** The LoRA scale s of the experts. */
-export function loraScale(c: Pick<TrainingConfig, 'r' | 'loraAlpha' | 'useRslora'>): number {
-  return c.useRslora ? c.loraAlpha / Math.sqrt(c.r) : c.loraAlpha / c.r;
-}
+/**
+ * The LoRA scale s of the experts: PEFT's formula (lora_alpha / r, or / √r with rsLoRA), the same one an
+ * imported adapter_config.json is read with (src/io/peft/config.ts), so the two can never disagree.
+ */
+export const loraScale = (c: Pick<TrainingConfig, 'r' | 'loraAlpha' | 'useRslora'>): number => peftLoraScale(c);
 
 export function isCascade(c: Pick<TrainingConfig, 'method'>): boolean {
   return adapterVariant(c.method).cascades;
