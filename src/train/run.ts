@@ -6,7 +6,7 @@
 // GPT-2 engine and token data, an image run a ViT engine and pixel data, so nothing needs a cast.
 // `trainRun` drives it and emits the trainer's events; the callers only map those to their outputs.
 import type { GpuContext } from '../gpu/context';
-import { listImageFolder } from '../io/datasets';
+import { type TextFormat, listImageFolder } from '../io/datasets';
 import { type LoadedGpt2, type LoadedModel, type LoadedVit, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import type { PixelImage } from '../io/preprocess';
 import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
@@ -22,8 +22,8 @@ import { type TrainResult, type TrainSetup, train } from './trainer';
 
 /** The data of a run, as the caller has it. */
 export type RunInput =
-  /** A text dataset file (.txt, .jsonl, .csv) and the model's tokenizer (GPT-2). */
-  | { kind: 'text'; bytes: Uint8Array | ArrayBuffer; name: string; tokenizer: ByteLevelBpeTokenizer }
+  /** A text dataset file and the model's tokenizer (GPT-2); `format` overrides the guess from the name. */
+  | { kind: 'text'; bytes: Uint8Array | ArrayBuffer; name: string; tokenizer: ByteLevelBpeTokenizer; format?: TextFormat }
   /** An image folder (one subfolder per class) and a decoder for its files (ViT). */
   | { kind: 'images'; paths: string[]; decode: (path: string) => Promise<PixelImage> }
   /** Token sequences the caller prepared (the study's cut splits); T is their length. */
@@ -72,7 +72,7 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
     let data: TaskData<LmExample, Uint32Array>, preview: TextPreview | null = null;
     if (input.kind === 'text') {
       config.seqLen = Math.min(config.seqLen, loaded0.config.n_positions);
-      ({ data, preview } = prepareText(input.bytes, input.name, input.tokenizer, config.seqLen, config.valFraction, config.seed));
+      ({ data, preview } = prepareText(input.bytes, input.name, input.tokenizer, config.seqLen, config.valFraction, config.seed, input.format));
     } else if (input.kind === 'lm') {
       config.seqLen = input.T;
       data = input.data;

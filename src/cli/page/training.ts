@@ -28,7 +28,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a GPT-2 trains on a .txt, .jsonl or .csv file`);
     const tokenizer = await loadTokenizer(source);
     if (!tokenizer) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
-    input = { kind: 'text', bytes: await readFile(job.data.path), name: job.data.path.split('/').pop() as string, tokenizer };
+    input = { kind: 'text', bytes: await readFile(job.data.path), name: job.data.path.split('/').pop() as string, tokenizer, ...(job.textFormat ? { format: job.textFormat } : {}) };
   } else {
     if (!isDir(job.data)) throw new Error(`${job.data.path} is a file; a ViT trains on a folder with one subfolder per class`);
     const dir = job.data;
