@@ -49,7 +49,7 @@ export async function createEngine(ctx: GpuContext, loaded: LoadedGpt2, o: Engin
 export async function createEngine(ctx: GpuContext, loaded: LoadedVit, o: EngineOptions): Promise<VitLoraModel>;
 export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine>;
 export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
-  return ctx.allocating(`the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine (batch ${o.B}${loaded.kind === 'gpt2' ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o));
+  return ctx.allocating(`the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine (batch ${o.B}${loaded.kind === 'gpt2' ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o), (e) => e.destroy());
 }
 
 // The model options still take PEFT's lora_alpha and divide it by r (src/model/gpt2/model.ts
