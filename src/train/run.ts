@@ -78,8 +78,9 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
       data = input.data;
     } else throw new Error('a GPT-2 trains on text: give a .txt, .jsonl or .csv file');
     const targets = targetedModules(loaded0, config.targetModules);
+    const sample = sampleOf(data); // before the engine: nothing that can throw comes after it
     const engine = await createEngine(ctx, loaded0, engineOptions(config, targets, config.seqLen));
-    return { kind: 'lm', loaded: loaded0, engine, data, config, targets, sample: sampleOf(data), preview };
+    return { kind: 'lm', loaded: loaded0, engine, data, config, targets, sample, preview };
   }
   if (input.kind !== 'images' && input.kind !== 'image') throw new Error('a ViT trains on images: give a folder with one subfolder per class');
   let loaded: LoadedVit = loaded0;
@@ -92,8 +93,9 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
     classNames = preview.classes;
   } else data = input.data;
   const targets = targetedModules(loaded, config.targetModules);
+  const sample = sampleOf(data);
   const engine = await createEngine(ctx, loaded, engineOptions(config, targets, 0));
-  return { kind: 'image', loaded, engine, data, config, targets, sample: sampleOf(data), preview, classNames };
+  return { kind: 'image', loaded, engine, data, config, targets, sample, preview, classNames };
 }
 
 async function reloadVit(source: ModelDirSource, numClasses: number): Promise<LoadedVit> {
