@@ -246,7 +246,7 @@ export async function runTrainCase(
   const loaded = await syntheticGpt2(c);
   const { ids, labels } = batch(c);
   const model = await Gpt2LoraModel.create(ctx, loaded, {
-    targetModules: TARGET_MODULES, r: c.R, loraAlpha: LORA_ALPHA, B: c.B, T: c.T, seed: 0,
+    targetModules: TARGET_MODULES, r: c.R, scale: LORA_ALPHA / c.R, B: c.B, T: c.T, seed: 0,
   });
   const init = initialLora(model);
   model.setLoraWeights(init);

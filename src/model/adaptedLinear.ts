@@ -34,7 +34,7 @@ export interface LoraSlot {
   IN: number;
   OUT: number;
   R: number;
-  scale: number; // s = lora_alpha / R (or / √R with rsLoRA, passed as the lora_alpha that gives it)
+  scale: number; // s = lora_alpha / R, or lora_alpha / √R with rsLoRA (SlotOptions.scale)
   a: TrainableEntry; // lora_A (R, IN)
   b: TrainableEntry; // lora_B (OUT, R)
   m?: TrainableEntry; // DoRA lora_magnitude_vector (OUT)
@@ -43,7 +43,8 @@ export interface LoraSlot {
 export interface SlotOptions {
   targetModules: ModuleSelector; // PEFT target_modules: a list of suffixes or a full-match regex
   r: number;
-  loraAlpha: number;
+  /** LoRA scale s (y = W0·x + s·B·A·x): lora_alpha / r, or lora_alpha / √r with rsLoRA, computed once by loraScale. */
+  scale: number;
   useDora?: boolean;
 }
 
@@ -59,7 +60,7 @@ export function layoutSlots(arena: ArenaLayout, modules: readonly LoraModule[], 
     const a = arena.add(loraKey(path, 'lora_A'), [o.r, IN]);
     const b = arena.add(loraKey(path, 'lora_B'), [OUT, o.r]);
     const m = o.useDora ? arena.add(loraKey(path, 'magnitude'), [OUT]) : undefined;
-    slots.push({ path, weight, layout, index: slots.length, IN, OUT, R: o.r, scale: o.loraAlpha / o.r, a, b, m });
+    slots.push({ path, weight, layout, index: slots.length, IN, OUT, R: o.r, scale: o.scale, a, b, m });
   }
   if (slots.length === 0) throw new Error(`LoRA: target_modules ${JSON.stringify(o.targetModules)} matches no ${family} linear module`);
   return slots;

@@ -52,19 +52,14 @@ export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: Engi
   return ctx.allocating(`the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine (batch ${o.B}${loaded.kind === 'gpt2' ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o), (e) => e.destroy());
 }
 
-// The model options still take PEFT's lora_alpha and divide it by r (src/model/gpt2/model.ts
-// Gpt2LoraOptions.loraAlpha, src/model/vit/trainable.ts TrainableOptions.loraAlpha): this is the one
-// place the scale is turned back into that alpha, until the model takes `scale` itself.
-const modelAlpha = (o: EngineOptions) => o.scale * o.r;
-
 async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
   const targetModules = o.targets.map((m) => m.path);
   if (loaded.kind === 'gpt2') {
     if (o.T > loaded.config.n_positions) throw new Error(`sequence length ${o.T} exceeds the model's n_positions ${loaded.config.n_positions}`);
-    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, loraAlpha: modelAlpha(o), B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
+    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
   }
   return VitLoraModel.create(ctx, loaded, {
-    targetModules, r: o.r, loraAlpha: modelAlpha(o), seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
+    targetModules, r: o.r, scale: o.scale, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0 },
   });
 }

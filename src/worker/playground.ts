@@ -49,7 +49,7 @@ async function load(base: string): Promise<Loaded> {
   const ctx = await getDevice({ label: 'playground' });
   // The base model: LoRA slots exist but B = 0 (PEFT init), so the adapter is a no-op here.
   const model = await Gpt2LoraModel.create(ctx, loaded as LoadedGpt2, {
-    targetModules: ['c_attn'], r: 1, loraAlpha: 1, B: 1, T: loaded.config.n_positions,
+    targetModules: ['c_attn'], r: 1, scale: 1, B: 1, T: loaded.config.n_positions,
   });
   return { ctx, model, tokenizer };
 }

@@ -18,7 +18,8 @@ import { GPT2_MODULES, type Gpt2Module, destroyGpt2Weights, moduleDims, uploadGp
 export interface Gpt2LoraOptions {
   targetModules: ModuleSelector; // PEFT target_modules: suffixes, or a full-match regex
   r: number; // LoRA rank R
-  loraAlpha: number; // s = lora_alpha / r
+  /** LoRA scale s (y = W0·x + s·B·A·x): lora_alpha / r, or lora_alpha / √r with rsLoRA, computed once by loraScale. */
+  scale: number;
   B: number; // sequences per step
   T: number; // tokens per sequence (≤ n_positions)
   /** Seed of the default init (A ~ kaiming-uniform, bound 1/√in; B = 0). */

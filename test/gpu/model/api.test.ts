@@ -206,9 +206,9 @@ function apiSuite<I>(title: string, setup: (ctx: GpuContext) => Promise<Case<I>>
 
 apiSuite<Uint32Array>('GPT-2 training API', async (ctx) => {
   const f = await loadFixture('gpt2_tiny', 'gpt2');
-  const B = Number(f.meta('B')), T = Number(f.meta('T')), r = Number(f.meta('lora_r')), loraAlpha = Number(f.meta('lora_alpha'));
+  const B = Number(f.meta('B')), T = Number(f.meta('T')), r = Number(f.meta('lora_r')), scale = Number(f.meta('lora_alpha')) / r;
   const targetModules = f.meta('target_modules').split(',');
-  const opts = { targetModules, r, loraAlpha, B, T };
+  const opts = { targetModules, r, scale, B, T };
   const model = await Gpt2LoraModel.create(ctx, f.loaded, opts);
   const init = f.lora();
   model.setLoraWeights(init);
@@ -226,9 +226,9 @@ apiSuite<Uint32Array>('GPT-2 training API', async (ctx) => {
 
 apiSuite<Float32Array>('ViT training API', async (ctx) => {
   const f = await loadFixture('vit_tiny', 'vit');
-  const r = Number(f.meta('lora_r')), loraAlpha = Number(f.meta('lora_alpha'));
+  const r = Number(f.meta('lora_r')), scale = Number(f.meta('lora_alpha')) / r;
   const opts = {
-    targetModules: f.meta('target_modules').split(','), r, loraAlpha,
+    targetModules: f.meta('target_modules').split(','), r, scale,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
   };
   const model = VitLoraModel.create(ctx, f.loaded, opts);
@@ -241,7 +241,7 @@ apiSuite<Float32Array>('ViT training API', async (ctx) => {
   const ref = new Map<string, { A: Float32Array; B: Float32Array; R: number; scale: number }>();
   for (const [k, A] of init) {
     const m = /^base_model\.model\.(.*)\.lora_A\.weight$/.exec(k);
-    if (m) ref.set(m[1], { A, B: init.get(k.replace('lora_A', 'lora_B'))!, R: r, scale: loraAlpha / r });
+    if (m) ref.set(m[1], { A, B: init.get(k.replace('lora_A', 'lora_B'))!, R: r, scale });
   }
   return {
     model, init, input, labels, path: 'vit.encoder.layer.0.attention.attention.value', baseW: f.loaded.tensors.get(name)!.data,

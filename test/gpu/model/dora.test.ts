@@ -84,7 +84,7 @@ describe('GPT-2 + DoRA vs PyTorch fixture', () => {
     adapter = adapterOf(state);
     opts = {
       targetModules: meta(state, 'target_modules').split(','), r: Number(meta(state, 'lora_r')),
-      loraAlpha: Number(meta(state, 'lora_alpha')), B: Number(meta(state, 'B')), T: Number(meta(state, 'T')), useDora: true,
+      scale: Number(meta(state, 'lora_alpha')) / Number(meta(state, 'lora_r')), B: Number(meta(state, 'B')), T: Number(meta(state, 'T')), useDora: true,
     };
     model = await Gpt2LoraModel.create(ctx, fx.loaded, opts);
   });
@@ -172,7 +172,7 @@ describe('ViT + DoRA vs PyTorch fixture', () => {
     const [beta1, beta2] = meta(state, 'betas').split(',').map(Number);
     model = VitLoraModel.create(ctx, fx.loaded, {
       targetModules: meta(state, 'target_modules').split(','), r: Number(meta(state, 'lora_r')),
-      loraAlpha: Number(meta(state, 'lora_alpha')), useDora: true,
+      scale: Number(meta(state, 'lora_alpha')) / Number(meta(state, 'lora_r')), useDora: true,
       adamw: { beta1, beta2, eps: Number(meta(state, 'eps')), weightDecay: Number(meta(state, 'weight_decay')) },
     });
     init = adapterOf(state);

@@ -115,7 +115,7 @@ dropoutSuite<Uint32Array>('GPT-2 + LoRA dropout vs PyTorch fixture', async (ctx)
   const state = await loadState('gpt2_tiny_dropout');
   const opts = {
     targetModules: meta(state, 'target_modules').split(','), r: Number(meta(state, 'lora_r')),
-    loraAlpha: Number(meta(state, 'lora_alpha')), B: Number(meta(state, 'B')), T: Number(meta(state, 'T')),
+    scale: Number(meta(state, 'lora_alpha')) / Number(meta(state, 'lora_r')), B: Number(meta(state, 'B')), T: Number(meta(state, 'T')),
     loraDropout: Number(meta(state, 'lora_dropout')), dropoutSeed: Number(meta(state, 'dropout_seed')),
   };
   return {
@@ -132,7 +132,7 @@ dropoutSuite<Float32Array>('ViT + LoRA dropout vs PyTorch fixture', async (ctx) 
   const [beta1, beta2] = meta(state, 'betas').split(',').map(Number);
   const opts = {
     targetModules: meta(state, 'target_modules').split(','), r: Number(meta(state, 'lora_r')),
-    loraAlpha: Number(meta(state, 'lora_alpha')),
+    scale: Number(meta(state, 'lora_alpha')) / Number(meta(state, 'lora_r')),
     loraDropout: Number(meta(state, 'lora_dropout')), dropoutSeed: Number(meta(state, 'dropout_seed')),
     adamw: { beta1, beta2, eps: Number(meta(state, 'eps')), weightDecay: Number(meta(state, 'weight_decay')) },
   };

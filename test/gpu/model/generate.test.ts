@@ -50,7 +50,7 @@ describe('GPT-2 generation with a KV cache vs full recomputation', () => {
     V = loaded.config.vocab_size;
     const r = Number(meta('lora_r'));
     model = await Gpt2LoraModel.create(ctx, loaded, {
-      targetModules: meta('target_modules').split(','), r, loraAlpha: Number(meta('lora_alpha')), B: 1, T: NP,
+      targetModules: meta('target_modules').split(','), r, scale: Number(meta('lora_alpha')) / r, B: 1, T: NP,
     });
     model.setLoraWeights(fx.lora());
   });

@@ -61,7 +61,7 @@ describe('GPT-2 + LoRA whole step vs PyTorch fixture', () => {
     ids = Uint32Array.from(state.get('input_ids').data);
     labels = Int32Array.from(state.get('labels').data);
     lora = new Map([...state.tensors].filter(([k]) => k.startsWith('base_model.')).map(([k, t]) => [k, t.data]));
-    model = await Gpt2LoraModel.create(ctx, loaded, { targetModules: meta(state, 'target_modules').split(','), r, loraAlpha: alpha, B, T });
+    model = await Gpt2LoraModel.create(ctx, loaded, { targetModules: meta(state, 'target_modules').split(','), r, scale: alpha / r, B, T });
     model.setLoraWeights(lora);
   });
 
@@ -111,7 +111,7 @@ describe('GPT-2 + LoRA whole step vs PyTorch fixture', () => {
     // Only c_attn targeted (regex form): the other modules take the matmul + bias path. With every other
     // lora_B = 0 in the all-targets model, both compute the same function, so logits, loss and the
     // c_attn gradients agree (dh = s·dy·B = 0, so dx = dy·Wᵀ exactly as the plain path).
-    const only = await Gpt2LoraModel.create(ctx, loaded, { targetModules: String.raw`.*\.attn\.c_attn`, r, loraAlpha: alpha, B, T });
+    const only = await Gpt2LoraModel.create(ctx, loaded, { targetModules: String.raw`.*\.attn\.c_attn`, r, scale: alpha / r, B, T });
     try {
       expect(only.table.length).toBe(2 * loaded.config.n_layer);
       only.setLoraWeights(new Map(only.table.map((e) => [e.name, lora.get(e.name) as Float32Array])));
@@ -140,7 +140,7 @@ describe('PEFT target_modules', () => {
   it('lays out A (R, in) and B (out, R) at aligned offsets, in model order', async () => {
     const { loaded } = await loadFixtureOnce();
     const l = new ArenaLayout(256);
-    const slots = layoutSlots(l, loraModules(loaded), { targetModules: String.raw`.*\.mlp\.c_(fc|proj)`, r: 2, loraAlpha: 4 }, 'GPT-2');
+    const slots = layoutSlots(l, loraModules(loaded), { targetModules: String.raw`.*\.mlp\.c_(fc|proj)`, r: 2, scale: 2 }, 'GPT-2');
     expect(l.table.map((e) => [e.name, e.shape])).toEqual([0, 1].flatMap((i) => [
       [`base_model.model.transformer.h.${i}.mlp.c_fc.lora_A.weight`, [2, 48]],
       [`base_model.model.transformer.h.${i}.mlp.c_fc.lora_B.weight`, [192, 2]],
@@ -149,6 +149,6 @@ describe('PEFT target_modules', () => {
     ]));
     for (const e of l.table) expect(e.offset % 64).toBe(0);
     expect(slots.every((s) => s.scale === 2 && s.layout === 'conv1d')).toBe(true);
-    expect(() => layoutSlots(new ArenaLayout(256), loraModules(loaded), { targetModules: ['q_proj'], r: 2, loraAlpha: 4 }, 'GPT-2')).toThrow(/matches no GPT-2 linear module/);
+    expect(() => layoutSlots(new ArenaLayout(256), loraModules(loaded), { targetModules: ['q_proj'], r: 2, scale: 2 }, 'GPT-2')).toThrow(/matches no GPT-2 linear module/);
   });
 });

@@ -61,7 +61,7 @@ describe('ViT + LoRA whole step vs PyTorch fixture', () => {
     model = VitLoraModel.create(ctx, loaded, {
       targetModules: meta(state, 'target_modules').split(','),
       r: Number(meta(state, 'lora_r')),
-      loraAlpha: Number(meta(state, 'lora_alpha')),
+      scale: Number(meta(state, 'lora_alpha')) / Number(meta(state, 'lora_r')),
       adamw: { beta1, beta2, eps: Number(meta(state, 'eps')), weightDecay: Number(meta(state, 'weight_decay')) },
     });
     init = new Map([...state.tensors].filter(([k]) => k.startsWith('base_model.')).map(([k, t]) => [k, t.data]));

@@ -58,7 +58,7 @@ describe('ViT with a new classifier head', () => {
     pixels = fixture.state.get('pixel_values').data;
     opts = {
       targetModules: fixture.meta('target_modules').split(','), r: Number(fixture.meta('lora_r')),
-      loraAlpha: Number(fixture.meta('lora_alpha')), adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
+      scale: Number(fixture.meta('lora_alpha')) / Number(fixture.meta('lora_r')), adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
     };
   });
 
@@ -119,7 +119,7 @@ describe('ViT with a new classifier head', () => {
       await model.step(pixels, labels);
       const grads = await model.readGrads();
       const params = await model.readParams();
-      const r = opts.r, scale = opts.loraAlpha / r;
+      const r = opts.r, scale = opts.scale;
       const ref: VitReferenceLora = new Map();
       for (const [k, A] of lora) {
         const m = /^base_model\.model\.(.*)\.lora_A\.weight$/.exec(k);
