@@ -40,6 +40,9 @@ export interface LoraSlot {
   m?: TrainableEntry; // DoRA lora_magnitude_vector (OUT)
 }
 
+/** The arena entries of the slots' adapter: A, B and DoRA's m (not a task head). */
+export const adapterEntries = (slots: readonly LoraSlot[]): TrainableEntry[] => slots.flatMap((s) => (s.m ? [s.a, s.b, s.m] : [s.a, s.b]));
+
 export interface SlotOptions {
   targetModules: ModuleSelector; // PEFT target_modules: a list of suffixes or a full-match regex
   r: number;

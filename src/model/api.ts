@@ -22,15 +22,19 @@ export interface TrainableEntryInfo {
 
 /**
  * Everything of the optimizer a bit-identical resume needs (checkpoints): the AdamW moments by trainable
- * name, the AdamW step count t (bias corrections) and the LoRA-dropout step counter (the masks' Philox
+ * name, the AdamW step count t (bias corrections) by trainable name — a cascade resets its expert's per
+ * iteration while a ViT head keeps counting — and the LoRA-dropout step counter (the masks' Philox
  * counters). Values are the exact F32 bits.
  */
 export interface OptimizerState {
   m: Map<string, Float32Array>;
   v: Map<string, Float32Array>;
-  step: number;
+  steps: Map<string, number>;
   dropoutStep: number;
 }
+
+/** Which trainable tensors resetOptimizer forgets: all of them, or the adapter's (not a task head). */
+export type OptimizerScope = 'all' | 'adapter';
 
 export interface TrainableModel<Input> {
   /** Every trainable tensor, in the engine's fixed order. */
@@ -55,8 +59,13 @@ export interface TrainableModel<Input> {
   setLoraWeights(values: ReadonlyMap<string, Float32Array>): void;
   /** A fresh adapter (PEFT init: A kaiming-uniform from the seed, B = 0); a task head is left as it is. */
   initLora(seed: number): void;
-  resetOptimizer(): void;
-  /** The AdamW moments, step count and dropout counter, read back bit for bit. */
+  /**
+   * Forgets the AdamW moments and step counts, as a fresh torch.optim.AdamW: of every trainable tensor
+   * ('all'), or of the adapter's only ('adapter': LoRA A, B, DoRA m — a cascade's expert, reset per
+   * iteration while a task head such as ViT's classifier trains on across iterations).
+   */
+  resetOptimizer(scope?: OptimizerScope): void;
+  /** The AdamW moments, step counts and dropout counter, read back bit for bit. */
   readOptimizerState(): Promise<OptimizerState>;
   /** Sets what readOptimizerState returned; every trainable tensor must be present, with its size. */
   setOptimizerState(state: OptimizerState): void;
@@ -65,7 +74,12 @@ export interface TrainableModel<Input> {
 
 /** Refuses an optimizer state that does not fit the model: a missing or extra tensor, a wrong size, a bad counter. */
 export function checkOptimizerState(s: OptimizerState, entries: readonly { name: string; numel: number }[]): void {
-  if (!Number.isSafeInteger(s.step) || s.step < 0) throw new Error(`optimizer state: step ${s.step} is not an integer ≥ 0`);
+  if (s.steps.size !== entries.length) throw new Error(`optimizer state: steps has ${s.steps.size} tensors; the model has ${entries.length}`);
+  for (const e of entries) {
+    const t = s.steps.get(e.name);
+    if (t === undefined) throw new Error(`optimizer state: steps has no tensor ${e.name}`);
+    if (!Number.isSafeInteger(t) || t < 0) throw new Error(`optimizer state: step ${t} of ${e.name} is not an integer ≥ 0`);
+  }
   if (!Number.isSafeInteger(s.dropoutStep) || s.dropoutStep < 0) throw new Error(`optimizer state: dropoutStep ${s.dropoutStep} is not an integer ≥ 0`);
   for (const [what, map] of [['m', s.m], ['v', s.v]] as const) {
     if (map.size !== entries.length) throw new Error(`optimizer state: ${what} has ${map.size} tensors; the model has ${entries.length}`);

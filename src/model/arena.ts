@@ -4,8 +4,8 @@
 // minStorageBufferOffsetAlignment so every tensor can be bound as a range. Reading, writing, AdamW, the
 // optimizer state of a checkpoint and the whole-gradient operations are walks over this one table, so a
 // family never writes them again; the padding between entries is never touched (it stays zero).
-import type { BufferBinding, GpuContext } from '../gpu/context';
-import { prepareAdamW } from '../kernels/adamw';
+import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
+import { type AdamWGroup, prepareAdamW } from '../kernels/adamw';
 import { type AdamWStepOptions, type OptimizerState, type PerTensor, checkOptimizerState, valueFor } from './api';
 import { GradOps } from './gradops';
 
@@ -43,8 +43,11 @@ export class TrainableArena {
   readonly m: GPUBuffer;
   readonly v: GPUBuffer;
   readonly gradOps: GradOps;
-  /** AdamW steps taken since the last reset (bias corrections). */
-  adamT = 0;
+  /**
+   * AdamW steps taken by each entry since its last reset (its bias corrections), by table index: a cascade
+   * resets only its expert's optimizer per iteration, so a ViT head trained beside it keeps counting.
+   */
+  private readonly adamT: number[];
   private readonly byName: Map<string, TrainableEntry>;
 
   constructor(private readonly ctx: GpuContext, readonly table: readonly TrainableEntry[], readonly totalElems: number, label: string) {
@@ -55,6 +58,7 @@ export class TrainableArena {
     this.m = ctx.createBuffer(`${label}/adamw_m`, bytes);
     this.v = ctx.createBuffer(`${label}/adamw_v`, bytes);
     this.byName = new Map(table.map((e) => [e.name, e]));
+    this.adamT = table.map(() => 0);
     this.gradOps = new GradOps(ctx, table.map((e) => ({ buffer: this.grads, offset: e.offset, n: e.numel })));
   }
 
@@ -93,24 +97,39 @@ export class TrainableArena {
     this.ctx.write(this.grads, new Float32Array(this.totalElems));
   }
 
-  /** Forgets the AdamW moments and step count (a fresh torch.optim.AdamW, as COLA/LoRASC need per link). */
-  resetOptimizer(): void {
-    const zeros = new Float32Array(this.totalElems);
-    this.ctx.write(this.m, zeros);
-    this.ctx.write(this.v, zeros);
-    this.adamT = 0;
+  /**
+   * Forgets the AdamW moments and step count of `entries` (default: all), as a fresh torch.optim.AdamW
+   * over them would start; the other entries keep theirs (COLA/LoRASC reset the expert per link only).
+   */
+  resetOptimizer(entries: readonly TrainableEntry[] = this.table): void {
+    if (entries === this.table) {
+      const zeros = new Float32Array(this.totalElems);
+      this.ctx.write(this.m, zeros);
+      this.ctx.write(this.v, zeros);
+      this.adamT.fill(0);
+      return;
+    }
+    for (const e of entries) {
+      const k = this.table.indexOf(e);
+      if (k < 0) throw new Error(`trainable arena: ${e.name} is not an entry of this arena`);
+      const zeros = new Float32Array(e.numel);
+      this.ctx.write(this.m, zeros, e.offset * 4);
+      this.ctx.write(this.v, zeros, e.offset * 4);
+      this.adamT[k] = 0;
+    }
   }
 
   async readOptimizerState(dropoutStep: number): Promise<OptimizerState> {
-    return { m: await this.read('m'), v: await this.read('v'), step: this.adamT, dropoutStep };
+    const steps = new Map(this.table.map((e, k) => [e.name, this.adamT[k]]));
+    return { m: await this.read('m'), v: await this.read('v'), steps, dropoutStep };
   }
 
-  /** Writes every entry's moments at its offset and the step count; returns the dropout counter to restore. */
+  /** Writes every entry's moments at its offset and its step count; returns the dropout counter to restore. */
   setOptimizerState(state: OptimizerState): number {
     checkOptimizerState(state, this.table);
     this.write('m', state.m, true, 'optimizer state');
     this.write('v', state.v, true, 'optimizer state');
-    this.adamT = state.step;
+    this.table.forEach((e, k) => { this.adamT[k] = state.steps.get(e.name) as number; });
     return state.dropoutStep;
   }
 
@@ -119,12 +138,19 @@ export class TrainableArena {
    * weight decay can differ per tensor (LoRA+: lora_B at lr × ratio). Unset options take `defaults`.
    */
   async adamwStep(lr: PerTensor, o: AdamWStepOptions, defaults: Required<AdamWStepOptions>, label: string): Promise<void> {
-    this.adamT += 1;
-    const hyper = { beta1: o.beta1 ?? defaults.beta1, beta2: o.beta2 ?? defaults.beta2, eps: o.eps ?? defaults.eps, t: this.adamT };
-    const groups = this.table.map((e) => ({
-      offset: e.offset, length: e.numel, lr: valueFor(lr, e.name), weightDecay: valueFor(o.weightDecay ?? defaults.weightDecay, e.name),
-    }));
-    const launches = await prepareAdamW(this.ctx, groups, hyper, { param: this.params, m: this.m, v: this.v, grad: this.grads });
+    // Each entry's own t (bias corrections); entries that share a t share one prepareAdamW call.
+    const byT = new Map<number, AdamWGroup[]>();
+    this.table.forEach((e, k) => {
+      const t = ++this.adamT[k];
+      const g = { offset: e.offset, length: e.numel, lr: valueFor(lr, e.name), weightDecay: valueFor(o.weightDecay ?? defaults.weightDecay, e.name) };
+      byT.set(t, [...(byT.get(t) ?? []), g]);
+    });
+    const buffers = { param: this.params, m: this.m, v: this.v, grad: this.grads };
+    const launches: Launch[] = [];
+    for (const [t, groups] of byT) {
+      const hyper = { beta1: o.beta1 ?? defaults.beta1, beta2: o.beta2 ?? defaults.beta2, eps: o.eps ?? defaults.eps, t };
+      launches.push(...(await prepareAdamW(this.ctx, groups, hyper, buffers)));
+    }
     this.ctx.submit(launches, label);
     for (const l of launches) l.destroy();
   }

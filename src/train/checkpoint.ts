@@ -24,7 +24,8 @@ import type { LinearModule } from './modules';
 export { type CheckpointStore, MemoryStore } from '../io/store';
 
 export const CHECKPOINT_FORMAT = 'lorasc-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+// v2: the AdamW step count is per trainable tensor (optimizerSteps by name), not one optimizerStep.
+export const CHECKPOINT_VERSION = 2;
 const TENSORS = 'tensors.safetensors', STATE = 'state.json', MANIFEST = 'manifest.json';
 /** Committed checkpoints kept per run (the newest and the one before it, RELIABILITY.md §(e) 4). */
 export const KEEP_CHECKPOINTS = 2;
@@ -182,11 +183,14 @@ const reviver = (_k: string, v: unknown) =>
   (v !== null && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { $nonfinite?: unknown }).$nonfinite === 'string'
     ? Number((v as { $nonfinite: string }).$nonfinite) : v);
 
+/** Why a checkpoint of an older format version is refused (v1 had one AdamW step count for all tensors). */
+const olderVersion = (v: number) => `written in checkpoint format v${v}; this version reads v${CHECKPOINT_VERSION} only (per-tensor AdamW step counts), so this run cannot be resumed — start it again (the checkpoint files are left as they are)`;
+
 /** The two data files; throws SafetensorsError EXPORT_NONFINITE when a tensor holds NaN/±Inf. */
 export function encodeCheckpoint(s: TrainState): Map<string, Uint8Array> {
   const tensors = writeSafetensors(tensorsOf(s), { file: `${folderOf(s.step)}/${TENSORS}` });
   const { weights: _w, optimizer, cascade: _c, ...rest } = s;
-  const state = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...rest, optimizerStep: optimizer.step, dropoutStep: optimizer.dropoutStep, cascade: s.cascade !== null };
+  const state = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...rest, optimizerSteps: Object.fromEntries(optimizer.steps), dropoutStep: optimizer.dropoutStep, cascade: s.cascade !== null };
   return new Map([[TENSORS, tensors], [STATE, new TextEncoder().encode(JSON.stringify(state, replacer))]]);
 }
 
@@ -196,10 +200,14 @@ export function decodeCheckpoint(files: ReadonlyMap<string, Uint8Array>, where =
   if (!stateBytes || !tensorBytes) throw bad(`${STATE} or ${TENSORS} is missing`);
   let j: Record<string, unknown>;
   try { j = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(stateBytes), reviver) as Record<string, unknown>; } catch (e) { throw bad(`${STATE} is not JSON (${(e as Error).message})`); }
+  if (j.format === CHECKPOINT_FORMAT && typeof j.version === 'number' && j.version < CHECKPOINT_VERSION) throw bad(olderVersion(j.version));
   if (j.format !== CHECKPOINT_FORMAT || j.version !== CHECKPOINT_VERSION) throw bad(`${STATE} is not a ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} file`);
-  for (const k of ['step', 'totalSteps', 'cascadeIteration', 'optimizerStep', 'dropoutStep', 'badRun']) {
+  for (const k of ['step', 'totalSteps', 'cascadeIteration', 'dropoutStep', 'badRun']) {
     if (!Number.isSafeInteger(j[k]) || (j[k] as number) < 0) throw bad(`${STATE}: ${k} is not an integer ≥ 0`);
   }
+  const steps = j.optimizerSteps;
+  if (typeof steps !== 'object' || steps === null || Array.isArray(steps)) throw bad(`${STATE}: optimizerSteps is missing`);
+  for (const [name, t] of Object.entries(steps)) if (!Number.isSafeInteger(t) || (t as number) < 0) throw bad(`${STATE}: optimizerSteps.${name} is not an integer ≥ 0`);
   if (!Array.isArray(j.entries) || !Array.isArray(j.history) || !Array.isArray(j.reports) || typeof j.config !== 'object' || j.config === null) throw bad(`${STATE}: entries, history, reports or config missing`);
   const st = readSafetensors(tensorBytes, `${where}/${TENSORS}`);
   const groups = new Map<string, Map<string, Float32Array>>([['weight', new Map()], ['adam_m', new Map()], ['adam_v', new Map()], ['cascade', new Map()]]);
@@ -213,11 +221,12 @@ export function decodeCheckpoint(files: ReadonlyMap<string, Uint8Array>, where =
   const entries = j.entries as TrainableEntryInfo[];
   for (const e of entries) {
     for (const g of ['weight', 'adam_m', 'adam_v']) if (!groups.get(g)?.has(e.name)) throw bad(`${TENSORS}: ${g}/${e.name} is missing`);
+    if (!Object.hasOwn(steps, e.name)) throw bad(`${STATE}: optimizerSteps.${e.name} is missing`);
   }
   return {
     step: j.step as number, totalSteps: j.totalSteps as number, inIteration: j.inIteration === true, cascadeIteration: j.cascadeIteration as number,
     entries, weights: groups.get('weight') as Map<string, Float32Array>,
-    optimizer: { m: groups.get('adam_m') as Map<string, Float32Array>, v: groups.get('adam_v') as Map<string, Float32Array>, step: j.optimizerStep as number, dropoutStep: j.dropoutStep as number },
+    optimizer: { m: groups.get('adam_m') as Map<string, Float32Array>, v: groups.get('adam_v') as Map<string, Float32Array>, steps: new Map(Object.entries(steps as Record<string, number>)), dropoutStep: j.dropoutStep as number },
     cascade: j.cascade === true ? groups.get('cascade') as Map<string, Float32Array> : null,
     lrFactor: j.lrFactor as number, badRun: j.badRun as number, lastLoss: j.lastLoss as number,
     bestVal: (j.bestVal ?? null) as EvalResult | null, finalVal: (j.finalVal ?? null) as EvalResult | null,
@@ -294,6 +303,7 @@ export async function readCheckpoint(store: CheckpointStore, folder: string): Pr
   if (!raw) throw bad('no manifest (the write did not finish)');
   let m: Manifest;
   try { m = JSON.parse(new TextDecoder().decode(raw)) as Manifest; } catch { throw bad('the manifest is not JSON (torn write)'); }
+  if (m.format === `${CHECKPOINT_FORMAT}-manifest` && typeof m.version === 'number' && m.version < CHECKPOINT_VERSION) throw bad(olderVersion(m.version));
   if (m.format !== `${CHECKPOINT_FORMAT}-manifest` || m.version !== CHECKPOINT_VERSION || !Array.isArray(m.files)) throw bad('not a checkpoint manifest of this version');
   if (m.step !== stepOfFolder(folder)) throw bad(`the manifest is of step ${m.step}`);
   const files = new Map<string, Uint8Array>();

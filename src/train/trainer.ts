@@ -232,7 +232,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     if (cascade && step % iterLen === 0 && !(resumed && inIteration)) {
       // Fresh expert first: DoRA's magnitude initialises from the clean backbone the model holds now.
       model.initLora(expertSeed(c.seed, t + 1));
-      model.resetOptimizer();
+      model.resetOptimizer('adapter'); // the expert's moments only: a new ViT head trains on across iterations
       cascade.beginIteration(model);
       inIteration = true;
     }

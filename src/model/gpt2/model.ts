@@ -4,7 +4,7 @@ import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedGpt2 } from '../../io/hfModel';
 import { type ModuleSelector, loraModules } from '../../io/peft';
 import { BaseNorms, initialLoraValues, layoutSlots } from '../adaptedLinear';
-import { type AdamWStepOptions, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel } from '../api';
+import { type AdamWStepOptions, type OptimizerScope, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel } from '../api';
 import { ArenaLayout, TrainableArena, type TrainableEntry } from '../arena';
 import { DropoutStreams } from '../lora_dropout';
 import { validateIds } from '../../kernels/embedding';
@@ -198,8 +198,8 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
     return this.parts.arena.read('params');
   }
 
-  /** Zeroes the AdamW moments and the step count (a fresh optimizer, as COLA/LoRASC need per link). */
-  resetOptimizer(): void {
+  /** Zeroes the AdamW moments and step counts (a fresh optimizer, as COLA/LoRASC need per link); GPT-2 trains the adapter only, so both scopes are every tensor. */
+  resetOptimizer(_scope: OptimizerScope = 'all'): void {
     this.parts.arena.resetOptimizer();
   }
 

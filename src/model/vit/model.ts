@@ -5,8 +5,8 @@
 // every step; AdamW runs per trainable tensor.
 import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
-import { type AdamWStepOptions, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel } from '../api';
-import { BaseNorms, initialLoraValues } from '../adaptedLinear';
+import { type AdamWStepOptions, type OptimizerScope, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel } from '../api';
+import { BaseNorms, adapterEntries, initialLoraValues } from '../adaptedLinear';
 import { DropoutStreams } from '../lora_dropout';
 import { prepareVitBackward } from './backward';
 import { type VitPass, prepareVitForward, prepareVitLoss } from './forward';
@@ -235,9 +235,11 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     return this.trainables.arena.gradOps.nonFinite();
   }
 
-  /** Forgets the AdamW moments and step count (a fresh torch.optim.AdamW). */
-  resetOptimizer(): void {
-    this.trainables.arena.resetOptimizer();
+  /** Forgets the AdamW moments and step counts of every tensor, or of the adapter's only (the head keeps its own). */
+  resetOptimizer(scope: OptimizerScope = 'all'): void {
+    const { arena, slots } = this.trainables;
+    if (scope === 'all') arena.resetOptimizer();
+    else arena.resetOptimizer(adapterEntries(slots));
   }
 
   /** The AdamW moments of every trainable tensor, t and the dropout counter. */

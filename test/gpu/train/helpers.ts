@@ -93,7 +93,7 @@ export function recording<I>(inner: EngineModel<I>, hooks: { step?: (k: number) 
       inner.setLoraWeights(v);
     },
     initLora: (seed) => inner.initLora(seed),
-    resetOptimizer: () => inner.resetOptimizer(),
+    resetOptimizer: (scope) => inner.resetOptimizer(scope),
     readOptimizerState: () => inner.readOptimizerState(),
     setOptimizerState: (st) => inner.setOptimizerState(st),
     destroy: () => inner.destroy(),

@@ -14,7 +14,7 @@ function state(step: number): TrainState {
   const t = () => Float32Array.from({ length: 6 }, (_, i) => step + i / 7);
   return {
     step, totalSteps: 10, inIteration: false, cascadeIteration: 0, entries: [{ name, shape: [2, 3] }],
-    weights: new Map([[name, t()]]), optimizer: { m: new Map([[name, t()]]), v: new Map([[name, t()]]), step, dropoutStep: step }, cascade: null,
+    weights: new Map([[name, t()]]), optimizer: { m: new Map([[name, t()]]), v: new Map([[name, t()]]), steps: new Map([[name, step]]), dropoutStep: step }, cascade: null,
     lrFactor: 1, badRun: 0, lastLoss: NaN, bestVal: null, finalVal: null, targetsSeen: 0, elapsedMs: 0, history: [], reports: [],
     config: resolveConfig({ method: 'lora' }), fingerprint: { model: 'm', data: 'd' },
   };

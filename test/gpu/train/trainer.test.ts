@@ -4,9 +4,10 @@
 // merge uses; restartSchedule restarts the lr schedule in every COLA link.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../../src/gpu/context';
-import type { LoadedGpt2 } from '../../../src/io/hfModel';
+import type { LoadedGpt2, LoadedVit } from '../../../src/io/hfModel';
 import { mergeDelta } from '../../../src/io/export';
-import type { OptimizerState } from '../../../src/model/api';
+import { type OptimizerState, valueFor } from '../../../src/model/api';
+import { adamw } from '../../../src/ref/adamw';
 import { resolveConfig, type TrainingConfig } from '../../../src/train/config';
 import type { LmExample, TaskData } from '../../../src/train/data';
 import { createEngine, createPlainEngine, engineOptions } from '../../../src/train/engine';
@@ -15,7 +16,7 @@ import { learningRate } from '../../../src/train/schedule';
 import { type TrainEvent, train } from '../../../src/train/trainer';
 import { loadFixture } from '../../helpers/fixtures';
 import { testContext } from '../../helpers/gpu';
-import { maxAbsDiff, recording, runTraining, stepLosses, toyLm } from './helpers';
+import { VIT_TARGETS, maxAbsDiff, recording, runTraining, stepLosses, toyImages, toyLm } from './helpers';
 
 const B = 4, T = 8, R = 4;
 /** 8 training sequences: 2 steps per epoch, so a per-epoch cascade iteration is 2 steps. */
@@ -67,12 +68,78 @@ describe('cascade: a fresh optimizer per iteration', () => {
       expect(result.iterations.length).toBe(3);
       expect(before.length).toBe(6);
       for (const k of [0, 2, 4]) {
-        expect(before[k].step, `AdamW step count before update ${k + 1}`).toBe(0);
+        expect(new Set(before[k].steps.values()), `AdamW step counts before update ${k + 1}`).toEqual(new Set([0]));
         expect(allZero(before[k].m) && allZero(before[k].v), `moments before update ${k + 1} (first of iteration ${k / 2 + 1})`).toBe(true);
       }
       for (const k of [1, 3, 5]) {
-        expect(before[k].step, `AdamW step count before update ${k + 1}`).toBe(1);
+        expect(new Set(before[k].steps.values()), `AdamW step counts before update ${k + 1}`).toEqual(new Set([1]));
         expect(allZero(before[k].v), `second moments before update ${k + 1}`).toBe(false);
+      }
+    } finally {
+      engine.destroy();
+    }
+  });
+});
+
+describe('cascade: a ViT head trains on across iterations', () => {
+  it('LoRASC: at an iteration boundary the head keeps its AdamW moments and step count (and updates with its own t); the expert\'s restart at zero', async () => {
+    const vit: LoadedVit = (await loadFixture('vit_tiny', 'vit')).loaded;
+    const images = toyImages(vit, 8, 0, 4); // batch 4: 2 steps per epoch, one iteration per epoch
+    const config = resolveConfig({
+      method: 'lorasc', targetModules: VIT_TARGETS, r: R, loraAlpha: 8, lr: 2e-2, schedule: 'constant', warmupRatio: 0,
+      epochs: 2, batchSize: 4, seed: 3, loraDropout: 0,
+    });
+    const targets = targetedModules(vit, config.targetModules);
+    const engine = await createEngine(ctx, vit, engineOptions(config, targets, config.seqLen));
+    const HEAD = ['classifier.weight', 'classifier.bias'];
+    try {
+      const { model } = recording(engine);
+      const before: OptimizerState[] = [], after: OptimizerState[] = [];
+      const inner = model.adamwStep;
+      model.adamwStep = async (lr, o) => {
+        const st = await engine.readOptimizerState();
+        before.push(st);
+        if (before.length === 3) {
+          // The head's update at the first step of iteration 2, on the CPU from the state the GPU holds:
+          // two steps done, so it runs with the head's own t = 3 (t = 1 would be a reset head's bias corrections).
+          const params = await engine.readLoraWeights(), grads = await engine.readGrads();
+          const want = new Map<string, Float32Array>();
+          for (const name of HEAD) {
+            const p = params.get(name)!.slice(), m = st.m.get(name)!.slice(), v = st.v.get(name)!.slice();
+            adamw(p, m, v, grads.get(name)!, {
+              n: p.length, offset: 0, t: st.steps.get(name)! + 1, lr: valueFor(lr, name), weightDecay: valueFor(o?.weightDecay ?? 0, name),
+              beta1: o?.beta1 ?? 0.9, beta2: o?.beta2 ?? 0.999, eps: o?.eps ?? 1e-8,
+            });
+            want.set(name, p);
+          }
+          await inner(lr, o);
+          const got = await engine.readLoraWeights();
+          for (const name of HEAD) expect(maxAbsDiff(got.get(name)!, want.get(name)!), `${name} after update 3 vs CPU AdamW at t = 3`).toBeLessThanOrEqual(1e-6);
+        } else {
+          await inner(lr, o);
+        }
+        after.push(await engine.readOptimizerState());
+      };
+      const result = await train({ model, loaded: vit, data: images, config, targets });
+      expect(result.iterations.length).toBe(2);
+      expect(before.length).toBe(4);
+      const expert = [...before[0].steps.keys()].filter((n) => !HEAD.includes(n));
+      expect(expert.length).toBe(4 * 2); // A and B of query and value in both layers
+      for (let k = 0; k < 4; k++) {
+        for (const n of HEAD) expect(before[k].steps.get(n), `${n} step count before update ${k + 1}`).toBe(k);
+        for (const n of expert) expect(before[k].steps.get(n), `${n} step count before update ${k + 1}`).toBe(k % 2);
+      }
+      // Iteration boundary (before update 3): the head's moments are exactly those update 2 left (as if
+      // never reset), not zero; the expert's are zero.
+      for (const n of HEAD) {
+        for (const mv of ['m', 'v'] as const) {
+          expect(maxAbsDiff(before[2][mv].get(n)!, after[1][mv].get(n)!), `${n} ${mv} across the boundary`).toBe(0);
+          expect(before[2][mv].get(n)!.some((x) => x !== 0), `${n} ${mv} is not reset`).toBe(true);
+        }
+      }
+      for (const n of expert) {
+        expect(before[2].m.get(n)!.every((x) => x === 0) && before[2].v.get(n)!.every((x) => x === 0), `${n} moments at the boundary`).toBe(true);
+        expect(after[1].v.get(n)!.some((x) => x !== 0), `${n} v lived within iteration 1`).toBe(true);
       }
     } finally {
       engine.destroy();

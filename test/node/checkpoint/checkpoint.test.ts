@@ -30,7 +30,7 @@ function state(step: number, seed = step + 1, cascade = true): TrainState {
     step, totalSteps: 12, inIteration: step % 4 !== 0, cascadeIteration: Math.floor(step / 4),
     entries: [{ name: A, shape: [2, 6] }, { name: Bn, shape: [18, 2] }],
     weights: new Map([[A, t(12)], [Bn, t(36)]]),
-    optimizer: { m: new Map([[A, t(12)], [Bn, t(36)]]), v: new Map([[A, t(12)], [Bn, t(36)]]), step: step % 4, dropoutStep: step },
+    optimizer: { m: new Map([[A, t(12)], [Bn, t(36)]]), v: new Map([[A, t(12)], [Bn, t(36)]]), steps: new Map([[A, step % 4], [Bn, step]]), dropoutStep: step },
     cascade: cascade ? new Map([['cascade.S.transformer.h.0.attn.c_attn', t(108)], ['cascade.D.transformer.h.0.attn.c_attn', t(108)]]) : null,
     lrFactor: 0.25, badRun: 1, lastLoss: step === 0 ? NaN : 1 / 3, bestVal: step ? { loss: 0.1 + 0.2, count: 8 } : null, finalVal: null,
     targetsSeen: 64 * step, elapsedMs: 12.5,
@@ -72,7 +72,14 @@ describe('encode / decode', () => {
   it('refuses a state.json of another format or a tensor file that lacks a tensor', () => {
     const files = encodeCheckpoint(state(4));
     const j = JSON.parse(new TextDecoder().decode(files.get('state.json'))) as Record<string, unknown>;
-    expect(() => decodeCheckpoint(new Map([...files, ['state.json', new TextEncoder().encode(JSON.stringify({ ...j, version: 2 }))]]))).toThrow(CheckpointError);
+    const withState = (x: Record<string, unknown>) => new Map([...files, ['state.json', new TextEncoder().encode(JSON.stringify(x))]]);
+    expect(() => decodeCheckpoint(withState({ ...j, version: 3 }))).toThrow(CheckpointError);
+    // v1 kept one AdamW step count for all tensors: refused with a line that says so, not misread.
+    const v1: Record<string, unknown> = { ...j, version: 1, optimizerStep: 2 };
+    delete v1.optimizerSteps;
+    expect(() => decodeCheckpoint(withState(v1))).toThrow(/checkpoint format v1; this version reads v2 only/);
+    expect(() => decodeCheckpoint(withState({ ...j, optimizerSteps: { [A]: 1 } }))).toThrow(/optimizerSteps\..*lora_B.* is missing/);
+    expect(() => decodeCheckpoint(withState({ ...j, optimizerSteps: { [A]: 1, [Bn]: -1 } }))).toThrow(/optimizerSteps\..*lora_B.* is not an integer/);
     const other = encodeCheckpoint({ ...state(4), weights: new Map([[A, new Float32Array(12)]]) });
     expect(() => decodeCheckpoint(new Map([...files, ['tensors.safetensors', other.get('tensors.safetensors') as Uint8Array]]))).toThrow(/weight\/.*lora_B.* is missing/);
   });
