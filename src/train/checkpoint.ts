@@ -1,7 +1,7 @@
 // Checkpoints for a bit-identical resume (RELIABILITY.md §(c), §(e)). A checkpoint is the trainer's whole
 // state at the top of a step, before that step runs: the trainable tensors (LoRA, DoRA magnitudes, the
-// ViT head), the AdamW moments and per-tensor step counts, the dropout counter, the cascade (S, D, P, factors and
-// how many iterations finished), the NaN guard's lrFactor/badRun, the log history and the config. The
+// ViT head), the AdamW moments and per-tensor step counts, the dropout counter, the cascade (S, D, P,
+// factors and how many iterations finished), the NaN guard's lrFactor/badRun, the log history and the config. The
 // data order is a pure function of (seed, epoch), so the step is its position; LoRASC's noise is a pure
 // function of (seed, iteration, W0 + D + P), so it is drawn again rather than stored.
 //
