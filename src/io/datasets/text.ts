@@ -23,12 +23,14 @@ export interface TextParseOptions {
   maxBytes?: number;
   /** Longest JSONL line or CSV field, in characters (default 64 Mi); longer rows are rejected. */
   maxRecordChars?: number;
+  /** The format to parse as, overriding the guess from the file name (the CLI's --format). */
+  format?: TextFormat;
 }
 
 export const DEFAULT_MAX_DATASET_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_MAX_RECORD_CHARS = 64 * 1024 * 1024;
 
-/** The format implied by a file name's extension (case-insensitive), or null. */
+/** The format implied by a file name's extension (case-insensitive), or null (then: plain text). */
 export function textFormatOf(fileName: string): TextFormat | null {
   const m = /\.([A-Za-z0-9]+)$/.exec(fileName);
   const ext = m ? m[1].toLowerCase() : '';
@@ -40,10 +42,9 @@ function mib(n: number): string {
 }
 
 export function parseTextDataset(bytes: Uint8Array | ArrayBuffer, fileName: string, opts: TextParseOptions = {}): TextDataset {
-  const format = textFormatOf(fileName);
-  if (format === null) {
-    throw new DatasetError('DATA_FORMAT', fileName, 'unknown text dataset extension; expected .txt, .jsonl or .csv');
-  }
+  // A name without a known extension (LICENSE, README, notes.md, data.log) is read as plain text: users
+  // expect any UTF-8 text to train. Binary files still fail below, as invalid UTF-8 with its byte offset.
+  const format = opts.format ?? textFormatOf(fileName) ?? 'txt';
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DATASET_BYTES;
   if (b.byteLength > maxBytes) {
