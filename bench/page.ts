@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { GpuContext } from '../src/gpu/context';
 import { getDevice } from '../src/gpu/device';
-import type { KernelDescriptor } from '../src/kernels/kernel';
+import type { KernelDescriptor } from '../src/gpu/kernel';
 import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from '../src/kernels/matmul';
 import type { MatmulShape } from '../src/ref/matmul';
 import { type BenchReport, type CaseResult, GPT2_CASES, type MatmulCase, EXTRA_TRAIN_CASES, SQUARE_CASES, TRAIN_CASES, type TrainCaseResult, flops } from './cases';

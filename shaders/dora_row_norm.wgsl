@@ -9,7 +9,7 @@
 // step per adapted layer; with Conv1D neighbouring threads read neighbouring W elements. Grid folded
 // (fold2d): flat workgroup = wid.x + wid.y·nwg.x.
 // The norm is treated as a constant in the backward (detached, DoRA §4.3); the forward caches it for
-// dora_scale_backward.wgsl and dora_merge.wgsl. Writes norm with `=`.
+// dora_scale_backward.wgsl. Writes norm with `=`.
 override WG: u32 = 64;
 override CONV1D: bool = false;
 

@@ -9,7 +9,7 @@
 // pixel contributes); here only the 2×2 nearest source pixels do, like torch interpolate(antialias=False),
 // so downscaled images are sharper/aliased than transformers'. Other `resample` filters (bicubic,
 // lanczos, …) fall back to this bilinear and say so in `warnings`; NEAREST (0) is implemented as PIL's.
-import type { VitConfig } from '../model/config';
+import type { VitConfig } from './hfModel/config';
 import { ModelDirError } from './hfModel/errors';
 import { JsonFields, parseJsonObject, type JsonValue } from './hfModel/json';
 

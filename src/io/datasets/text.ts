@@ -1,6 +1,7 @@
 // Text datasets for language modelling: .txt (the whole file is one text), .jsonl and .csv (one example per
 // row: plain text or Alpaca instruction/input/output). One entry point, parseTextDataset; everything is
 // decoded as strict UTF-8 first (BOM stripped, CRLF → LF), so the row parsers see LF-only text.
+import type { ChatRow } from '../chat/sequences';
 import type { TextExample } from './alpaca';
 import { parseCsv } from './csv';
 import { DatasetError, type Rejected } from './errors';
@@ -14,6 +15,8 @@ export interface TextDataset {
   file: string;
   format: TextFormat;
   examples: TextExample[];
+  /** A chat .jsonl (rows with "messages" or "conversations"): its conversations; `examples` is then empty. */
+  chats?: ChatRow[];
   /** Rows that were skipped, with line and reason; the UI shows the count and lets the user abort (B2). */
   rejected: Rejected[];
 }
@@ -56,8 +59,10 @@ export function parseTextDataset(bytes: Uint8Array | ArrayBuffer, fileName: stri
   if (format === 'txt') rows = { examples: text.trim() === '' ? [] : [{ prompt: '', completion: text }], rejected: [] };
   else if (format === 'jsonl') rows = parseJsonl(text, fileName, maxRecord);
   else rows = parseCsv(text, fileName, maxRecord);
-  if (rows.examples.length === 0) throw emptyError(fileName, format, rows.rejected);
-  return { kind: 'text', file: fileName, format, examples: rows.examples, rejected: rows.rejected };
+  if (rows.examples.length === 0 && (rows.chats?.length ?? 0) === 0) throw emptyError(fileName, format, rows.rejected);
+  const ds: TextDataset = { kind: 'text', file: fileName, format, examples: rows.examples, rejected: rows.rejected };
+  if (rows.chats !== undefined) ds.chats = rows.chats;
+  return ds;
 }
 
 function emptyError(file: string, format: TextFormat, rejected: Rejected[]): DatasetError {

@@ -8,7 +8,7 @@
 // otherwise prefix every key (classifier included) and drop the head.
 import type { LoadedGpt2, LoadedVit } from '../hfModel';
 import { parseJsonObject, type JsonValue } from '../hfModel/json';
-import { CONFIG_FILE } from '../../model/config';
+import { CONFIG_FILE } from '../hfModel/config';
 import { type F32Tensor, SHARD_INDEX_NAME, shardFileName, writeSafetensors } from '../safetensors';
 import { PyRaw, pyDumps, type PyValue } from '../peft/pyjson';
 import { ExportError } from './errors';

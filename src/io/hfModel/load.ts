@@ -6,7 +6,7 @@
 //
 // Refusals: ModelDirError (config, missing/mismatched tensors, pickle-only folders) or, for the
 // container itself, SafetensorsError (ST_* codes, MODEL_SHARD), both naming the file.
-import { type Gpt2Config, type VitConfig, CONFIG_FILE, MAX_LABELS, parseModelConfig } from '../../model/config';
+import { type Gpt2Config, type VitConfig, CONFIG_FILE, MAX_LABELS, parseModelConfig } from './config';
 import { checkPreprocessorFits, parsePreprocessorConfig, PREPROCESSOR_FILE, type PreprocessorConfig } from '../preprocess';
 import { compareUtf8, loadShardedSafetensors, readSafetensors, SHARD_INDEX_NAME } from '../safetensors';
 import { ModelDirError, readFailure } from './errors';

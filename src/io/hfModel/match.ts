@@ -10,7 +10,7 @@
 // Checks run in a fixed order so the error names the FIRST mismatch: expected parameters in model order
 // (missing, then shape, then dtype), then the tied head, then leftover tensors in file order.
 import type { SafetensorsTensor } from '../safetensors';
-import type { Gpt2Config, VitConfig } from '../../model/config';
+import type { Gpt2Config, VitConfig } from './config';
 import { quote } from '../safetensors/errors';
 import { ModelDirError } from './errors';
 import {

@@ -5,8 +5,7 @@
 // Target matching follows PEFT: a list entry matches a name equal to it or ending in "." + entry; a
 // string is a regex over the whole name; "all-linear" is every such module (never the output head).
 import type { LoadedGpt2, LoadedVit } from '../hfModel';
-import { GPT2_MODULES } from '../../model/gpt2/weights';
-import { VIT_LINEAR_MODULES } from '../../model/vit/weights';
+import { GPT2_MODULES, VIT_LINEAR_MODULES } from '../hfModel/layout';
 
 export type WeightLayout = 'conv1d' /* [in, out] */ | 'linear' /* [out, in] */;
 

@@ -41,6 +41,8 @@ const perturb = (w: Float32Array) => w.map((v, i) => v + 0.05 * Math.sin(i + 1))
 
 const bitsEqual = (a: Float32Array, b: Float32Array, what: string) => {
   expect(a.length, what).toBe(b.length);
+  // Two NaNs with the same bits are a bug in both, not agreement.
+  expect(a.findIndex(Number.isNaN), `${what}: first NaN`).toBe(-1);
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
   const i = ua.findIndex((x, k) => x !== ub[k]);
   expect(i, `${what}: first differing element ${i}: ${a[i]} vs ${b[i]}`).toBe(-1);
@@ -213,7 +215,7 @@ apiSuite<Uint32Array>('GPT-2 training API', async (ctx) => {
   const input = Uint32Array.from(f.state.get('input_ids').data);
   const labels = Int32Array.from(f.state.get('labels').data);
   const name = 'h.1.mlp.c_fc.weight';
-  const refLora = new Map(model.parts.lora.slots.map((s) => [s.path, { A: init.get(s.a.name)!, B: init.get(s.b.name)!, R: s.R, scale: s.scale }]));
+  const refLora = new Map(model.parts.slots.map((s) => [s.path, { A: init.get(s.a.name)!, B: init.get(s.b.name)!, R: s.R, scale: s.scale }]));
   return {
     model, init, input, labels, path: 'transformer.h.1.mlp.c_fc', baseW: f.loaded.tensors.get(name)!.data,
     count: labels.filter((y) => y !== -100).length,

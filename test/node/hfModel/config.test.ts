@@ -2,7 +2,7 @@
 // refusals that name config.json and the key.
 import { describe, expect, it } from 'vitest';
 import { ModelDirError } from '../../../src/io/hfModel';
-import { parseModelConfig, type Gpt2Config, type VitConfig } from '../../../src/model/config';
+import { parseModelConfig, type Gpt2Config, type VitConfig } from '../../../src/io/hfModel/config';
 import { SHAPE_LETTERS } from '../../../src/model/glossary';
 import { gpt2Config, LABELS, vitConfig } from './fixtures';
 

@@ -4,8 +4,8 @@
 // derived fields (head_size, num_patches, resolved n_inner) are marked. Anything transformers would
 // reject, or that would make the weights ambiguous, is refused with MODEL_CONFIG naming the key.
 // Size caps keep all later arithmetic exact and stop absurd sizes at preflight (RELIABILITY.md A9).
-import { ModelDirError } from '../io/hfModel/errors';
-import { JsonFields, kindOf, parseJsonObject, type JsonObject, type JsonValue } from '../io/hfModel/json';
+import { ModelDirError } from './errors';
+import { JsonFields, kindOf, parseJsonObject, type JsonObject, type JsonValue } from './json';
 
 export const CONFIG_FILE = 'config.json';
 
