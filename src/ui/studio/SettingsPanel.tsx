@@ -1,5 +1,6 @@
 // Step 3: the method and its settings, presets, the memory estimate, and Train / Compare. Defaults
 // come from the config presets (src/train/config.ts); only what the user changes is sent.
+import { DEFAULT_METHOD, adapterVariant } from '../../adapters/registry';
 import { PRESETS, type TrainingConfig } from '../../train/config';
 import { METHOD_LABEL, useStudio } from '../studioStore';
 
@@ -98,12 +99,12 @@ function PresetPicker() {
 }
 
 export function SettingsPanel() {
-  const method = useStudio((s) => s.settings.method ?? 'lorasc');
+  const method = useStudio((s) => s.settings.method ?? DEFAULT_METHOD);
   const ready = useStudio((s) => s.model.status === 'ready' && s.data.status === 'ready');
   const estimate = useStudio((s) => s.estimate);
   const train = useStudio((s) => s.train);
   const compare = useStudio((s) => s.compare);
-  const cascade = method === 'cola' || method === 'lorasc';
+  const form = adapterVariant(method).form;
   return (
     <section aria-labelledby="settings-heading" className="panel">
       <h2 id="settings-heading">2 · Method</h2>
@@ -124,25 +125,17 @@ export function SettingsPanel() {
         <NumberField k="maxGradNorm" label="Clip grad norm" />
       </div>
       <div className="row">
-        {method !== 'dora' && <Check k="useDora" label="DoRA experts" />}
+        {!adapterVariant(method).fixed.useDora && <Check k="useDora" label="DoRA experts" />}
         <Check k="useRslora" label="rsLoRA scaling" title="s = lora_alpha / √r" />
-        {method !== 'loraplus' && <LoraPlusCheck />}
+        {!adapterVariant(method).defaults.loraplusRatio && <LoraPlusCheck />}
       </div>
-      {cascade && (
+      {form && (
         <fieldset>
-          <legend>{method === 'lorasc' ? 'LoRASC: cascade, noise and slow-fast merge' : 'COLA: chain of LoRAs'}</legend>
+          <legend>{form.legend}</legend>
           <div className="grid">
-            <NumberField k="iterationSteps" label="Steps per iteration (0 = epoch)" step={1} min={0} />
-            {method === 'lorasc' && (
-              <>
-                <NumberField k="alpha" label="Pace α" title="slow ← slow + α · fast" />
-                <NumberField k="lambda" label="Noise λ" title="NoisyTune U(−λ/2, λ/2)·std(W); 0 = off" />
-                <Select k="noise" label="Noise form" options={[['uniform', 'uniform'], ['gaussian', 'gaussian']]} />
-                <Select k="noiseScope" label="Noise on" options={[['targets', 'target weights'], ['all', 'all linear weights']]} />
-                <Select k="slow" label="Slow rule" options={[['lookahead', 'lookahead'], ['ema', 'ema']]} />
-                <Check k="persistentNoise" label="Persistent noise" />
-              </>
-            )}
+            {form.fields.map((f) => (f.kind === 'number' ? <NumberField key={f.key} k={f.key} label={f.label} title={f.title} step={f.step} min={f.min} />
+              : f.kind === 'select' ? <Select key={f.key} k={f.key} label={f.label} options={f.options.map(([x, y]) => [x, y])} />
+                : <Check key={f.key} k={f.key} label={f.label} />))}
           </div>
         </fieldset>
       )}

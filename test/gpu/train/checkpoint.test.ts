@@ -150,7 +150,7 @@ describe('readOptimizerState / setOptimizerState', () => {
     const loaded = kind === 'gpt2' ? gpt2 : vit;
     const data = (kind === 'gpt2' ? lm : toyImages(vit, 8, 0, 2)) as TaskData<unknown, unknown>;
     const targets = targetedModules(loaded, kind === 'gpt2' ? ['c_attn'] : ['query']);
-    const make = async () => await createEngine(ctx, loaded, { targets, r: 2, loraAlpha: 4, useDora: false, B, T, seed: 5, loraDropout: 0.2 }) as unknown as EngineModel<unknown>;
+    const make = async () => await createEngine(ctx, loaded, { targets, r: 2, scale: 4 / 2, useDora: false, B, T, seed: 5, loraDropout: 0.2 }) as unknown as EngineModel<unknown>;
     const batch = (i: number) => data.collate(data.train.slice(i * B, i * B + B), B);
     const a = await make(), b = await make();
     try {

@@ -47,7 +47,7 @@ beforeAll(async () => {
 
 /** An engine of `loaded` with no adapter effect (B = 0) on the given targets. */
 async function plainEngine(loaded: LoadedModel, targets: LinearModule[], r: number, head?: ReadonlyMap<string, Float32Array>): Promise<AnyEngine> {
-  const e = await createEngine(ctx, loaded, { targets, r, loraAlpha: r, useDora: false, B, T, seed: 0 });
+  const e = await createEngine(ctx, loaded, { targets, r, scale: 1, useDora: false, B, T, seed: 0 });
   e.initLora(0);
   if (head) e.setLoraWeights(head);
   return e;

@@ -126,8 +126,8 @@ describe('B = 0 is the base model', () => {
     const pixels = images.collate(images.train, 4).input;
     const targets = targetedModules(vit, VIT_TARGETS);
     const other = linearModules(vit).filter((m) => m.path.endsWith('intermediate.dense')).slice(0, 1);
-    const untargeted = await createEngine(ctx, vit, { targets: other, r: 1, loraAlpha: 1, useDora: false, B: 4, T: 0, seed: 0 });
-    const full = await createEngine(ctx, vit, { targets, r: R, loraAlpha: LORA_ALPHA, useDora: false, B: 4, T: 0, seed: 5 });
+    const untargeted = await createEngine(ctx, vit, { targets: other, r: 1, scale: 1, useDora: false, B: 4, T: 0, seed: 0 });
+    const full = await createEngine(ctx, vit, { targets, r: R, scale: LORA_ALPHA / R, useDora: false, B: 4, T: 0, seed: 5 });
     try {
       untargeted.initLora(0);
       full.setLoraWeights(new Map(targets.flatMap((m) => {
@@ -175,7 +175,7 @@ describe('merge', () => {
       epochs: 2, batchSize: 5, seed: 3,
     });
     const pixels = images.collate(images.val, 5).input;
-    const plain = await createEngine(ctx, vit, { targets: [linearModules(vit)[0]], r: 1, loraAlpha: 1, useDora: false, B: 5, T: 0, seed: 0 });
+    const plain = await createEngine(ctx, vit, { targets: [linearModules(vit)[0]], r: 1, scale: 1, useDora: false, B: 5, T: 0, seed: 0 });
     try {
       const adapted = await logitsOf(engine, pixels);
       plain.initLora(0);
