@@ -1,4 +1,4 @@
-// LoRA as HF PEFT implements it: y = W0·x + b + s·B·A·x, A kaiming-uniform, B = 0 (METHOD.md).
+// LoRA as HF PEFT implements it: y = W0·x + b + s·B·A·x, A kaiming-uniform, B = 0 (docs/method.md#lora).
 // rsLoRA is the scale option (useRslora); LoRA+ groups apply when loraplusRatio is set.
 import { type AdapterVariant, loraPlusGroup, singleAdapterRefusal } from './variant';
 

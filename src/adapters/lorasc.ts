@@ -1,4 +1,4 @@
-// LoRASC, LoRA Slow Cascaded learning (Li et al. 2024, METHOD.md): per iteration a fresh fast expert
+// LoRASC, LoRA Slow Cascaded learning (Li et al. 2024, docs/method.md#lorasc): per iteration a fresh fast expert
 // trains on the backbone plus fresh noise ε_t; α of it joins the slow update S; the backbone becomes
 // W0 + S and the noise is discarded (unless persistentNoise). Every [choice] is a config option.
 import { type AdapterVariant, loraPlusGroup } from './variant';

@@ -40,7 +40,7 @@ export interface ParamGroup {
 export interface CascadePolicy {
   /** Pace α of the slow update (COLA: 1). */
   alpha: number;
-  /** Slow rule (docs/method.md#lorasc): lookahead S ← S + α·ΔF, or ema. */
+  /** Slow rule (docs/method.md#slow-rule): lookahead S ← S + α·ΔF, or ema. */
   slow: 'lookahead' | 'ema';
   /** Noise on the frozen backbone during each iteration; null = none (COLA, or LoRASC with λ = 0). */
   noise: { lambda: number; form: 'uniform' | 'gaussian'; scope: 'targets' | 'all'; persistent: boolean } | null;

@@ -1,5 +1,5 @@
-// TrainingConfig: one flat, commented record of every choice a run makes (STYLE: flat config with
-// presets). METHOD.md's [choice]s are named options here. Defaults follow METHOD.md ("LoRA defaults")
+// TrainingConfig: one flat, commented record of every choice a run makes (docs/engineering.md#shape-letters:
+// one config, presets). docs/method.md#open-choices are named options here. Defaults follow docs/method.md#defaults
 // except where noted; `resolveConfig` fills defaults, applies a preset and validates, naming the field.
 import { DEFAULT_METHOD, METHOD_NAMES, type MethodName, adapterVariant, isMethodName } from '../adapters/registry';
 import { METHOD_OPTIONS, type MethodConfig } from '../adapters/variant';
@@ -56,7 +56,7 @@ export interface TrainingConfig extends MethodConfig {
   logEvery: number;
   seed: number;
   // ---- cascade: COLA and LoRASC ----
-  /** Steps per cascade iteration / COLA link; 0 = one per epoch (METHOD.md default). */
+  /** Steps per cascade iteration / COLA link; 0 = one per epoch (docs/method.md#open-choices). */
   iterationSteps: number;
   /** LoRASC slow-fast pace α ∈ (0, 1] (not lora_alpha). COLA uses 1. */
   alpha: number;

@@ -1,4 +1,4 @@
-// Exports of a finished run (INTEROP.md §6), the same in the studio and the CLI: the merged model as an
+// Exports of a finished run (docs/formats.md#exports), the same in the studio and the CLI: the merged model as an
 // HF folder with the loaded names, the PEFT adapter folder where the method has one (single adapters,
 // and COLA/LoRASC cascades as one exact rank-T·r LoRA against the original base), and the parity figure
 // max |logits(merged) − logits(base + adapter)| computed on the GPU before anything is written.
@@ -35,7 +35,7 @@ export interface ExportInput {
 
 const CLASSIFIER = ['classifier.weight', 'classifier.bias'];
 
-/** The files of a model folder that go, unchanged, into the merged folder beside the weights (INTEROP.md §6.2). */
+/** The files of a model folder that go, unchanged, into the merged folder beside the weights (docs/formats.md#export-merged). */
 const COMPANIONS = ['config.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json', 'generation_config.json'];
 
 export async function readCompanions(source: ModelDirSource): Promise<Map<string, Uint8Array>> {
@@ -115,7 +115,7 @@ export interface MergedParityInput {
 }
 
 /**
- * The parity figure (INTEROP.md §6.4): one engine on the original base with the adapter, one holding the
+ * The parity figure (docs/formats.md#parity): one engine on the original base with the adapter, one holding the
  * merged weights with a no-op adapter (B = 0), the same sample through both.
  */
 export async function mergedParity(o: MergedParityInput): Promise<ParityFigure> {

@@ -1,5 +1,5 @@
-// One training loop for every method and both model kinds (STYLE.md: one trainer, methods as
-// variants). Per step: a seeded batch, forward + backward (one submit), a same-step non-finite check,
+// One training loop for every method and both model kinds (docs/engineering.md#one-trainer:
+// methods as variants). Per step: a seeded batch, forward + backward (one submit), a same-step non-finite check,
 // gradient clipping, the global LR schedule with the variant's parameter groups, AdamW. Around it: the
 // cascade of COLA/LoRASC (noise, fresh expert and optimizer per iteration, slow-fast merge, rank
 // growth), evaluation, NaN rollback, pause/stop, checkpoints and resume (./checkpoint.ts), and events

@@ -2,7 +2,7 @@
 // saved JSON says exactly what was run and a rerun can tell a finished cell from a changed one. Pure
 // data, shared by the Node runner (run.ts), the engine page (page.ts) and the report (report.ts).
 //
-// Fair comparisons (METHOD.md): every method of a task sees the same data split, the same training seeds,
+// Fair comparisons (docs/method.md#fair-comparisons): every method of a task sees the same data split, the same training seeds,
 // the same ranks, the same epoch budgets and the same learning-rate grid; only the method fields differ.
 import { ADAPTERS } from '../../adapters/registry';
 import type { TrainingConfig } from '../../train/config';

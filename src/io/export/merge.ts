@@ -1,4 +1,4 @@
-// LoRA and DoRA merges in F32 storage with Float64 arithmetic (INTEROP.md §5.2, §6.1): each element's
+// LoRA and DoRA merges in F32 storage with Float64 arithmetic (docs/method.md#merge, docs/method.md#dora): each element's
 // dot product Σ_k B[o,k]·A[k,i] is accumulated in Float64 and the result rounded to F32 once, so small
 // deltas do not vanish below one ulp of W half-way (peft#1388, #2502).
 //   nn.Linear W [out, in]:  W' = W + s·B@A

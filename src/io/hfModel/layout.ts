@@ -1,4 +1,4 @@
-// The parameter tensors a config implies, under CANONICAL names, with their shapes (INTEROP.md §2.2, §3.3).
+// The parameter tensors a config implies, under CANONICAL names, with their shapes (docs/formats.md#gpt2, #vit).
 //
 // Canonical naming scheme (what the rest of the app uses; export maps back through `originalKeys`):
 //  - the names transformers uses INSIDE the backbone module, without the wrapper prefix of the file:

@@ -1,4 +1,4 @@
-// The LoRA-capable modules of a loaded model, by PeftModel path (INTEROP.md §5.1): the module path of the
+// The LoRA-capable modules of a loaded model, by PeftModel path (docs/formats.md#adapter-tensors): the module path of the
 // HF model CLASS (GPT2LMHeadModel: `transformer.h.{i}.…`, ViTForImageClassification: `vit.encoder.…`),
 // whatever prefix the weight file used, with the canonical weight name, layout and in/out widths read
 // from the loaded weight (GPT-2 Conv1D: in, out = weight.shape, as PEFT does; ViT nn.Linear [out, in]).

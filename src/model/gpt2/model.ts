@@ -24,7 +24,7 @@ export interface Gpt2LoraOptions {
   T: number; // tokens per sequence (≤ n_positions)
   /** Seed of the default init (A ~ kaiming-uniform, bound 1/√in; B = 0). */
   seed?: number;
-  /** DoRA (METHOD.md): a trainable magnitude per targeted module, initialised to W0's row norms. */
+  /** DoRA (docs/method.md#dora): a trainable magnitude per targeted module, initialised to W0's row norms. */
   useDora?: boolean;
   /** PEFT lora_dropout p on the LoRA input in training steps (default 0: none); not with DoRA. */
   loraDropout?: number;
@@ -32,7 +32,7 @@ export interface Gpt2LoraOptions {
   dropoutSeed?: number;
 }
 
-/** AdamW hyper-parameters; weightDecay defaults to 0 (METHOD.md LoRA defaults). */
+/** AdamW hyper-parameters; weightDecay defaults to 0 (docs/method.md#defaults). */
 export type AdamWOptions = AdamWStepOptions;
 
 const ADAMW_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };

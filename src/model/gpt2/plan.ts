@@ -1,4 +1,4 @@
-// Activation memory of one GPT-2 training step, planned once per (B, T) (STYLE.md §9): everything
+// Activation memory of one GPT-2 training step, planned once per (B, T) (docs/engineering.md#activation-plan): everything
 // the forward writes and the backward reads, plus the backward's scratch. Per-layer tensors are
 // separate buffers labelled `h.{i}.<field>`; gradient scratch is shared by all layers (the backward
 // walks the layers one at a time), as in llm.c.

@@ -1,5 +1,5 @@
 // Frozen GPT-2 base weights on the GPU: every canonical tensor of loadModelDir uploaded once, as F32,
-// in its file layout (Conv1D weights stay [in, out]; INTEROP.md §2.3), each buffer labelled by its
+// in its file layout (Conv1D weights stay [in, out]; docs/formats.md#gpt2), each buffer labelled by its
 // canonical name. Nothing here ever receives a gradient. The blocks' weights are named by the spec
 // (../families/gpt2.ts) and uploaded by the block engine (../block.ts).
 import type { GpuContext } from '../../gpu/context';

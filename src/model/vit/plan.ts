@@ -1,4 +1,4 @@
-// Activation and scratch buffers of one batch size B, allocated once (STYLE.md §9: the activation
+// Activation and scratch buffers of one batch size B, allocated once (docs/engineering.md#activation-plan: the activation
 // arena): the block stack's (../block.ts) plus the stem's and the head's. N = B·T token rows, T = P + 1
 // (CLS first).
 import type { GpuContext } from '../../gpu/context';

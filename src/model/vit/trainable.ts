@@ -1,5 +1,5 @@
 // Trainable ViT tensors: LoRA A/B (and DoRA's m) on the targeted Linears (PEFT target_modules) and the
-// classifier head, which trains normally (METHOD.md), all in one trainable arena (../arena.ts) in this
+// classifier head, which trains normally (docs/method.md#head), all in one trainable arena (../arena.ts) in this
 // order — the order AdamW, checkpoints and export walk. Names are the PEFT adapter keys and the head's
 // own `classifier.weight` / `classifier.bias`.
 import type { GpuContext } from '../../gpu/context';

@@ -1,4 +1,4 @@
-// Frozen ViT backbone weights on the GPU, uploaded once (STYLE.md §9: the frozen arena). Canonical
+// Frozen ViT backbone weights on the GPU, uploaded once (docs/engineering.md#frozen-arena). Canonical
 // names from src/io/hfModel (no `vit.` prefix); nn.Linear weights stay [out, in] as stored — the
 // matmul and LoRA kernels read them transposed, so nothing is re-laid-out here.
 import type { GpuContext } from '../../gpu/context';

@@ -86,7 +86,7 @@ function PresetPicker() {
   const kind = useStudio((s) => s.model.value?.kind);
   const setSettings = useStudio((s) => s.setSettings);
   const names = Object.keys(PRESETS).filter((n) => n.startsWith(kind === 'vit' ? 'vit' : 'gpt2'));
-  const describe: Record<string, string> = { demo: 'demo: short cascade iterations, quick feedback', default: 'PEFT defaults (r 8, alpha 16, METHOD.md lr)' };
+  const describe: Record<string, string> = { demo: 'demo: short cascade iterations, quick feedback', default: 'PEFT defaults (r 8, alpha 16, docs/method.md lr)' };
   return (
     <label>
       Preset

@@ -1,4 +1,4 @@
-// Whole-step test of the GPT-2 LoRA engine (STYLE.md §5) against the PyTorch fixture
+// Whole-step test of the GPT-2 LoRA engine (docs/engineering.md#whole-step-tests) against the PyTorch fixture
 // test/fixtures/gpt2_tiny_state.safetensors (float64 PyTorch, hand-written GPT-2 + PEFT LoRA maths),
 // plus the B = 0 invariant against the independent CPU-reference forward (src/ref kernels).
 import { beforeAll, describe, expect, it } from 'vitest';

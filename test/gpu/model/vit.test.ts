@@ -1,4 +1,4 @@
-// Whole-step test of the ViT LoRA engine (STYLE.md §5) against the PyTorch fixture
+// Whole-step test of the ViT LoRA engine (docs/engineering.md#whole-step-tests) against the PyTorch fixture
 // test/fixtures/vit_tiny_state.safetensors (float64 PyTorch, hand-written ViTForImageClassification +
 // PEFT LoRA on query/value, classifier trained): logits, loss, every LoRA and classifier gradient,
 // and the losses of 5 AdamW steps. The fixture's `key`, `attention.output.dense` and MLP Linears are

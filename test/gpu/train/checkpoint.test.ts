@@ -1,4 +1,4 @@
-// Exact resume (RELIABILITY.md §(c), G2/G3/G5) on the tiny fixtures with the real trainer and engines:
+// Exact resume (docs/reliability.md#checkpoints-and-exact-resume) on the tiny fixtures with the real trainer and engines:
 // a run killed at step k (TrainControl.shouldStop) and resumed in a fresh engine from the newest
 // checkpoint of its store ends BIT-IDENTICAL to an uninterrupted run — history (losses, grad norms,
 // lrs, evals), merged weights, the cascade's stacked adapter, rank reports, final LoRA weights and

@@ -1,4 +1,4 @@
-// Property-based fuzzing of config.json and preprocessor_config.json (RELIABILITY.md A9, B6): mutated
+// Property-based fuzzing of config.json and preprocessor_config.json (docs/failure-scenarios.md#a9, #b6): mutated
 // files — keys removed, renamed, duplicated; wrong types; huge, negative and non-integer numbers; unknown
 // model_type; nesting far past the strict cursor's limit; non-UTF-8 bytes, BOMs, truncation — go
 // through parseModelConfig, parsePreprocessorConfig and loadModelDir with the tiny committed fixtures
