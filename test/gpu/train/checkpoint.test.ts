@@ -260,6 +260,26 @@ describe('ViT (LoRA + head, dropout on): kill and resume', () => {
   });
 });
 
+describe('ViT LoRASC (head trained on across iterations): kill and resume', () => {
+  it('killed inside iteration 2: the checkpoint holds the head\'s and the expert\'s own AdamW step counts; the resume is bit-identical', async () => {
+    const data = toyImages(vit, 12, 4, 5) as TaskData<unknown, unknown>; // 3 steps per epoch = per iteration
+    const partial: Partial<TrainingConfig> = {
+      method: 'lorasc', targetModules: ['query', 'value'], r: 4, loraAlpha: 8, lr: 1e-2, epochs: 2, batchSize: 4, seed: 3, loraDropout: 0.1, checkpointEvery: 1,
+    };
+    const o = { data, loaded: vit };
+    const reference = await run(partial, o);
+    const store = new MemoryStore();
+    await run(partial, { ...o, store, stopAt: 5 });
+    const { state } = await latest(store);
+    expect(state.step).toBeGreaterThan(3); // inside iteration 2 (steps 3–5)
+    const steps = state.optimizer.steps;
+    for (const [name, t] of steps) expect(t, `${name} step count`).toBe(name.startsWith('classifier.') ? state.step : state.step - 3);
+    const resumed = await run(partial, { ...o, store, resume: state });
+    expect(resumed.executed).toEqual({ steps: 6 - state.step, adamw: 6 - state.step });
+    expectSameRun(resumed, reference);
+  });
+});
+
 describe('the NaN guard', () => {
   /** Writes NaN into the first two gradient elements after the step's backward, at the given steps. */
   const poisonGrads = (bad: Set<number>) => (engine: EngineModel<unknown>): Partial<EngineModel<unknown>> => {
