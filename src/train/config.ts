@@ -78,6 +78,13 @@ export interface TrainingConfig {
    * right after the merge). The rollback point of the NaN guard is the last checkpoint.
    */
   checkpointEvery: number;
+  // ---- keep-best and early stop (./keepBest.ts; HF load_best_model_at_end, EarlyStoppingCallback) ----
+  /** Return, export and serve the weights of the best validation evaluation (a cascade: at iteration boundaries). */
+  keepBest: boolean;
+  /** Stop after this many evaluations without improvement (0 = never). */
+  earlyStopPatience: number;
+  /** An evaluation must beat the best by more than this to reset the patience count. */
+  earlyStopThreshold: number;
   // ---- ViT ----
   /** Classes of the task (ViT); a new head is created when the checkpoint's differs. */
   numClasses: number | null;
@@ -91,6 +98,7 @@ export const DEFAULTS: TrainingConfig = {
   iterationSteps: 0, alpha: 0.5, lambda: 0.05, noise: 'uniform', noiseScope: 'targets', slow: 'lookahead',
   persistentNoise: false, restartSchedule: false,
   nanPatience: 3, rollbackLrFactor: 0.5, checkpointEvery: 0,
+  keepBest: false, earlyStopPatience: 0, earlyStopThreshold: 0,
   numClasses: null,
 };
 
@@ -185,6 +193,9 @@ function validate(c: TrainingConfig): void {
   check(isInt(c.nanPatience) && c.nanPatience >= 1, 'nanPatience', `must be an integer ≥ 1, got ${c.nanPatience}`);
   check(c.rollbackLrFactor > 0 && c.rollbackLrFactor <= 1, 'rollbackLrFactor', `must be in (0, 1], got ${c.rollbackLrFactor}`);
   check(isInt(c.checkpointEvery) && c.checkpointEvery >= 0, 'checkpointEvery', `must be an integer ≥ 0, got ${c.checkpointEvery}`);
+  check(typeof c.keepBest === 'boolean', 'keepBest', `must be true or false, got ${c.keepBest}`);
+  check(isInt(c.earlyStopPatience) && c.earlyStopPatience >= 0, 'earlyStopPatience', `must be an integer ≥ 0, got ${c.earlyStopPatience}`);
+  check(Number.isFinite(c.earlyStopThreshold) && c.earlyStopThreshold >= 0, 'earlyStopThreshold', `must be ≥ 0, got ${c.earlyStopThreshold}`);
   check(c.numClasses === null || (isInt(c.numClasses) && c.numClasses >= 2), 'numClasses', `must be an integer ≥ 2, got ${c.numClasses}`);
 }
 
