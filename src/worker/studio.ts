@@ -418,7 +418,7 @@ export class Studio {
     const run = this.runs.get(runId);
     if (!run?.result) throw new Error(`run ${runId} has not finished`);
     if (what === 'log') {
-      const state = { log_history: run.result.history, global_step: run.result.steps, best_metric: run.result.bestVal?.loss ?? null, training_config: run.config };
+      const state = { log_history: run.result.history, global_step: run.result.steps, best_metric: run.result.bestVal?.loss ?? null, ...(run.result.kept ? { best_global_step: run.result.kept.step } : {}), training_config: run.config };
       const bytes = new TextEncoder().encode(JSON.stringify(state, null, 2));
       return { fileName: `${runId}-trainer_state.json`, bytes: bytes.buffer as ArrayBuffer, parity: null, note: null };
     }
@@ -426,7 +426,8 @@ export class Studio {
     if (what === 'adapter' && !b.adapter) throw new Error(`this run has no PEFT adapter: ${b.adapterNote}`);
     const files = what === 'merged' ? b.merged : (b.adapter as Map<string, Uint8Array>);
     const zip = zipFiles(files, what === 'merged' ? `${runId}-merged` : `${runId}-adapter`);
-    return { fileName: `${runId}-${what}.zip`, bytes: zip.buffer as ArrayBuffer, parity: b.parity, note: b.adapterNote };
+    const from = run.result.kept ? `weights of step ${run.result.kept.step} (best validation loss ${run.result.kept.valLoss.toFixed(4)}, keep-best)` : `weights of the last step (${run.result.steps})`;
+    return { fileName: `${runId}-${what}.zip`, bytes: zip.buffer as ArrayBuffer, parity: b.parity, note: [from, b.adapterNote].filter(Boolean).join('; ') };
   }
 
   /** Engine holding the base (runId null) or a run's merged weights and head, with no adapter effect. */
