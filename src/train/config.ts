@@ -109,8 +109,8 @@ export const PRESETS: Record<string, Partial<TrainingConfig>> = {
   'gpt2-demo': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 64, epochs: 2, iterationSteps: 25, evalEvery: 25, evalExamples: 32 },
   'vit-demo': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, epochs: 8, evalExamples: 64 },
   // The same demos sized for a CPU adapter (SwiftShader, llvmpipe; the studio picks these there, visibly):
-  // four cascade iterations and an export in about three minutes on a 2-core machine (test/e2e/newcomer.test.ts).
-  'gpt2-demo-cpu': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 32, maxSteps: 48, iterationSteps: 12, evalEvery: 12, evalExamples: 16 },
+  // four cascade iterations of 9 steps and an export in about three minutes on a 2-core machine (measured by test/e2e/newcomer.test.ts).
+  'gpt2-demo-cpu': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 32, maxSteps: 36, iterationSteps: 9, evalEvery: 9, evalExamples: 16 },
   'vit-demo-cpu': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, maxSteps: 40, iterationSteps: 10, evalEvery: 10, evalExamples: 32 },
   'gpt2-default': { targetModules: ['c_attn'], lr: 2e-4 },
   'vit-default': { targetModules: ['query', 'value'], lr: 5e-4 },

@@ -71,19 +71,19 @@ describe('the studio for a newcomer on a CPU-only machine', () => {
     expect(await page.getByTestId('profile-quick').getAttribute('aria-checked')).toBe('true');
     await page.waitForSelector('[data-testid=data-preview]', { timeout: LONG });
     // The unset fields show the quick preset's values; switching to full shows the full run's, and back.
-    expect(await page.getByTestId('set-maxSteps').inputValue()).toBe('48');
-    expect(await page.getByTestId('set-iterationSteps').inputValue()).toBe('12');
+    expect(await page.getByTestId('set-maxSteps').inputValue()).toBe('36');
+    expect(await page.getByTestId('set-iterationSteps').inputValue()).toBe('9');
     await page.getByTestId('profile-full').click();
     expect(await page.getByTestId('set-maxSteps').inputValue()).toBe('');
     expect(await page.getByTestId('set-iterationSteps').inputValue()).toBe('25');
     await page.getByTestId('profile-quick').click();
-    expect(await page.getByTestId('set-maxSteps').inputValue()).toBe('48');
+    expect(await page.getByTestId('set-maxSteps').inputValue()).toBe('36');
   });
 
   it('3: estimates the run\'s duration before it starts, next to the memory estimate', { timeout: LONG }, async () => {
     await page.waitForSelector('[data-testid=duration-value]', { timeout: LONG });
     const text = await page.getByTestId('duration-estimate').textContent();
-    expect(text).toMatch(/48 steps, 4 evaluations of 2 batches/);
+    expect(text).toMatch(/36 steps, 4 evaluations of 2 batches/);
     estimateS = mmssToS((await page.getByTestId('duration-value').textContent()) as string);
     expect(estimateS).toBeGreaterThan(0);
     // The memory estimate is in the same panel.
@@ -99,8 +99,8 @@ describe('the studio for a newcomer on a CPU-only machine', () => {
     await page.waitForFunction((id) => /^\d+:\d\d$/.test(document.querySelector(`[data-testid="remaining-${id}"]`)?.textContent ?? ''), demoRun, { timeout: LONG });
     await waitState(page, demoRun, /^done/);
     const trainedS = (Date.now() - t0) / 1000;
-    expect(await page.getByTestId(`state-${demoRun}`).textContent()).toMatch(/step 48\/48/);
-    // Rank growth: four iterations of rank-8 experts; the accumulated update's rank grows past r.
+    expect(await page.getByTestId(`state-${demoRun}`).textContent()).toMatch(/step 36\/36/);
+    // Rank growth: four iterations of rank-8 experts (9 steps each); the accumulated update's rank grows past r.
     const ranks = await page.locator('[data-testid=rank-chart] .recharts-line .recharts-line-curve').count();
     expect(ranks).toBeGreaterThan(0);
     const row = await page.getByTestId(`run-${demoRun}`).textContent();
@@ -117,15 +117,14 @@ describe('the studio for a newcomer on a CPU-only machine', () => {
     expect(await exporting()).toBe(true); // the export showed its progress
     const elapsed = mmssToS((await page.getByTestId(`elapsed-${demoRun}`).textContent()) as string);
     expect(await page.getByTestId(`remaining-${demoRun}`).textContent()).toBe('0:00');
-    // The figures for the report (a shared, loaded machine: not asserted beyond "about three minutes").
+    // The figures for the report; timings are not asserted (STYLE: no timings in tests).
     console.log(`newcomer demo: train ${trainedS.toFixed(0)} s, with export ${totalS.toFixed(0)} s; run elapsed ${elapsed} s; estimated before start ${estimateS} s (ratio ${(elapsed / estimateS).toFixed(2)})`);
-    expect(totalS).toBeLessThan(300);
   });
 
   it('2: one playground, base vs fine-tuned, saying which weights; the Device panel is collapsed and holds the kernel check', { timeout: LONG }, async () => {
     expect(await page.locator('#playground-heading').count()).toBe(0);
     expect(await page.locator('h2', { hasText: /^Playground$/ }).count()).toBe(0);
-    expect(await page.getByTestId('try-weights').textContent()).toMatch(/weights of the last step \(48\)/);
+    expect(await page.getByTestId('try-weights').textContent()).toMatch(/weights of the last step \(36\)/);
     await page.getByTestId('try-prompt').fill('A fool and his money');
     await page.getByTestId('try-generate').click();
     await page.waitForSelector('[data-testid=try-tuned]', { timeout: LONG });
@@ -174,7 +173,8 @@ describe('the studio for a newcomer on a CPU-only machine', () => {
     await page.getByTestId('demo-vit').click();
     await page.waitForFunction(() => /10 classes/.test(document.querySelector('[data-testid=data-preview]')?.textContent ?? ''), null, { timeout: LONG });
     expect(await loading()).toBe(true);
-    // The ViT demo gets its own quick preset on this CPU adapter.
+    // The ViT demo gets its own quick preset on this CPU adapter (once the field set above is cleared).
+    await page.getByTestId('set-maxSteps').fill('');
     expect(await page.getByTestId('set-maxSteps').inputValue()).toBe('40');
   });
 
