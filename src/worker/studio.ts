@@ -23,6 +23,7 @@ import { type TrainResult, type TrainControl, train } from '../train/trainer';
 import { estimateMemory } from './memory';
 import { classifyAdapter } from './deviceClass';
 import { runSize, type StepTiming } from './runSize';
+import { timeOneStep } from './stepTiming';
 import { splitTrainVal } from '../io/datasets';
 import { zipFiles } from './zip';
 import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
@@ -187,12 +188,7 @@ export class Studio {
     return { ...estimateMemory(loaded, c, ctx.limits), size: runSize(c, this.splitOf(c), loaded.kind === 'gpt2') };
   }
 
-  /**
-   * The measured speed of this device for a run's shape: one optimizer step and one evaluation batch
-   * on a real engine (warmed up once, so shader compilation is not counted), on a batch of the run's
-   * shape (the content does not change the work). Cached per shape; refused while a run trains (the
-   * page then uses that run's own pace).
-   */
+  /** The measured speed of this device for a run's shape (./stepTiming.ts); cached per shape, refused while a run trains. */
   private timings = new Map<string, StepTiming>();
   async timeStep(partial: Partial<TrainingConfig>, profile: RunProfile): Promise<ReplyValue['time-step']> {
     const c = this.resolve(partial, profile);
@@ -203,33 +199,10 @@ export class Studio {
     const key = JSON.stringify([m.info.label, c.batchSize, T, c.gradAccum, c.r, c.useDora, c.loraDropout > 0, targets.map((t) => t.path)]);
     const known = this.timings.get(key);
     if (known) return { key, ...known };
-    if ([...this.runs.values()].some((r) => r.state === 'running' || r.state === 'paused' || r.state === 'queued')) throw new Error('a run is training: the page uses its pace instead');
-    const ctx = await this.device();
-    const engine = await createEngine(ctx, loaded, engineOptions(c, targets, T));
-    try {
-      engine.initLora(1);
-      const B = c.batchSize;
-      const input = loaded.kind === 'gpt2' ? new Uint32Array(B * T) : new Float32Array(B * loaded.config.num_channels * loaded.config.image_size[0] * loaded.config.image_size[1]);
-      const labels = new Int32Array(loaded.kind === 'gpt2' ? B * T : B);
-      const e = engine as unknown as { step(i: typeof input, l: Int32Array): Promise<unknown>; evalLoss(i: typeof input, l: Int32Array): Promise<unknown>; forwardLogits(i: typeof input): Promise<unknown> };
-      const step = async () => {
-        for (let j = 0; j < c.gradAccum; j++) await e.step(input, labels);
-        await Promise.all([engine.nonFiniteGrads(), engine.gradNorm()]);
-        await engine.adamwStep(() => 0, { weightDecay: () => 0, beta1: c.beta1, beta2: c.beta2, eps: c.eps });
-      };
-      const evalBatch = () => (loaded.kind === 'gpt2' ? e.evalLoss(input, labels) : e.forwardLogits(input));
-      await step(); await evalBatch(); // warm-up: pipelines compile on first use
-      let t0 = performance.now();
-      await step(); await step();
-      const stepMs = (performance.now() - t0) / 2;
-      t0 = performance.now();
-      await evalBatch();
-      const timing = { stepMs, evalBatchMs: performance.now() - t0 };
-      this.timings.set(key, timing);
-      return { key, ...timing };
-    } finally {
-      engine.destroy();
-    }
+    if ([...this.runs.values()].some((r) => r.state === 'running' || r.state === 'paused' || r.state === 'queued')) throw new Error('a run is training: the step is timed when it ends; the runs table shows its pace');
+    const timing = await timeOneStep(await this.device(), loaded, c, targets, T);
+    this.timings.set(key, timing);
+    return { key, ...timing };
   }
 
   start(runId: string, partial: Partial<TrainingConfig>, profile: RunProfile = 'full'): { queued: number } {
