@@ -35,6 +35,8 @@ export default defineConfig({
         test: {
           name: 'gpu',
           include: ['test/kernels/**/*.test.ts', 'test/gpu/**/*.test.ts'],
+          // Every GPU test fails on a GPU error no error scope caught (see the file).
+          setupFiles: ['test/helpers/gpuErrors.ts'],
           sequence: { groupOrder: 0 },
           // SwiftShader uses every core for one dispatch: parallel GPU test files only thrash.
           fileParallelism: false,

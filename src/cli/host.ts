@@ -2,20 +2,26 @@
 // src/gpu/nodeGpu.ts), so the CLI runs the very engine code the app runs, in headless Chromium:
 // Vite serves src/cli/page.html on 127.0.0.1, the page runs one job, and Node moves the bytes.
 //
-// File bridge (same origin, loopback only):
-//   GET  /__lorasc/file?path=ABS   a file under one of the job's input roots (anything else: 403)
-//   POST /__lorasc/out?path=REL    bytes written under the job's output folder (no `..`, no absolute),
-//                                  to a temporary name first, then renamed onto REL
+// File bridge (loopback only; every request from the page's own origin — guard.ts — and carrying
+// this run's token in the x-lorasc-token header; anything else: 403):
+//   GET  /__lorasc/file?path=ABS   a file under one of the job's input roots (by real path; anything else: 403)
+//   POST /__lorasc/out?path=REL    bytes streamed under the job's output folder (no `..`, no absolute, no
+//                                  symlinked folder on the way), to a temporary name first, then renamed onto REL
 //   GET  /__lorasc/out?path=REL    a file under the output folder (checkpoints read back for --resume)
 //   GET  /__lorasc/out-list?path=REL  the files under a folder of the output folder, JSON ['a/b', …]
 //   DELETE /__lorasc/out?path=REL  a file or folder under the output folder (old checkpoints)
+// The output folder is only ever the --out folder the user named or a private temporary folder
+// (outputs.ts). A file-system error answers 500 with one line, which the page's job reports; it never
+// escapes as an unhandled rejection or stream error (those killed or hung the CLI).
 // Progress events come back through an exposed function; the job's result through page.evaluate.
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { Plugin } from 'vite';
 import { openEnginePage } from './enginePage';
+import { hasToken, newToken } from './guard';
 import type { CliEvent, CliJob, CliResult, SerializedError } from './jobs';
+import { Refused, outExisting, outFolderFor, outParts, realUnder } from './paths';
 
 export class CliJobError extends Error {
   constructor(readonly serialized: SerializedError) {
@@ -25,84 +31,133 @@ export class CliJobError extends Error {
 }
 
 export interface HostOptions {
-  /** Files and folders the page may read (absolute or relative to cwd). */
+  /** Files and folders the page may read (they must exist). */
   inputs: string[];
-  /** Folder that receives the job's output files, if any. */
+  /** Folder that receives the job's output files, if any: the user's --out or a private temporary folder. */
   outDir?: string;
   onEvent?: (e: CliEvent) => void;
 }
 
-function within(path: string, root: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
 const PARTIAL = '.partial';
 
-function bridge(inputs: string[], outDir: string | undefined) {
-  const roots = inputs.map((p) => resolve(p));
-  return async (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const fail = (status: number, msg: string) => { res.statusCode = status; res.end(msg); };
+/** The first line of an error, for a 500 body and the page's message. */
+const oneLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+/**
+ * Streams a regular file. It is checked with stat first (opening a FIFO would block until a writer comes) and
+ * opened before anything is sent, so EACCES & co. answer 500 with their line; a read error before the first
+ * byte does too, and one later cuts the response (the page sees a failed fetch, never a hang).
+ */
+async function sendFile(res: ServerResponse, path: string): Promise<void> {
+  if (!(await stat(path)).isFile()) throw new Refused(404, `not a regular file: ${path}`);
+  const fh = await open(path, 'r');
+  res.setHeader('content-type', 'application/octet-stream');
+  await new Promise<void>((done, fail) => {
+    const rs = fh.createReadStream(); // closes fh when it ends or fails
+    rs.on('error', (e) => {
+      if (!res.headersSent) fail(e);
+      else { res.destroy(e); done(); }
+    });
+    res.on('close', () => { rs.destroy(); done(); });
+    rs.pipe(res);
+  });
+}
+
+/** The bridge's routes, given real input roots and the real output root. */
+export function fileBridge(token: string, roots: readonly string[], outRoot: string | undefined) {
+  const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    if (!hasToken(req, token)) throw new Refused(403, 'missing or wrong bridge token');
+    const param = url.searchParams.get('path') ?? '';
     if (url.pathname === '/__lorasc/file' && req.method === 'GET') {
-      const path = resolve(url.searchParams.get('path') ?? '');
-      if (!roots.some((r) => within(path, r))) return fail(403, `not an input of this command: ${path}`);
-      if (!existsSync(path) || !statSync(path).isFile()) return fail(404, `no such file: ${path}`);
-      res.setHeader('content-type', 'application/octet-stream');
-      createReadStream(path).pipe(res);
-      return;
+      if (!isAbsolute(param)) throw new Refused(400, `not an absolute path: ${JSON.stringify(param)}`);
+      return sendFile(res, await realUnder(param, roots));
     }
     const isOut = url.pathname === '/__lorasc/out' || url.pathname === '/__lorasc/out-list';
-    if (!isOut) return next();
-    if (!outDir) return fail(403, 'this command writes no files');
-    const rel = normalize(url.searchParams.get('path') ?? '');
-    if (!rel || rel === '.' || isAbsolute(rel) || rel.split(sep).includes('..')) return fail(400, `bad output path ${rel}`);
-    const target = join(resolve(outDir), rel);
+    if (!isOut) throw new Refused(404, `no such bridge route: ${req.method} ${url.pathname}`);
+    if (!outRoot) throw new Refused(403, 'this command writes no files');
+    const parts = outParts(param);
+    const rel = parts.join('/');
     if (url.pathname === '/__lorasc/out' && req.method === 'POST') {
+      const target = join(await outFolderFor(outRoot, parts), parts[parts.length - 1]);
+      const partial = `${target}${PARTIAL}`;
+      // 'wx' (O_EXCL) never follows a link planted at the temporary name; a stale one is removed first.
+      await rm(partial, { force: true });
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(`${target}${PARTIAL}`, Buffer.concat(chunks));
-      await rename(`${target}${PARTIAL}`, target);
+      try {
+        await writeFile(partial, Buffer.concat(chunks), { flag: 'wx' });
+        await rename(partial, target);
+      } catch (e) {
+        await unlink(partial).catch(() => undefined);
+        throw e;
+      }
       res.end('ok');
       return;
     }
     if (url.pathname === '/__lorasc/out' && req.method === 'GET') {
-      if (!existsSync(target) || !statSync(target).isFile()) return fail(404, `no such output file: ${rel}`);
-      res.setHeader('content-type', 'application/octet-stream');
-      createReadStream(target).pipe(res);
-      return;
+      return sendFile(res, await outExisting(outRoot, parts).catch((e) => {
+        throw e instanceof Refused && e.status === 404 ? new Refused(404, `no such output file: ${rel}`) : e;
+      }));
     }
     if (url.pathname === '/__lorasc/out' && req.method === 'DELETE') {
-      await rm(target, { recursive: true, force: true });
+      // The folder holding it must really be inside the output folder; the entry itself, if a link, is
+      // removed as a link (rm does not follow it).
+      if (parts.length > 1) await outExisting(outRoot, parts.slice(0, -1)).catch((e) => { if (!(e instanceof Refused && e.status === 404)) throw e; });
+      await rm(join(outRoot, ...parts), { recursive: true, force: true });
       res.end('ok');
       return;
     }
     if (url.pathname === '/__lorasc/out-list' && req.method === 'GET') {
-      const files = existsSync(target) && statSync(target).isDirectory()
-        ? (await readdir(target, { recursive: true, withFileTypes: true }))
+      let dir: string | undefined;
+      try {
+        dir = await outExisting(outRoot, parts);
+      } catch (e) {
+        if (!(e instanceof Refused && e.status === 404)) throw e;
+      }
+      // Recursive readdir does not descend into symlinked folders, and links are not files (isFile()).
+      const files = dir && (await stat(dir)).isDirectory()
+        ? (await readdir(dir, { recursive: true, withFileTypes: true }))
           .filter((e) => e.isFile() && !e.name.endsWith(PARTIAL))
-          .map((e) => relative(target, join(e.parentPath, e.name)).split(sep).join('/'))
+          .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
         : [];
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(files));
       return;
     }
-    next();
+    throw new Refused(405, `${req.method} ${url.pathname} is not a bridge route`);
   };
+  return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (!url.pathname.startsWith('/__lorasc/')) return next();
+    route(req, res, url).catch((e: unknown) => {
+      if (res.headersSent) { res.destroy(); return; }
+      res.statusCode = e instanceof Refused ? e.status : 500;
+      res.setHeader('content-type', 'text/plain');
+      res.end(oneLine(e));
+    });
+  };
+}
+
+/** The bridge as a Vite plugin (after guard.ts's origin guard, which runs first: enforce 'pre'). */
+export function bridgePlugin(token: string, roots: readonly string[], outRoot: string | undefined): Plugin {
+  return { name: 'lorasc-cli-bridge', configureServer: (s) => { s.middlewares.use(fileBridge(token, roots, outRoot)); } };
 }
 
 /** Starts Vite and Chromium, runs one job in the page, and tears both down. */
 export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): Promise<R> {
+  const token = newToken();
+  const roots = await Promise.all(o.inputs.map((p) => realpath(p)));
+  const outRoot = o.outDir === undefined ? undefined : await realpath(o.outDir);
   const engine = await openEnginePage({
     path: 'src/cli/page.html', readyFlag: '__lorascReady', cacheDir: 'node_modules/.vite-lorasc-cli', what: 'the engine page',
     expose: { __lorascEvent: (e: CliEvent) => o.onEvent?.(e) },
-    plugins: [{ name: 'lorasc-cli-bridge', configureServer: (s) => { s.middlewares.use(bridge(o.inputs, o.outDir)); } }],
+    plugins: [bridgePlugin(token, roots, outRoot)],
   });
   try {
+    // The token reaches the page through Playwright, never through a URL or a response another page could read.
     const reply = (await engine.page.evaluate(
-      (j) => (window as unknown as { __lorascRun: (j: unknown) => Promise<unknown> }).__lorascRun(j),
-      job as unknown,
+      ({ j, t }) => (window as unknown as { __lorascRun: (j: unknown, t: string) => Promise<unknown> }).__lorascRun(j, t),
+      { j: job as unknown, t: token },
     )) as { ok: true; result: R } | { ok: false; error: SerializedError };
     if (engine.outside.length) throw new Error(`the engine page tried to reach ${engine.outside[0]}; refused`);
     if (!reply.ok) throw new CliJobError(reply.error);

@@ -54,6 +54,8 @@ export interface TrainJob {
   kind: 'train';
   model: DirRef;
   data: DirRef | FileRef;
+  /** --format for a text file: parse as this instead of guessing from the extension (unknown: plain text). */
+  textFormat?: 'txt' | 'jsonl' | 'csv';
   /** A partial TrainingConfig (src/train/config.ts); the page fills defaults and validates. */
   config: Record<string, unknown>;
   /** Also write the PEFT adapter folder where the method allows. */

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { type OptionSpec, type Parsed, UsageError, parseArgs, usage } from './args';
 import { CliJobError, runJob } from './host';
+import { checkOutFile, checkPathText, moveInto, prepareOutDir, privateOutDir } from './outputs';
 import type { CliJob, DirRef, FileRef } from './jobs';
 import { progressPrinter } from './progress';
 
@@ -50,7 +51,8 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
     summary: 'fine-tune with lora | loraplus | dora | cola | lorasc and write the merged model (and PEFT adapter)',
     spec: {
       model: MODEL,
-      data: { kind: 'string', help: '.txt / .jsonl / .csv (GPT-2) or a folder with one subfolder per class (ViT)' },
+      data: { kind: 'string', help: '.txt / .jsonl / .csv (GPT-2; any other name: UTF-8 text) or a folder with one subfolder per class (ViT)' },
+      format: { kind: 'string', help: 'text | jsonl | csv | images: how to read --data (default: from its extension; folders are images)' },
       method: { kind: 'string', help: 'lora | loraplus | dora | cola | lorasc (default lorasc)' },
       out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
@@ -124,6 +126,16 @@ function fileRef(path: string, what: string): FileRef {
   return { path: p };
 }
 
+/** --format checked against what --data is: a folder is images, a file is text (txt/jsonl/csv). */
+function dataFormat(format: string | undefined, isFolder: boolean, data: string): 'txt' | 'jsonl' | 'csv' | undefined {
+  if (format === undefined) return undefined;
+  const text = { text: 'txt', jsonl: 'jsonl', csv: 'csv' } as const;
+  if (format !== 'images' && !(format in text)) throw new UsageError(`--format must be text, jsonl, csv or images, got "${format}"`);
+  if (format === 'images' && !isFolder) throw new UsageError(`--format images needs a folder; --data ${data} is a file`);
+  if (format !== 'images' && isFolder) throw new UsageError(`--format ${format} needs a file; --data ${data} is a folder`);
+  return format === 'images' ? undefined : text[format as keyof typeof text];
+}
+
 function targetsOf(s: string): string[] | string {
   if (s.startsWith('re:')) return s.slice(3);
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -150,7 +162,11 @@ function trainConfig(p: Parsed): Record<string, unknown> {
   return c;
 }
 
-function buildJob(command: string, p: Parsed): { job: CliJob; inputs: string[]; outDir?: string } {
+/** A job, the files it reads, and where it writes: the user's --out folder, or one file (--logits-out) that
+ *  the page writes into a private temporary folder and Node moves onto the user's path at the end. */
+interface Built { job: CliJob; inputs: string[]; outDir?: string; outFile?: { name: string; to: string } }
+
+function buildJob(command: string, p: Parsed): Built {
   const model = () => listDir(need(p, 'model', command), false, 'model folder');
   const adapter = p.adapter !== undefined ? listDir(p.adapter as string, false, 'adapter folder') : undefined;
   const withAdapter = (m: DirRef) => [m.root, ...(adapter ? [adapter.root] : [])];
@@ -173,11 +189,12 @@ function buildJob(command: string, p: Parsed): { job: CliJob; inputs: string[]; 
         if (!Array.isArray(flat) || !flat.every((t) => Number.isInteger(t))) throw new UsageError(`${p.tokens}: expected a JSON array of integer token ids`);
         tokens = flat as number[];
       } else text = fileRef(p.text as string, 'text file');
-      const logitsOut = p['logits-out'] as string | undefined;
-      const outDir = logitsOut ? resolve(logitsOut, '..') : undefined;
+      // Checked before Chromium starts: a folder that does not exist used to hang the run at its very end.
+      const logitsTo = p['logits-out'] !== undefined ? checkOutFile(p['logits-out'] as string, '--logits-out') : undefined;
+      const outFile = logitsTo ? { name: 'logits.safetensors', to: logitsTo } : undefined;
       return {
-        job: { kind: 'eval-lm', model: m, adapter, text, tokens, logitsOut: logitsOut ? resolve(logitsOut).split('/').pop() : undefined },
-        inputs: [...withAdapter(m), ...(text ? [text.path] : [])], outDir,
+        job: { kind: 'eval-lm', model: m, adapter, text, tokens, logitsOut: outFile?.name },
+        inputs: [...withAdapter(m), ...(text ? [text.path] : [])], outFile,
       };
     }
     case 'generate': {
@@ -205,15 +222,20 @@ function buildJob(command: string, p: Parsed): { job: CliJob; inputs: string[]; 
       const m = model();
       const dataPath = resolve(need(p, 'data', command));
       if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
-      const data = statSync(dataPath).isDirectory() ? listDir(dataPath, true, 'data folder') : { path: dataPath };
-      const out = resolve(need(p, 'out', command));
-      if (p.resume && !existsSync(join(out, 'checkpoints'))) throw new UsageError(`--resume: ${join(out, 'checkpoints')} does not exist`);
-      return { job: { kind: 'train', model: m, data, config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume }, inputs: [m.root, dataPath], outDir: out };
+      const isFolder = statSync(dataPath).isDirectory();
+      const data = isFolder ? listDir(dataPath, true, 'data folder') : { path: dataPath };
+      const textFormat = dataFormat(p.format as string | undefined, isFolder, p.data as string);
+      const outArg = need(p, 'out', command);
+      checkPathText(outArg, '--out');
+      const checkpoints = join(resolve(outArg), 'checkpoints');
+      if (p.resume && !existsSync(checkpoints)) throw new UsageError(`--resume: ${checkpoints} does not exist`);
+      const out = prepareOutDir(outArg);
+      return { job: { kind: 'train', model: m, data, textFormat, config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume }, inputs: [m.root, dataPath], outDir: out };
     }
     case 'export': {
       const m = model();
       if (!adapter) throw new UsageError('lorasc export needs --adapter');
-      return { job: { kind: 'export', model: m, adapter }, inputs: withAdapter(m), outDir: resolve(need(p, 'out', command)) };
+      return { job: { kind: 'export', model: m, adapter }, inputs: withAdapter(m), outDir: prepareOutDir(need(p, 'out', command)) };
     }
   }
   throw new UsageError(`unknown command "${command}"`);
@@ -250,10 +272,21 @@ export async function main(argv: string[]): Promise<number> {
     if (!cmd) throw new UsageError(`unknown command "${command}"; one of ${Object.keys(COMMANDS).join(', ')}`);
     if (rest.includes('--help') || rest.includes('-h')) { console.log(usage(command, cmd.spec)); return 0; }
     const p = parseArgs(rest, cmd.spec);
-    const { job, inputs, outDir } = buildJob(command, p);
-    const result = await runJob(job, { inputs, outDir, onEvent: progressPrinter(process.stderr, !!p.json && command !== 'train') });
-    printResult(command, result, !!p.json);
-    return 0;
+    const { job, inputs, outDir, outFile } = buildJob(command, p);
+    const onEvent = progressPrinter(process.stderr, !!p.json && command !== 'train');
+    if (!outFile) {
+      printResult(command, await runJob(job, { inputs, outDir, onEvent }), !!p.json);
+      return 0;
+    }
+    const tmp = privateOutDir();
+    try {
+      const result = await runJob(job, { inputs, outDir: tmp.dir, onEvent });
+      moveInto(join(tmp.dir, outFile.name), outFile.to);
+      printResult(command, { ...result, logitsFile: outFile.to }, !!p.json);
+      return 0;
+    } finally {
+      tmp.dispose();
+    }
   } catch (e) {
     if (process.env.LORASC_DEBUG) console.error(e);
     if (e instanceof UsageError) { console.error(`lorasc ${command}: ${e.message}`); return 2; }
@@ -266,4 +299,3 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e) => { console.error(`lorasc: ${e instanceof Error ? e.message : String(e)}`); process.exit(1); });

@@ -111,7 +111,7 @@ export class GpuContext {
    * scopes: a device that cannot hold it becomes a GpuOutOfMemoryError naming the bytes asked for,
    * instead of an uncaptured error and a broken run later.
    */
-  async allocating<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
+  async allocating<T>(what: string, fn: () => Promise<T> | T, release?: (built: T) => void): Promise<T> {
     const before = this.allocatedBytes;
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
@@ -119,7 +119,11 @@ export class GpuContext {
     try { result = await fn(); } catch (e) { thrown = e; }
     const validation = await this.device.popErrorScope();
     const oom = await this.device.popErrorScope();
-    if (oom) throw new GpuOutOfMemoryError(what, this.allocatedBytes - before, oom.message);
+    // A half-usable result is given back at once: the buffers that did allocate would otherwise stay
+    // held by an object nobody can reach, and the next, smaller try would fail too.
+    if ((oom || validation) && result !== undefined) release?.(result);
+    // Dawn's message runs over several lines (the call, a C++ source line): the first says it.
+    if (oom) throw new GpuOutOfMemoryError(what, this.allocatedBytes - before, oom.message.split('\n')[0]);
     if (thrown) throw thrown;
     if (validation) throw new GpuValidationError(`${what}: ${validation.message}`);
     return result as T;
@@ -202,10 +206,12 @@ export class GpuContext {
       label: key,
       bindGroupLayouts: [this.device.createBindGroupLayout({ label: key, entries })],
     });
-    const module = this.module(kernel as KernelDescriptor<never>);
     // createComputePipelineAsync aborts the process in Dawn's Node bindings (0.6.x); the synchronous
-    // call inside a validation error scope reports the same errors and works everywhere.
+    // call inside a validation error scope reports the same errors and works everywhere. The module is
+    // made inside the scope too: a WGSL compile error is reported by createShaderModule itself, and
+    // outside a scope it would also surface as an uncaptured error (a stray warning in the studio).
     this.device.pushErrorScope('validation');
+    const module = this.module(kernel as KernelDescriptor<never>);
     const pipeline = this.device.createComputePipeline({
       label: key,
       layout,

@@ -44,7 +44,7 @@ const dora = (useDora: boolean) => (useDora ? { useDora: true } : {});
 export type AnyEngine = EngineModel<Uint32Array> | EngineModel<Float32Array>;
 
 export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
-  return ctx.allocating(`the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine (batch ${o.B}${loaded.kind === 'gpt2' ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o));
+  return ctx.allocating(`the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine (batch ${o.B}${loaded.kind === 'gpt2' ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o), (e) => e.destroy());
 }
 
 async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {

@@ -3,7 +3,7 @@
 // image folder → classes → decode (the caller's decoder: canvas in a browser) → preprocess → split.
 // Every step reports what it rejected and why; nothing is dropped silently.
 import {
-  type ImageFolder, type Rejected, type RejectedFile, buildLmSequences, listImageFolder, lmTokenizer, parseTextDataset, splitTrainVal,
+  type ImageFolder, type Rejected, type RejectedFile, type TextFormat, buildLmSequences, listImageFolder, lmTokenizer, parseTextDataset, splitTrainVal,
 } from '../io/datasets';
 import { type PixelImage, type PreprocessorConfig, preprocessImage, VIT_PROCESSOR_DEFAULTS } from '../io/preprocess';
 import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
@@ -25,8 +25,9 @@ export interface TextPreview {
 
 export function prepareText(
   bytes: Uint8Array | ArrayBuffer, fileName: string, tokenizer: ByteLevelBpeTokenizer, T: number, valFraction: number, seed: number,
+  format?: TextFormat,
 ): { data: TaskData<LmExample, Uint32Array>; preview: TextPreview } {
-  const ds = parseTextDataset(bytes, fileName);
+  const ds = parseTextDataset(bytes, fileName, { format });
   const seqs = buildLmSequences(ds, lmTokenizer(tokenizer), T);
   const all: LmExample[] = seqs.ids.map((ids, i) => ({ ids, labels: seqs.labels[i] }));
   const { train, val } = splitTrainVal(all, valFraction, seed);

@@ -25,6 +25,7 @@ import { classifyAdapter } from './deviceClass';
 import { runSize, type StepTiming } from './runSize';
 import { timeOneStep } from './stepTiming';
 import { splitTrainVal } from '../io/datasets';
+import { runFailureMessage } from './failure';
 import { zipFiles } from './zip';
 import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
@@ -69,10 +70,13 @@ export class Studio {
 
   constructor(private readonly base: string, private readonly emit: (e: StudioEvent) => void) {}
 
+  /** Unsubscribes the studio from its device's events (before it destroys that device itself). */
+  private stopWatching: (() => void) | undefined;
+
   private async device(): Promise<GpuContext> {
     if (!this.ctx) {
       const ctx = await getDevice({ label: 'studio' });
-      ctx.events.on((e) => {
+      this.stopWatching = ctx.events.on((e) => {
         if (e.type === 'device-lost') {
           this.ctx = undefined;
           this.emit({ kind: 'device-lost', message: `${e.message || 'the GPU device was lost'} (${e.reason})` });
@@ -84,6 +88,9 @@ export class Studio {
   }
 
   async resetDevice(): Promise<ReplyValue['reset-device']> {
+    // Our own destroy is not a loss: stop listening first, or its 'destroyed' would read as one.
+    this.stopWatching?.();
+    this.stopWatching = undefined;
     this.ctx?.device.destroy();
     this.ctx = undefined;
     const ctx = await this.device();
@@ -371,7 +378,7 @@ export class Studio {
       const lost = !this.ctx || (ctx !== undefined && await Promise.race([ctx.device.lost.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 1000))]));
       if (lost && run.checkpointStep !== undefined) {
         this.setState(run, 'interrupted', { message: `the GPU device was lost; get a new device, then resume from the checkpoint of step ${run.checkpointStep}`, ...ck });
-      } else this.setState(run, 'error', { message: e instanceof Error ? e.message : String(e), ...ck });
+      } else this.setState(run, 'error', { message: runFailureMessage(e, c), ...ck });
     }
   }
 

@@ -7,6 +7,7 @@ import type { GpuEvent } from '../../src/gpu/events';
 import { type KernelDescriptor, u32 } from '../../src/kernels/kernel';
 import { matmulKernel } from '../../src/kernels/matmul';
 import { testContext } from '../helpers/gpu';
+import { expectUncapturedGpuErrors } from '../helpers/gpuErrors';
 
 describe('GpuContext', () => {
   it('refuses buffers beyond maxBufferSize before allocating', async () => {
@@ -91,6 +92,7 @@ describe('GpuContext', () => {
   });
 
   it('turns uncaptured validation errors and device loss into typed events', async () => {
+    const uncaptured = expectUncapturedGpuErrors(); // provoked on purpose below
     const ctx = await getDevice({ label: 'events-test' });
     const events: GpuEvent[] = [];
     ctx.events.on((e) => events.push(e));
@@ -105,6 +107,7 @@ describe('GpuContext', () => {
     await ctx.finish();
     await new Promise((r) => setTimeout(r, 50));
     expect(events.some((e) => e.type === 'uncaptured-error' && e.kind === 'validation')).toBe(true);
+    expect(uncaptured.some((m) => m.startsWith("device 'events-test': GPUValidationError"))).toBe(true);
     ctx.destroy();
     await new Promise((r) => setTimeout(r, 50));
     expect(events.some((e) => e.type === 'device-lost' && e.reason === 'destroyed')).toBe(true);

@@ -1,5 +1,9 @@
 // One closeness check for every numeric test: |a − e| ≤ atol + rtol·|e|, reporting the worst index,
 // the two values there, the tolerance, and the first few mismatches.
+//
+// A non-finite value never passes, on either side: a kernel and its reference that both produce NaN (or
+// both overflow to ±Inf) are both broken, not in agreement. A test that expects NaN or ±Inf says so
+// explicitly (`expectNonFinite` below, or `Number.isNaN`).
 import { expect } from 'vitest';
 
 export interface Tolerance {
@@ -32,9 +36,11 @@ export function compareAllClose(actual: Numeric, expected: Numeric, tol: Toleran
     const e = expected[i];
     const diff = Math.abs(a - e);
     const allowed = tol.atol + tol.rtol * Math.abs(e);
-    // NaN never passes: diff is NaN and the comparison below is false.
-    const pass = diff <= allowed || (Number.isNaN(a) && Number.isNaN(e)) || a === e;
-    const excess = Number.isNaN(diff) ? Infinity : diff - allowed;
+    // Finite on both sides, then within tolerance. NaN − NaN and Inf − Inf are NaN, so `diff <= allowed`
+    // alone refuses them too, but an infinite tolerance must not let them through either.
+    const finite = Number.isFinite(a) && Number.isFinite(e);
+    const pass = finite && diff <= allowed;
+    const excess = finite ? diff - allowed : Infinity;
     if (!pass) {
       badCount++;
       if (bad.length < 5) bad.push(`[${i}] ${a} vs ${e}`);
@@ -60,4 +66,16 @@ export function expectAllClose(actual: Numeric, expected: Numeric, tol: Toleranc
   const r = compareAllClose(actual, expected, tol, what);
   if (!r.ok) expect.fail(r.message);
   expect(r.ok).toBe(true);
+}
+
+/**
+ * The places a test expects to be non-finite, said explicitly: `want[i]` is 'NaN', '+Inf', '-Inf' or
+ * null (finite: left to `expectAllClose` on the finite entries).
+ */
+export function expectNonFinite(actual: Numeric, want: ReadonlyArray<'NaN' | '+Inf' | '-Inf' | null>, what = 'tensor'): void {
+  expect(actual.length, `${what}: length`).toBe(want.length);
+  const label = (x: number) => (Number.isNaN(x) ? 'NaN' : x === Infinity ? '+Inf' : x === -Infinity ? '-Inf' : null);
+  const wrong: string[] = [];
+  for (let i = 0; i < want.length; i++) if (label(actual[i]) !== want[i]) wrong.push(`[${i}] ${actual[i]} (want ${want[i] ?? 'finite'})`);
+  if (wrong.length) expect.fail(`${what}: ${wrong.length} elements differ in finiteness: ${wrong.slice(0, 5).join(', ')}`);
 }

@@ -1,7 +1,7 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AdamWGroup, type AdamWHyper, runAdamW } from '../../src/kernels/adamw';
 import { adamwGroups, adamwScalars } from '../../src/ref/adamw';
-import { expectAllClose } from '../helpers/allclose';
+import { compareAllClose, expectAllClose } from '../helpers/allclose';
 import { testContext } from '../helpers/gpu';
 import { uniformF32 } from '../helpers/random';
 import { TOL } from '../helpers/tolerances';
@@ -16,7 +16,7 @@ function grads(n: number, seed: number): Float32Array {
   return g.map((x, i) => x * 10 ** mag[i]);
 }
 
-async function check(L: number, seed: number, foldAt?: number) {
+async function check(L: number, seed: number, foldAt?: number): Promise<{ gpuV: Float32Array; refV: Float32Array }> {
   const ctx = await testContext();
   const groups: AdamWGroup[] = [
     { offset: 0, length: L, lr: 1e-3, weightDecay: 0.01 },
@@ -35,15 +35,25 @@ async function check(L: number, seed: number, foldAt?: number) {
   const what = `adamw L=${L}${foldAt ? ` folded at ${foldAt}` : ''} after 5 steps`;
   expectAllClose(await ctx.readF32(bufs.param, total), p, TOL.optimizer, `${what}: param`);
   expectAllClose(await ctx.readF32(bufs.m, total), m, TOL.optimizer, `${what}: m`);
-  expectAllClose(await ctx.readF32(bufs.v, total), v, TOL.optimizer, `${what}: v`);
+  const gpuV = await ctx.readF32(bufs.v, total);
+  expectAllClose(gpuV, v, TOL.secondMoment, `${what}: v`);
   for (const b of Object.values(bufs)) b.destroy();
+  return { gpuV, refV: v };
 }
 
 describe('adamw.wgsl vs reference (two groups, t = 1..5)', () => {
   let seed = 100;
-  for (const L of [1, 7, 4097, 70000]) it(`length ${L}`, async () => check(L, seed++));
+  for (const L of [1, 7, 4097, 70000]) it(`length ${L}`, async () => { await check(L, seed++); });
   // 4097 and 70000 elements need 17 and 274 workgroups; a fold limit of 7 forces a 2-D grid.
-  for (const L of [4097, 70000]) it(`length ${L}, folded grid`, async () => check(L, seed++, 7));
+  for (const L of [4097, 70000]) it(`length ${L}, folded grid`, async () => { await check(L, seed++, 7); });
+
+  it('the v tolerance sees a second moment off by 0.1% (the old absolute tolerance did not)', async () => {
+    const { gpuV, refV } = await check(7, 90);
+    const wrong = refV.map((x) => x * 1.001); // e.g. (1 − β2) rounded to 0.001001
+    expect(compareAllClose(gpuV, wrong, TOL.secondMoment, 'v vs v·1.001').ok).toBe(false);
+    // Why the row exists: with `optimizer`'s atol 1e-6 above every v, the same bug passed.
+    expect(compareAllClose(gpuV, wrong, TOL.optimizer, 'v vs v·1.001').ok).toBe(true);
+  });
 
   it('zero gradient: only the decoupled decay acts, p·f32(1 − lr·wd) exactly', async () => {
     const ctx = await testContext();

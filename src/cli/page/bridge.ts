@@ -1,20 +1,33 @@
 // The page's side of the CLI file bridge (src/cli/host.ts): read the user's files, write outputs, and
-// keep checkpoints under the output folder (a CheckpointStore over the bridge).
+// keep checkpoints under the output folder (a CheckpointStore over the bridge). Every request carries the
+// run's token (given by Node with the job) in a header; the host refuses any request without it.
 import type { ModelDirSource } from '../../io/hfModel';
 import { type CheckpointStore, storePath } from '../../io/store';
 import type { DirRef } from '../jobs';
 
 const join = (root: string, rel: string) => `${root.replace(/\/+$/, '')}/${rel}`;
 
+let token = '';
+
+/** Sets the run's bridge token (src/cli/page/main.ts, before the job starts). */
+export function setBridgeToken(t: string): void {
+  token = t;
+}
+
+/** fetch with the token header; same-origin only (relative URLs). */
+function bridgeFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { 'x-lorasc-token': token }, cache: 'no-store' });
+}
+
 export async function readFile(path: string): Promise<ArrayBuffer> {
-  const res = await fetch(`/__lorasc/file?path=${encodeURIComponent(path)}`);
+  const res = await bridgeFetch(`/__lorasc/file?path=${encodeURIComponent(path)}`);
   if (!res.ok) throw new Error(`${path}: ${await res.text()}`);
   return res.arrayBuffer();
 }
 
 export async function writeOut(rel: string, bytes: Uint8Array | string): Promise<void> {
   const body = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-  const res = await fetch(`/__lorasc/out?path=${encodeURIComponent(rel)}`, { method: 'POST', body: body as BodyInit });
+  const res = await bridgeFetch(`/__lorasc/out?path=${encodeURIComponent(rel)}`, { method: 'POST', body: body as BodyInit });
   if (!res.ok) throw new Error(`writing ${rel}: ${await res.text()}`);
 }
 
@@ -37,16 +50,16 @@ export function outStore(folder: string): CheckpointStore {
   return {
     write: (name, bytes) => writeOut(rel(name), bytes),
     async read(name) {
-      const res = await fetch(outUrl(rel(name)));
+      const res = await bridgeFetch(outUrl(rel(name)));
       if (res.status === 404) return null;
       return new Uint8Array(await (await check(res, `reading ${rel(name)}`)).arrayBuffer());
     },
     async list() {
-      const res = await check(await fetch(`/__lorasc/out-list?path=${encodeURIComponent(folder)}`), `listing ${folder}`);
+      const res = await check(await bridgeFetch(`/__lorasc/out-list?path=${encodeURIComponent(folder)}`), `listing ${folder}`);
       return await res.json() as string[];
     },
     async remove(name) {
-      await check(await fetch(outUrl(rel(name)), { method: 'DELETE' }), `removing ${rel(name)}`);
+      await check(await bridgeFetch(outUrl(rel(name)), { method: 'DELETE' }), `removing ${rel(name)}`);
     },
   };
 }

@@ -1,6 +1,7 @@
 // The CLI's engine page: runs one job from Node (src/cli/host.ts) with the app's own engine code and
 // reports progress through the exposed __lorascEvent. Errors come back serialized, never thrown across.
 import { type CliEvent, type CliJob, serializeError } from '../jobs';
+import { setBridgeToken } from './bridge';
 import { runEvalImages, runEvalLm, runClassify, runGenerate } from './inference';
 import { runExport, runTrain } from './training';
 
@@ -8,13 +9,14 @@ type Emit = (e: CliEvent) => void;
 
 const w = window as unknown as {
   __lorascReady?: boolean;
-  __lorascRun?: (job: CliJob) => Promise<unknown>;
+  __lorascRun?: (job: CliJob, token: string) => Promise<unknown>;
   __lorascEvent?: Emit;
 };
 
 const emit: Emit = (e) => { void w.__lorascEvent?.(e); };
 
-w.__lorascRun = async (job: CliJob) => {
+w.__lorascRun = async (job: CliJob, token: string) => {
+  setBridgeToken(token);
   try {
     switch (job.kind) {
       case 'eval-lm': return { ok: true, result: await runEvalLm(job, emit) };

@@ -34,7 +34,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
     T = Math.min(config.seqLen, loaded.config.n_positions);
     const name = job.data.path.split('/').pop() as string;
-    const p = prepareText(await readFile(job.data.path), name, tok, T, config.valFraction, config.seed);
+    const p = prepareText(await readFile(job.data.path), name, tok, T, config.valFraction, config.seed, job.textFormat);
     data = p.data;
     emit({ type: 'status', message: `data: ${p.preview.format}, ${p.preview.examples} examples, ${p.preview.tokens} tokens → ${p.preview.sequences} sequences of ${T} (${data.train.length} train / ${data.val.length} val)${p.preview.rejected.length ? `; ${p.preview.rejected.length} rows rejected, first: line ${p.preview.rejected[0].line}: ${p.preview.rejected[0].reason}` : ''}` });
   } else {

@@ -4,7 +4,7 @@
 
 export type DatasetErrorCode =
   | 'DATA_TOO_LARGE' // the file exceeds the configured size cap
-  | 'DATA_FORMAT' // unknown extension, or a CSV header without usable columns
+  | 'DATA_FORMAT' // a CSV header without usable columns
   | 'DATA_UTF8' // the bytes are not valid UTF-8
   | 'DATA_JSONL' // every JSONL line was rejected
   | 'DATA_CSV' // CSV structure error (unterminated quote) or every row rejected

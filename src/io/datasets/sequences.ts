@@ -34,6 +34,9 @@ export interface LmSequences {
 
 export function buildLmSequences(ds: TextDataset, tok: LmTokenizer, T: number): LmSequences {
   if (!Number.isInteger(T) || T < 1) throw new DatasetError('DATA_ARGS', ds.file, `sequence length T=${T} must be an integer ≥ 1`);
+  if (ds.chats !== undefined) {
+    throw new DatasetError('DATA_ARGS', ds.file, 'a chat dataset is rendered with the model\'s chat template: build it with buildChatSequences (src/io/chat)');
+  }
   return ds.format === 'txt' ? streamWindows(ds, tok, T) : exampleSequences(ds, tok, T);
 }
 

@@ -1,6 +1,7 @@
 // Text datasets for language modelling: .txt (the whole file is one text), .jsonl and .csv (one example per
 // row: plain text or Alpaca instruction/input/output). One entry point, parseTextDataset; everything is
 // decoded as strict UTF-8 first (BOM stripped, CRLF → LF), so the row parsers see LF-only text.
+import type { ChatRow } from '../chat/sequences';
 import type { TextExample } from './alpaca';
 import { parseCsv } from './csv';
 import { DatasetError, type Rejected } from './errors';
@@ -14,6 +15,8 @@ export interface TextDataset {
   file: string;
   format: TextFormat;
   examples: TextExample[];
+  /** A chat .jsonl (rows with "messages" or "conversations"): its conversations; `examples` is then empty. */
+  chats?: ChatRow[];
   /** Rows that were skipped, with line and reason; the UI shows the count and lets the user abort (B2). */
   rejected: Rejected[];
 }
@@ -23,12 +26,14 @@ export interface TextParseOptions {
   maxBytes?: number;
   /** Longest JSONL line or CSV field, in characters (default 64 Mi); longer rows are rejected. */
   maxRecordChars?: number;
+  /** The format to parse as, overriding the guess from the file name (the CLI's --format). */
+  format?: TextFormat;
 }
 
 export const DEFAULT_MAX_DATASET_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_MAX_RECORD_CHARS = 64 * 1024 * 1024;
 
-/** The format implied by a file name's extension (case-insensitive), or null. */
+/** The format implied by a file name's extension (case-insensitive), or null (then: plain text). */
 export function textFormatOf(fileName: string): TextFormat | null {
   const m = /\.([A-Za-z0-9]+)$/.exec(fileName);
   const ext = m ? m[1].toLowerCase() : '';
@@ -40,10 +45,9 @@ function mib(n: number): string {
 }
 
 export function parseTextDataset(bytes: Uint8Array | ArrayBuffer, fileName: string, opts: TextParseOptions = {}): TextDataset {
-  const format = textFormatOf(fileName);
-  if (format === null) {
-    throw new DatasetError('DATA_FORMAT', fileName, 'unknown text dataset extension; expected .txt, .jsonl or .csv');
-  }
+  // A name without a known extension (LICENSE, README, notes.md, data.log) is read as plain text: users
+  // expect any UTF-8 text to train. Binary files still fail below, as invalid UTF-8 with its byte offset.
+  const format = opts.format ?? textFormatOf(fileName) ?? 'txt';
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_DATASET_BYTES;
   if (b.byteLength > maxBytes) {
@@ -55,8 +59,10 @@ export function parseTextDataset(bytes: Uint8Array | ArrayBuffer, fileName: stri
   if (format === 'txt') rows = { examples: text.trim() === '' ? [] : [{ prompt: '', completion: text }], rejected: [] };
   else if (format === 'jsonl') rows = parseJsonl(text, fileName, maxRecord);
   else rows = parseCsv(text, fileName, maxRecord);
-  if (rows.examples.length === 0) throw emptyError(fileName, format, rows.rejected);
-  return { kind: 'text', file: fileName, format, examples: rows.examples, rejected: rows.rejected };
+  if (rows.examples.length === 0 && (rows.chats?.length ?? 0) === 0) throw emptyError(fileName, format, rows.rejected);
+  const ds: TextDataset = { kind: 'text', file: fileName, format, examples: rows.examples, rejected: rows.rejected };
+  if (rows.chats !== undefined) ds.chats = rows.chats;
+  return ds;
 }
 
 function emptyError(file: string, format: TextFormat, rejected: Rejected[]): DatasetError {

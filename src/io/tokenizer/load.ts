@@ -4,6 +4,7 @@
 import type { AddedToken } from './added';
 import { BYTE_TO_CHAR } from './bytes';
 import { quoteToken } from './errors';
+import type { SpecialTemplate } from './special';
 import { ByteLevelBpeTokenizer, type TokenizerSpec } from './tokenizer';
 import { FileCheck, MAX_TOKEN_ID, MAX_TOKENIZER_FILE_CHARS, describe, typeName, type JsonObject } from './validate';
 
@@ -12,6 +13,8 @@ export interface SpecialTokenNames {
   eosToken?: string;
   /** Start-of-text token content (tokenizer_config.json `bos_token`); default: found by name. */
   bosToken?: string;
+  /** Ids `encode(text, { addSpecialTokens: true })` adds; default none (loadTokenizer resolves them). */
+  template?: SpecialTemplate;
 }
 
 export interface VocabMergesOptions extends SpecialTokenNames {

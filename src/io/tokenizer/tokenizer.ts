@@ -5,22 +5,38 @@ import { AddedTokenSplitter, type AddedToken } from './added';
 import { BpeModel, type BpeModelSpec } from './bpe';
 import { pushTokenBytes } from './bytes';
 import { splitWords, type ByteLevelPreTokenizerOptions } from './pretokenize';
+import { NO_TEMPLATE, type SpecialTemplate } from './special';
 
 export interface TokenizerSpec extends BpeModelSpec, ByteLevelPreTokenizerOptions {
   addedTokens: readonly AddedToken[];
   /** Explicit end/start-of-text tokens; when absent they are looked up by name (see specialIdByName). */
   eosToken?: string;
   bosToken?: string;
+  /** Ids `encode(text, { addSpecialTokens: true })` puts around the text (special.ts decides them). */
+  template?: SpecialTemplate;
+}
+
+export interface EncodeOptions {
+  /**
+   * Add the model's special tokens around the text (BOS/EOS), as HF `add_special_tokens=True`; default
+   * false, as HF `encode(text, add_special_tokens=False)`. Added tokens in the text are matched either way.
+   */
+  addSpecialTokens?: boolean;
 }
 
 export interface DecodeOptions {
   /** Leave out special added tokens, as HF `skip_special_tokens`. */
   skipSpecialTokens?: boolean;
+  /**
+   * transformers' `clean_up_tokenization_spaces` (" ." → ".", " 's" → "'s" …); default: the config's value
+   * on the Tokenizers.js path, false on the hand-written path (which does not implement it).
+   */
+  cleanUpTokenizationSpaces?: boolean;
 }
 
 /** Names of end/start-of-text tokens across GPT-2-style vocabularies, most common first. */
-const EOS_NAMES = ['<|endoftext|>', '<|end_of_text|>', '</s>', '<eos>', '<|eot_id|>'];
-const BOS_NAMES = ['<|startoftext|>', '<|begin_of_text|>', '<s>', '<bos>', '<|endoftext|>'];
+export const EOS_NAMES = ['<|endoftext|>', '<|end_of_text|>', '</s>', '<eos>', '<|eot_id|>'];
+export const BOS_NAMES = ['<|startoftext|>', '<|begin_of_text|>', '<s>', '<bos>', '<|endoftext|>'];
 
 /** Lossy decoding like Rust's `String::from_utf8_lossy`: each maximal invalid subpart → one U+FFFD. */
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
@@ -61,9 +77,10 @@ export class ByteLevelBpeTokenizer {
     return this.spec.addPrefixSpace;
   }
 
-  /** Token ids of `text`, as HF `encode(text, add_special_tokens=False)`: nothing is added around it. */
-  encode(text: string): number[] {
-    const ids: number[] = [];
+  /** Token ids of `text`; nothing is added around it unless `opts.addSpecialTokens`. */
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const template = opts.addSpecialTokens ? (this.spec.template ?? NO_TEMPLATE) : NO_TEMPLATE;
+    const ids: number[] = [...template.prefix];
     for (const seg of this.splitter.split(text)) {
       if (seg.token !== undefined) {
         ids.push(seg.token.id);
@@ -71,6 +88,7 @@ export class ByteLevelBpeTokenizer {
       }
       for (const word of splitWords(seg.text, this.spec)) this.model.encodeWord(word, ids);
     }
+    for (const id of template.suffix) ids.push(id);
     return ids;
   }
 

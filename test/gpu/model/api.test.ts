@@ -41,6 +41,8 @@ const perturb = (w: Float32Array) => w.map((v, i) => v + 0.05 * Math.sin(i + 1))
 
 const bitsEqual = (a: Float32Array, b: Float32Array, what: string) => {
   expect(a.length, what).toBe(b.length);
+  // Two NaNs with the same bits are a bug in both, not agreement.
+  expect(a.findIndex(Number.isNaN), `${what}: first NaN`).toBe(-1);
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
   const i = ua.findIndex((x, k) => x !== ub[k]);
   expect(i, `${what}: first differing element ${i}: ${a[i]} vs ${b[i]}`).toBe(-1);

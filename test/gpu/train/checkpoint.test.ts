@@ -51,6 +51,8 @@ interface Outcome {
   weights: Map<string, Float32Array>;
   opt: Awaited<ReturnType<EngineModel<unknown>['readOptimizerState']>>;
   events: TrainEvent[];
+  /** Engine calls this run actually made: forward/backward passes and optimizer updates. */
+  executed: { steps: number; adamw: number };
 }
 
 /** The engine overriding some methods (fault injection), everything else bound to the engine. */
@@ -81,11 +83,17 @@ async function run(partial: Partial<TrainingConfig>, o: RunOptions = {}): Promis
   let step = o.resume?.step ?? 0;
   const control = { shouldStop: () => o.stopAt !== undefined && step++ >= o.stopAt, waitIfPaused: async () => undefined };
   try {
-    const model = o.inject ? wrap(engine, o.inject(engine)) : engine;
+    const injected = o.inject ? wrap(engine, o.inject(engine)) : engine;
+    // Counted outermost, so a resumed run shows how much it really trained.
+    const executed = { steps: 0, adamw: 0 };
+    const model = wrap(injected, {
+      step: (input, labels) => { executed.steps++; return injected.step(input, labels); },
+      adamwStep: (lr, opts) => { executed.adamw++; return injected.adamwStep(lr, opts); },
+    });
     const result = await train({
       model, loaded, data: o.data ?? lm, config, targets, control, checkpoints: o.store, resumeFrom: o.resume, onEvent: (e) => events.push(e),
     });
-    return { result, weights: await engine.readLoraWeights(), opt: await engine.readOptimizerState(), events };
+    return { result, weights: await engine.readLoraWeights(), opt: await engine.readOptimizerState(), events, executed };
   } finally {
     engine.destroy();
   }
@@ -179,7 +187,10 @@ describe.each([
   ['lora', LORA, { kills: [6], chain: [3, 7], torn: 8, tornFallback: 4 }],
 ])('%s (dropout on): kill and resume', (name, partial, plan) => {
   let reference: Outcome;
-  beforeAll(async () => { reference = await run(partial); });
+  beforeAll(async () => {
+    reference = await run(partial);
+    expect(reference.executed).toEqual({ steps: 12, adamw: 12 }); // 3 epochs × 4 steps, no accumulation
+  });
 
   it('an uninterrupted run writes a checkpoint at each due step and a final one', async () => {
     const store = new MemoryStore();
@@ -192,6 +203,7 @@ describe.each([
     // Resuming a finished run trains nothing and rebuilds the same result.
     const again = await run(partial, { resume: (await latest(store)).state });
     expect(again.events.filter((e) => e.type === 'step')).toEqual([]);
+    expect(again.executed).toEqual({ steps: 0, adamw: 0 });
     expectSameRun(again, reference);
   });
 
@@ -199,10 +211,13 @@ describe.each([
     const store = new MemoryStore();
     const first = await run(partial, { store, stopAt: k });
     expect(first.result.stopped).toBe(true);
+    expect(first.executed).toEqual({ steps: k, adamw: k });
     const { state } = await latest(store);
     expect(state.step).toBeLessThan(k);
     const resumed = await run(partial, { store, resume: state });
     expect(resumed.events[0]).toMatchObject({ type: 'start', resumedFrom: state.step });
+    // Only the remaining steps run: 12 − the checkpoint's step, each one pass and one update.
+    expect(resumed.executed).toEqual({ steps: 12 - state.step, adamw: 12 - state.step });
     expectSameRun(resumed, reference);
   });
 
@@ -210,7 +225,10 @@ describe.each([
     const store = new MemoryStore();
     await run(partial, { store, stopAt: plan.chain[0] });
     for (const k of plan.chain.slice(1)) await run(partial, { store, stopAt: k, resume: (await latest(store)).state });
-    expectSameRun(await run(partial, { store, resume: (await latest(store)).state }), reference);
+    const from = (await latest(store)).state;
+    const last = await run(partial, { store, resume: from });
+    expect(last.executed.adamw, `optimizer steps after resuming from step ${from.step}`).toBe(12 - from.step);
+    expectSameRun(last, reference);
   });
 
   it(`killed while writing the checkpoint of step ${plan.torn}: the torn folder never loads, the previous one does`, async () => {
@@ -236,7 +254,9 @@ describe('ViT (LoRA + head, dropout on): kill and resume', () => {
     const { state } = await latest(store);
     expect(state.step).toBe(3);
     expect(state.weights.has('classifier.weight')).toBe(true);
-    expectSameRun(await run(partial, { ...o, store, resume: state }), reference);
+    const resumed = await run(partial, { ...o, store, resume: state });
+    expect(resumed.executed).toEqual({ steps: 3, adamw: 3 }); // steps 4–6 of 6
+    expectSameRun(resumed, reference);
   });
 });
 

@@ -150,15 +150,28 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/**
+ * A NaN in a bit comparison is a bug, not a verdict: two runs that both went NaN are not "identical", and
+ * a NaN weight is not "different" from its start. Both helpers below refuse it.
+ */
+function refuseNaN(a: Float32Array, what: string): void {
+  const i = a.findIndex(Number.isNaN);
+  if (i >= 0) expect.fail(`${what}: NaN at element ${i}`);
+}
+
 /** Bit-for-bit equality of two F32 arrays, naming the first differing element. */
 export function expectBits(a: Float32Array, b: Float32Array, what: string): void {
   expect(a.length, `${what}: length`).toBe(b.length);
+  refuseNaN(a, what);
+  refuseNaN(b, what);
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
   const i = ua.findIndex((x, k) => x !== ub[k]);
   expect(i, `${what}: first differing element ${i}: ${a[i]} vs ${b[i]}`).toBe(-1);
 }
 
 export function bitsEqual(a: Float32Array, b: Float32Array): boolean {
+  refuseNaN(a, 'bitsEqual');
+  refuseNaN(b, 'bitsEqual');
   if (a.length !== b.length) return false;
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
   return ua.every((x, k) => x === ub[k]);

@@ -65,12 +65,33 @@ describe('txt', () => {
     expect(catchDatasetError(() => parseTextDataset(new Uint8Array(0), 'e.jsonl')).code).toBe('DATA_EMPTY');
   });
 
-  it('refuses unknown extensions', () => {
-    for (const name of ['data.json', 'data', 'data.txt.gz', 'x.tsv']) {
-      const e = catchDatasetError(() => parseTextDataset(enc('hi'), name));
-      expect(e.code).toBe('DATA_FORMAT');
-      expect(e.message).toContain(name);
+  it('reads a file with an unknown extension as plain text when it is valid UTF-8 (issue 14 item 6)', () => {
+    for (const name of ['LICENSE', 'README', 'notes.md', 'data.log', 'data.json', 'x.tsv']) {
+      const ds = parseTextDataset(enc('Permission is hereby granted, ünïcode ✓\r\n'), name);
+      expect(ds.format).toBe('txt');
+      expect(ds.file).toBe(name);
+      expect(ds.examples).toEqual([{ prompt: '', completion: 'Permission is hereby granted, ünïcode ✓\n' }]);
     }
+  });
+
+  it('refuses an unknown extension holding invalid UTF-8, naming the file and the byte offset', () => {
+    // A gzip header: 0x1f 0x8b — 0x8b is a continuation byte with no lead byte.
+    const e = catchDatasetError(() => parseTextDataset(new Uint8Array([0x1f, 0x8b, 0x08, 0x00]), 'data.txt.gz'));
+    expect(e.code).toBe('DATA_UTF8');
+    expect(e.message).toContain('data.txt.gz');
+    expect(e.message).toContain('byte offset 1 (byte 0x8b)');
+    const lic = catchDatasetError(() => parseTextDataset(new Uint8Array([...enc('MIT License\n'), 0xff]), 'LICENSE'));
+    expect(lic.code).toBe('DATA_UTF8');
+    expect(lic.message).toContain('LICENSE, line 2: invalid UTF-8 at byte offset 12');
+  });
+
+  it('parses as the format given, whatever the name (the CLI\'s --format)', () => {
+    const rows = enc('{"text":"one"}\n{"text":"two"}\n');
+    expect(parseTextDataset(rows, 'rows.log', { format: 'jsonl' }).examples.map((e) => e.completion)).toEqual(['one', 'two']);
+    expect(parseTextDataset(rows, 'rows.log').examples).toHaveLength(1);
+    const csv = parseTextDataset(enc('text\nalpha\nbeta\n'), 'table.txt', { format: 'csv' });
+    expect([csv.format, csv.examples.length]).toEqual(['csv', 2]);
+    expect(parseTextDataset(enc('text\nalpha\n'), 'table.csv', { format: 'txt' }).examples).toHaveLength(1);
   });
 
   it('refuses files over the size cap, naming sizes', () => {
