@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import { CHROMIUM_ARGS, chromiumPath } from './src/cli/chromium.ts';
+import { pagePolicy } from './src/pagePolicy.ts';
 
 // One config for the app build and the tests: WGSL is imported with `?raw` in both, so kernel tests
 // load the very shader files the app ships.
@@ -11,7 +12,9 @@ import { CHROMIUM_ARGS, chromiumPath } from './src/cli/chromium.ts';
 // because Dawn's Node bindings crash under repeated buffer mapping on SwiftShader (see
 // src/gpu/nodeGpu.ts); Chromium is also the browser the app targets.
 export default defineConfig({
-  plugins: [react()],
+  // pagePolicy: the CSP and security headers on every response (dev, preview, the CLI's pages) and the
+  // CSP meta tag in the built index.html.
+  plugins: [react(), pagePolicy()],
   build: { target: 'es2022' },
   worker: { format: 'es' },
   server: { port: 5173 },

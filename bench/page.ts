@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { GpuContext } from '../src/gpu/context';
 import { getDevice } from '../src/gpu/device';
-import type { KernelDescriptor } from '../src/kernels/kernel';
+import type { KernelDescriptor } from '../src/gpu/kernel';
 import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from '../src/kernels/matmul';
 import type { MatmulShape } from '../src/ref/matmul';
 import { type BenchReport, type CaseResult, GPT2_CASES, type MatmulCase, EXTRA_TRAIN_CASES, SQUARE_CASES, TRAIN_CASES, type TrainCaseResult, flops } from './cases';
@@ -48,7 +48,7 @@ async function runCase(ctx: GpuContext, cse: MatmulCase, reps: number, log: (s: 
   return r;
 }
 
-/** Kernel lab (STYLE §12): every matmul version on the same cases, interleaved, GFLOP/s only. */
+/** Kernel lab (docs/engineering.md#kernel-lab): every matmul version on the same cases, interleaved, GFLOP/s only. */
 async function runLab(opts: { reps?: number }): Promise<Record<string, Record<string, number>>> {
   const versions: Record<string, KernelDescriptor<MatmulShape>> = {
     'v3 scalar 4×4': matmulKernel, 'v4 vec4 4×4': matmulVec4Kernel, 'v5 vec4 4×8': matmulVec4x8Kernel,

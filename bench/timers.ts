@@ -2,7 +2,7 @@
 // caller can interleave engines rep by rep (load on a shared machine then hits both alike).
 import * as tf from '@tensorflow/tfjs-core';
 import type { GpuContext } from '../src/gpu/context';
-import type { KernelDescriptor } from '../src/kernels/kernel';
+import type { KernelDescriptor } from '../src/gpu/kernel';
 import type { MatmulShape } from '../src/ref/matmul';
 
 export interface MatmulTimer {

@@ -1,6 +1,6 @@
 // lora_forward.wgsl — y[n,o] = Σ_i x[n,i]·W(o,i) + bias[o] + scale · Σ_r h[n,r]·B[o,r]
 //
-// The frozen base product and the rank-R LoRA product fused into one pass (METHOD.md "LoRA"): with h =
+// The frozen base product and the rank-R LoRA product fused into one pass (docs/method.md#lora): with h =
 // x·Aᵀ already computed (matmul.wgsl, TRANS_B; cached for the backward), the LoRA term costs R extra
 // multiply-adds per output instead of a second launch that would re-read and re-write y.
 // Shapes: x (N, IN); W(o,i) is nn.Linear W (OUT, IN) at W[o·IN + i], or GPT-2 Conv1D W (IN, OUT) at

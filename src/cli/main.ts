@@ -8,6 +8,7 @@ import { CliJobError, runJob } from './host';
 import { checkOutFile, checkPathText, moveInto, prepareOutDir, privateOutDir } from './outputs';
 import type { CliJob, DirRef, FileRef } from './jobs';
 import { progressPrinter } from './progress';
+import { METHOD_NAMES, methodHelp } from '../adapters/registry';
 
 const MODEL: OptionSpec = { kind: 'string', help: 'HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)' };
 const ADAPTER: OptionSpec = { kind: 'string', help: 'PEFT adapter folder (adapter_config.json, adapter_model.safetensors)' };
@@ -48,12 +49,12 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
     },
   },
   train: {
-    summary: 'fine-tune with lora | loraplus | dora | cola | lorasc and write the merged model (and PEFT adapter)',
+    summary: `fine-tune with ${METHOD_NAMES.join(' | ')} and write the merged model (and PEFT adapter)`,
     spec: {
       model: MODEL,
       data: { kind: 'string', help: '.txt / .jsonl / .csv (GPT-2; any other name: UTF-8 text) or a folder with one subfolder per class (ViT)' },
       format: { kind: 'string', help: 'text | jsonl | csv | images: how to read --data (default: from its extension; folders are images)' },
-      method: { kind: 'string', help: 'lora | loraplus | dora | cola | lorasc (default lorasc)' },
+      method: { kind: 'string', help: methodHelp() },
       out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
       'max-steps': { kind: 'int', help: 'stop after this many steps (overrides epochs)' },

@@ -7,7 +7,7 @@ import {
   type KernelDescriptor,
   packUniforms,
   parseBinding,
-} from '../kernels/kernel';
+} from './kernel';
 
 export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 type TypedArray = Float32Array | Uint32Array | Int32Array;

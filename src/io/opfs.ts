@@ -1,4 +1,4 @@
-// Checkpoints in the Origin Private File System (RELIABILITY.md §(e)): navigator.storage.getDirectory(),
+// Checkpoints in the Origin Private File System (docs/reliability.md#checkpoints-and-exact-resume): navigator.storage.getDirectory(),
 // one directory per run id under `lorasc-runs/`. A file is written under a temporary name and then
 // moved onto its own name where the browser has FileSystemHandle.move (Chrome); elsewhere it is written
 // in place, and the manifest-last rule of ../train/checkpoint.ts is what keeps a torn write from ever

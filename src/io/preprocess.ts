@@ -1,4 +1,4 @@
-// preprocessor_config.json (INTEROP.md §3.2) and the pure pixel pipeline that turns canvas RGBA bytes
+// preprocessor_config.json (docs/formats.md#preprocessor) and the pure pixel pipeline that turns canvas RGBA bytes
 // into ViT's `pixel_values` (C, H, W) Float32, in transformers' ViTImageProcessor order:
 // convert channels → resize → (center crop) → rescale → normalize with the file's own mean/std.
 //
@@ -9,7 +9,7 @@
 // pixel contributes); here only the 2×2 nearest source pixels do, like torch interpolate(antialias=False),
 // so downscaled images are sharper/aliased than transformers'. Other `resample` filters (bicubic,
 // lanczos, …) fall back to this bilinear and say so in `warnings`; NEAREST (0) is implemented as PIL's.
-import type { VitConfig } from '../model/config';
+import type { VitConfig } from './hfModel/config';
 import { ModelDirError } from './hfModel/errors';
 import { JsonFields, parseJsonObject, type JsonValue } from './hfModel/json';
 
@@ -143,13 +143,13 @@ export interface PixelImage {
   channels?: 1 | 3 | 4;
 }
 
-/** A pixel input this pipeline cannot take (size mismatch, too large): RELIABILITY.md B4. */
+/** A pixel input this pipeline cannot take (size mismatch, too large): docs/failure-scenarios.md#b4. */
 export class ImageInputError extends Error {
   override name = 'ImageInputError';
   readonly code = 'DATA_IMAGE';
 }
 
-/** Largest accepted input (decompression-bomb guard, RELIABILITY.md B4): 64 Mpixel. */
+/** Largest accepted input (decompression-bomb guard, docs/failure-scenarios.md#b4): 64 Mpixel. */
 export const MAX_PIXELS = 1 << 26;
 
 /**

@@ -3,7 +3,7 @@ import adamwWgsl from '../../shaders/adamw.wgsl?raw';
 import type { GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type AdamWGroup, type AdamWHyper, type AdamWShape, adamwScalars } from '../ref/adamw';
-import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from '../gpu/kernel';
 
 export type { AdamWGroup, AdamWHyper, AdamWShape };
 

@@ -8,7 +8,7 @@ import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type AttentionShape, headSize } from '../ref/attention';
-import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32, withLib } from './kernel';
+import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32, withLib } from '../gpu/kernel';
 import { rowWorkgroup } from './softmax';
 
 export type { AttentionShape };

@@ -5,7 +5,7 @@ import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { AttentionDecodeShape } from '../ref/attention_decode';
-import { type KernelDescriptor, f32, fold2d, u32, withLib } from './kernel';
+import { type KernelDescriptor, f32, fold2d, u32, withLib } from '../gpu/kernel';
 import { rowWorkgroup } from './softmax';
 
 export type { AttentionDecodeShape };

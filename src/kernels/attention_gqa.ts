@@ -11,7 +11,7 @@ import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { GqaShape } from '../ref/attention_gqa';
 import type { FoldOption } from './elementwise';
-import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32, withLib } from './kernel';
+import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32, withLib } from '../gpu/kernel';
 import { rowWorkgroup } from './softmax';
 
 export type { GqaShape };

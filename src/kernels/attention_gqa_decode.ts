@@ -8,7 +8,7 @@ import { KernelShapeError } from '../gpu/errors';
 import type { GqaDecodeShape } from '../ref/attention_gqa';
 import { checkGqaShape } from './attention_gqa';
 import type { FoldOption } from './elementwise';
-import { type KernelDescriptor, f32, fold2d, u32, withLib } from './kernel';
+import { type KernelDescriptor, f32, fold2d, u32, withLib } from '../gpu/kernel';
 import { rowWorkgroup } from './softmax';
 
 export type { GqaDecodeShape };

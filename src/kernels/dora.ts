@@ -8,7 +8,7 @@ import doraScaleBackwardWgsl from '../../shaders/dora_scale_backward.wgsl?raw';
 import type { GpuContext, Launch } from '../gpu/context';
 import type { DoraScaleShape, DoraWeightShape } from '../ref/dora';
 import type { FoldOption } from './elementwise';
-import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from '../gpu/kernel';
 import { type LoraBackwardBuffers, type LoraShape, checkLoraShape, prepareLoraBackward, prepareLoraForward } from './lora';
 
 export type { DoraScaleShape, DoraWeightShape };

@@ -5,7 +5,7 @@ import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type DropoutShape, dropoutScale } from '../ref/dropout';
 import { FLAT_WG, checkCount, flatDispatch } from './elementwise';
-import { type KernelDescriptor, f32, u32 } from './kernel';
+import { type KernelDescriptor, f32, u32 } from '../gpu/kernel';
 
 export type { DropoutShape };
 

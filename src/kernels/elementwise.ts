@@ -6,7 +6,7 @@ import scaleWgsl from '../../shaders/elementwise_scale.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { ElementwiseShape } from '../ref/elementwise';
-import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from '../gpu/kernel';
 
 export type { ElementwiseShape };
 

@@ -5,7 +5,7 @@ import embeddingBackwardWgsl from '../../shaders/embedding_backward.wgsl?raw';
 import type { GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { EmbeddingShape } from '../ref/embedding';
-import { type KernelDescriptor, ceilDiv, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, fold2d, u32 } from '../gpu/kernel';
 
 export type { EmbeddingShape };
 

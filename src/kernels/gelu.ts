@@ -5,7 +5,7 @@ import forwardWgsl from '../../shaders/gelu_forward.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import type { GeluShape } from '../ref/gelu';
 import { FLAT_WG, type FoldOption, checkCount, flatDispatch, submitOnce } from './elementwise';
-import { type KernelDescriptor, u32 } from './kernel';
+import { type KernelDescriptor, u32 } from '../gpu/kernel';
 
 export type { GeluShape };
 

@@ -6,7 +6,7 @@ import partialWgsl from '../../shaders/gradnorm_partial.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { GradNormFinalizeShape, GradNormPartialShape } from '../ref/gradnorm';
-import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from '../gpu/kernel';
 
 export type { GradNormFinalizeShape, GradNormPartialShape };
 

@@ -6,7 +6,7 @@ import forwardWgsl from '../../shaders/layernorm_forward.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import type { LayernormShape } from '../ref/layernorm';
 import { type FoldOption, checkCount, flatDispatch, submitOnce } from './elementwise';
-import { type KernelDescriptor, f32, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, f32, fold2d, u32 } from '../gpu/kernel';
 
 export type { LayernormShape };
 

@@ -7,7 +7,7 @@ import loraBackwardWgsl from '../../shaders/lora_backward.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { LoraShape } from '../ref/lora';
-import { type KernelDescriptor, ceilDiv, f32, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, u32 } from '../gpu/kernel';
 import { prepareMatmul } from './matmul';
 
 export type { LoraShape };

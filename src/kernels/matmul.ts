@@ -5,7 +5,7 @@ import matmulVec4x8Wgsl from '../../shaders/matmul_vec4_4x8.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
-import { type KernelDescriptor, ceilDiv, f32, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, u32 } from '../gpu/kernel';
 
 export type { MatmulShape };
 

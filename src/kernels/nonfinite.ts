@@ -4,7 +4,7 @@ import nonfiniteWgsl from '../../shaders/nonfinite_count.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { NO_INDEX, type NonfiniteShape } from '../ref/nonfinite';
-import { type KernelDescriptor, ceilDiv, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, fold2d, u32 } from '../gpu/kernel';
 
 export type { NonfiniteShape };
 export { NO_INDEX };

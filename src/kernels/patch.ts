@@ -6,7 +6,7 @@ import patchIm2colWgsl from '../../shaders/patch_im2col.wgsl?raw';
 import type { GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type PatchShape, patchCount } from '../ref/patch';
-import { type KernelDescriptor, ceilDiv, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, fold2d, u32 } from '../gpu/kernel';
 import { prepareMatmul } from './matmul';
 
 export type { PatchShape };

@@ -5,7 +5,7 @@ import rowsWgsl from '../../shaders/reduce_sum_rows.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import type { ReduceShape } from '../ref/reduce';
 import { type FoldOption, checkCount, flatDispatch, submitOnce } from './elementwise';
-import { type KernelDescriptor, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, fold2d, u32 } from '../gpu/kernel';
 
 export type { ReduceShape };
 

@@ -10,7 +10,7 @@ import type { BufferBinding, GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { RmsnormShape } from '../ref/rmsnorm';
 import { type FoldOption, checkCount, flatDispatch, submitOnce } from './elementwise';
-import { type KernelDescriptor, f32, fold2d, u32, withLib } from './kernel';
+import { type KernelDescriptor, f32, fold2d, u32, withLib } from '../gpu/kernel';
 
 export type { RmsnormShape };
 

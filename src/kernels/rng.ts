@@ -6,7 +6,7 @@ import rngUniformWgsl from '../../shaders/rng_uniform.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type RngNormalShape, type RngShape, type RngUniformShape, counterBase, splitSeed } from '../ref/rng';
-import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from '../gpu/kernel';
 
 export type { RngNormalShape, RngShape, RngUniformShape };
 export { splitSeed };

@@ -6,7 +6,7 @@ import type { BufferBinding, GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { RopeShape } from '../ref/rope';
 import { FLAT_WG, type FoldOption, checkCount, flatDispatch, submitOnce } from './elementwise';
-import { type KernelDescriptor, u32 } from './kernel';
+import { type KernelDescriptor, u32 } from '../gpu/kernel';
 
 export type { RopeShape };
 

@@ -5,7 +5,7 @@ import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { SoftmaxShape } from '../ref/softmax';
-import { type KernelDescriptor, fold2d, u32, withLib } from './kernel';
+import { type KernelDescriptor, fold2d, u32, withLib } from '../gpu/kernel';
 
 export type { SoftmaxShape };
 

@@ -7,7 +7,7 @@ import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { IGNORE_INDEX, type SoftmaxXentShape } from '../ref/softmax_xent';
-import { type KernelDescriptor, ceilDiv, f32, fold2d, i32, u32, withLib } from './kernel';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, i32, u32, withLib } from '../gpu/kernel';
 import { rowWorkgroup } from './softmax';
 
 export type { SoftmaxXentShape };

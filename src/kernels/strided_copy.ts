@@ -6,7 +6,7 @@ import type { GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type StridedCopyShape, stridedCopyExtent } from '../ref/strided_copy';
 import { type FoldOption, flatDispatch, submitOnce } from './elementwise';
-import { type KernelDescriptor, u32 } from './kernel';
+import { type KernelDescriptor, u32 } from '../gpu/kernel';
 
 export type { StridedCopyShape };
 

@@ -7,7 +7,7 @@ import sigmoidWgsl from '../../shaders/lib/sigmoid.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import type { SwigluShape } from '../ref/swiglu';
 import { FLAT_WG, type FoldOption, checkCount, flatDispatch, submitOnce } from './elementwise';
-import { type KernelDescriptor, u32, withLib } from './kernel';
+import { type KernelDescriptor, u32, withLib } from '../gpu/kernel';
 
 export type { SwigluShape };
 

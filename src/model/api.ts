@@ -1,8 +1,8 @@
 // The training surface both engines (Gpt2LoraModel, VitLoraModel) implement with the same names and
-// semantics, so the trainer drives either without naming a model (STYLE.md anti-pattern 5).
-// Names are PEFT adapter keys (INTEROP.md §5.1); module paths are PEFT module paths.
+// semantics, so the trainer drives either without naming a model (docs/engineering.md#one-trainer).
+// Names are PEFT adapter keys (docs/formats.md#adapter-tensors); module paths are PEFT module paths.
 
-/** A hyper-parameter given once for every tensor, or per tensor by PEFT name (LoRA+ groups, METHOD.md). */
+/** A hyper-parameter given once for every tensor, or per tensor by PEFT name (LoRA+ groups, docs/method.md#lora-plus). */
 export type PerTensor = number | ((name: string) => number);
 
 export const valueFor = (v: PerTensor, name: string): number => (typeof v === 'number' ? v : v(name));

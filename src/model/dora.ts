@@ -1,4 +1,4 @@
-// DoRA on one linear module of either engine (METHOD.md "DoRA", INTEROP.md §5.2), built from the dora_*
+// DoRA on one linear module of either engine (docs/method.md#dora), built from the dora_*
 // and lora_* kernels with buffer bindings (GPT-2's trainables are ranges of one flat buffer):
 //   norm = ‖W + s·B·A‖ per output row (dora_row_norm, recomputed every forward, detached: DoRA §4.3)
 //   h = x·Aᵀ, z = x·Wᵀ + s·h·Bᵀ (lora family, no bias);  y = (m/norm) ⊙ z + bias (dora_scale)
@@ -8,7 +8,7 @@ import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { doraRowNormKernel, doraScaleBackwardKernel, doraScaleKernel } from '../kernels/dora';
 import { type LoraShape, prepareLoraBackward, prepareLoraForward } from '../kernels/lora';
 
-/** PEFT key of a module's magnitude (no `.weight` suffix on disk, INTEROP.md §5.1). */
+/** PEFT key of a module's magnitude (no `.weight` suffix on disk, docs/formats.md#adapter-tensors). */
 export const magnitudeName = (modulePath: string): string => `base_model.model.${modulePath}.lora_magnitude_vector`;
 
 export interface DoraLinearForward {

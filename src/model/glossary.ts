@@ -1,4 +1,4 @@
-// The shape letters used in every shape comment of the project (STYLE.md §10), declared once.
+// The shape letters used in every shape comment of the project (docs/engineering.md#shape-letters), declared once.
 // GPT-2 config names in brackets: C = n_embd, NH = n_head, L = n_layer, V = vocab_size;
 // ViT: C = hidden_size, NH = num_attention_heads, L = num_hidden_layers, P = (image/patch)².
 

@@ -3,7 +3,7 @@
 // per-step dropout streams (new Philox offset each step) and for gradient scaling, whose launches
 // must be built without an await (the pipeline is compiled beforehand).
 import { type BufferBinding, type GpuContext, Launch } from '../gpu/context';
-import { type KernelDescriptor, packUniforms, parseBinding } from '../kernels/kernel';
+import { type KernelDescriptor, packUniforms, parseBinding } from '../gpu/kernel';
 
 const UNIFORM = 0x40, COPY_DST = 0x08;
 

@@ -1,4 +1,4 @@
-// LoRA dropout as PEFT applies it (INTEROP.md §5.2): y = base(x) + s·B·A·dropout(x) — the base path
+// LoRA dropout as PEFT applies it (docs/method.md#lora): y = base(x) + s·B·A·dropout(x) — the base path
 // sees x, only the LoRA input is dropped; training steps only (eval forwards never drop).
 // The mask of slot k at training step t is the Philox uniform stream (rng_uniform.wgsl) with key = the
 // dropout seed and counter (0, t·S + k, 0, 0), S = number of LoRA slots, element i of the row-major

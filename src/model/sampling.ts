@@ -10,17 +10,8 @@ export interface SamplingOptions {
   topK?: number;
 }
 
-/** mulberry32: a small, fast 32-bit PRNG with good statistics; uniform in [0, 1). */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The PRNG lives in ref/ so io (dataset shuffles) and model (sampling) share it without importing each other.
+export { createRng } from '../ref/seeded';
 
 function checkLogits(logits: Arr): void {
   if (logits.length === 0) throw new Error('sampling: empty logits');

@@ -1,5 +1,5 @@
 // dora reference — DoRA (Liu et al. 2024) around the LoRA product, the spec of dora_row_norm.wgsl,
-// dora_scale.wgsl and dora_scale_backward.wgsl (METHOD.md "DoRA"; INTEROP.md §5.2):
+// dora_scale.wgsl and dora_scale_backward.wgsl (docs/method.md#dora):
 //   V = W + s·B·A in [out, in] terms;  norm[o] = ‖V[o,:]‖₂ (detached);
 //   z = x·Wᵀ + s·(x·Aᵀ)·Bᵀ (src/ref/lora.ts with no bias);  y = (m / norm) ⊙ z + bias.
 // z (N, OUT); m, norm, bias (OUT). The bias is not rescaled and, like W, never trained.

@@ -1,4 +1,4 @@
-// The cascade of COLA and LoRASC (METHOD.md), kept on the CPU in F32: the original weights W0 of the
+// The cascade of COLA and LoRASC (docs/method.md#lorasc), kept on the CPU in F32: the original weights W0 of the
 // modules involved, the slow update S, the total update D that the backbone carries (lookahead: D = S;
 // ema: D_t = D_{t−1} + S_t), the persistent noise when that option is on, and the factors (A_t, B_t) of
 // every finished expert, for rank growth and the exact rank-T·r export. The GPU only ever sees the

@@ -1,4 +1,4 @@
-// Checkpoints for a bit-identical resume (RELIABILITY.md §(c), §(e)). A checkpoint is the trainer's whole
+// Checkpoints for a bit-identical resume (docs/reliability.md#checkpoints-and-exact-resume). A checkpoint is the trainer's whole
 // state at the top of a step, before that step runs: the trainable tensors (LoRA, DoRA magnitudes, the
 // ViT head), the AdamW moments and step count, the dropout counter, the cascade (S, D, P, factors and
 // how many iterations finished), the NaN guard's lrFactor/badRun, the log history and the config. The
@@ -29,7 +29,7 @@ export { type CheckpointStore, MemoryStore } from '../io/store';
 export const CHECKPOINT_FORMAT = 'lorasc-checkpoint';
 export const CHECKPOINT_VERSION = 1;
 const TENSORS = 'tensors.safetensors', STATE = 'state.json', MANIFEST = 'manifest.json';
-/** Committed checkpoints kept per run (the newest and the one before it, RELIABILITY.md §(e) 4). */
+/** Committed checkpoints kept per run (the newest and the one before it, docs/formats.md#checkpoints). */
 export const KEEP_CHECKPOINTS = 2;
 
 /** What identifies the base model and the data of a run; a resume on other inputs is refused (E5). */

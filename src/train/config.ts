@@ -1,12 +1,16 @@
-// TrainingConfig: one flat, commented record of every choice a run makes (STYLE: flat config with
-// presets). METHOD.md's [choice]s are named options here. Defaults follow METHOD.md ("LoRA defaults")
+// TrainingConfig: one flat, commented record of every choice a run makes (docs/engineering.md#shape-letters:
+// one config, presets). docs/method.md#open-choices are named options here. Defaults follow docs/method.md#defaults
 // except where noted; `resolveConfig` fills defaults, applies a preset and validates, naming the field.
+import { DEFAULT_METHOD, METHOD_NAMES, type MethodName, adapterVariant, isMethodName } from '../adapters/registry';
+import { METHOD_OPTIONS, type MethodConfig } from '../adapters/variant';
+import { loraScale as peftLoraScale } from '../io/peft/config';
 import type { ScheduleKind } from './schedule';
 
-export type MethodName = 'lora' | 'loraplus' | 'dora' | 'cola' | 'lorasc';
-export const METHODS: readonly MethodName[] = ['lora', 'loraplus', 'dora', 'cola', 'lorasc'];
+export type { MethodName };
+/** Every method, in the registry's order (src/adapters/registry.ts). */
+export const METHODS: readonly MethodName[] = METHOD_NAMES;
 
-export interface TrainingConfig {
+export interface TrainingConfig extends MethodConfig {
   // ---- method ----
   /** The base method. Combinations: lorasc/cola + loraplusRatio (LoRA+ experts), + useDora, + useRslora. */
   method: MethodName;
@@ -52,7 +56,7 @@ export interface TrainingConfig {
   logEvery: number;
   seed: number;
   // ---- cascade: COLA and LoRASC ----
-  /** Steps per cascade iteration / COLA link; 0 = one per epoch (METHOD.md default). */
+  /** Steps per cascade iteration / COLA link; 0 = one per epoch (docs/method.md#open-choices). */
   iterationSteps: number;
   /** LoRASC slow-fast pace α ∈ (0, 1] (not lora_alpha). COLA uses 1. */
   alpha: number;
@@ -91,7 +95,7 @@ export interface TrainingConfig {
 }
 
 export const DEFAULTS: TrainingConfig = {
-  method: 'lorasc', useDora: false, useRslora: false, loraplusRatio: null,
+  method: DEFAULT_METHOD, useDora: false, useRslora: false, loraplusRatio: null,
   r: 8, loraAlpha: 16, targetModules: ['c_attn'], loraDropout: 0.05,
   lr: 2e-4, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, gradAccum: 1, maxGradNorm: 1,
   epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, evalExamples: 0, logEvery: 1, seed: 42,
@@ -123,9 +127,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** Fields the given method does not read; setting one is refused, not silently ignored. */
-const CASCADE_FIELDS: (keyof TrainingConfig)[] = ['alpha', 'lambda', 'noise', 'noiseScope', 'slow', 'persistentNoise'];
-
 export function resolveConfig(partial: Partial<TrainingConfig>, preset?: string): TrainingConfig {
   if (preset !== undefined && !(preset in PRESETS)) {
     throw new ConfigError('preset', `unknown preset "${preset}" (one of ${Object.keys(PRESETS).join(', ')})`);
@@ -133,23 +134,20 @@ export function resolveConfig(partial: Partial<TrainingConfig>, preset?: string)
   for (const key of Object.keys(partial)) {
     if (!(key in DEFAULTS)) throw new ConfigError(key, 'is not a training option');
   }
-  const c: TrainingConfig = { ...DEFAULTS, ...(preset ? PRESETS[preset] : {}), ...partial };
-  if (!METHODS.includes(c.method)) throw new ConfigError('method', `"${c.method}" is not one of ${METHODS.join(', ')}`);
-  if (c.method === 'dora') c.useDora = true;
+  const method = partial.method ?? (preset ? PRESETS[preset].method : undefined) ?? DEFAULTS.method;
+  if (!isMethodName(method)) throw new ConfigError('method', `"${method}" is not one of ${METHODS.join(', ')}`);
+  // The method's definition (src/adapters/): options it does not read are refused, its fixed values
+  // may only be restated, its defaults fill what the user left unset.
+  const v = adapterVariant(method);
+  for (const f of METHOD_OPTIONS) {
+    if (!(f in partial)) continue;
+    if (!v.reads.includes(f) || (f in v.fixed && v.fixed[f] !== partial[f])) throw new ConfigError(f, v.refusal(f));
+  }
+  const c: TrainingConfig = { ...DEFAULTS, ...(preset ? PRESETS[preset] : {}), ...v.defaults, ...partial, ...v.fixed, method };
+  for (const [k, x] of Object.entries(v.defaults) as [keyof MethodConfig, unknown][]) {
+    if (partial[k] === undefined || partial[k] === null) Object.assign(c, { [k]: x });
+  }
   if (c.useDora && !('loraDropout' in partial)) c.loraDropout = 0;
-  if (c.method === 'loraplus' && c.loraplusRatio === null) c.loraplusRatio = 16;
-  if (c.method === 'cola') {
-    for (const f of CASCADE_FIELDS) {
-      if (f in partial && f !== 'alpha') throw new ConfigError(f, 'is a LoRASC option; COLA has no noise or slow rule (use method lorasc)');
-    }
-    if ('alpha' in partial && partial.alpha !== 1) throw new ConfigError('alpha', 'COLA merges whole experts (α = 1); use method lorasc for α < 1');
-    c.alpha = 1; c.lambda = 0; c.slow = 'lookahead'; c.persistentNoise = false;
-  }
-  if (c.method === 'lora' || c.method === 'loraplus' || c.method === 'dora') {
-    for (const f of [...CASCADE_FIELDS, 'iterationSteps', 'restartSchedule'] as (keyof TrainingConfig)[]) {
-      if (f in partial) throw new ConfigError(f, `is a cascade option; method ${c.method} trains one adapter (use cola or lorasc)`);
-    }
-  }
   validate(c);
   return c;
 }
@@ -161,6 +159,7 @@ function check(ok: boolean, field: keyof TrainingConfig, message: string): void 
 const isInt = (x: number) => Number.isSafeInteger(x);
 
 function validate(c: TrainingConfig): void {
+  check(isMethodName(c.method), 'method', `"${c.method}" is not one of ${METHODS.join(', ')}`);
   check(isInt(c.r) && c.r >= 1 && c.r <= 1024, 'r', `must be an integer in 1..1024, got ${c.r}`);
   check(Number.isFinite(c.loraAlpha) && c.loraAlpha > 0, 'loraAlpha', `must be > 0, got ${c.loraAlpha}`);
   check(c.loraDropout >= 0 && c.loraDropout < 1, 'loraDropout', `must be in [0, 1), got ${c.loraDropout}`);
@@ -212,11 +211,20 @@ export function checkResolvedConfig(c: unknown): TrainingConfig {
   return c as TrainingConfig;
 }
 
-/** The LoRA scale s of the experts. */
-export function loraScale(c: Pick<TrainingConfig, 'r' | 'loraAlpha' | 'useRslora'>): number {
-  return c.useRslora ? c.loraAlpha / Math.sqrt(c.r) : c.loraAlpha / c.r;
-}
+/**
+ * The LoRA scale s of the experts: PEFT's formula (lora_alpha / r, or / √r with rsLoRA), the same one an
+ * imported adapter_config.json is read with (src/io/peft/config.ts), so the two can never disagree.
+ */
+export const loraScale = (c: Pick<TrainingConfig, 'r' | 'loraAlpha' | 'useRslora'>): number => peftLoraScale(c);
 
 export function isCascade(c: Pick<TrainingConfig, 'method'>): boolean {
-  return c.method === 'cola' || c.method === 'lorasc';
+  return adapterVariant(c.method).cascades;
+}
+
+/**
+ * Optimizer steps per cascade iteration (COLA link): iterationSteps, or one epoch; a single adapter's
+ * one "iteration" is the whole run. The trainer and the studio's backfill of a resumed run use this.
+ */
+export function iterationLength(c: Pick<TrainingConfig, 'method' | 'iterationSteps'>, stepsPerEpoch: number, totalSteps: number): number {
+  return isCascade(c) ? (c.iterationSteps > 0 ? c.iterationSteps : stepsPerEpoch) : totalSteps;
 }

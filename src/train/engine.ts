@@ -3,20 +3,20 @@
 // targets are passed as the full module paths the caller resolved (so a regex target_modules works for
 // both families), and an imported PEFT adapter is written into the slots by its PEFT keys.
 import type { GpuContext } from '../gpu/context';
-import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
+import { type LoadedGpt2, type LoadedModel, type LoadedVit, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { type ImportedAdapter, readAdapterDir } from '../io/peft';
 import { fromTokenizerJson, fromVocabMerges, type ByteLevelBpeTokenizer } from '../io/tokenizer';
 import { Gpt2LoraModel } from '../model/gpt2/model';
 import { VitLoraModel } from '../model/vit/model';
 import { type TrainingConfig, loraScale } from './config';
-import type { LinearModule } from './modules';
+import { type LinearModule, linearModules } from './modules';
 import type { EngineModel } from './trainer';
 
 export interface EngineOptions {
   targets: LinearModule[];
   r: number;
-  /** lora_alpha such that s = loraAlpha / r is the wanted scale (rsLoRA: pass s·r). */
-  loraAlpha: number;
+  /** The LoRA scale s (y = W0·x + s·B·A·x), computed once from the config (loraScale) or the adapter. */
+  scale: number;
   useDora: boolean;
   /** GPT-2: sequences per batch and tokens per sequence. ViT: batch size is free. */
   B: number;
@@ -28,12 +28,12 @@ export interface EngineOptions {
 }
 
 /**
- * The engine a resolved TrainingConfig trains: its targets, rank, scale (lora_alpha/r, or /√r with
- * rsLoRA, passed as the lora_alpha that gives it), DoRA, dropout and batch shape (T: GPT-2 tokens per row).
+ * The engine a resolved TrainingConfig trains: its targets, rank, scale (loraScale: lora_alpha/r, or /√r
+ * with rsLoRA), DoRA, dropout and batch shape (T: GPT-2 tokens per row).
  */
 export function engineOptions(c: TrainingConfig, targets: LinearModule[], T: number): EngineOptions {
   return {
-    targets, r: c.r, loraAlpha: loraScale(c) * c.r, useDora: c.useDora,
+    targets, r: c.r, scale: loraScale(c), useDora: c.useDora,
     B: c.batchSize, T, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout,
   };
 }
@@ -41,22 +41,72 @@ export function engineOptions(c: TrainingConfig, targets: LinearModule[], T: num
 /** DoRA slots only when asked for (the model options carry no flag otherwise). */
 const dora = (useDora: boolean) => (useDora ? { useDora: true } : {});
 
+/** Either engine, for code that uses only the surface that does not depend on the input type. */
 export type AnyEngine = EngineModel<Uint32Array> | EngineModel<Float32Array>;
 
+/** The engine of a loaded model, typed by its family: a GPT-2 gives a Gpt2LoraModel, a ViT a VitLoraModel. */
+export async function createEngine(ctx: GpuContext, loaded: LoadedGpt2, o: EngineOptions): Promise<Gpt2LoraModel>;
+export async function createEngine(ctx: GpuContext, loaded: LoadedVit, o: EngineOptions): Promise<VitLoraModel>;
+export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine>;
 export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
   return ctx.allocating(`the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine (batch ${o.B}${loaded.kind === 'gpt2' ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o), (e) => e.destroy());
 }
+
+// The model options still take PEFT's lora_alpha and divide it by r (src/model/gpt2/model.ts
+// Gpt2LoraOptions.loraAlpha, src/model/vit/trainable.ts TrainableOptions.loraAlpha): this is the one
+// place the scale is turned back into that alpha, until the model takes `scale` itself.
+const modelAlpha = (o: EngineOptions) => o.scale * o.r;
 
 async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
   const targetModules = o.targets.map((m) => m.path);
   if (loaded.kind === 'gpt2') {
     if (o.T > loaded.config.n_positions) throw new Error(`sequence length ${o.T} exceeds the model's n_positions ${loaded.config.n_positions}`);
-    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, loraAlpha: o.loraAlpha, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
+    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, loraAlpha: modelAlpha(o), B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
   }
   return VitLoraModel.create(ctx, loaded, {
-    targetModules, r: o.r, loraAlpha: o.loraAlpha, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
+    targetModules, r: o.r, loraAlpha: modelAlpha(o), seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0 },
   });
+}
+
+/**
+ * The plain engine for inference: the model's own weights (or `weights`, by module path: a run's merged
+ * backbone) and a no-op adapter (one rank-1 slot with B = 0, which adds exactly nothing); a ViT head
+ * given in `head` (classifier.weight/.bias) replaces the loaded one.
+ */
+export async function createPlainEngine(ctx: GpuContext, loaded: LoadedGpt2, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>): Promise<Gpt2LoraModel>;
+export async function createPlainEngine(ctx: GpuContext, loaded: LoadedVit, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>): Promise<VitLoraModel>;
+export async function createPlainEngine(ctx: GpuContext, loaded: LoadedModel, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>): Promise<AnyEngine>;
+export async function createPlainEngine(
+  ctx: GpuContext, loaded: LoadedModel, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>,
+): Promise<AnyEngine> {
+  const modules = linearModules(loaded);
+  const engine = await createEngine(ctx, loaded, { targets: [modules[0]], r: 1, scale: 1, useDora: false, B: shape.B, T: shape.T, seed: 0 });
+  try {
+    if (weights) for (const m of modules) { const w = weights.get(m.path); if (w) engine.setBaseWeight(m.path, w); }
+    engine.initLora(0); // B = 0: no adapter effect
+    if (head?.size) engine.setLoraWeights(head);
+  } catch (e) {
+    engine.destroy();
+    throw e;
+  }
+  return engine;
+}
+
+/**
+ * Logits of one input through either engine. The input's type picks the family (token ids: GPT-2,
+ * pixels: ViT); an engine of the other family is refused rather than fed the wrong buffer.
+ */
+export function forwardLogits(e: AnyEngine, input: Uint32Array | Float32Array): Promise<Float32Array> {
+  if (e instanceof Gpt2LoraModel) {
+    if (!(input instanceof Uint32Array)) throw new Error('a GPT-2 engine takes token ids (Uint32Array)');
+    return e.forwardLogits(input);
+  }
+  if (e instanceof VitLoraModel) {
+    if (!(input instanceof Float32Array)) throw new Error('a ViT engine takes pixels (Float32Array)');
+    return e.forwardLogits(input);
+  }
+  throw new Error('forwardLogits: not an engine of this studio');
 }
 
 /** An imported adapter's tensors (and a ViT head, if it carries one) by the engine's trainable names. */
@@ -81,10 +131,10 @@ export function applyAdapter(model: AnyEngine, adapter: ImportedAdapter): void {
 }
 
 /** Engine options that reproduce an imported adapter exactly: its modules, rank and scale. */
-export function adapterEngineOptions(adapter: ImportedAdapter, modules: LinearModule[]): Pick<EngineOptions, 'targets' | 'r' | 'loraAlpha' | 'useDora'> {
+export function adapterEngineOptions(adapter: ImportedAdapter, modules: LinearModule[]): Pick<EngineOptions, 'targets' | 'r' | 'scale' | 'useDora'> {
   const paths = new Set(adapter.modules.map((m) => m.path));
   const r = adapter.modules[0]?.r ?? adapter.config.r;
-  return { targets: modules.filter((m) => paths.has(m.path)), r, loraAlpha: adapter.scale * r, useDora: adapter.config.useDora };
+  return { targets: modules.filter((m) => paths.has(m.path)), r, scale: adapter.scale, useDora: adapter.config.useDora };
 }
 
 export async function importAdapter(source: ModelDirSource, loaded: LoadedModel): Promise<ImportedAdapter> {

@@ -1,4 +1,4 @@
-// Exports of a finished run (INTEROP.md §6), the same in the studio and the CLI: the merged model as an
+// Exports of a finished run (docs/formats.md#exports), the same in the studio and the CLI: the merged model as an
 // HF folder with the loaded names, the PEFT adapter folder where the method has one (single adapters,
 // and COLA/LoRASC cascades as one exact rank-T·r LoRA against the original base), and the parity figure
 // max |logits(merged) − logits(base + adapter)| computed on the GPU before anything is written.
@@ -7,7 +7,7 @@ import type { LoadedModel, ModelDirSource } from '../io/hfModel';
 import { buildMergedModelFiles, parityFigure, type NewHead, type ParityFigure } from '../io/export';
 import { buildAdapterFiles } from '../io/peft';
 import type { TrainingConfig } from './config';
-import { type AnyEngine, createEngine, type EngineOptions } from './engine';
+import { type AnyEngine, createEngine, createPlainEngine, type EngineOptions, forwardLogits } from './engine';
 import { type LinearModule, linearModules } from './modules';
 import type { TrainResult } from './trainer';
 
@@ -35,7 +35,7 @@ export interface ExportInput {
 
 const CLASSIFIER = ['classifier.weight', 'classifier.bias'];
 
-/** The files of a model folder that go, unchanged, into the merged folder beside the weights (INTEROP.md §6.2). */
+/** The files of a model folder that go, unchanged, into the merged folder beside the weights (docs/formats.md#export-merged). */
 const COMPANIONS = ['config.json', 'tokenizer.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'preprocessor_config.json', 'generation_config.json'];
 
 export async function readCompanions(source: ModelDirSource): Promise<Map<string, Uint8Array>> {
@@ -90,10 +90,9 @@ async function computeParity(x: ExportInput, merged: ReadonlyMap<string, Float32
   const { loaded, result, config } = x;
   const a = result.adapter as NonNullable<TrainResult['adapter']>;
   const paths = new Set([...a.tensors.keys()].filter((k) => k.endsWith('lora_A.weight')).map((k) => k.slice('base_model.model.'.length, -'.lora_A.weight'.length)));
-  const scale = a.useRslora ? a.loraAlpha / Math.sqrt(a.r) : a.loraAlpha / a.r;
   return mergedParity({
     ctx: x.ctx, loaded, merged, sample: x.sample, B: config.batchSize, T: config.seqLen,
-    adapter: { targets: linearModules(loaded).filter((m) => paths.has(m.path)), r: a.r, loraAlpha: scale * a.r, useDora: a.useDora },
+    adapter: { targets: linearModules(loaded).filter((m) => paths.has(m.path)), r: a.r, scale: a.scale, useDora: a.useDora },
     adapterValues: new Map([...a.tensors].map(([k, v]) => [k, v.data])),
     head: new Map([...result.head].filter(([k]) => CLASSIFIER.includes(k))),
   });
@@ -105,8 +104,8 @@ export interface MergedParityInput {
   loaded: LoadedModel;
   /** Canonical weight name → merged weight. */
   merged: ReadonlyMap<string, Float32Array>;
-  /** The adapter's engine shape (targets, rank, scale as lora_alpha, DoRA) and its tensors by PEFT key. */
-  adapter: Pick<EngineOptions, 'targets' | 'r' | 'loraAlpha' | 'useDora'>;
+  /** The adapter's engine shape (targets, rank, scale, DoRA) and its tensors by PEFT key. */
+  adapter: Pick<EngineOptions, 'targets' | 'r' | 'scale' | 'useDora'>;
   adapterValues: ReadonlyMap<string, Float32Array>;
   /** A trained ViT head (classifier.weight / .bias), set on both sides. */
   head: ReadonlyMap<string, Float32Array>;
@@ -116,32 +115,24 @@ export interface MergedParityInput {
 }
 
 /**
- * The parity figure (INTEROP.md §6.4): one engine on the original base with the adapter, one holding the
+ * The parity figure (docs/formats.md#parity): one engine on the original base with the adapter, one holding the
  * merged weights with a no-op adapter (B = 0), the same sample through both.
  */
 export async function mergedParity(o: MergedParityInput): Promise<ParityFigure> {
-  const shape = { B: o.B, T: o.T, seed: 0 };
-  const adapted = await createEngine(o.ctx, o.loaded, { ...shape, ...o.adapter });
-  let withAdapter: Float32Array;
-  try {
-    adapted.setLoraWeights(new Map([...o.adapterValues, ...o.head]));
-    withAdapter = await logits(adapted, o.sample);
-  } finally {
-    adapted.destroy();
-  }
-  const modules = linearModules(o.loaded);
-  const plain = await createEngine(o.ctx, o.loaded, { ...shape, targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false });
-  try {
-    for (const m of modules) {
-      const w = o.merged.get(m.weight);
-      if (w) plain.setBaseWeight(m.path, w);
-    }
-    plain.initLora(0); // B = 0
-    if (o.head.size) plain.setLoraWeights(o.head);
-    return parityFigure(await logits(plain, o.sample), withAdapter);
-  } finally {
-    plain.destroy();
-  }
+  const shape = { B: o.B, T: o.T };
+  const withAdapter = await logitsOf(o, () => createEngine(o.ctx, o.loaded, { ...shape, seed: 0, ...o.adapter }), (e) => e.setLoraWeights(new Map([...o.adapterValues, ...o.head])));
+  const byPath = new Map(linearModules(o.loaded).flatMap((m) => { const w = o.merged.get(m.weight); return w ? [[m.path, w] as const] : []; }));
+  const merged = await logitsOf(o, () => createPlainEngine(o.ctx, o.loaded, shape, byPath, o.head), () => undefined);
+  return parityFigure(merged, withAdapter);
 }
 
-const logits = (e: AnyEngine, input: Uint32Array | Float32Array) => (e.forwardLogits as (i: typeof input) => Promise<Float32Array>)(input);
+/** The sample's logits through an engine built for it; the sample's type must be the family's input. */
+async function logitsOf(o: MergedParityInput, make: () => Promise<AnyEngine>, set: (e: AnyEngine) => void): Promise<Float32Array> {
+  const e = await make();
+  try {
+    set(e);
+    return await forwardLogits(e, o.sample);
+  } finally {
+    e.destroy();
+  }
+}

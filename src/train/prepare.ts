@@ -7,7 +7,7 @@ import {
 } from '../io/datasets';
 import { type PixelImage, type PreprocessorConfig, preprocessImage, VIT_PROCESSOR_DEFAULTS } from '../io/preprocess';
 import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
-import type { VitConfig } from '../model/config';
+import type { VitConfig } from '../io/hfModel/config';
 import { type ImageExample, type LmExample, type TaskData, imageTaskData, lmTaskData } from './data';
 
 export interface TextPreview {

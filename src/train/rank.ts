@@ -1,4 +1,4 @@
-// Rank growth of a cascade (METHOD.md "Rank growth"): the exact singular values of the accumulated
+// Rank growth of a cascade (docs/method.md#rank-growth): the exact singular values of the accumulated
 // update ΔW = Σ_t c_t·B_t·A_t without forming the dense (out, in) matrix.
 //
 // ΔW = U·V with U = [c_1 B_1 … c_T B_T] (out, K) and V = [A_1; …; A_T] (K, in), K = Σ r_t.

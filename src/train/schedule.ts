@@ -1,5 +1,5 @@
 // Learning-rate schedules: ONE global schedule over every optimizer step of a run, across all cascade
-// iterations (METHOD.md, COLA: "one global schedule over all steps"). Pure functions of the step,
+// iterations (docs/method.md#schedule, COLA: "one global schedule over all steps"). Pure functions of the step,
 // matching HF transformers' LambdaLR multipliers exactly, so that the lr of optimizer step `step`
 // (0-based) is baseLr·λ(step), as after `step` calls of scheduler.step() in HF's Trainer:
 //   warm-up (all kinds)   λ = step / max(1, warmup)                              for step < warmup

@@ -1,5 +1,5 @@
-// One training loop for every method and both model kinds (STYLE.md: one trainer, methods as
-// variants). Per step: a seeded batch, forward + backward (one submit), a same-step non-finite check,
+// One training loop for every method and both model kinds (docs/engineering.md#one-trainer:
+// methods as variants). Per step: a seeded batch, forward + backward (one submit), a same-step non-finite check,
 // gradient clipping, the global LR schedule with the variant's parameter groups, AdamW. Around it: the
 // cascade of COLA/LoRASC (noise, fresh expert and optimizer per iteration, slow-fast merge, rank
 // growth), evaluation, NaN rollback, pause/stop, checkpoints and resume (./checkpoint.ts), and events
@@ -11,7 +11,7 @@ import { Cascade, type ExpertWeights, type IterationReport } from './cascade';
 import {
   type CheckpointStore, type TrainState, captureState, checkResume, nonFiniteTensors, restoreState, runFingerprint, writeCheckpoint,
 } from './checkpoint';
-import { type TrainingConfig, loraScale } from './config';
+import { type TrainingConfig, iterationLength, loraScale } from './config';
 import { epochOrder } from '../io/datasets';
 import type { TaskData } from './data';
 import { evaluate, type EvalResult } from './evaluate';
@@ -66,7 +66,16 @@ export interface TrainResult {
   /** Merged weights of the modules the run changed, by module path, in their storage layout. */
   merged: Map<string, Float32Array>;
   /** The trained adapter's tensors by PEFT key (single-adapter runs), or the rank-T·r cascade adapter. */
-  adapter: { tensors: Map<string, { data: Float32Array; shape: number[] }>; r: number; loraAlpha: number; useRslora: boolean; useDora: boolean } | null;
+  adapter: {
+    tensors: Map<string, { data: Float32Array; shape: number[] }>;
+    r: number;
+    /** What the PEFT adapter_config.json records (lora_alpha, use_rslora). */
+    loraAlpha: number;
+    useRslora: boolean;
+    /** The scale s those give (the one the run trained with; 1 for the stacked cascade adapter). */
+    scale: number;
+    useDora: boolean;
+  } | null;
   /** Why there is no adapter export (DoRA cascade, persistent noise), when there is none. */
   adapterNote: string | null;
   /** Trainable non-LoRA tensors (the ViT classifier), by name. */
@@ -102,7 +111,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   const policy = variant.cascade(c);
   const useDora = variant.useDora(c);
   const scale = loraScale(c);
-  const iterLen = policy ? (c.iterationSteps > 0 ? c.iterationSteps : spe) : total;
+  const iterLen = iterationLength(c, spe, total);
   const iterations = Math.ceil(total / iterLen);
 
   const baseOf = (m: LinearModule) => {
@@ -311,7 +320,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
         tensors.set(k.A, { data: st.A, shape: [st.r, m.IN] });
         tensors.set(k.B, { data: st.B, shape: [m.OUT, st.r] });
       }
-      adapter = { tensors, r, loraAlpha: r, useRslora: false, useDora: false };
+      adapter = { tensors, r, loraAlpha: r, useRslora: false, scale: 1, useDora: false };
     }
     const adapterNote = adapter ? null : useDora ? 'a DoRA cascade is not low-rank: exported merged only' :
       policy?.noise?.persistent ? 'persistent noise stays in the backbone: exported merged only' : 'no iteration finished';
@@ -321,7 +330,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   const { merged, tensors, report } = mergeSingle(weights, s.targets, W0, c.r, scale, useDora);
   reports.push(report);
   emit({ type: 'iteration', step, report });
-  const adapter = { tensors, r: c.r, loraAlpha: c.loraAlpha, useRslora: c.useRslora, useDora };
+  const adapter = { tensors, r: c.r, loraAlpha: c.loraAlpha, useRslora: c.useRslora, scale, useDora };
   return { steps: step, stopped, history, finalTrainLoss: lastLoss, finalVal, bestVal, merged, adapter, adapterNote: null, head, iterations: reports, kept, earlyStoppedAt };
 }
 

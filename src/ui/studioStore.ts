@@ -3,6 +3,8 @@
 // runs are kept in localStorage (curves downsampled) so the compare view survives a reload.
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
+import { ADAPTERS, DEFAULT_METHOD, adapterVariant, isMethodName, methodLabel } from '../adapters/registry';
+import { METHOD_OPTIONS } from '../adapters/variant';
 import type { TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import { StudioClient } from '../worker/client';
@@ -91,12 +93,16 @@ export interface StudioState {
 const HISTORY_KEY = 'lorasc-studio-runs';
 const MAX_SAVED_POINTS = 400;
 
-export const METHOD_LABEL: Record<string, string> = { lora: 'LoRA', loraplus: 'LoRA+', dora: 'DoRA', cola: 'COLA', lorasc: 'LoRASC' };
+/** The method picker's entries, from the registry (src/adapters/registry.ts). */
+export const METHOD_LABEL: Record<string, string> = Object.fromEntries(Object.values(ADAPTERS).map((v) => [v.name, v.label]));
 
 export function runLabel(c: Partial<TrainingConfig>): string {
-  const parts = [METHOD_LABEL[c.method ?? 'lorasc'] ?? String(c.method)];
-  if (c.useDora && c.method !== 'dora') parts.push('+DoRA');
-  if (c.loraplusRatio && c.method !== 'loraplus') parts.push('+LoRA+');
+  const method = c.method ?? DEFAULT_METHOD;
+  const parts = [methodLabel(method)];
+  const v = isMethodName(method) ? adapterVariant(method) : null;
+  // Options the method itself fixes or defaults (DoRA's magnitudes, LoRA+'s ratio) are in its label already.
+  if (c.useDora && !v?.fixed.useDora) parts.push('+DoRA');
+  if (c.loraplusRatio && !v?.defaults.loraplusRatio) parts.push('+LoRA+');
   parts.push(`r${c.r ?? 8}`);
   return parts.join(' ');
 }
@@ -154,16 +160,12 @@ function unfinishedView(u: UnfinishedRun, known: RunView | undefined): RunView {
 
 let runCounter = 0;
 
-const CASCADE_KEYS: (keyof TrainingConfig)[] = ['iterationSteps', 'restartSchedule'];
-const LORASC_KEYS: (keyof TrainingConfig)[] = ['alpha', 'lambda', 'noise', 'noiseScope', 'slow', 'persistentNoise'];
-
 /** What the form holds → what the worker gets: no empty fields, no options the method does not read. */
 export function cleanConfig(c: Partial<TrainingConfig>): Partial<TrainingConfig> {
   const out = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined && !(typeof v === 'number' && Number.isNaN(v)))) as Partial<TrainingConfig>;
-  const method = out.method ?? 'lorasc';
-  if (method !== 'lorasc') for (const k of LORASC_KEYS) delete out[k];
-  if (method !== 'lorasc' && method !== 'cola') for (const k of CASCADE_KEYS) delete out[k];
-  if (method === 'dora') delete out.useDora;
+  const v = adapterVariant(out.method ?? DEFAULT_METHOD);
+  for (const k of METHOD_OPTIONS) if (!v.reads.includes(k) || k in v.fixed) delete out[k];
+  if ('useDora' in v.fixed) delete out.useDora;
   return out;
 }
 
@@ -231,7 +233,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
     return {
       model: { status: 'idle' }, data: { status: 'idle' },
       profile: 'full', profileChosen: false, exporting: {},
-      settings: { method: 'lorasc', r: 8, epochs: 4, seed: 42 },
+      settings: { method: DEFAULT_METHOD, r: 8, epochs: 4, seed: 42 },
       ...restored,
       client,
       async loadDemo(name) {

@@ -5,7 +5,7 @@
 import { OpfsStore, listOpfsRuns } from '../io/opfs';
 import { type TrainState, peekLatestCheckpoint } from '../train/checkpoint';
 import type { IterationReport } from '../train/cascade';
-import { type TrainingConfig, isCascade } from '../train/config';
+import { type TrainingConfig, iterationLength } from '../train/config';
 import type { EvalPoint, StepPoint, UnfinishedRun } from './protocol';
 import type { LoadedData } from './sources';
 
@@ -48,7 +48,7 @@ export async function unfinishedRuns(active: (runId: string) => boolean): Promis
 
 /** The step and eval points and rank reports of a checkpoint's history, as the live run emitted them (throughput unknown: 0). */
 export function backfillOf(c: TrainingConfig, s: TrainState, stepsPerEpoch: number): { steps: StepPoint[]; evals: EvalPoint[]; iterations: { step: number; report: IterationReport }[] } {
-  const iterLen = isCascade(c) ? (c.iterationSteps > 0 ? c.iterationSteps : stepsPerEpoch) : s.totalSteps;
+  const iterLen = iterationLength(c, stepsPerEpoch, s.totalSteps);
   const steps = s.history.filter((h) => 'loss' in h).map((h) => ({
     step: h.step, epoch: h.epoch, iteration: Math.floor((h.step - 1) / iterLen) + 1, loss: h.loss, lr: h.learning_rate, gradNorm: h.grad_norm, tokensPerSec: 0,
   }));

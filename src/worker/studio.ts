@@ -6,20 +6,21 @@ import type { GpuContext } from '../gpu/context';
 import { getDevice } from '../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { listImageFolder } from '../io/datasets';
+import type { PixelImage } from '../io/preprocess';
 import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
 import { decodeImage } from '../io/imageDecode';
 import { preprocessImage } from '../io/preprocess';
 import { generate } from '../model/gpt2/generate';
-import type { Gpt2LoraModel } from '../model/gpt2/model';
 import { topKPredictions } from '../model/vit/classify';
 import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
 import { type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
-import { type AnyEngine, createEngine, engineOptions, loadTokenizer } from '../train/engine';
+import { createPlainEngine, loadTokenizer } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
-import { defaultProcessor, prepareImages, prepareText } from '../train/prepare';
-import { type TrainResult, type TrainControl, train } from '../train/trainer';
+import { defaultProcessor, prepareText } from '../train/prepare';
+import { type RunInput, prepareRun, trainRun } from '../train/run';
+import type { TrainResult, TrainControl } from '../train/trainer';
 import { estimateMemory } from './memory';
 import { classifyAdapter } from './deviceClass';
 import { runSize, type StepTiming } from './runSize';
@@ -30,6 +31,16 @@ import { zipFiles } from './zip';
 import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
+
+/** The decoder of an image folder the user dropped: its files by path, decoded on demand. */
+function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: string) => Promise<PixelImage> {
+  const byPath = new Map(files.map((f) => [f.path, f.bytes]));
+  return async (path) => {
+    const bytes = byPath.get(path);
+    if (!bytes) throw new Error(`${path}: not among the dropped files`);
+    return decodeImage(bytes, path);
+  };
+}
 
 interface ModelSlot {
   source: ModelDirSource;
@@ -304,39 +315,25 @@ export class Studio {
           run.store = undefined;
         });
       }
-      let loaded = m.loaded;
-      let task;
       const data = this.data as LoadedData;
-      if (loaded.kind === 'gpt2') {
-        if (data.kind !== 'text') throw new Error('the loaded data is not text');
-        const T = Math.min(c.seqLen, loaded.config.n_positions);
-        c.seqLen = T;
-        task = prepareText(data.bytes, data.name, m.tokenizer as ByteLevelBpeTokenizer, T, c.valFraction, c.seed).data;
-      } else {
-        if (data.kind !== 'images') throw new Error('the loaded data is not an image folder');
-        const byPath = new Map(data.files.map((f) => [f.path, f.bytes]));
-        const classes = listImageFolder(data.files.map((f) => f.path)).classes;
-        const numClasses = c.numClasses ?? classes.length;
-        if (loaded.kind === 'vit' && numClasses !== loaded.head.numClasses) loaded = await loadModelDir(m.source, { numClasses });
-        if (loaded.kind !== 'vit') throw new Error('unreachable');
-        const vit = loaded;
-        const prepared = await prepareImages(data.files.map((f) => f.path), async (p) => decodeImage(byPath.get(p) as ArrayBuffer, p), vit.config, vit.preprocessor, c.valFraction, c.seed);
-        task = prepared.data;
-        run.classNames = classes;
-        if (prepared.preview.rejected.length) this.emit({ kind: 'warning', runId: run.id, message: `${prepared.preview.rejected.length} images skipped; first: ${prepared.preview.rejected[0].file}: ${prepared.preview.rejected[0].reason}` });
-      }
-      run.loaded = loaded;
+      const input: RunInput = data.kind === 'text'
+        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as ByteLevelBpeTokenizer }
+        : { kind: 'images', paths: data.files.map((f) => f.path), decode: imageDecoder(data.files) };
       ctx = await this.device();
-      const targets = targetedModules(loaded, c.targetModules);
-      const engine = await createEngine(ctx, loaded, engineOptions(c, targets, c.seqLen));
-      run.sample = task.collate((task.val.length ? task.val : task.train).slice(0, c.batchSize) as never[], c.batchSize).input;
+      const prepared = await prepareRun(ctx, m, input, { resolved: c });
+      Object.assign(run, { loaded: prepared.loaded, config: prepared.config, sample: prepared.sample });
+      if (prepared.kind === 'image') {
+        run.classNames = prepared.classNames ?? undefined;
+        const rejected = prepared.preview?.rejected ?? [];
+        if (rejected.length) this.emit({ kind: 'warning', runId: run.id, message: `${rejected.length} images skipped; first: ${rejected[0].file}: ${rejected[0].reason}` });
+      }
       const control: TrainControl = {
         shouldStop: () => run.stop || !this.ctx,
         waitIfPaused: () => (run.paused ? new Promise<void>((resolve) => { run.resume = resolve; }) : Promise.resolve()),
       };
       try {
-        run.result = await train({
-          model: engine as never, loaded, data: task as never, config: c, targets, control, checkpoints: run.store, resumeFrom: resume,
+        run.result = await trainRun(prepared, {
+          control, checkpoints: run.store, resumeFrom: resume,
           onEvent: (e) => {
             if (e.type === 'start') this.emit({ kind: 'run-state', runId: run.id, state: 'running', totalSteps: e.totalSteps, stepsPerEpoch: e.stepsPerEpoch });
             if (e.type === 'start' && resume && run.backfill) { this.backfill(run, resume, e.stepsPerEpoch); run.backfill = false; }
@@ -351,7 +348,7 @@ export class Studio {
           },
         });
       } finally {
-        if (this.ctx) engine.destroy();
+        if (this.ctx) prepared.engine.destroy();
       }
       this.flush();
       if (!this.ctx) throw new Error('the GPU device was lost during the run; the curves so far are kept. Reset the device to run again.');
@@ -410,21 +407,15 @@ export class Studio {
     return { fileName: `${runId}-${what}.zip`, bytes: zip.buffer as ArrayBuffer, parity: b.parity, note: [from, b.adapterNote].filter(Boolean).join('; ') };
   }
 
-  /** Engine holding the base (runId null) or a run's merged weights and head, with no adapter effect. */
-  private async inferenceEngine(runId: string | null, B: number, T: number): Promise<AnyEngine> {
+  /** The plain engine (no adapter effect) holding the base (runId null) or a run's merged weights and head. */
+  private async inferenceEngine(runId: string | null): Promise<{ loaded: LoadedModel; weights?: ReadonlyMap<string, Float32Array>; head?: Map<string, Float32Array> }> {
     const m = this.needModel();
     const run = runId ? this.runs.get(runId) : undefined;
     if (runId && !run?.result) throw new Error(`run ${runId} has not finished`);
     const loaded = run?.loaded ?? m.loaded;
-    const mods = linearModules(loaded);
-    const engine = await createEngine(await this.device(), loaded, { targets: [mods[0]], r: 1, loraAlpha: 1, useDora: false, B, T, seed: 0 });
-    engine.initLora(0);
-    if (run?.result) {
-      for (const mod of mods) { const w = run.result.merged.get(mod.path); if (w) engine.setBaseWeight(mod.path, w); }
-      const head = new Map([...run.result.head].filter(([k]) => k.startsWith('classifier.')));
-      if (head.size) engine.setLoraWeights(head);
-    }
-    return engine;
+    if (!run?.result) return { loaded };
+    const head = new Map([...run.result.head].filter(([k]) => k.startsWith('classifier.')));
+    return { loaded, weights: run.result.merged, head };
   }
 
   async generate(r: Extract<import('./protocol').Request, { type: 'generate' }>): Promise<ReplyValue['generate']> {
@@ -434,9 +425,11 @@ export class Studio {
     const ids = Uint32Array.from(tok.encode(r.prompt));
     if (ids.length === 0) throw new Error('the prompt is empty: type a few words first');
     const once = async (runId: string | null) => {
-      const engine = await this.inferenceEngine(runId, 1, (m.loaded as { config: { n_positions: number } }).config.n_positions);
+      const src = await this.inferenceEngine(runId);
+      if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a GPT-2 model');
+      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: src.loaded.config.n_positions }, src.weights, src.head);
       try {
-        const out = await generate(engine as Gpt2LoraModel, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenId: tok.eosTokenId ?? undefined });
+        const out = await generate(engine, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenId: tok.eosTokenId ?? undefined });
         return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
       } finally { engine.destroy(); }
     };
@@ -449,12 +442,12 @@ export class Studio {
     const img = await decodeImage(r.image, r.name);
     const once = async (runId: string | null) => {
       const run = runId ? this.runs.get(runId) : undefined;
-      const loaded = run?.loaded ?? m.loaded;
-      if (loaded.kind !== 'vit') throw new Error('unreachable');
+      const { loaded, weights, head } = await this.inferenceEngine(runId);
+      if (loaded.kind !== 'vit') throw new Error('image classification needs a ViT model');
       const pixels = preprocessImage(img, loaded.preprocessor ?? defaultProcessor(loaded.config), loaded.config);
-      const engine = await this.inferenceEngine(runId, 1, 0);
+      const engine = await createPlainEngine(await this.device(), loaded, { B: 1, T: 0 }, weights, head);
       try {
-        const logits = await (engine.forwardLogits as (x: Float32Array) => Promise<Float32Array>)(pixels);
+        const logits = await engine.forwardLogits(pixels);
         const names = run?.classNames ?? loaded.config.id2label;
         return topKPredictions(logits, names.length === logits.length ? names : Array.from(logits, (_, i) => `LABEL_${i}`), 3)[0].map((p) => ({ label: p.label, prob: p.prob }));
       } finally { engine.destroy(); }

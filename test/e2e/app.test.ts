@@ -1,20 +1,24 @@
 // End to end: the app served by Vite, opened in headless Chromium: the engine self-check runs in its
 // worker and fills the (collapsed) Device panel, and the Try-it playground generates text with the
-// built-in demo GPT-2; no request leaves localhost.
+// built-in demo GPT-2; no request goes to any origin but the page's own (workers' included), and no CSP
+// violation, console, page or worker error happens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromium } from 'playwright-core';
 import { type ViteDevServer, createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium';
+import { guardContext } from './pageGuard';
 
 describe('the app in Chromium', () => {
   let server: ViteDevServer;
   let browser: Browser;
   let url: string;
+  let origin: string;
 
   beforeAll(async () => {
     server = await createServer({ server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'error' });
     await server.listen();
     url = server.resolvedUrls!.local[0];
+    origin = new URL(url).origin;
     browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
   });
   afterAll(async () => {
@@ -23,14 +27,9 @@ describe('the app in Chromium', () => {
   });
 
   it('runs the matmul checks in a worker and shows them, with no outside request', async () => {
-    const page = await browser.newPage();
-    const outside: string[] = [];
-    const errors: string[] = [];
-    page.on('request', (r) => {
-      const host = new URL(r.url()).hostname;
-      if (!['127.0.0.1', 'localhost'].includes(host)) outside.push(r.url());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
+    const context = await browser.newContext();
+    const guard = await guardContext(context, origin);
+    const page = await context.newPage();
     await page.goto(url);
     // The Device panel is collapsed: its content is in the page, not visible until opened.
     await page.waitForSelector('[data-testid=gflops], [role=alert]', { timeout: 90_000, state: 'attached' });
@@ -38,16 +37,16 @@ describe('the app in Chromium', () => {
     expect(await page.getByTestId('adapter').textContent()).toMatch(/\S/);
     const marks = await page.locator('[data-testid=device-panel] tbody tr td:last-child').allTextContents();
     expect(marks).toEqual(['✓', '✓', '✓']);
-    expect(errors).toEqual([]);
-    expect(outside).toEqual([]);
+    await guard.workersReady();
+    expect(guard.problems).toEqual([]);
+    expect(guard.outside).toEqual([]);
+    await context.close();
   });
 
   it('generates text with the built-in demo GPT-2 in Try it, reproducibly for a seed', async () => {
-    const page = await browser.newPage();
-    const outside: string[] = [];
-    page.on('request', (r) => {
-      if (!['127.0.0.1', 'localhost'].includes(new URL(r.url()).hostname)) outside.push(r.url());
-    });
+    const context = await browser.newContext();
+    const guard = await guardContext(context, origin);
+    const page = await context.newPage();
     await page.goto(url);
     const run = async () => {
       await page.getByTestId('try-prompt').fill('A fool and his money');
@@ -61,6 +60,9 @@ describe('the app in Chromium', () => {
     expect(first).toMatch(/^A fool and his money.+/s); // the prompt, then at least one generated character
     const again = await run();
     expect(again).toBe(first); // same seed, same text
-    expect(outside).toEqual([]);
+    await guard.workersReady();
+    expect(guard.problems).toEqual([]);
+    expect(guard.outside).toEqual([]);
+    await context.close();
   });
 });

@@ -4,7 +4,7 @@ import { GpuContext } from '../../src/gpu/context';
 import { getDevice } from '../../src/gpu/device';
 import { GpuLimitError, GpuOutOfMemoryError, GpuPipelineError, GpuValidationError, KernelShapeError } from '../../src/gpu/errors';
 import type { GpuEvent } from '../../src/gpu/events';
-import { type KernelDescriptor, u32 } from '../../src/kernels/kernel';
+import { type KernelDescriptor, u32 } from '../../src/gpu/kernel';
 import { matmulKernel } from '../../src/kernels/matmul';
 import { testContext } from '../helpers/gpu';
 import { expectUncapturedGpuErrors } from '../helpers/gpuErrors';

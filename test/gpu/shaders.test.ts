@@ -1,7 +1,7 @@
 // Every WGSL file compiles, belongs to a descriptor, and its bindings match that descriptor's list
 // (names, order, and access), so a binding mismatch fails here rather than as a GPU validation error.
 import { describe, expect, it } from 'vitest';
-import { type KernelDescriptor, parseBinding } from '../../src/kernels/kernel';
+import { type KernelDescriptor, parseBinding } from '../../src/gpu/kernel';
 import { testContext } from '../helpers/gpu';
 
 const shaderFiles = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;

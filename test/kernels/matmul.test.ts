@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelDescriptor } from '../../src/kernels/kernel';
+import type { KernelDescriptor } from '../../src/gpu/kernel';
 import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from '../../src/kernels/matmul';
 import { type MatmulShape, matmul, matmulStrides } from '../../src/ref/matmul';
 import { expectAllClose } from '../helpers/allclose';

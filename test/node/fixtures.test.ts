@@ -1,4 +1,4 @@
-// The golden fixtures of test/fixtures/ (STYLE.md §5), read with the project's own strict reader: the magic
+// The golden fixtures of test/fixtures/ (docs/engineering.md#whole-step-tests), read with the project's own strict reader: the magic
 // and version, the metadata, every tensor name and shape the fixture contract promises, the two model folders,
 // and that each file is byte-for-byte what the canonical writer produces. A stale or hand-edited fixture
 // fails here with the command that regenerates it.
@@ -42,7 +42,7 @@ function expectShapes(f: SafetensorsFile, expected: Map<string, number[]>): void
   }
 }
 
-/** The canonical writer (INTEROP.md §1.3) must reproduce the file byte for byte. */
+/** The canonical writer (docs/formats.md#safetensors-writer) must reproduce the file byte for byte. */
 function expectCanonical(bytes: Uint8Array, f: SafetensorsFile): void {
   const tensors = new Map<string, F32Tensor>([...f.tensors].map(([n, t]) => [n, { shape: t.shape, data: t.data }]));
   const again = writeSafetensors(tensors, { metadata: f.metadata });

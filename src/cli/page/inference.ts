@@ -2,16 +2,17 @@
 // and accuracy over an image folder), generate and classify, each with an optional PEFT adapter.
 import { getDevice } from '../../gpu/device';
 import type { GpuContext } from '../../gpu/context';
-import { type LoadedModel, loadModelDir } from '../../io/hfModel';
+import { type LoadedGpt2, type LoadedModel, type LoadedVit, loadModelDir } from '../../io/hfModel';
 import { listImageFolder } from '../../io/datasets';
 import { preprocessImage, type PreprocessorConfig } from '../../io/preprocess';
 import { defaultProcessor } from '../../train/prepare';
 import { writeSafetensors } from '../../io/safetensors';
 import { generate } from '../../model/gpt2/generate';
 import type { Gpt2LoraModel } from '../../model/gpt2/model';
+import type { VitLoraModel } from '../../model/vit/model';
 import { topKPredictions } from '../../model/vit/classify';
-import type { VitConfig } from '../../model/config';
-import { type AnyEngine, adapterEngineOptions, applyAdapter, createEngine, loadTokenizer, loadWithAdapter } from '../../train/engine';
+import type { VitConfig } from '../../io/hfModel/config';
+import { adapterEngineOptions, applyAdapter, createEngine, createPlainEngine, loadTokenizer, loadWithAdapter } from '../../train/engine';
 import { crossEntropy, topClass } from '../../train/evaluate';
 import { linearModules } from '../../train/modules';
 import type { CliEvent, ClassifyJob, DirRef, EvalImagesJob, EvalLmJob, GenerateJob } from '../jobs';
@@ -20,18 +21,16 @@ import { decodeImage } from '../../io/imageDecode';
 
 type Emit = (e: CliEvent) => void;
 
-interface Ready {
-  ctx: GpuContext;
-  loaded: LoadedModel;
-  engine: AnyEngine;
-}
+/** The engine of an inference job, typed by the model's family. */
+type Ready =
+  | { kind: 'gpt2'; ctx: GpuContext; loaded: LoadedGpt2; engine: Gpt2LoraModel }
+  | { kind: 'vit'; ctx: GpuContext; loaded: LoadedVit; engine: VitLoraModel };
 
-/** Builds an engine for the loaded model (and adapter); without an adapter a no-op LoRA (B = 0). */
+/** Builds an engine for the loaded model with the adapter, or the plain engine (no adapter effect) without one. */
 async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef | undefined, B: number, T: number): Promise<Ready> {
   const imported0 = adapter ? await loadWithAdapter(dirSource(model), dirSource(adapter), probe) : null;
   const loaded = imported0?.loaded ?? probe;
   const ctx = await getDevice({ label: 'lorasc-cli' });
-  const modules = linearModules(loaded);
   const imported = imported0?.adapter;
   // A ViTModel (no classifier) would get a freshly initialised, random head: its loss, accuracy and labels mean nothing.
   if (loaded.kind === 'vit' && loaded.head.newHead && !imported?.classifier) {
@@ -40,13 +39,15 @@ async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef | unde
       : 'it has no classifier (a ViTModel checkpoint: no classifier.weight)';
     throw new Error(`${model.root} cannot classify: ${why}; fine-tune a head with \`lorasc train\`, or pass --adapter with a trained classifier (modules_to_save ["classifier"])`);
   }
-  const lora = imported
-    ? adapterEngineOptions(imported, modules)
-    : { targets: [modules[0]], r: 1, loraAlpha: 1, useDora: false };
-  const engine = await createEngine(ctx, loaded, { ...lora, B, T, seed: 0 });
+  const options = imported ? { ...adapterEngineOptions(imported, linearModules(loaded)), B, T, seed: 0 } : null;
+  if (loaded.kind === 'gpt2') {
+    const engine = options ? await createEngine(ctx, loaded, options) : await createPlainEngine(ctx, loaded, { B, T });
+    if (imported) applyAdapter(engine, imported);
+    return { kind: 'gpt2', ctx, loaded, engine };
+  }
+  const engine = options ? await createEngine(ctx, loaded, options) : await createPlainEngine(ctx, loaded, { B, T });
   if (imported) applyAdapter(engine, imported);
-  else engine.setLoraWeights(new Map(engine.trainableEntries().filter((e) => e.name.includes('lora_B')).map((e) => [e.name, new Float32Array(e.shape[0] * e.shape[1])])));
-  return { ctx, loaded, engine };
+  return { kind: 'vit', ctx, loaded, engine };
 }
 
 /**
@@ -71,8 +72,9 @@ export async function runEvalLm(job: EvalLmJob, emit: Emit) {
   if (bad >= 0) throw new Error(`token ${bad} is ${ids[bad]}, outside the vocabulary [0, ${V})`);
   if (ids.length < 2) throw new Error(`the input is ${ids.length} token(s); at least 2 are needed to predict one`);
   const T = Math.min(loadedProbe.config.n_positions, ids.length);
-  const { engine } = await prepare(loadedProbe, job.model, job.adapter, 1, T);
-  const gpt = engine as Gpt2LoraModel;
+  const ready = await prepare(loadedProbe, job.model, job.adapter, 1, T);
+  if (ready.kind !== 'gpt2') throw new Error(`eval --text/--tokens needs a GPT-2 model; ${job.model.root} is a ${ready.kind}`);
+  const gpt = ready.engine;
   const N = ids.length;
   const logitsAll = job.logitsOut ? new Float32Array(N * V) : null;
   let lossSum = 0, predicted = 0, windows = 0;
@@ -113,7 +115,9 @@ export async function runEvalImages(job: EvalImagesJob, emit: Emit) {
   const folder = listImageFolder(job.images.files.map((f) => `${job.images.root.split('/').pop()}/${f}`));
   const probe = await loadModelDir(dirSource(job.model));
   if (probe.kind !== 'vit') throw new Error(`eval --images needs a ViT model; ${job.model.root} is a ${probe.kind}`);
-  const { engine, loaded } = await prepare(probe, job.model, job.adapter, job.batch, 0);
+  const ready = await prepare(probe, job.model, job.adapter, job.batch, 0);
+  if (ready.kind !== 'vit') throw new Error(`eval --images needs a ViT model; ${job.model.root} is a ${ready.kind}`);
+  const { engine, loaded } = ready;
   const { pre, config } = processorFor(loaded);
   // A head that came with the adapter (ViTModel base, or another class count) has its own K classes, unnamed.
   const labels = loaded.kind !== 'vit' ? []
@@ -143,7 +147,7 @@ export async function runEvalImages(job: EvalImagesJob, emit: Emit) {
     if (pixels.length === 0) continue;
     const input = new Float32Array(pixels.length * pixelsPer);
     pixels.forEach((p, b) => input.set(p, b * pixelsPer));
-    const logits = await engine.forwardLogits(input as never);
+    const logits = await engine.forwardLogits(input);
     const NL = logits.length / pixels.length;
     for (let b = 0; b < pixels.length; b++) {
       const row = logits.subarray(b * NL, (b + 1) * NL);
@@ -165,8 +169,9 @@ export async function runGenerate(job: GenerateJob) {
   if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
   const promptIds = tok.encode(job.prompt);
   if (promptIds.length === 0) throw new Error('the prompt is empty');
-  const { engine } = await prepare(probe, job.model, job.adapter, 1, probe.config.n_positions);
-  const out = await generate(engine as Gpt2LoraModel, Uint32Array.from(promptIds), {
+  const ready = await prepare(probe, job.model, job.adapter, 1, probe.config.n_positions);
+  if (ready.kind !== 'gpt2') throw new Error(`generate needs a GPT-2 model; ${job.model.root} is a ${ready.kind}`);
+  const out = await generate(ready.engine, Uint32Array.from(promptIds), {
     maxNewTokens: job.maxNewTokens, temperature: job.temperature, topK: job.topK, seed: job.seed, eosTokenId: tok.eosTokenId ?? undefined,
   });
   return {
@@ -178,13 +183,15 @@ export async function runGenerate(job: GenerateJob) {
 export async function runClassify(job: ClassifyJob) {
   const probe = await loadModelDir(dirSource(job.model));
   if (probe.kind !== 'vit') throw new Error(`classify needs a ViT model; ${job.model.root} is a ${probe.kind}`);
-  const { engine, loaded } = await prepare(probe, job.model, job.adapter, 1, 0);
+  const ready = await prepare(probe, job.model, job.adapter, 1, 0);
+  if (ready.kind !== 'vit') throw new Error(`classify needs a ViT model; ${job.model.root} is a ${ready.kind}`);
+  const { engine, loaded } = ready;
   const { pre, config } = processorFor(loaded);
-  const labels = loaded.kind === 'vit' ? loaded.config.id2label : [];
+  const labels = loaded.config.id2label;
   const results = [];
   for (const img of job.images) {
     const pixels = preprocessImage(await decodeImage(await readFile(img.path), img.path), pre, config);
-    const logits = await engine.forwardLogits(pixels as never);
+    const logits = await engine.forwardLogits(pixels);
     const names = labels.length === logits.length ? labels : Array.from({ length: logits.length }, (_, i) => `LABEL_${i}`);
     results.push({ image: img.path, top: topKPredictions(logits, names, job.topK)[0].map((p) => ({ label: p.label, prob: p.prob })) });
   }

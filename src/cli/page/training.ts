@@ -3,15 +3,15 @@
 // checkpoints/ (the last two, for --resume; src/train/checkpoint.ts), trainer_state.json (HF
 // log_history), summary.json.
 import { getDevice } from '../../gpu/device';
-import { type LoadedModel, loadModelDir } from '../../io/hfModel';
+import { loadModelDir } from '../../io/hfModel';
 import { buildMergedModelFiles, doraMerge, mergeDelta } from '../../io/export';
-import { resolveConfig, type TrainingConfig } from '../../train/config';
-import { adapterEngineOptions, adapterValues, createEngine, engineOptions, loadTokenizer, loadWithAdapter } from '../../train/engine';
+import type { TrainingConfig } from '../../train/config';
+import { adapterEngineOptions, adapterValues, loadTokenizer, loadWithAdapter } from '../../train/engine';
 import { buildExports, mergedParity, readCompanions } from '../../train/export';
-import { linearModules, targetedModules } from '../../train/modules';
-import { prepareImages, prepareText } from '../../train/prepare';
+import { linearModules } from '../../train/modules';
 import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
-import { train, type TrainEvent } from '../../train/trainer';
+import { type Run, type RunInput, prepareRun, trainRun } from '../../train/run';
+import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
 import { decodeImage } from '../../io/imageDecode';
@@ -22,41 +22,27 @@ const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
 
 export async function runTrain(job: TrainJob, emit: Emit) {
   const source = dirSource(job.model);
-  let loaded: LoadedModel = await loadModelDir(source);
-  const preset = loaded.kind === 'gpt2' ? 'gpt2-default' : 'vit-default';
-  const config: TrainingConfig = resolveConfig(job.config as Partial<TrainingConfig>, preset);
-  emit({ type: 'status', message: `${loaded.kind} model: ${job.model.root}; method ${config.method}` });
-
-  let data, classNames: string[] | undefined, T = config.seqLen;
+  const loaded = await loadModelDir(source);
+  let input: RunInput;
   if (loaded.kind === 'gpt2') {
     if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a GPT-2 trains on a .txt, .jsonl or .csv file`);
-    const tok = await loadTokenizer(source);
-    if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
-    T = Math.min(config.seqLen, loaded.config.n_positions);
-    const name = job.data.path.split('/').pop() as string;
-    const p = prepareText(await readFile(job.data.path), name, tok, T, config.valFraction, config.seed, job.textFormat);
-    data = p.data;
-    emit({ type: 'status', message: `data: ${p.preview.format}, ${p.preview.examples} examples, ${p.preview.tokens} tokens → ${p.preview.sequences} sequences of ${T} (${data.train.length} train / ${data.val.length} val)${p.preview.rejected.length ? `; ${p.preview.rejected.length} rows rejected, first: line ${p.preview.rejected[0].line}: ${p.preview.rejected[0].reason}` : ''}` });
+    const tokenizer = await loadTokenizer(source);
+    if (!tokenizer) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
+    input = { kind: 'text', bytes: await readFile(job.data.path), name: job.data.path.split('/').pop() as string, tokenizer, ...(job.textFormat ? { format: job.textFormat } : {}) };
   } else {
     if (!isDir(job.data)) throw new Error(`${job.data.path} is a file; a ViT trains on a folder with one subfolder per class`);
     const dir = job.data;
     const rootName = dir.root.split('/').pop() as string;
-    const paths = dir.files.map((f) => `${rootName}/${f}`);
-    const probe = await import('../../io/datasets').then((d) => d.listImageFolder(paths));
-    const numClasses = config.numClasses ?? probe.classes.length;
-    if (numClasses !== loaded.head.numClasses) loaded = await loadModelDir(source, { numClasses });
-    if (loaded.kind !== 'vit') throw new Error('unreachable');
-    const vit = loaded;
-    const p = await prepareImages(paths, async (rel) => decodeImage(await readFile(pathIn(dir, rel.split('/').slice(1).join('/'))), rel),
-      vit.config, vit.preprocessor, config.valFraction, config.seed);
-    data = p.data;
-    classNames = p.preview.classes;
-    emit({ type: 'status', message: `data: ${p.preview.classes.length} classes (${p.preview.counts.join('/')} images), ${data.train.length} train / ${data.val.length} val${p.preview.rejected.length ? `; ${p.preview.rejected.length} files rejected, first: ${p.preview.rejected[0].file}: ${p.preview.rejected[0].reason}` : ''}${vit.head.newHead ? `; new ${numClasses}-class head` : ''}` });
+    input = {
+      kind: 'images', paths: dir.files.map((f) => `${rootName}/${f}`),
+      decode: async (rel) => decodeImage(await readFile(pathIn(dir, rel.split('/').slice(1).join('/'))), rel),
+    };
   }
-
   const ctx = await getDevice({ label: 'lorasc-cli-train' });
-  const targets = targetedModules(loaded, config.targetModules);
-  const engine = await createEngine(ctx, loaded, engineOptions(config, targets, T));
+  const run = await prepareRun(ctx, { loaded, source }, input, { partial: job.config as Partial<TrainingConfig> });
+  const { config } = run;
+  emit({ type: 'status', message: `${run.loaded.kind} model: ${job.model.root}; method ${config.method}` });
+  emit({ type: 'status', message: dataLine(run) });
   let total = 0;
   const onEvent = (e: TrainEvent) => {
     if (e.type === 'start') total = e.totalSteps;
@@ -80,14 +66,12 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     resumeFrom = found.state;
     emit({ type: 'status', message: `resuming from the checkpoint of step ${found.state.step} of ${found.state.totalSteps} (${found.folder})` });
   }
-  const sampleInput = data.collate((data.val.length ? data.val : data.train).slice(0, config.batchSize) as never[], config.batchSize).input;
-  const result = await train({ model: engine as never, loaded, data: data as never, config: { ...config, seqLen: T }, targets, onEvent, checkpoints, resumeFrom });
-  engine.destroy();
+  const result = await trainRun(run, { onEvent, checkpoints, resumeFrom }).finally(() => run.engine.destroy());
 
   emit({ type: 'status', message: 'exporting: merging in F32 and checking parity' });
   const bundle = await buildExports({
-    ctx, loaded, companions: await readCompanions(source), result, config: { ...config, seqLen: T },
-    baseName: job.model.root, classNames, sample: sampleInput,
+    ctx, loaded: run.loaded, companions: await readCompanions(source), result, config,
+    baseName: job.model.root, classNames: run.kind === 'image' ? run.classNames ?? undefined : undefined, sample: run.sample,
   });
   const written = await writeAll('merged', bundle.merged);
   if (job.adapterOut && bundle.adapter) written.push(...await writeAll('adapter', bundle.adapter));
@@ -110,6 +94,20 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   };
   await writeOut('summary.json', JSON.stringify(summary, null, 2));
   return summary;
+}
+
+/** What the data became: examples, sequences or classes, the split, what was rejected, a new head. */
+function dataLine(run: Run): string {
+  const { data } = run;
+  const split = `${data.train.length} train / ${data.val.length} val`;
+  if (run.kind === 'lm') {
+    const p = run.preview;
+    if (!p) return `data: ${split}`;
+    return `data: ${p.format}, ${p.examples} examples, ${p.tokens} tokens → ${p.sequences} sequences of ${run.config.seqLen} (${split})${p.rejected.length ? `; ${p.rejected.length} rows rejected, first: line ${p.rejected[0].line}: ${p.rejected[0].reason}` : ''}`;
+  }
+  const p = run.preview;
+  if (!p) return `data: ${split}`;
+  return `data: ${p.classes.length} classes (${p.counts.join('/')} images), ${split}${p.rejected.length ? `; ${p.rejected.length} files rejected, first: ${p.rejected[0].file}: ${p.rejected[0].reason}` : ''}${run.loaded.head.newHead ? `; new ${run.loaded.head.numClasses}-class head` : ''}`;
 }
 
 /** Merge a PEFT adapter into its base and write the merged HF folder, with the parity figure. */

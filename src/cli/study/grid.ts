@@ -2,8 +2,9 @@
 // saved JSON says exactly what was run and a rerun can tell a finished cell from a changed one. Pure
 // data, shared by the Node runner (run.ts), the engine page (page.ts) and the report (report.ts).
 //
-// Fair comparisons (METHOD.md): every method of a task sees the same data split, the same training seeds,
+// Fair comparisons (docs/method.md#fair-comparisons): every method of a task sees the same data split, the same training seeds,
 // the same ranks, the same epoch budgets and the same learning-rate grid; only the method fields differ.
+import { ADAPTERS } from '../../adapters/registry';
 import type { TrainingConfig } from '../../train/config';
 
 export type Task = 'gpt' | 'vit';
@@ -19,11 +20,11 @@ export const ABLATIONS: readonly MethodKey[] = ['lorasc-no-noise', 'lorasc-alpha
 
 export const METHOD_LABEL: Record<MethodKey, string> = {
   base: 'base model (no fine-tuning)',
-  lora: 'LoRA',
-  cola: 'COLA',
-  lorasc: 'LoRASC',
-  'lorasc+loraplus': 'LoRASC+LoRA+',
-  'lorasc+dora': 'LoRASC+DoRA',
+  lora: ADAPTERS.lora.label,
+  cola: ADAPTERS.cola.label,
+  lorasc: ADAPTERS.lorasc.label,
+  'lorasc+loraplus': `${ADAPTERS.lorasc.label}+${ADAPTERS.loraplus.label}`,
+  'lorasc+dora': `${ADAPTERS.lorasc.label}+${ADAPTERS.dora.label}`,
   'lorasc-no-noise': 'LoRASC λ=0 (no noise)',
   'lorasc-alpha1': 'LoRASC α=1 (no slow-fast)',
   'lorasc-ema': "LoRASC slow='ema'",

@@ -5,16 +5,15 @@
 // loads a fresh copy of the model and builds its own engine on one shared GPU device.
 import { getDevice } from '../../gpu/device';
 import type { GpuContext } from '../../gpu/context';
-import { loadModelDir, sourceFromMap, type LoadedModel } from '../../io/hfModel';
+import { loadModelDir, sourceFromMap, type LoadedModel, type ModelDirSource } from '../../io/hfModel';
 import { decodeImage } from '../../io/imageDecode';
-import { resolveConfig, type TrainingConfig } from '../../train/config';
 import { imageTaskData, lmTaskData, type ImageExample, type LmExample, type TaskData as EngineData } from '../../train/data';
-import { type AnyEngine, createEngine, engineOptions, loadTokenizer } from '../../train/engine';
+import { loadTokenizer } from '../../train/engine';
 import type { IterationReport } from '../../train/cascade';
 import { evaluate } from '../../train/evaluate';
-import { targetedModules } from '../../train/modules';
 import { defaultProcessor, prepareImages, prepareText } from '../../train/prepare';
-import { train, type TrainEvent } from '../../train/trainer';
+import { type Run, type RunInput, evaluateRun, prepareRun, trainRun } from '../../train/run';
+import type { TrainEvent } from '../../train/trainer';
 import { CORRUPTIONS, corruptImage, type ImageShape } from './corrupt';
 import type { Cell, CorruptionSpec, TaskData } from './grid';
 import type { CellResult, Environment, EvalPoint } from './result';
@@ -48,7 +47,7 @@ let ctxPromise: Promise<GpuContext> | undefined;
 const device = () => (ctxPromise ??= getDevice({ label: 'lorasc-study' }));
 
 const modelFiles = new Map<string, Promise<Map<string, ArrayBuffer>>>();
-async function loadModel(dir: string): Promise<LoadedModel> {
+async function modelSource(dir: string): Promise<ModelDirSource> {
   const names = MODEL_FILES[dir];
   if (!names) throw new Error(`the study knows no model folder ${dir}`);
   let files = modelFiles.get(dir);
@@ -56,8 +55,11 @@ async function loadModel(dir: string): Promise<LoadedModel> {
     files = (async () => new Map(await Promise.all(names.map(async (n) => [n, await fetchBytes(`${dir}/${n}`)] as const))))();
     modelFiles.set(dir, files);
   }
-  return loadModelDir(sourceFromMap(await files)); // a fresh copy per cell
+  return sourceFromMap(await files);
 }
+
+/** A fresh copy of the model per cell. */
+const loadModel = async (dir: string): Promise<LoadedModel> => loadModelDir(await modelSource(dir));
 
 type Prepared =
   | { kind: 'lm'; data: EngineData<LmExample, Uint32Array>; T: number; note: string }
@@ -130,9 +132,9 @@ w.__studyRun = async (cell, d, corruption) => {
 };
 
 /** The pretrained model as it is: a zero adapter (B = 0 is an exact no-op), evaluated like a trained one. */
-async function baseline(engine: AnyEngine, data: EngineData<unknown, unknown>, B: number, curve: EvalPoint[]) {
-  engine.initLora(1);
-  const r = await evaluate(engine as never, data as never, B, data.val);
+async function baseline(run: Run, curve: EvalPoint[]) {
+  run.engine.initLora(1);
+  const r = await evaluateRun(run, run.config.batchSize);
   curve.push({ epoch: 0, step: 0, loss: r.loss, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}) });
   return { steps: 0, finalVal: r, bestVal: r, finalTrainLoss: NaN, iterations: [] as IterationReport[] };
 }
@@ -141,11 +143,11 @@ async function runCell(cell: Cell, d: TaskData, corruption: CorruptionSpec): Pro
   const t0 = performance.now();
   const ctx = await device();
   const loaded = await loadModel(d.model);
-  const config: TrainingConfig = resolveConfig(cell.config, loaded.kind === 'gpt2' ? 'gpt2-default' : 'vit-default');
   const p = await prepare(d, loaded);
   emit({ type: 'status', message: `${cell.id}: ${p.note}` });
-  const targets = targetedModules(loaded, config.targetModules);
-  const engine = await createEngine(ctx, loaded, engineOptions(config, targets, p.kind === 'lm' ? p.T : 0));
+  const input: RunInput = p.kind === 'lm' ? { kind: 'lm', data: p.data, T: p.T } : { kind: 'image', data: p.data };
+  const run = await prepareRun(ctx, { loaded, source: await modelSource(d.model) }, input, { partial: cell.config });
+  const { config, data } = run;
   try {
     let total = 0, nonFinite = 0, rollbacks = 0;
     const curve: EvalPoint[] = [];
@@ -159,14 +161,12 @@ async function runCell(cell: Cell, d: TaskData, corruption: CorruptionSpec): Pro
       if (e.type === 'bad-step') nonFinite++;
       if (e.type === 'rollback') rollbacks++;
     };
-    const data = p.data as EngineData<unknown, unknown>;
-    const cfg = p.kind === 'lm' ? { ...config, seqLen: p.T } : config;
-    const result = cell.group === 'base' ? await baseline(engine, data, config.batchSize, curve) : await train({ model: engine as never, loaded, data: data as never, config: cfg, targets, onEvent });
+    const result = cell.group === 'base' ? await baseline(run, curve) : await trainRun(run, { onEvent });
     if (!result.finalVal || !result.bestVal) throw new Error('the run made no validation');
     // After train() the engine holds the final model: a single adapter on W0, or the merged cascade
     // backbone (clean weights W0 + D, a zero expert) — the model the report is about.
     const tTrain = performance.now() - t0;
-    const trainEval = d.trainEval ? await evaluate(engine as never, data as never, p.kind === 'lm' ? config.batchSize : d.evalBatch, data.train) : null;
+    const trainEval = d.trainEval ? await evaluateRun(run, run.kind === 'lm' ? config.batchSize : d.evalBatch, 'train') : null;
     const last = result.iterations[result.iterations.length - 1];
     const ranks = last?.layers.map((l) => l.spectrum).filter((s) => s !== null) ?? [];
     const effectiveRank = ranks.length && ranks.length === last.layers.length ? {
@@ -177,11 +177,11 @@ async function runCell(cell: Cell, d: TaskData, corruption: CorruptionSpec): Pro
       layers: ranks.length,
     } : null;
     let robustness: CellResult['robustness'];
-    if (p.kind === 'image') {
+    if (run.kind === 'image' && p.kind === 'image') {
       robustness = { clean: { accuracy: result.finalVal.accuracy as number, loss: result.finalVal.loss } };
       for (const name of CORRUPTIONS) {
-        const val = p.data.val.map((ex, i) => ({ pixels: corruptImage(ex.pixels, p.shape, name, corruption, i), label: ex.label }));
-        const r = await evaluate(engine as never, p.data as never, d.evalBatch, val as never);
+        const val = run.data.val.map((ex, i) => ({ pixels: corruptImage(ex.pixels, p.shape, name, corruption, i), label: ex.label }));
+        const r = await evaluate(run.engine, run.data, d.evalBatch, val);
         robustness[name] = { accuracy: r.accuracy as number, loss: r.loss };
       }
     }
@@ -189,7 +189,7 @@ async function runCell(cell: Cell, d: TaskData, corruption: CorruptionSpec): Pro
     const pick = (r: { loss: number; accuracy?: number }) => ({ loss: r.loss, ...(r.accuracy !== undefined ? { accuracy: r.accuracy } : {}) });
     return {
       format: 1, cell, data: d, ...(p.kind === 'image' ? { corruption } : {}),
-      config: cfg as unknown as Record<string, unknown>,
+      config: { ...config },
       trainExamples: data.train.length, valExamples: data.val.length,
       steps: result.steps, iterations: result.iterations.length, curve,
       finalVal: pick(result.finalVal), bestVal: pick(result.bestVal), trainEval: trainEval ? pick(trainEval) : null,
@@ -199,7 +199,7 @@ async function runCell(cell: Cell, d: TaskData, corruption: CorruptionSpec): Pro
       wallMs: performance.now() - t0, env: await w.__studyEnv!(), finishedAt: new Date().toISOString(),
     };
   } finally {
-    engine.destroy();
+    run.engine.destroy();
   }
 }
 

@@ -389,7 +389,7 @@ export function buildReport(o: { study: Study; results: ReadonlyMap<string, Cell
     '- Differences smaller than the spread over seeds (± values; none with one seed) are not evidence either way.',
     '- The demo models are tiny (GPT-2: 3 layers, 96 wide; ViT: 4 layers, 64 wide) and pretrained here; the LoRASC paper\'s claims are about large pretrained models.',
     '- LoRASC (α = 0.5) merges only half of each expert, so at equal lr it moves the weights less than COLA; the shared lr grid is the only compensation. In runs this short, results are limited by how far the weights move: whatever takes bigger steps (LoRA+\'s 16× lr, α = 1) tends to lead on loss, for better or worse.',
-    '- LoRA+ (METHOD.md) multiplies the lr of every lora_B and of every 1-D trainable parameter by the ratio: on ViT that includes the classifier bias, which trains in every method.',
+    '- LoRA+ (docs/method.md#lora-plus) multiplies the lr of every lora_B and of every 1-D trainable parameter by the ratio: on ViT that includes the classifier bias, which trains in every method.',
     '- On small subsets the train and validation examples differ in difficulty by themselves: compare each train–val gap with the base model\'s (the same subsets, no training).',
     '- DoRA cascades run without LoRA dropout (the trainer refuses DoRA with dropout), all other methods with 0.05.',
   ].filter(Boolean), '');

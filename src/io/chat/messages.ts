@@ -1,4 +1,4 @@
-// Chat rows → messages. Two row shapes are accepted (INTEROP.md §7.5, docs/chat.md):
+// Chat rows → messages. Two row shapes are accepted (docs/chat.md#rows):
 //   {"messages": [{"role": "system"|"user"|"assistant", "content": "…"}]}
 //   {"conversations": [{"from": "system"|"human"|"gpt", "value": "…"}]}   (ShareGPT)
 // Parsing is strict: a row that would render into something other than what the user wrote is rejected with

@@ -1,4 +1,4 @@
-// CSV (RFC 4180; RELIABILITY.md B3): comma-separated, fields optionally in double quotes, "" for a quote
+// CSV (RFC 4180; docs/failure-scenarios.md#b3): comma-separated, fields optionally in double quotes, "" for a quote
 // inside quotes, newlines allowed inside quotes. The input arrives with CRLF already turned into LF. A
 // header row is required. One pass over char codes: linear, no indexOf look-ahead that could go quadratic.
 import { exampleFromFields, type TextExample } from './alpaca';

@@ -1,4 +1,4 @@
-// Typed dataset errors (RELIABILITY.md §B): a stable DATA_ code, the file, the 1-based line where one applies,
+// Typed dataset errors (docs/failure-scenarios.md#datasets): a stable DATA_ code, the file, the 1-based line where one applies,
 // and a message that names both. Fatal problems throw a DatasetError; rows or files that are merely unusable
 // are collected as Rejected / RejectedFile entries so the UI can show the count and let the user skip or abort.
 

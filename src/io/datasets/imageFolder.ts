@@ -2,7 +2,7 @@
 // root/<class>/<image>. Input is the list of relative paths a directory picker (webkitRelativePath) or a
 // Node readdir walk gives, always starting with the root folder. Classes are the class folders sorted by
 // code point, as Python's sorted() orders them, so label ids match HF's. Nothing here reads image bytes;
-// headers, pixel caps and SVG handling belong to the decoder (RELIABILITY.md B4, H2).
+// headers, pixel caps and SVG handling belong to the decoder (docs/failure-scenarios.md#b4, #h2).
 import { DatasetError, type RejectedFile } from './errors';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.webp', '.gif'] as const;

@@ -1,4 +1,4 @@
-// JSONL: one JSON object per line (RELIABILITY.md B2). Every bad line is rejected with its 1-based line
+// JSONL: one JSON object per line (docs/failure-scenarios.md#b2). Every bad line is rejected with its 1-based line
 // number and the field at fault; blank lines are skipped. Lines are found with indexOf: linear in the file.
 // A file is a chat file when its first JSON object has "messages" or "conversations" (src/io/chat): then every
 // row must be a chat row, and a text/instruction row in a chat file (or the reverse) is rejected by line.

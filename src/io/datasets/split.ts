@@ -1,7 +1,6 @@
 // Deterministic data order: a seeded train/validation split, and one seeded permutation per epoch so that a
-// resumed run (seed, epoch, step) sees exactly the batches the original run would have seen (RELIABILITY.md
-// §E resume). All randomness is mulberry32 (src/model/sampling.ts) driving a Fisher–Yates shuffle.
-import { createRng } from '../../model/sampling';
+// resumed run (seed, epoch, step) sees exactly the batches the original run would have seen (docs/reliability.md#checkpoints-and-exact-resume). All randomness is mulberry32 (src/model/sampling.ts) driving a Fisher–Yates shuffle.
+import { createRng } from '../../ref/seeded';
 import { DatasetError } from './errors';
 
 /** A uniformly random permutation of 0..n-1 from `rng` (Fisher–Yates, from the end). */

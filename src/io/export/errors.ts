@@ -1,4 +1,4 @@
-// Typed refusals of the merged-model exporter: a stable code (RELIABILITY.md D5, G1), the file, the
+// Typed refusals of the merged-model exporter: a stable code (docs/failure-scenarios.md#d5, #g1), the file, the
 // tensor when one is involved, and what to do.
 import { quote } from '../safetensors/errors';
 

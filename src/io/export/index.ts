@@ -1,4 +1,4 @@
-// Public API of merged-model export and the parity check (INTEROP.md §6).
+// Public API of merged-model export and the parity check (docs/formats.md#exports).
 export { ExportError, type ExportErrorCode } from './errors';
 export { DEFAULT_MAX_SHARD_BYTES, MERGED_WEIGHTS_FILE, buildMergedModelFiles, doraMerge, mergeDelta } from './merged';
 export type { MergedModelOptions, NewHead } from './merged';

@@ -1,6 +1,6 @@
-// LoRA and DoRA merges in F32 storage with Float64 arithmetic (INTEROP.md §5.2, §6.1): each element's
+// LoRA and DoRA merges in F32 storage with Float64 arithmetic (docs/method.md#merge, docs/method.md#dora): each element's
 // dot product Σ_k B[o,k]·A[k,i] is accumulated in Float64 and the result rounded to F32 once, so small
-// deltas never vanish below one ulp of W half-way (peft#1388, #2502).
+// deltas do not vanish below one ulp of W half-way (peft#1388, #2502).
 //   nn.Linear W [out, in]:  W' = W + s·B@A
 //   Conv1D    W [in, out]:  W' = W + s·(B@A)ᵀ
 //   DoRA: in the [out, in] view V = W + s·B@A, norm_o = ‖V[o, :]‖₂, W' = (m_o / norm_o)·V[o, :]

@@ -1,4 +1,4 @@
-// A merged checkpoint folder (INTEROP.md §6.1–§6.2): model.safetensors under exactly the tensor names of
+// A merged checkpoint folder (docs/formats.md#export-merged): model.safetensors under exactly the tensor names of
 // the loaded file (same `transformer.` / `vit.` prefix or none, same buffers), F32, canonical writer;
 // sharded as transformers shards above max_shard_size (default "5GB" = 5·10⁹ bytes) with
 // model.safetensors.index.json; config.json with torch_dtype "float32" (and, for a new ViT head,
@@ -8,7 +8,7 @@
 // otherwise prefix every key (classifier included) and drop the head.
 import type { LoadedGpt2, LoadedVit } from '../hfModel';
 import { parseJsonObject, type JsonValue } from '../hfModel/json';
-import { CONFIG_FILE } from '../../model/config';
+import { CONFIG_FILE } from '../hfModel/config';
 import { type F32Tensor, SHARD_INDEX_NAME, shardFileName, writeSafetensors } from '../safetensors';
 import { PyRaw, pyDumps, type PyValue } from '../peft/pyjson';
 import { ExportError } from './errors';

@@ -1,4 +1,4 @@
-// The parity figure shown before download (INTEROP.md §6.4): logits of base + adapter (unmerged) against
+// The parity figure shown before download (docs/formats.md#parity): logits of base + adapter (unmerged) against
 // those of the merged model. Target max-abs ≤ 1e-4 in F32 (PEFT's own merge-test tolerance). A NaN or
 // Inf in either side is reported and flagged: maxAbs / maxRel are then NaN, so no `≤ tol` test passes.
 

@@ -1,4 +1,4 @@
-// Typed refusals for Hugging Face model directories (RELIABILITY.md A5, A7–A9, A12): every error names
+// Typed refusals for Hugging Face model directories (docs/failure-scenarios.md#model-inputs: A5, A7–A9, A12): every error names
 // the file, the config key or tensor that is wrong (the FIRST mismatch found, in a fixed order), what was
 // expected, and a suggested action. Container errors (ST_*, MODEL_SHARD) stay SafetensorsErrors.
 import { quote } from '../safetensors/errors';

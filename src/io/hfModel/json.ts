@@ -1,6 +1,6 @@
 // Small JSON files of a model folder (config.json, preprocessor_config.json) read with the strict cursor
 // of the safetensors module: duplicate keys are errors instead of "last one wins", objects become
-// prototype-free Maps (a key `__proto__` is just a key, RELIABILITY.md B6) and numbers stay raw tokens,
+// prototype-free Maps (a key `__proto__` is just a key, docs/failure-scenarios.md#b6) and numbers stay raw tokens,
 // so `768.0` is told apart from `768`. `JsonFields` reads typed keys with transformers' defaults and
 // aliases and names the file and key in every refusal.
 import { JsonCursor, type JsonValue, type NumberToken } from '../safetensors/json';

@@ -1,4 +1,4 @@
-// The parameter tensors a config implies, under CANONICAL names, with their shapes (INTEROP.md §2.2, §3.3).
+// The parameter tensors a config implies, under CANONICAL names, with their shapes (docs/formats.md#gpt2, #vit).
 //
 // Canonical naming scheme (what the rest of the app uses; export maps back through `originalKeys`):
 //  - the names transformers uses INSIDE the backbone module, without the wrapper prefix of the file:
@@ -13,7 +13,7 @@
 //    nn.Linear weights stay [out, in], the patch Conv2d stays [C, channels, ph, pw]. Nothing is transposed.
 //  - buffers (GPT-2 `attn.bias`, `attn.masked_bias`), a duplicate tied `lm_head.weight` and the ViTModel
 //    pooler are not canonical parameters: the loader keeps them, under their original keys, for export.
-import type { Gpt2Config, VitConfig } from '../../model/config';
+import type { Gpt2Config, VitConfig } from './config';
 
 export interface TensorSpec {
   /** Canonical name. */
@@ -22,6 +22,23 @@ export interface TensorSpec {
   /** Backbone tensors may carry the file's prefix (`transformer.` / `vit.`); heads never do. */
   part: 'backbone' | 'head';
 }
+
+/**
+ * The LoRA-targetable linear modules of one block, by their name under the block (`h.{i}.` /
+ * `encoder.layer.{i}.`), in forward order: the part of each family's name map that PEFT, the engine
+ * and export share. GPT-2's are Conv1D ([in, out]); ViT's are nn.Linear ([out, in]).
+ */
+export const GPT2_MODULES = ['attn.c_attn', 'attn.c_proj', 'mlp.c_fc', 'mlp.c_proj'] as const;
+export type Gpt2Module = (typeof GPT2_MODULES)[number];
+export const VIT_LINEAR_MODULES = [
+  'attention.attention.query',
+  'attention.attention.key',
+  'attention.attention.value',
+  'attention.output.dense',
+  'intermediate.dense',
+  'output.dense',
+] as const;
+export type VitLinearModule = (typeof VIT_LINEAR_MODULES)[number];
 
 export const GPT2_PREFIX = 'transformer.';
 export const VIT_PREFIX = 'vit.';

@@ -1,12 +1,12 @@
 // Loads a Hugging Face model folder: config.json, then model.safetensors (or the shards named by
 // model.safetensors.index.json), then matches every tensor against the config (match.ts) and returns
-// the canonical parameters with the original key of each, for export (INTEROP.md §6.1: same names, same
+// the canonical parameters with the original key of each, for export (docs/formats.md#export-merged: same names, same
 // prefix, same buffers as the loaded file). Nothing is uploaded or converted here: tensors convert to
-// F32 lazily on `.data`. Everything is checked before anything is returned (RELIABILITY.md A7, A9).
+// F32 lazily on `.data`. Everything is checked before anything is returned (docs/failure-scenarios.md#a7, #a9).
 //
 // Refusals: ModelDirError (config, missing/mismatched tensors, pickle-only folders) or, for the
 // container itself, SafetensorsError (ST_* codes, MODEL_SHARD), both naming the file.
-import { type Gpt2Config, type VitConfig, CONFIG_FILE, MAX_LABELS, parseModelConfig } from '../../model/config';
+import { type Gpt2Config, type VitConfig, CONFIG_FILE, MAX_LABELS, parseModelConfig } from './config';
 import { checkPreprocessorFits, parsePreprocessorConfig, PREPROCESSOR_FILE, type PreprocessorConfig } from '../preprocess';
 import { compareUtf8, loadShardedSafetensors, readSafetensors, SHARD_INDEX_NAME } from '../safetensors';
 import { ModelDirError, readFailure } from './errors';

@@ -1,5 +1,5 @@
-// Matches the tensors of a checkpoint against the parameters its config implies (STYLE.md §9: "import
-// asserts key sets and shapes and handles every layout difference in one named list"). The layout
+// Matches the tensors of a checkpoint against the parameters its config implies (docs/engineering.md#import-one-list:
+// key sets and shapes asserted, every layout difference handled in one named list). The layout
 // differences handled, and nothing else:
 //  1. the wrapper prefix: `transformer.` (GPT2LMHeadModel.save_pretrained, distilgpt2) or `vit.`
 //     (ViTForImageClassification) on backbone tensors, or none (Hub gpt2, ViTModel);
@@ -10,7 +10,7 @@
 // Checks run in a fixed order so the error names the FIRST mismatch: expected parameters in model order
 // (missing, then shape, then dtype), then the tied head, then leftover tensors in file order.
 import type { SafetensorsTensor } from '../safetensors';
-import type { Gpt2Config, VitConfig } from '../../model/config';
+import type { Gpt2Config, VitConfig } from './config';
 import { quote } from '../safetensors/errors';
 import { ModelDirError } from './errors';
 import {

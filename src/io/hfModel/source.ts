@@ -6,7 +6,7 @@
 export interface ModelDirSource {
   /** File names directly in the folder. */
   readonly names: readonly string[];
-  /** The file's bytes; may reject (NotReadableError when the file changed on disk, RELIABILITY.md A11). */
+  /** The file's bytes; may reject (NotReadableError when the file changed on disk, docs/failure-scenarios.md#a11). */
   read(name: string): Promise<ArrayBuffer | Uint8Array>;
 }
 

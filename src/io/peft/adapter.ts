@@ -1,8 +1,8 @@
-// PEFT adapter folders (INTEROP.md §4–§5): buildAdapterFiles writes adapter_config.json,
+// PEFT adapter folders (docs/formats.md#peft-adapter): buildAdapterFiles writes adapter_config.json,
 // adapter_model.safetensors (F32, {"format":"pt"}, canonical writer) and the optional training_args.json
 // sidecar; readAdapterDir imports a folder written by PEFT's save_pretrained for a loaded base model and
 // refuses, naming file, key and rule, anything PEFT would not load into this model or that the app
-// cannot compute (RELIABILITY.md G2, A12).
+// cannot compute (docs/failure-scenarios.md#g2, #a12).
 import { type LoadedGpt2, type LoadedVit, type ModelDirSource } from '../hfModel';
 import { readFailure } from '../hfModel/errors';
 import { readSafetensors, writeSafetensors, type F32Tensor, type SafetensorsTensor } from '../safetensors';
@@ -213,7 +213,7 @@ function importHead(head: { weight?: SafetensorsTensor; bias?: SafetensorsTensor
   return { weight: finiteCopy(w, CLASSIFIER_KEYS.weight), bias: finiteCopy(b, CLASSIFIER_KEYS.bias), numClasses: K };
 }
 
-/** F32 copy of a tensor (F16/BF16 converted); NaN/Inf refused with the count (RELIABILITY.md A6). */
+/** F32 copy of a tensor (F16/BF16 converted); NaN/Inf refused with the count (docs/failure-scenarios.md#a6). */
 function finiteCopy(t: SafetensorsTensor, key: string): Float32Array {
   if (!t.supported) throw new PeftError('ADAPTER_DTYPE', ADAPTER_WEIGHTS_FILE, `has dtype ${t.dtype}`, { key });
   const data = t.data.slice();

@@ -1,4 +1,4 @@
-// adapter_config.json (INTEROP.md §4): written as PEFT writes it (json.dumps(asdict, indent=2,
+// adapter_config.json (docs/formats.md#adapter-config): written as PEFT writes it (json.dumps(asdict, indent=2,
 // sort_keys=True)) with only the keys every PEFT since 0.9 accepts, and read strictly: unknown keys are
 // warnings (PEFT ≥ 0.14 drops them), anything that would change the maths and is not implemented here
 // (rank/alpha patterns, layer selection, bias training, LoRA bias, QALoRA, …) is a PeftError naming the key.
@@ -223,7 +223,7 @@ export function parseAdapterConfig(text: string | Uint8Array | ArrayBuffer, file
   return config;
 }
 
-/** LoRA scaling s: lora_alpha / r, or lora_alpha / √r with rsLoRA (INTEROP.md §5.2). */
+/** LoRA scaling s: lora_alpha / r, or lora_alpha / √r with rsLoRA (docs/method.md#scale). */
 export function loraScale(c: Pick<AdapterConfig, 'loraAlpha' | 'r' | 'useRslora'>): number {
   return c.useRslora ? c.loraAlpha / Math.sqrt(c.r) : c.loraAlpha / c.r;
 }

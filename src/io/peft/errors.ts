@@ -1,4 +1,4 @@
-// Typed refusals for PEFT adapters (RELIABILITY.md "clear error"): a stable code, the file, the config
+// Typed refusals for PEFT adapters (docs/failure-scenarios.md#clear-errors): a stable code, the file, the config
 // key or tensor key involved, the rule that failed, and a suggested action.
 import { quote } from '../safetensors/errors';
 

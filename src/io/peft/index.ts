@@ -1,4 +1,4 @@
-// Public API of PEFT adapter import/export (INTEROP.md §4–§5).
+// Public API of PEFT adapter import/export (docs/formats.md#peft-adapter).
 export { PeftError, type PeftErrorCode } from './errors';
 export {
   ADAPTER_CONFIG_FILE, TRAINING_ARGS_FILE, loraScale, parseAdapterConfig, writeAdapterConfig, writeTrainingArgs,

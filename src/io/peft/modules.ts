@@ -1,12 +1,11 @@
-// The LoRA-capable modules of a loaded model, by PeftModel path (INTEROP.md §5.1): the module path of the
+// The LoRA-capable modules of a loaded model, by PeftModel path (docs/formats.md#adapter-tensors): the module path of the
 // HF model CLASS (GPT2LMHeadModel: `transformer.h.{i}.…`, ViTForImageClassification: `vit.encoder.…`),
 // whatever prefix the weight file used, with the canonical weight name, layout and in/out widths read
 // from the loaded weight (GPT-2 Conv1D: in, out = weight.shape, as PEFT does; ViT nn.Linear [out, in]).
 // Target matching follows PEFT: a list entry matches a name equal to it or ending in "." + entry; a
 // string is a regex over the whole name; "all-linear" is every such module (never the output head).
 import type { LoadedGpt2, LoadedVit } from '../hfModel';
-import { GPT2_MODULES } from '../../model/gpt2/weights';
-import { VIT_LINEAR_MODULES } from '../../model/vit/weights';
+import { GPT2_MODULES, VIT_LINEAR_MODULES } from '../hfModel/layout';
 
 export type WeightLayout = 'conv1d' /* [in, out] */ | 'linear' /* [out, in] */;
 

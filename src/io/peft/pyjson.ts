@@ -1,5 +1,5 @@
 // Python's `json.dumps(obj, indent=2, sort_keys=…)` byte for byte (PEFT writes adapter_config.json with
-// sort_keys=True, transformers writes config.json and shard indexes the same way, INTEROP.md §4):
+// sort_keys=True, transformers writes config.json and shard indexes the same way, docs/formats.md#adapter-config):
 //  - separators ("," at line ends, ": " between key and value); one item per line for lists and dicts,
 //    `[]` / `{}` when empty;
 //  - ensure_ascii: `"` `\` \b \f \n \r \t escaped by name, every other code unit below 0x20 or from

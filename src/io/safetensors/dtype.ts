@@ -1,6 +1,6 @@
-// safetensors dtypes (INTEROP.md §1.1) and their exact conversion to Float32.
+// safetensors dtypes (docs/formats.md#safetensors-layout) and their exact conversion to Float32.
 // Project policy: F32, F16 and BF16 are read; every other valid dtype is "unsupported", a different error
-// from "invalid file" (RELIABILITY.md A5).
+// from "invalid file" (docs/failure-scenarios.md#a5).
 import { SafetensorsError } from './errors';
 
 /** Bits per element of every dtype the format defines (case-sensitive names). */
@@ -71,7 +71,7 @@ export function f16BitsToF32Bits(h: number): number {
   return (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
 }
 
-/** BF16 is the top half of an f32 (INTEROP.md §1.1: `u32 = bf16 << 16`). */
+/** BF16 is the top half of an f32 (`u32 = bf16 << 16`). */
 export function bf16BitsToF32Bits(b: number): number {
   return (b << 16) >>> 0;
 }
@@ -79,7 +79,7 @@ export function bf16BitsToF32Bits(b: number): number {
 /**
  * Converts one tensor's little-endian bytes to Float32. F32 at a 4-byte-aligned offset is returned as a
  * zero-copy view that aliases `raw`; unaligned F32 is copied (a typed-array view needs an aligned offset,
- * RELIABILITY.md A4). F16/BF16 always produce a fresh array.
+ * docs/failure-scenarios.md#a4). F16/BF16 always produce a fresh array.
  */
 export function toFloat32(raw: Uint8Array, dtype: Dtype, file: string, tensor: string): Float32Array {
   switch (dtype) {

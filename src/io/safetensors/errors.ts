@@ -1,7 +1,7 @@
-// Typed safetensors errors: every rejection carries a stable code (RELIABILITY.md §(b)), the file, the
+// Typed safetensors errors: every rejection carries a stable code (docs/safetensors-checklist.md), the file, the
 // tensor when one is involved, and a one-line message saying what was wrong, where, and what to do.
 
-/** Codes from the RELIABILITY.md §(b) checklist, plus the few this module adds (marked). */
+/** Codes from docs/safetensors-checklist.md, plus the few this module adds (marked). */
 export type SafetensorsErrorCode =
   | 'ST_TOO_SMALL'
   | 'ST_HEADER_TOO_LARGE'
@@ -26,7 +26,7 @@ export type SafetensorsErrorCode =
   | 'EXPORT_INVALID'
   | 'EXPORT_NONFINITE';
 
-/** Suggested action per code, appended to every message (RELIABILITY.md "clear error"). */
+/** Suggested action per code, appended to every message (docs/failure-scenarios.md#clear-errors). */
 const ACTION: Record<SafetensorsErrorCode, string> = {
   ST_TOO_SMALL: 'the file is empty or cut off; pick the complete .safetensors file',
   ST_HEADER_TOO_LARGE: 'a header this large cannot be loaded here',

@@ -1,4 +1,4 @@
-// Steps 1–5 of the reference parse order (RELIABILITY.md §(b)): length prefix, UTF-8, and a
+// Steps 1–5 of the reference parse order (docs/safetensors-checklist.md#parse-order): length prefix, UTF-8, and a
 // schema-directed strict JSON read of the header. Steps 6–8 (offsets, sizes, coverage) are in layout.ts.
 import { canonicalDtype, isDtype, type Dtype } from './dtype';
 import { quote, SafetensorsError, type SafetensorsWarning } from './errors';
@@ -9,7 +9,7 @@ import { type RawEntry, type TensorInfo, validateLayout } from './layout';
 export const MAX_HEADER_SIZE = 100_000_000;
 
 /**
- * This app's default, stricter cap (RELIABILITY.md A11 allows one): a strict parse of a 100 MB header
+ * This app's default, stricter cap (docs/safetensors-checklist.md#a11): a strict parse of a 100 MB header
  * (~1.1M tensors) takes 6–8 s in V8, where even plain JSON.parse needs ~4 s: far over the 2 s budget. 10 MB
  * (~120k tensors) parses in under 1 s. GPT-2/ViT headers are below 100 KB. Raise it per call with
  * `maxHeaderBytes` (up to MAX_HEADER_SIZE).
@@ -36,7 +36,7 @@ export interface SafetensorsHeader {
 }
 
 /**
- * Steps 1–3 from the first 8 bytes alone (RELIABILITY.md A2): the declared length is compared as a
+ * Steps 1–3 from the first 8 bytes alone (docs/failure-scenarios.md#a2): the declared length is compared as a
  * BigInt against the cap and the file size before anything of that size is read or allocated.
  */
 export function readHeaderLength(prefix: Uint8Array, fileSize: number, file: string, options: ReadOptions = {}): number {

@@ -1,6 +1,6 @@
 // A strict JSON cursor for untrusted headers. JSON.parse cannot be used alone: it keeps the last of
 // duplicate keys, turns `2.0` into 2, accepts lone-surrogate escapes and has no depth limit
-// (RELIABILITY.md §(b) "TypeScript parser rules"). This cursor reports each of those as a typed error
+// (docs/safetensors-checklist.md#parser-rules). This cursor reports each of those as a typed error
 // carrying the character position, and lets the header parser read the schema while it scans.
 import { SafetensorsError, type SafetensorsErrorCode } from './errors';
 

@@ -1,4 +1,4 @@
-// Steps 6–8 of the reference parse order (`Metadata::validate`, RELIABILITY.md §(b)): regions sorted by
+// Steps 6–8 of the reference parse order (`Metadata::validate`, docs/safetensors-checklist.md#parse-order): regions sorted by
 // offset must tile the data buffer exactly, each exactly as large as shape × dtype says, and the last
 // one must end at the end of the file. Size arithmetic is exact: Number only while it stays below
 // 2^53, BigInt beyond (a double would round silently, R29).

@@ -1,4 +1,4 @@
-// The strict reader. The whole header is validated before any tensor is handed out (RELIABILITY.md A1);
+// The strict reader. The whole header is validated before any tensor is handed out (docs/failure-scenarios.md#a1);
 // tensor bytes are exposed as views, and the Float32 conversion is LAZY: `tensor.data` converts on first
 // access and caches the result, so a file can be inspected (names, shapes, dtypes) without converting,
 // and an unsupported dtype fails only for the tensor that is actually used (A5).
@@ -117,7 +117,7 @@ async function readRange(blob: Blob, start: number, end: number, file: string): 
   try {
     return new Uint8Array(await blob.slice(start, end).arrayBuffer());
   } catch (cause) {
-    // Chrome raises NotReadableError when the picked file changed on disk (RELIABILITY.md A11).
+    // Chrome raises NotReadableError when the picked file changed on disk (docs/failure-scenarios.md#a11).
     const changed = cause instanceof Error && cause.name === 'NotReadableError';
     throw new SafetensorsError(changed ? 'MODEL_FILE_CHANGED' : 'ST_READ', file, `reading bytes [${start}, ${end}) failed`, {
       cause,

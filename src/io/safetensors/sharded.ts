@@ -1,7 +1,7 @@
-// Sharded checkpoints (INTEROP.md §1.4): `model.safetensors.index.json` maps every tensor to a shard file.
+// Sharded checkpoints (docs/formats.md#safetensors-sharded): `model.safetensors.index.json` maps every tensor to a shard file.
 // Files are read through a caller-supplied `readFile(name)`, so the same code serves browser File
 // objects (picked folder) and Node's fs. The whole shard set is read and cross-checked before anything
-// is returned (RELIABILITY.md A7): each weight_map entry is in exactly the named shard, no tensor is in
+// is returned (docs/failure-scenarios.md#a7): each weight_map entry is in exactly the named shard, no tensor is in
 // two shards, every shard is valid on its own. `metadata.total_size` is advisory (a warning at most).
 // Memory: every shard is held at once (the ArrayBuffer interface cannot read headers alone).
 import { quote, SafetensorsError, type SafetensorsWarning } from './errors';

@@ -1,4 +1,4 @@
-// The canonical writer: the bytes huggingface/safetensors `serialize` produces (INTEROP.md §1.3).
+// The canonical writer: the bytes huggingface/safetensors `serialize` produces (docs/formats.md#safetensors-writer).
 //  - tensors ordered by dtype alignment descending, then by name (Rust `String` order = UTF-8 bytes);
 //    everything written here is F32, so the order is the name order;
 //  - header JSON compact, `__metadata__` first, each entry as {"dtype","shape","data_offsets"};
@@ -65,7 +65,7 @@ export function prepareSafetensors(tensors: TensorSource, options: WriteOptions 
   return { head, order, totalBytes: 8 + n + offset };
 }
 
-/** Writes the whole file into one buffer, then re-reads it with the strict reader (INTEROP.md §1.3.5). */
+/** Writes the whole file into one buffer, then re-reads it with the strict reader (docs/formats.md#safetensors-writer). */
 export function writeSafetensors(tensors: TensorSource, options: WriteOptions = {}): Uint8Array {
   const file = options.file ?? '<export>';
   const { head, order, totalBytes } = prepareSafetensors(tensors, options);

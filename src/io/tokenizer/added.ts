@@ -17,29 +17,52 @@ export interface AddedToken {
 /** A piece of input: plain text for the pre-tokenizer, or one added token. */
 export type Segment = { text: string; token?: undefined } | { token: AddedToken; text?: undefined };
 
-const SYNTAX = /[\\^$.*+?()[\]{}|/]/g;
 const isWhitespace = (ch: string): boolean => /^\p{White_Space}$/u.test(ch);
+const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+/** Whether index i falls between the two halves of a surrogate pair (not a code point boundary). */
+const splitsPair = (text: string, i: number): boolean => i > 0 && i < text.length && isHigh(text.charCodeAt(i - 1)) && isLow(text.charCodeAt(i));
 
-/** One pass: a regex over the contents, longest first, so the first alternative that fits is the longest. */
+/**
+ * One pass: leftmost match first, the longest content at that position, then on from its end. A scan with
+ * indexOf rather than one RegExp alternation of all contents: V8 refuses such a RegExp as "too large"
+ * once the contents are long (a hostile tokenizer.json), and every text would then fail to encode.
+ * Matches start and end on code point boundaries, as a `u` RegExp's would.
+ */
 class Pass {
   private readonly byContent = new Map<string, AddedToken>();
-  private readonly pattern: RegExp | null;
+  private readonly contents: string[];
 
   constructor(tokens: readonly AddedToken[]) {
     for (const t of tokens) this.byContent.set(t.content, t);
-    const contents = [...this.byContent.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
-    this.pattern = contents.length === 0 ? null : new RegExp(contents.map((c) => c.replace(SYNTAX, '\\$&')).join('|'), 'gu');
+    this.contents = [...this.byContent.keys()].filter((c) => c !== '');
+  }
+
+  private static find(text: string, content: string, from: number): number {
+    let j = text.indexOf(content, from);
+    while (j !== -1 && (splitsPair(text, j) || splitsPair(text, j + content.length))) j = text.indexOf(content, j + 1);
+    return j;
   }
 
   split(text: string, out: Segment[]): void {
-    if (this.pattern === null) {
-      if (text.length > 0) out.push({ text });
-      return;
-    }
     const found: { start: number; end: number; token: AddedToken }[] = [];
-    for (const m of text.matchAll(this.pattern)) {
-      const start = m.index;
-      found.push({ start, end: start + m[0].length, token: this.byContent.get(m[0]) as AddedToken });
+    // next[i]: where contents[i] next occurs at or after the cursor (-1: nowhere); refreshed only when passed.
+    const next = this.contents.map((c) => Pass.find(text, c, 0));
+    let from = 0;
+    for (;;) {
+      let best = -1;
+      let bestContent = '';
+      this.contents.forEach((c, i) => {
+        if (next[i] !== -1 && next[i] < from) next[i] = Pass.find(text, c, from);
+        const at = next[i];
+        if (at !== -1 && (best === -1 || at < best || (at === best && c.length > bestContent.length))) {
+          best = at;
+          bestContent = c;
+        }
+      });
+      if (best === -1) break;
+      found.push({ start: best, end: best + bestContent.length, token: this.byContent.get(bestContent) as AddedToken });
+      from = best + bestContent.length;
     }
     let cursor = 0;
     found.forEach((f, k) => {

@@ -1,4 +1,4 @@
-// Typed tokenizer errors (RELIABILITY.md A10, "clear error"): a stable code, the file, what was wrong and
+// Typed tokenizer errors (docs/failure-scenarios.md#a10, #clear-errors): a stable code, the file, what was wrong and
 // where, and a suggested action. Loaders never let a TypeError or RangeError from bad input escape.
 
 export type TokenizerErrorCode =

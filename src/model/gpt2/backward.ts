@@ -3,78 +3,13 @@
 // LayerNorms and embeddings are frozen, so their parameter gradients are never computed.
 //   dlogits = (probs − onehot(target)) / count   (overwrites the logits buffer)
 //   dlnf = dlogits · wte;  dresid = LN_fᵀ(dlnf)
-//   per layer, last first:  dresid is d(resid[l+1])
-//     dfchGelu = mlp.c_projᵀ(dresid);  dfch = gelu'(fch)·dfchGelu;  dln = c_fcᵀ(dfch);  dresid += LN2ᵀ(dln)
-//     datty = attn.c_projᵀ(dresid);  dqkv = attentionᵀ(datty);  dln = c_attnᵀ(dqkv);  dresid += LN1ᵀ(dln)
-// where moduleᵀ(dy) = dy·Wᵀ (+ s·(dy·B)·A with dA, dB accumulated when targeted; with DoRA first
-// dz = dy·m/norm and dm += Σ dy·z/norm, then the same with dy := dz — the norm is detached).
+//   then every block in reverse (../block.ts), which accumulates dA, dB (and DoRA's dm) in the arena.
 import type { Launch } from '../../gpu/context';
-import { prepareAttentionBackward } from '../../kernels/attention';
-import { prepareGeluBackward } from '../../kernels/gelu';
 import { prepareLayernormBackward } from '../../kernels/layernorm';
-import { prepareLoraBackward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentBackward } from '../../kernels/softmax_xent';
-import { prepareDoraLinearBackward } from '../dora';
-import { prepareDroppedLoraBackward } from '../lora_dropout';
+import { prepareStackBackward } from '../block';
 import type { Gpt2Parts } from './forward';
-import { entryBinding, modulePath } from './lora';
-import { type Gpt2Module, moduleDims } from './weights';
-
-/** dx = dy·Wᵀ (W stored [in, out]), plus the LoRA backward when the module is targeted. Writes dx `=`. */
-async function linearBackward(
-  p: Gpt2Parts, layer: number, module: Gpt2Module, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer,
-): Promise<Launch[]> {
-  const { ctx, acts } = p;
-  const N = acts.B * acts.T;
-  const { IN, OUT } = moduleDims(p.config, module);
-  const { w } = p.weights.layers[layer].linear[module];
-  const slot = p.slots.get(modulePath(layer, module));
-  // dx (N, IN) = dy (N, OUT) · Wᵀ, W stored (IN, OUT) = (N, K) of this product: transB.
-  if (!slot) return [await prepareMatmul(ctx, { M: N, N: IN, K: OUT, transB: true }, { a: dy, b: w, c: dx })];
-  const h = acts.layers[layer].loraH.get(module);
-  if (!h) throw new Error(`GPT-2 plan has no LoRA hidden buffer for ${slot.path}`);
-  const { params, grads } = p.trainable;
-  const shape = { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true };
-  if (slot.m) {
-    const z = acts.layers[layer].doraZ.get(module), norm = acts.layers[layer].doraNorm.get(module);
-    if (!z || !norm) throw new Error(`GPT-2 plan has no DoRA buffers for ${slot.path}`);
-    return prepareDoraLinearBackward(ctx, shape, {
-      x, w, h, z, norm, dy, dx, dh: acts.dh, dz: { buffer: acts.dz, size: N * OUT * 4 },
-      m: entryBinding(params, slot.m), dm: entryBinding(grads, slot.m),
-      loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
-      dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),
-    }, false);
-  }
-  const buffers = {
-    x, w, h, dy, dx, dh: acts.dh,
-    loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
-    dA: entryBinding(grads, slot.a), dB: entryBinding(grads, slot.b),
-  };
-  if (p.dropout) return prepareDroppedLoraBackward(ctx, shape, p.dropout.slot(p.lora.slots.indexOf(slot)), buffers, false);
-  return prepareLoraBackward(ctx, shape, buffers);
-}
-
-async function layerBackward(p: Gpt2Parts, l: number): Promise<Launch[]> {
-  const { ctx, config: c, acts } = p;
-  const { B, T } = acts;
-  const a = acts.layers[l];
-  const w = p.weights.layers[l];
-  // The residual stream accumulates: dresid += LNᵀ(dln).
-  const ln = { B, T, C: c.n_embd, eps: c.layer_norm_epsilon, accumulateDx: true };
-  return [
-    ...await linearBackward(p, l, 'mlp.c_proj', a.fchGelu, acts.dresid, acts.dfchGelu),
-    await prepareGeluBackward(ctx, { n: B * T * c.n_inner, approximate: 'tanh' }, { x: a.fch, dy: acts.dfchGelu, dx: acts.dfch }),
-    ...await linearBackward(p, l, 'mlp.c_fc', a.ln2, acts.dfch, acts.dln),
-    await prepareLayernormBackward(ctx, ln, { dy: acts.dln, x: a.resMid, w: w.ln2w, mean: a.ln2Mean, rstd: a.ln2Rstd, dx: acts.dresid }),
-    ...await linearBackward(p, l, 'attn.c_proj', a.atty, acts.dresid, acts.datty),
-    ...await prepareAttentionBackward(ctx, { B, T, C: c.n_embd, NH: c.n_head, causal: true }, {
-      dout: acts.datty, qkv: a.qkv, att: a.att, dpreatt: acts.dpreatt, dqkv: acts.dqkv,
-    }),
-    ...await linearBackward(p, l, 'attn.c_attn', a.ln1, acts.dqkv, acts.dln),
-    await prepareLayernormBackward(ctx, ln, { dy: acts.dln, x: acts.resid[l], w: w.ln1w, mean: a.ln1Mean, rstd: a.ln1Rstd, dx: acts.dresid }),
-  ];
-}
 
 /**
  * dlogits for the mean loss: its scale 1/count depends on the step's labels, so this one launch is
@@ -91,14 +26,14 @@ export function prepareLossBackward(p: Gpt2Parts, scale: number): Promise<Launch
 export async function prepareBackward(p: Gpt2Parts): Promise<Launch[]> {
   const { ctx, config: c, acts, weights } = p;
   const { B, T } = acts;
-  const C = c.n_embd, L = c.n_layer;
+  const C = c.n_embd;
   const launches: Launch[] = [
     // dlnf (BT, C) = dlogits (BT, V) · wte (V, C).
     await prepareMatmul(ctx, { M: B * T, N: C, K: c.vocab_size }, { a: acts.logits, b: weights.wte, c: acts.dln }),
     await prepareLayernormBackward(ctx, { B, T, C, eps: c.layer_norm_epsilon }, {
-      dy: acts.dln, x: acts.resid[L], w: weights.lnfw, mean: acts.lnfMean, rstd: acts.lnfRstd, dx: acts.dresid,
+      dy: acts.dln, x: acts.resid[c.n_layer], w: weights.lnfw, mean: acts.lnfMean, rstd: acts.lnfRstd, dx: acts.dresid,
     }),
   ];
-  for (let l = L - 1; l >= 0; l--) launches.push(...await layerBackward(p, l));
+  launches.push(...await prepareStackBackward(p));
   return launches;
 }

@@ -1,91 +1,24 @@
-// The GPT-2 forward pass as prepared launches (encoded again every step, never re-prepared):
-//   resid[0] = wte[ids] + wpe;  per layer l:
-//     ln1 = LN1(resid[l]);  qkv = c_attn(ln1);  atty = causal_attention(qkv)
-//     resMid = resid[l] + c_proj(atty);  ln2 = LN2(resMid);  fch = c_fc(ln2)
-//     resid[l+1] = resMid + mlp.c_proj(gelu_tanh(fch))
+// The GPT-2 forward pass as prepared launches (encoded again every step, never re-prepared): GPT-2's
+// stem and head around the shared block stack (../block.ts, spec ../families/gpt2.ts):
+//   resid[0] = wte[ids] + wpe;  resid[L] = blocks(resid[0]);
 //   lnf = LN_f(resid[L]);  logits = lnf · wteᵀ (tied head);  loss = mean softmax-xent over targets ≠ −100.
-// Each Conv1D module is `y = x·W + b` (W [in, out]) or, when targeted, y = x·W + b + s·(x·Aᵀ)·Bᵀ;
-// with DoRA y = (m/norm) ⊙ (x·W + s·(x·Aᵀ)·Bᵀ) + b (../dora.ts).
-import type { GpuContext, Launch } from '../../gpu/context';
-import { prepareAttentionForward } from '../../kernels/attention';
-import { prepareElementwiseAdd } from '../../kernels/elementwise';
+import type { Launch } from '../../gpu/context';
+import type { Gpt2Config } from '../../io/hfModel/config';
 import { prepareEmbeddingForward } from '../../kernels/embedding';
-import { prepareGeluForward } from '../../kernels/gelu';
 import { prepareLayernormForward } from '../../kernels/layernorm';
-import { prepareLoraForward } from '../../kernels/lora';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
-import { prepareDoraLinearForward } from '../dora';
-import { type DropoutStreams, prepareDroppedLoraForward } from '../lora_dropout';
-import type { Gpt2Config } from '../config';
-import { type LoraLayout, type LoraSlot, type TrainableBuffers, entryBinding, modulePath } from './lora';
+import type { LoraSlot } from '../adaptedLinear';
+import { type StackPass, prepareStackForward } from '../block';
 import type { Gpt2Acts } from './plan';
-import { type Gpt2Module, type Gpt2Weights, moduleDims } from './weights';
+import type { Gpt2Weights } from './weights';
 
-/** Everything a pass needs: the device, the frozen weights, the LoRA table and buffers, the activations. */
-export interface Gpt2Parts {
-  ctx: GpuContext;
+/** Everything a pass needs: the block-stack pass (spec, blocks, arena, slots, dropout) and GPT-2's stem and head. */
+export interface Gpt2Parts extends StackPass {
   config: Gpt2Config;
   weights: Gpt2Weights;
-  lora: LoraLayout;
-  slots: Map<string, LoraSlot>; // by module path
-  trainable: TrainableBuffers;
+  slots: LoraSlot[]; // model order
   acts: Gpt2Acts;
-  /** LoRA dropout streams (slot order), in the training passes only; absent = no dropout (eval). */
-  dropout?: DropoutStreams;
-}
-
-export function slotsByPath(lora: LoraLayout): Map<string, LoraSlot> {
-  return new Map(lora.slots.map((s) => [s.path, s]));
-}
-
-/**
- * y = x·W + b, plus the LoRA term when the module is targeted (h cached for the backward). Exported for
- * the generation step (generate.ts), which runs the same modules on its own (1, 1) activations.
- */
-export async function linearForward(p: Gpt2Parts, layer: number, module: Gpt2Module, x: GPUBuffer, y: GPUBuffer): Promise<Launch[]> {
-  const { ctx, acts } = p;
-  const N = acts.B * acts.T;
-  const { IN, OUT } = moduleDims(p.config, module);
-  const { w, b } = p.weights.layers[layer].linear[module];
-  const slot = p.slots.get(modulePath(layer, module));
-  if (!slot) return [await prepareMatmul(ctx, { M: N, N: OUT, K: IN }, { a: x, b: w, bias: b, c: y })];
-  const h = acts.layers[layer].loraH.get(module);
-  if (!h) throw new Error(`GPT-2 plan has no LoRA hidden buffer for ${slot.path}`);
-  const { params } = p.trainable;
-  const shape = { N, IN, OUT, R: slot.R, scale: slot.scale, conv1d: true };
-  if (slot.m) {
-    const z = acts.layers[layer].doraZ.get(module), norm = acts.layers[layer].doraNorm.get(module);
-    if (!z || !norm) throw new Error(`GPT-2 plan has no DoRA buffers for ${slot.path}`);
-    return prepareDoraLinearForward(ctx, shape, {
-      x, w, bias: b, h, z, norm, y, m: entryBinding(params, slot.m),
-      loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b),
-    });
-  }
-  const buffers = { x, w, bias: b, h, y, loraA: entryBinding(params, slot.a), loraB: entryBinding(params, slot.b) };
-  if (p.dropout) return prepareDroppedLoraForward(ctx, shape, p.dropout.slot(p.lora.slots.indexOf(slot)), buffers);
-  return prepareLoraForward(ctx, shape, buffers);
-}
-
-async function layerForward(p: Gpt2Parts, l: number): Promise<Launch[]> {
-  const { ctx, config: c, acts } = p;
-  const { B, T } = acts;
-  const a = acts.layers[l];
-  const w = p.weights.layers[l];
-  const ln = { B, T, C: c.n_embd, eps: c.layer_norm_epsilon };
-  const n = B * T * c.n_embd;
-  return [
-    await prepareLayernormForward(ctx, ln, { x: acts.resid[l], w: w.ln1w, b: w.ln1b, y: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd }),
-    ...await linearForward(p, l, 'attn.c_attn', a.ln1, a.qkv),
-    ...await prepareAttentionForward(ctx, { B, T, C: c.n_embd, NH: c.n_head, causal: true }, { qkv: a.qkv, att: a.att, out: a.atty }),
-    ...await linearForward(p, l, 'attn.c_proj', a.atty, acts.proj),
-    await prepareElementwiseAdd(ctx, { n }, { a: acts.resid[l], b: acts.proj, out: a.resMid }),
-    await prepareLayernormForward(ctx, ln, { x: a.resMid, w: w.ln2w, b: w.ln2b, y: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd }),
-    ...await linearForward(p, l, 'mlp.c_fc', a.ln2, a.fch),
-    await prepareGeluForward(ctx, { n: B * T * c.n_inner, approximate: 'tanh' }, { x: a.fch, out: a.fchGelu }),
-    ...await linearForward(p, l, 'mlp.c_proj', a.fchGelu, acts.proj),
-    await prepareElementwiseAdd(ctx, { n }, { a: a.resMid, b: acts.proj, out: acts.resid[l + 1] }),
-  ];
 }
 
 /** Embeddings → every block → ln_f → logits (B, T, V). Reads ids; writes every cached activation. */
@@ -96,7 +29,7 @@ export async function prepareForward(p: Gpt2Parts): Promise<Launch[]> {
   const launches: Launch[] = [
     await prepareEmbeddingForward(ctx, { B, T, C, V, maxT: c.n_positions }, { ids: acts.ids, wte: weights.wte, wpe: weights.wpe, out: acts.resid[0] }),
   ];
-  for (let l = 0; l < L; l++) launches.push(...await layerForward(p, l));
+  launches.push(...await prepareStackForward(p));
   launches.push(
     await prepareLayernormForward(ctx, { B, T, C, eps: c.layer_norm_epsilon }, {
       x: acts.resid[L], w: weights.lnfw, b: weights.lnfb, y: acts.lnf, mean: acts.lnfMean, rstd: acts.lnfRstd,

@@ -6,24 +6,21 @@
 // V logits of the last position; sampling runs on the CPU (../sampling.ts).
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareAttentionDecode } from '../../kernels/attention_decode';
-import { prepareElementwiseAdd } from '../../kernels/elementwise';
 import { validateIds } from '../../kernels/embedding';
-import { prepareGeluForward } from '../../kernels/gelu';
 import { prepareLayernormForward } from '../../kernels/layernorm';
 import { prepareMatmul } from '../../kernels/matmul';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
 import { type SamplingOptions, createRng, sampleToken } from '../sampling';
-import { type Gpt2Parts, linearForward, prepareForward } from './forward';
+import { prepareAttentionIn, prepareBlockOut } from '../block';
+import { type Gpt2Parts, prepareForward } from './forward';
 import { type Gpt2KvCache, createKvCache, destroyKvCache, prepareKvAppend } from './kvcache';
 import type { Gpt2LoraModel } from './model';
 import { destroyGpt2Acts, planGpt2Acts } from './plan';
 
 /** The model's weights and LoRA buffers with fresh activations for a (1, T) pass. */
 function partsFor(parts: Gpt2Parts, T: number): Gpt2Parts {
-  const { lora } = parts;
-  const modules = (layer: number) => lora.slots.filter((s) => s.layer === layer).map((s) => s.module);
   // Generation is inference: no LoRA dropout.
-  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.config, 1, T, { R: lora.slots[0]?.R ?? 0, modules, dora: lora.dora }) };
+  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.spec, parts.config, 1, T, parts.byPath) };
 }
 
 /** The position-independent launches of one decode step, around the per-step attention. */
@@ -39,20 +36,8 @@ async function prepareStep(p: Gpt2Parts): Promise<StepLaunches> {
   const ln = { B: 1, T: 1, C, eps: c.layer_norm_epsilon };
   const pre: Launch[][] = [], post: Launch[][] = [];
   for (let l = 0; l < c.n_layer; l++) {
-    const a = acts.layers[l], w = weights.layers[l];
-    pre.push([
-      await prepareLayernormForward(ctx, ln, { x: acts.resid[l], w: w.ln1w, b: w.ln1b, y: a.ln1, mean: a.ln1Mean, rstd: a.ln1Rstd }),
-      ...await linearForward(p, l, 'attn.c_attn', a.ln1, a.qkv),
-    ]);
-    post.push([
-      ...await linearForward(p, l, 'attn.c_proj', a.atty, acts.proj),
-      await prepareElementwiseAdd(ctx, { n: C }, { a: acts.resid[l], b: acts.proj, out: a.resMid }),
-      await prepareLayernormForward(ctx, ln, { x: a.resMid, w: w.ln2w, b: w.ln2b, y: a.ln2, mean: a.ln2Mean, rstd: a.ln2Rstd }),
-      ...await linearForward(p, l, 'mlp.c_fc', a.ln2, a.fch),
-      await prepareGeluForward(ctx, { n: c.n_inner, approximate: 'tanh' }, { x: a.fch, out: a.fchGelu }),
-      ...await linearForward(p, l, 'mlp.c_proj', a.fchGelu, acts.proj),
-      await prepareElementwiseAdd(ctx, { n: C }, { a: a.resMid, b: acts.proj, out: acts.resid[l + 1] }),
-    ]);
+    pre.push(await prepareAttentionIn(p, l));
+    post.push(await prepareBlockOut(p, l));
   }
   const head = [
     await prepareLayernormForward(ctx, ln, { x: acts.resid[c.n_layer], w: weights.lnfw, b: weights.lnfb, y: acts.lnf, mean: acts.lnfMean, rstd: acts.lnfRstd }),

@@ -5,7 +5,7 @@
 // binding alignment is needed for any position.
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
-import type { Gpt2Config } from '../config';
+import type { Gpt2Config } from '../../io/hfModel/config';
 
 export interface Gpt2KvCache {
   maxT: number; // capacity in positions (≤ n_positions)

@@ -1,4 +1,4 @@
-// The CPU-reference GPT-2 forward (STYLE.md §5): the same graph as forward.ts, built only from the
+// The CPU-reference GPT-2 forward (docs/engineering.md#cpu-reference): the same graph as forward.ts, built only from the
 // src/ref kernels, in Float32Array. An independent path to check the GPU engine against (B = 0 must
 // give the base logits) and to bisect a mismatch with the PyTorch fixture.
 import type { LoadedGpt2 } from '../../io/hfModel';

@@ -2,38 +2,27 @@
 // im2col + patch projection → [CLS; patches] + position embeddings → L pre-LN encoder layers →
 // final layernorm → CLS rows → classifier → softmax cross-entropy (mean over the batch).
 import type { GpuContext, Launch } from '../../gpu/context';
-import { prepareAttentionForward } from '../../kernels/attention';
-import { prepareElementwiseAdd } from '../../kernels/elementwise';
-import { prepareGeluForward } from '../../kernels/gelu';
 import { prepareLayernormForward } from '../../kernels/layernorm';
 import { prepareMatmul } from '../../kernels/matmul';
 import { preparePatchForward } from '../../kernels/patch';
 import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
-import type { DropoutStreams } from '../lora_dropout';
-import { type LinearCtx, prepareLinearForward } from './linear';
+import { type StackPass, prepareStackForward } from '../block';
 import type { VitActs } from './plan';
-import { type VitTrainables, slotList } from './trainable';
-import type { VitLinearModule, VitWeights } from './weights';
+import type { VitTrainables } from './trainable';
+import type { VitWeights } from './weights';
 
-export const QKV = [
-  ['q', 'attention.attention.query'],
-  ['k', 'attention.attention.key'],
-  ['v', 'attention.attention.value'],
-] as const satisfies readonly (readonly ['q' | 'k' | 'v', VitLinearModule])[];
-
-export function linearCtx(a: VitActs, w: VitWeights, t: VitTrainables, l: number, m: VitLinearModule, drop?: DropoutStreams): LinearCtx {
-  const z = a.layers[l].doraZ[m], norm = a.layers[l].doraNorm[m];
-  const dora = z && norm ? { z, norm, dz: a.dz } : undefined;
-  const slot = t.slots[l][m];
-  const k = slot && drop ? slotList(t).indexOf(slot) : -1;
-  return { N: a.dims.N, lin: w.layers[l].linear[m], slot, R: t.R, scale: t.scale, dora, drop: k >= 0 ? drop!.slot(k) : undefined };
+/** One pass: the block-stack pass plus ViT's stem and head weights and the classifier in the arena. */
+export interface VitPass extends StackPass {
+  acts: VitActs;
+  weights: VitWeights;
+  t: VitTrainables;
 }
 
-/** xs[0] = [CLS; patches·Wᵀ + b] + pos, per image (T = P + 1 rows). */
+/** resid[0] = [CLS; patches·Wᵀ + b] + pos, per image (T = P + 1 rows). */
 async function prepareEmbeddings(ctx: GpuContext, a: VitActs, w: VitWeights): Promise<Launch[]> {
   const { B, P, T, C, Cin, H, W, p } = a.dims;
-  const x0 = a.xs[0];
+  const x0 = a.resid[0];
   return [
     ...await preparePatchForward(ctx, { B, Cin, H, W, p, C },
       { images: a.images, weight: w.patchW, bias: w.patchB, patches: a.patches, out: a.patchOut }),
@@ -49,44 +38,19 @@ async function prepareEmbeddings(ctx: GpuContext, a: VitActs, w: VitWeights): Pr
   ];
 }
 
-/** One encoder layer: x + attn(LN_before(x)), then + MLP(LN_after(·)); ViTLayer order. */
-async function prepareLayer(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, l: number, drop?: DropoutStreams): Promise<Launch[]> {
-  const { B, T, N, C, NH, I, eps } = a.dims;
-  const la = a.layers[l], lw = w.layers[l];
-  const lin = (m: VitLinearModule, x: GPUBuffer, y: GPUBuffer) =>
-    prepareLinearForward(ctx, linearCtx(a, w, t, l, m, drop), x, y, la.loraH[m]);
-  const out: Launch[] = [
-    await prepareLayernormForward(ctx, { B, T, C, eps }, { x: a.xs[l], w: lw.ln1w, b: lw.ln1b, y: la.h1, mean: la.mean1, rstd: la.rstd1 }),
-  ];
-  // Separate query/key/value Linears, then packed into (N, 3C) Q | K | V column blocks for attention.
-  for (const [j, [part, m]] of QKV.entries()) {
-    out.push(...await lin(m, la.h1, la.qkvOut[part]));
-    out.push(await prepareStridedCopy(ctx, { batch: 1, rows: N, cols: C, srcRowStride: C, dstOffset: j * C, dstRowStride: 3 * C },
-      { src: la.qkvOut[part], dst: la.qkv }));
-  }
-  out.push(...await prepareAttentionForward(ctx, { B, T, C, NH, causal: false }, { qkv: la.qkv, att: la.att, out: la.y }));
-  out.push(...await lin('attention.output.dense', la.y, a.tmp));
-  out.push(await prepareElementwiseAdd(ctx, { n: N * C }, { a: a.xs[l], b: a.tmp, out: la.xmid }));
-  out.push(await prepareLayernormForward(ctx, { B, T, C, eps }, { x: la.xmid, w: lw.ln2w, b: lw.ln2b, y: la.h2, mean: la.mean2, rstd: la.rstd2 }));
-  out.push(...await lin('intermediate.dense', la.h2, la.f));
-  out.push(await prepareGeluForward(ctx, { n: N * I, approximate: 'none' }, { x: la.f, out: la.g }));
-  out.push(...await lin('output.dense', la.g, a.tmp));
-  out.push(await prepareElementwiseAdd(ctx, { n: N * C }, { a: la.xmid, b: a.tmp, out: a.xs[l + 1] }));
-  return out;
-}
-
 /** Everything up to the logits (B, NL); with `drop` (training passes) the LoRA inputs are dropped. */
-export async function prepareVitForward(ctx: GpuContext, a: VitActs, w: VitWeights, t: VitTrainables, drop?: DropoutStreams): Promise<Launch[]> {
+export async function prepareVitForward(p: VitPass): Promise<Launch[]> {
+  const { ctx, acts: a, weights: w, t } = p;
   const { B, T, C, L, NL, eps } = a.dims;
   const out = await prepareEmbeddings(ctx, a, w);
-  for (let l = 0; l < L; l++) out.push(...await prepareLayer(ctx, a, w, t, l, drop));
-  out.push(await prepareLayernormForward(ctx, { B, T, C, eps }, { x: a.xs[L], w: w.lnfW, b: w.lnfB, y: a.lnf, mean: a.meanf, rstd: a.rstdf }));
+  out.push(...await prepareStackForward(p));
+  out.push(await prepareLayernormForward(ctx, { B, T, C, eps }, { x: a.resid[L], w: w.lnfW, b: w.lnfB, y: a.lnf, mean: a.meanf, rstd: a.rstdf }));
   // CLS rows (row 0 of each image) gathered into (B, C): the only rows the classifier reads.
   out.push(await prepareStridedCopy(ctx, { batch: B, rows: 1, cols: C, srcRowStride: C, srcBatchStride: T * C,
     dstRowStride: C, dstBatchStride: C }, { src: a.lnf, dst: a.cls }));
   // logits (B, NL) = cls · Wᵀ + b, W (NL, C) nn.Linear layout.
   out.push(await prepareMatmul(ctx, { M: B, N: NL, K: C, transB: true },
-    { a: a.cls, b: t.classifierW.param, bias: t.classifierB.param, c: a.logits }));
+    { a: a.cls, b: t.arena.binding('params', t.classifierW), bias: t.arena.binding('params', t.classifierB), c: a.logits }));
   return out;
 }
 

@@ -5,19 +5,16 @@
 // every step; AdamW runs per trainable tensor.
 import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
-import { prepareAdamW } from '../../kernels/adamw';
-import { type AdamWStepOptions, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel, checkOptimizerState, valueFor } from '../api';
-import { rowNorms } from '../dora';
-import { GradOps } from '../gradops';
+import { type AdamWStepOptions, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel } from '../api';
+import { BaseNorms, initialLoraValues } from '../adaptedLinear';
 import { DropoutStreams } from '../lora_dropout';
 import { prepareVitBackward } from './backward';
-import { prepareVitForward, prepareVitLoss } from './forward';
+import { type VitPass, prepareVitForward, prepareVitLoss } from './forward';
+import type { FamilySpec } from '../families/spec';
+import { vitSpec } from '../families/vit';
 import { type VitActs, destroyVitActs, planVitActs, vitDims } from './plan';
-import {
-  DEFAULT_HEAD_SEED, type TrainableOptions, type VitTrainables, createTrainables, destroyTrainables, initClassifier, loraInitA,
-  slotList, vitModuleName,
-} from './trainable';
-import { VIT_LINEAR_MODULES, type VitLinearModule, type VitWeights, destroyVitWeights, linearDims, uploadVitWeights } from './weights';
+import { DEFAULT_HEAD_SEED, type TrainableOptions, type VitTrainables, createTrainables, initClassifier } from './trainable';
+import { VIT_LINEAR_MODULES, type VitLinearModule, type VitWeights, destroyVitWeights, uploadVitWeights } from './weights';
 
 export interface VitAdamW {
   beta1: number;
@@ -54,7 +51,6 @@ function checkpointClassifier(loaded: LoadedVit): { weight: Float32Array; bias: 
 
 export class VitLoraModel implements TrainableModel<Float32Array> {
   private readonly plans = new Map<number, Plan>();
-  private t = 0; // AdamW steps taken
   /**
    * Training steps taken with LoRA dropout: step t draws its masks from Philox counters t·S + k (see
    * ../lora_dropout.ts). Set it to resume a run reproducibly.
@@ -68,9 +64,8 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     readonly weights: VitWeights,
     readonly trainables: VitTrainables,
     readonly options: VitLoraOptions,
-    private readonly gradOps: GradOps,
-    /** DoRA: row norms of each targeted module's current base weight, by module path (for initLora). */
-    private readonly baseNorms: Map<string, Float32Array>,
+    private readonly baseNorms: BaseNorms,
+    readonly spec: FamilySpec,
   ) {}
 
   static create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): VitLoraModel {
@@ -78,28 +73,21 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     const pDrop = options.loraDropout ?? 0;
     if (!(pDrop >= 0 && pDrop < 1)) throw new Error(`ViT: loraDropout=${pDrop} must be in [0, 1)`);
     if (pDrop > 0 && options.useDora) throw new Error('ViT: loraDropout with useDora is not supported (PEFT\'s DoRA dropout form is not implemented)');
-    if (cfg.hidden_act !== 'gelu') throw new Error(`ViT engine: hidden_act '${cfg.hidden_act}' is not supported (only exact 'gelu')`);
+    const spec = vitSpec(loaded);
     const head = loaded.head.newHead
       ? initClassifier(cfg.hidden_size, loaded.head.numClasses, options.headSeed ?? DEFAULT_HEAD_SEED)
       : checkpointClassifier(loaded);
-    const baseNorms = new Map<string, Float32Array>();
-    const magnitude = (layer: number, m: VitLinearModule) => {
-      const { IN, OUT } = linearDims(cfg, m);
-      const norms = rowNorms(loaded.tensors.get(`encoder.layer.${layer}.${m}.weight`)!.data, IN, OUT, false);
-      baseNorms.set(vitModuleName(layer, m), norms);
-      return norms;
-    };
-    const trainables = createTrainables(ctx, cfg, options, head, magnitude);
-    const gradOps = new GradOps(ctx, trainables.all.map((x) => ({ buffer: x.grad, offset: 0, n: x.size })));
-    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded), trainables, options, gradOps, baseNorms);
+    const baseNorms = new BaseNorms(loaded.tensors);
+    const trainables = createTrainables(ctx, loaded, options, head, baseNorms);
+    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded, spec), trainables, options, baseNorms, spec);
   }
 
   get numLabels(): number {
-    return this.trainables.classifierB.size;
+    return this.trainables.classifierB.numel;
   }
 
   trainableEntries(): TrainableEntryInfo[] {
-    return this.trainables.all.map((x) => ({ name: x.name, shape: [...x.shape] }));
+    return this.trainables.arena.table.map((e) => ({ name: e.name, shape: [...e.shape] }));
   }
 
   /**
@@ -117,7 +105,8 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     const lin = this.weights.layers[layer].linear[module];
     if (w.length !== lin.IN * lin.OUT) throw new Error(`setBaseWeight: '${path}' has ${w.length} values; expected ${lin.IN * lin.OUT} ([out, in] = [${lin.OUT}, ${lin.IN}])`);
     this.ctx.write(lin.w, w);
-    if (this.baseNorms.has(path)) this.baseNorms.set(path, rowNorms(w, lin.IN, lin.OUT, false));
+    const slot = this.trainables.byPath.get(path);
+    if (slot?.m) this.baseNorms.set(slot, w);
   }
 
   /**
@@ -125,45 +114,31 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
    * CURRENT base weight, after any setBaseWeight); the classifier keeps its values.
    */
   initLora(seed: number): void {
-    let k = seed;
-    for (const row of this.trainables.slots) {
-      for (const module of VIT_LINEAR_MODULES) {
-        const slot = row[module];
-        if (!slot) continue;
-        this.ctx.write(slot.A.param, loraInitA(slot.A.shape[0], slot.A.shape[1], k++));
-        this.ctx.write(slot.B.param, new Float32Array(slot.B.size));
-        if (slot.M) this.ctx.write(slot.M.param, this.baseNorms.get(vitModuleName(slot.layer, module))!);
-      }
-    }
+    this.trainables.arena.write('params', initialLoraValues(this.trainables.slots, seed, this.baseNorms), false);
   }
 
   /** Sets trainable tensors by name (PEFT LoRA keys, `classifier.weight`/`.bias`); unknown names throw. */
   setLoraWeights(values: ReadonlyMap<string, Float32Array>): void {
-    const byName = new Map(this.trainables.all.map((x) => [x.name, x]));
-    for (const [name, data] of values) {
-      const x = byName.get(name);
-      if (!x) throw new Error(`setLoraWeights: '${name}' is not a trainable tensor of this model`);
-      if (data.length !== x.size) throw new Error(`setLoraWeights: '${name}' has ${data.length} values, expected ${x.size}`);
-      this.ctx.write(x.param, data);
-    }
+    this.trainables.arena.write('params', values, false, 'setLoraWeights');
   }
 
   private async plan(B: number): Promise<Plan> {
     let p = this.plans.get(B);
     if (!p) {
       const { ctx, weights: w, trainables: t } = this;
-      const acts = planVitActs(ctx, vitDims(this.loaded.config, this.numLabels, B), t);
+      const acts = planVitActs(ctx, this.spec, vitDims(this.loaded.config, this.numLabels, B), t);
       const pDrop = this.options.loraDropout ?? 0;
       const dropout = pDrop > 0
         ? await DropoutStreams.create(ctx, pDrop, this.options.dropoutSeed ?? this.options.seed ?? 1, acts.dims.N,
-          slotList(t).map((s) => s.A.shape[1]), `vit/B${B}`)
+          t.slots.map((s) => s.IN), `vit/B${B}`)
         : undefined;
+      const pass: VitPass = { ctx, spec: this.spec, blocks: w.layers, acts, byPath: t.byPath, arena: t.arena, weights: w, t };
       p = {
         acts,
-        forward: await prepareVitForward(ctx, acts, w, t),
+        forward: await prepareVitForward(pass),
         loss: await prepareVitLoss(ctx, acts),
-        backward: await prepareVitBackward(ctx, acts, w, t, dropout),
-        train: dropout && { forward: await prepareVitForward(ctx, acts, w, t, dropout), dropout },
+        backward: await prepareVitBackward({ ...pass, dropout }),
+        train: dropout && { forward: await prepareVitForward({ ...pass, dropout }), dropout },
       };
       this.plans.set(B, p);
     }
@@ -204,8 +179,10 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
   async step(pixels: Float32Array, labels: Int32Array): Promise<{ loss: number }> {
     const p = await this.loadLabelled(pixels, labels);
     const { B } = p.acts.dims;
-    await this.gradOps.ready();
-    const clears = [p.acts.dlnf, ...this.trainables.all.map((x) => x.grad)];
+    const { arena } = this.trainables;
+    await arena.gradOps.ready();
+    arena.clearGrads();
+    const clears = [p.acts.dlnf];
     if (p.train) p.train.dropout.setStep(this.dropoutStep++);
     this.submit(clears, [...p.train?.forward ?? p.forward, ...p.loss, ...p.backward], 'vit/step');
     this.lastB = B;
@@ -229,26 +206,16 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
   /** Gradients of the last step by trainable name. */
   async readGrads(): Promise<Map<string, Float32Array>> {
     if (!this.lastB) throw new Error('readGrads: no step has run');
-    const out = new Map<string, Float32Array>();
-    for (const x of this.trainables.all) out.set(x.name, await this.ctx.readF32(x.grad, x.size));
-    return out;
+    return this.trainables.arena.read('grads');
   }
 
   writeGrads(values: ReadonlyMap<string, Float32Array>): void {
-    const byName = new Map(this.trainables.all.map((x) => [x.name, x]));
-    if (values.size !== byName.size) throw new Error(`writeGrads: ${values.size} tensors for ${byName.size} trainables`);
-    for (const [name, g] of values) {
-      const x = byName.get(name);
-      if (!x || g.length !== x.size) throw new Error(`writeGrads: '${name}' is not a trainable tensor of ${g.length} values`);
-      this.ctx.write(x.grad, g);
-    }
+    this.trainables.arena.write('grads', values, true, 'writeGrads');
   }
 
   /** Current values of the trainable tensors by name. */
   async readParams(): Promise<Map<string, Float32Array>> {
-    const out = new Map<string, Float32Array>();
-    for (const x of this.trainables.all) out.set(x.name, await this.ctx.readF32(x.param, x.size));
-    return out;
+    return this.trainables.arena.read('params');
   }
 
   /** Same as readParams (the name both engines share). */
@@ -257,42 +224,29 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
   }
 
   async gradNorm(): Promise<number> {
-    return this.gradOps.norm();
+    return this.trainables.arena.gradOps.norm();
   }
 
   scaleGrads(factor: number): void {
-    this.gradOps.scale(factor);
+    this.trainables.arena.gradOps.scale(factor);
   }
 
   async nonFiniteGrads(): Promise<number> {
-    return this.gradOps.nonFinite();
+    return this.trainables.arena.gradOps.nonFinite();
   }
 
   /** Forgets the AdamW moments and step count (a fresh torch.optim.AdamW). */
   resetOptimizer(): void {
-    this.t = 0;
-    const zero = this.trainables.all.flatMap((x) => [x.m, x.v]);
-    this.submit(zero, [], 'vit/reset-optimizer');
+    this.trainables.arena.resetOptimizer();
   }
 
   /** The AdamW moments of every trainable tensor, t and the dropout counter. */
   async readOptimizerState(): Promise<OptimizerState> {
-    const m = new Map<string, Float32Array>(), v = new Map<string, Float32Array>();
-    for (const x of this.trainables.all) {
-      m.set(x.name, await this.ctx.readF32(x.m, x.size));
-      v.set(x.name, await this.ctx.readF32(x.v, x.size));
-    }
-    return { m, v, step: this.t, dropoutStep: this.dropoutStep };
+    return this.trainables.arena.readOptimizerState(this.dropoutStep);
   }
 
   setOptimizerState(state: OptimizerState): void {
-    checkOptimizerState(state, this.trainables.all.map((x) => ({ name: x.name, numel: x.size })));
-    for (const x of this.trainables.all) {
-      this.ctx.write(x.m, state.m.get(x.name) as Float32Array);
-      this.ctx.write(x.v, state.v.get(x.name) as Float32Array);
-    }
-    this.t = state.step;
-    this.dropoutStep = state.dropoutStep;
+    this.dropoutStep = this.trainables.arena.setOptimizerState(state);
   }
 
   /**
@@ -300,17 +254,7 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
    * weight decay may differ per tensor (LoRA+). Unset options fall back to `options.adamw`.
    */
   async adamwStep(lr: PerTensor, o: AdamWStepOptions = {}): Promise<void> {
-    const d = this.options.adamw;
-    const hyper = { beta1: o.beta1 ?? d.beta1, beta2: o.beta2 ?? d.beta2, eps: o.eps ?? d.eps, t: this.t + 1 };
-    this.t += 1;
-    const launches: Launch[] = [];
-    for (const x of this.trainables.all) {
-      const weightDecay = valueFor(o.weightDecay ?? d.weightDecay, x.name);
-      launches.push(...await prepareAdamW(this.ctx, [{ offset: 0, length: x.size, lr: valueFor(lr, x.name), weightDecay }],
-        hyper, { param: x.param, m: x.m, v: x.v, grad: x.grad }));
-    }
-    this.submit([], launches, 'vit/adamw');
-    for (const l of launches) l.destroy();
+    await this.trainables.arena.adamwStep(lr, o, this.options.adamw, 'vit/adamw');
   }
 
   destroy(): void {
@@ -320,8 +264,7 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
       destroyVitActs(p.acts);
     }
     this.plans.clear();
-    destroyTrainables(this.trainables);
-    this.gradOps.destroy();
+    this.trainables.arena.destroy();
     destroyVitWeights(this.weights);
   }
 }

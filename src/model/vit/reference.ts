@@ -1,4 +1,4 @@
-// The CPU-reference ViTForImageClassification forward (STYLE.md §5): the same graph as forward.ts,
+// The CPU-reference ViTForImageClassification forward (docs/engineering.md#cpu-reference): the same graph as forward.ts,
 // built only from the src/ref kernels, in Float64. An independent path to check the GPU engine
 // against (LoRA B = 0 must give the base logits) and to bisect a mismatch with the PyTorch fixture.
 import type { LoadedVit } from '../../io/hfModel';

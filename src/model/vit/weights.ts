@@ -1,42 +1,22 @@
-// Frozen ViT backbone weights on the GPU, uploaded once (STYLE.md §9: the frozen arena). Canonical
+// Frozen ViT backbone weights on the GPU, uploaded once (docs/engineering.md#frozen-arena). Canonical
 // names from src/io/hfModel (no `vit.` prefix); nn.Linear weights stay [out, in] as stored — the
 // matmul and LoRA kernels read them transposed, so nothing is re-laid-out here.
 import type { GpuContext } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
-import type { VitConfig } from '../config';
+import type { VitConfig } from '../../io/hfModel/config';
+import { type BlockWeights, uploadBlocks } from '../block';
+import type { FamilySpec } from '../families/spec';
 
-/** The six nn.Linear modules of one encoder layer, by their name under `encoder.layer.{i}.`. */
-export const VIT_LINEAR_MODULES = [
-  'attention.attention.query',
-  'attention.attention.key',
-  'attention.attention.value',
-  'attention.output.dense',
-  'intermediate.dense',
-  'output.dense',
-] as const;
-export type VitLinearModule = (typeof VIT_LINEAR_MODULES)[number];
+import { VIT_LINEAR_MODULES, type VitLinearModule } from '../../io/hfModel/layout';
 
-export interface LinearWeights {
-  w: GPUBuffer; // (OUT, IN), nn.Linear layout
-  b: GPUBuffer | undefined; // (OUT); absent for query/key/value when qkv_bias is false
-  IN: number;
-  OUT: number;
-}
-
-export interface VitLayerWeights {
-  ln1w: GPUBuffer; // (C) layernorm_before
-  ln1b: GPUBuffer; // (C)
-  ln2w: GPUBuffer; // (C) layernorm_after
-  ln2b: GPUBuffer; // (C)
-  linear: Record<VitLinearModule, LinearWeights>;
-}
+export { VIT_LINEAR_MODULES, type VitLinearModule };
 
 export interface VitWeights {
   cls: GPUBuffer; // (C) embeddings.cls_token (1, 1, C)
   pos: GPUBuffer; // (T, C) embeddings.position_embeddings (1, P + 1, C)
   patchW: GPUBuffer; // (C, Cin, p, p) = (C, Cin·p·p) Conv2d weight, read as an [out, in] matrix
   patchB: GPUBuffer; // (C)
-  layers: VitLayerWeights[];
+  layers: BlockWeights[];
   lnfW: GPUBuffer; // (C) final layernorm
   lnfB: GPUBuffer; // (C)
 }
@@ -49,29 +29,17 @@ export function linearDims(cfg: VitConfig, m: VitLinearModule): { IN: number; OU
   return { IN: C, OUT: C };
 }
 
-export function uploadVitWeights(ctx: GpuContext, loaded: LoadedVit): VitWeights {
-  const cfg = loaded.config;
-  const get = (name: string): Float32Array => {
+export function uploadVitWeights(ctx: GpuContext, loaded: LoadedVit, spec: FamilySpec): VitWeights {
+  const all: GPUBuffer[] = [];
+  const up = (name: string): GPUBuffer => {
     const t = loaded.tensors.get(name);
     if (!t) throw new Error(`ViT weights: tensor '${name}' is missing`);
-    return t.data;
+    const b = ctx.upload(`vit/${name}`, t.data);
+    all.push(b);
+    return b;
   };
-  const up = (name: string) => ctx.upload(`vit/${name}`, get(name));
-  const layers: VitLayerWeights[] = [];
-  for (let i = 0; i < cfg.num_hidden_layers; i++) {
-    const p = `encoder.layer.${i}.`;
-    const linear = {} as Record<VitLinearModule, LinearWeights>;
-    for (const m of VIT_LINEAR_MODULES) {
-      const hasBias = loaded.tensors.has(`${p}${m}.bias`);
-      linear[m] = { w: up(`${p}${m}.weight`), b: hasBias ? up(`${p}${m}.bias`) : undefined, ...linearDims(cfg, m) };
-    }
-    layers.push({
-      ln1w: up(`${p}layernorm_before.weight`), ln1b: up(`${p}layernorm_before.bias`),
-      ln2w: up(`${p}layernorm_after.weight`), ln2b: up(`${p}layernorm_after.bias`),
-      linear,
-    });
-  }
-  return {
+  const layers = uploadBlocks(spec, loaded.tensors, up);
+  const w = {
     cls: up('embeddings.cls_token'),
     pos: up('embeddings.position_embeddings'),
     patchW: up('embeddings.patch_embeddings.projection.weight'),
@@ -80,13 +48,12 @@ export function uploadVitWeights(ctx: GpuContext, loaded: LoadedVit): VitWeights
     lnfW: up('layernorm.weight'),
     lnfB: up('layernorm.bias'),
   };
+  uploaded.set(w, all);
+  return w;
 }
 
+const uploaded = new WeakMap<VitWeights, GPUBuffer[]>();
+
 export function destroyVitWeights(w: VitWeights): void {
-  const bufs = [w.cls, w.pos, w.patchW, w.patchB, w.lnfW, w.lnfB];
-  for (const l of w.layers) {
-    bufs.push(l.ln1w, l.ln1b, l.ln2w, l.ln2b);
-    for (const m of VIT_LINEAR_MODULES) bufs.push(l.linear[m].w, ...(l.linear[m].b ? [l.linear[m].b] : []));
-  }
-  for (const b of bufs) b.destroy();
+  for (const b of uploaded.get(w) ?? []) b.destroy();
 }

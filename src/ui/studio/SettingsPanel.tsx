@@ -1,5 +1,6 @@
 // Step 3: the method and its settings, presets, the memory estimate, and Train / Compare. Defaults
 // come from the config presets (src/train/config.ts); only what the user changes is sent.
+import { DEFAULT_METHOD, adapterVariant } from '../../adapters/registry';
 import { PRESETS, type TrainingConfig } from '../../train/config';
 import { type StudioState, METHOD_LABEL, useStudio } from '../studioStore';
 import { durationMs } from '../../worker/runSize';
@@ -120,7 +121,7 @@ function PresetPicker() {
   const kind = useStudio((s) => s.model.value?.kind);
   const setSettings = useStudio((s) => s.setSettings);
   const names = Object.keys(PRESETS).filter((n) => n.startsWith(kind === 'vit' ? 'vit' : 'gpt2'));
-  const describe: Record<string, string> = { demo: 'demo: short cascade iterations, quick feedback', default: 'PEFT defaults (r 8, alpha 16, METHOD.md lr)' };
+  const describe: Record<string, string> = { demo: 'demo: short cascade iterations, quick feedback', default: 'PEFT defaults (r 8, alpha 16, docs/method.md lr)' };
   return (
     <label>
       Preset
@@ -133,13 +134,13 @@ function PresetPicker() {
 }
 
 export function SettingsPanel() {
-  const method = useStudio((s) => s.settings.method ?? 'lorasc');
+  const method = useStudio((s) => s.settings.method ?? DEFAULT_METHOD);
   // Train waits for the device: the run size (quick on a CPU adapter) depends on it.
   const ready = useStudio((s) => s.model.status === 'ready' && s.data.status === 'ready' && s.device !== undefined);
   const estimate = useStudio((s) => s.estimate);
   const train = useStudio((s) => s.train);
   const compare = useStudio((s) => s.compare);
-  const cascade = method === 'cola' || method === 'lorasc';
+  const form = adapterVariant(method).form;
   return (
     <section aria-labelledby="settings-heading" className="panel">
       <h2 id="settings-heading">2 · Method</h2>
@@ -162,25 +163,17 @@ export function SettingsPanel() {
         <NumberField k="evalEvery" label="Evaluate every (steps; 0 = epoch)" step={1} min={0} />
       </div>
       <div className="row">
-        {method !== 'dora' && <Check k="useDora" label="DoRA experts" />}
+        {!adapterVariant(method).fixed.useDora && <Check k="useDora" label="DoRA experts" />}
         <Check k="useRslora" label="rsLoRA scaling" title="s = lora_alpha / √r" />
-        {method !== 'loraplus' && <LoraPlusCheck />}
+        {!adapterVariant(method).defaults.loraplusRatio && <LoraPlusCheck />}
       </div>
-      {cascade && (
+      {form && (
         <fieldset>
-          <legend>{method === 'lorasc' ? 'LoRASC: cascade, noise and slow-fast merge' : 'COLA: chain of LoRAs'}</legend>
+          <legend>{form.legend}</legend>
           <div className="grid">
-            <NumberField k="iterationSteps" label="Steps per iteration (0 = epoch)" step={1} min={0} />
-            {method === 'lorasc' && (
-              <>
-                <NumberField k="alpha" label="Pace α" title="slow ← slow + α · fast" />
-                <NumberField k="lambda" label="Noise λ" title="NoisyTune U(−λ/2, λ/2)·std(W); 0 = off" />
-                <Select k="noise" label="Noise form" options={[['uniform', 'uniform'], ['gaussian', 'gaussian']]} />
-                <Select k="noiseScope" label="Noise on" options={[['targets', 'target weights'], ['all', 'all linear weights']]} />
-                <Select k="slow" label="Slow rule" options={[['lookahead', 'lookahead'], ['ema', 'ema']]} />
-                <Check k="persistentNoise" label="Persistent noise" />
-              </>
-            )}
+            {form.fields.map((f) => (f.kind === 'number' ? <NumberField key={f.key} k={f.key} label={f.label} title={f.title} step={f.step} min={f.min} />
+              : f.kind === 'select' ? <Select key={f.key} k={f.key} label={f.label} options={f.options.map(([x, y]) => [x, y])} />
+                : <Check key={f.key} k={f.key} label={f.label} />))}
           </div>
         </fieldset>
       )}

@@ -215,7 +215,7 @@ apiSuite<Uint32Array>('GPT-2 training API', async (ctx) => {
   const input = Uint32Array.from(f.state.get('input_ids').data);
   const labels = Int32Array.from(f.state.get('labels').data);
   const name = 'h.1.mlp.c_fc.weight';
-  const refLora = new Map(model.parts.lora.slots.map((s) => [s.path, { A: init.get(s.a.name)!, B: init.get(s.b.name)!, R: s.R, scale: s.scale }]));
+  const refLora = new Map(model.parts.slots.map((s) => [s.path, { A: init.get(s.a.name)!, B: init.get(s.b.name)!, R: s.R, scale: s.scale }]));
   return {
     model, init, input, labels, path: 'transformer.h.1.mlp.c_fc', baseW: f.loaded.tensors.get(name)!.data,
     count: labels.filter((y) => y !== -100).length,

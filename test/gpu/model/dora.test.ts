@@ -98,15 +98,15 @@ describe('GPT-2 + DoRA vs PyTorch fixture', () => {
   it('at init m = row norms of W0 ([out, in] rows = columns of the Conv1D storage) and the logits are the base model\'s', async () => {
     model.initLora(3);
     const w = await model.readLoraWeights();
-    for (const s of model.parts.lora.slots) {
-      const expected = norms(fx.loaded.tensors.get(`h.${s.layer}.${s.module}.weight`)!.data, s.IN, s.OUT, true);
+    for (const s of model.parts.slots) {
+      const expected = norms(fx.loaded.tensors.get(s.weight)!.data, s.IN, s.OUT, true);
       expectAllClose(w.get(s.m!.name)!, expected, TOL.norms, `m of ${s.path}`);
     }
     expectAllClose(await model.forwardLogits(ids), referenceGpt2Logits(fx.loaded, ids, opts.B, opts.T), TOL.f32Paths, 'DoRA init vs base');
   });
 
   it('initLora after setBaseWeight takes m from the new weight', async () => {
-    const path = 'transformer.h.0.attn.c_attn', s = model.parts.slots.get(path)!;
+    const path = 'transformer.h.0.attn.c_attn', s = model.parts.byPath.get(path)!;
     const w0 = fx.loaded.tensors.get('h.0.attn.c_attn.weight')!.data;
     const w1 = w0.map((v, i) => v * (1 + 0.5 * Math.sin(i)));
     model.setBaseWeight(path, w1);
@@ -187,23 +187,21 @@ describe('ViT + DoRA vs PyTorch fixture', () => {
 
   it('at init m = row norms of W0 and the logits are the base model\'s', async () => {
     const p = await model.readParams();
-    for (const [l, row] of model.trainables.slots.entries()) {
-      for (const [m, slot] of Object.entries(row)) {
-        const w = fx.loaded.tensors.get(`encoder.layer.${l}.${m}.weight`)!.data;
-        expectAllClose(p.get(slot.M!.name)!, norms(w, slot.A.shape[1], slot.B.shape[0], false), TOL.norms, slot.M!.name);
-      }
+    for (const slot of model.trainables.slots) {
+      const w = fx.loaded.tensors.get(slot.weight)!.data;
+      expectAllClose(p.get(slot.m!.name)!, norms(w, slot.IN, slot.OUT, false), TOL.norms, slot.m!.name);
     }
     expectAllClose(await model.forwardLogits(pixels), referenceVitLogits(fx.loaded, pixels, labels.length), TOL.f32Paths, 'DoRA init vs base');
   });
 
   it('initLora after setBaseWeight takes m from the new weight', async () => {
-    const path = 'vit.encoder.layer.1.intermediate.dense', slot = model.trainables.slots[1]['intermediate.dense']!;
+    const path = 'vit.encoder.layer.1.intermediate.dense', slot = model.trainables.byPath.get(path)!;
     const w0 = fx.loaded.tensors.get('encoder.layer.1.intermediate.dense.weight')!.data;
     const w1 = w0.map((v, i) => v * (1 + 0.5 * Math.cos(i)));
     model.setBaseWeight(path, w1);
     try {
       model.initLora(5);
-      expectAllClose((await model.readParams()).get(slot.M!.name)!, norms(w1, slot.A.shape[1], slot.B.shape[0], false), TOL.norms, 'm after setBaseWeight');
+      expectAllClose((await model.readParams()).get(slot.m!.name)!, norms(w1, slot.IN, slot.OUT, false), TOL.norms, 'm after setBaseWeight');
     } finally {
       model.setBaseWeight(path, w0);
     }
@@ -215,7 +213,7 @@ describe('ViT + DoRA vs PyTorch fixture', () => {
     const { loss } = await model.step(pixels, labels);
     expectAllClose([loss], state.get('loss').data, TOL.loss, 'loss');
     const grads = await model.readGrads();
-    expect(grads.size).toBe(model.trainables.all.length);
+    expect(grads.size).toBe(model.trainableEntries().length);
     for (const [name, g] of grads) expectAllClose(g, state.get(`grad.${name}`).data, TOL.grads, `grad.${name}`);
   });
 

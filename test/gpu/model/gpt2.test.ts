@@ -1,11 +1,13 @@
-// Whole-step test of the GPT-2 LoRA engine (STYLE.md §5) against the PyTorch fixture
+// Whole-step test of the GPT-2 LoRA engine (docs/engineering.md#whole-step-tests) against the PyTorch fixture
 // test/fixtures/gpt2_tiny_state.safetensors (float64 PyTorch, hand-written GPT-2 + PEFT LoRA maths),
 // plus the B = 0 invariant against the independent CPU-reference forward (src/ref kernels).
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../../src/gpu/context';
 import type { LoadedGpt2 } from '../../../src/io/hfModel';
 import type { SafetensorsFile } from '../../../src/io/safetensors';
-import { isTargeted, layoutLora } from '../../../src/model/gpt2/lora';
+import { loraModules, matchesModule as isTargeted } from '../../../src/io/peft';
+import { layoutSlots } from '../../../src/model/adaptedLinear';
+import { ArenaLayout } from '../../../src/model/arena';
 import { Gpt2LoraModel } from '../../../src/model/gpt2/model';
 import { type ReferenceLora, referenceGpt2Logits } from '../../../src/model/gpt2/reference';
 import { type Tolerance, expectAllClose } from '../../helpers/allclose';
@@ -70,7 +72,7 @@ describe('GPT-2 + LoRA whole step vs PyTorch fixture', () => {
   });
 
   it('CPU-reference logits match the fixture (rung a: the reference graph is right)', () => {
-    const refLora: ReferenceLora = new Map(model.parts.lora.slots.map((s) => [s.path, {
+    const refLora: ReferenceLora = new Map(model.parts.slots.map((s) => [s.path, {
       A: lora.get(s.a.name) as Float32Array, B: lora.get(s.b.name) as Float32Array, R: s.R, scale: s.scale,
     }]));
     expectAllClose(referenceGpt2Logits(loaded, ids, B, T, refLora), state.get('logits').data, TOL.logits, 'cpu logits');
@@ -137,7 +139,8 @@ describe('PEFT target_modules', () => {
 
   it('lays out A (R, in) and B (out, R) at aligned offsets, in model order', async () => {
     const { loaded } = await loadFixtureOnce();
-    const l = layoutLora(loaded.config, String.raw`.*\.mlp\.c_(fc|proj)`, 2, 4, 256);
+    const l = new ArenaLayout(256);
+    const slots = layoutSlots(l, loraModules(loaded), { targetModules: String.raw`.*\.mlp\.c_(fc|proj)`, r: 2, loraAlpha: 4 }, 'GPT-2');
     expect(l.table.map((e) => [e.name, e.shape])).toEqual([0, 1].flatMap((i) => [
       [`base_model.model.transformer.h.${i}.mlp.c_fc.lora_A.weight`, [2, 48]],
       [`base_model.model.transformer.h.${i}.mlp.c_fc.lora_B.weight`, [192, 2]],
@@ -145,7 +148,7 @@ describe('PEFT target_modules', () => {
       [`base_model.model.transformer.h.${i}.mlp.c_proj.lora_B.weight`, [48, 2]],
     ]));
     for (const e of l.table) expect(e.offset % 64).toBe(0);
-    expect(l.slots.every((s) => s.scale === 2)).toBe(true);
-    expect(() => layoutLora(loaded.config, ['q_proj'], 2, 4, 256)).toThrow(/matches no GPT-2 module/);
+    expect(slots.every((s) => s.scale === 2 && s.layout === 'conv1d')).toBe(true);
+    expect(() => layoutSlots(new ArenaLayout(256), loraModules(loaded), { targetModules: ['q_proj'], r: 2, loraAlpha: 4 }, 'GPT-2')).toThrow(/matches no GPT-2 linear module/);
   });
 });

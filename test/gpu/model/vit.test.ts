@@ -1,4 +1,4 @@
-// Whole-step test of the ViT LoRA engine (STYLE.md §5) against the PyTorch fixture
+// Whole-step test of the ViT LoRA engine (docs/engineering.md#whole-step-tests) against the PyTorch fixture
 // test/fixtures/vit_tiny_state.safetensors (float64 PyTorch, hand-written ViTForImageClassification +
 // PEFT LoRA on query/value, classifier trained): logits, loss, every LoRA and classifier gradient,
 // and the losses of 5 AdamW steps. The fixture's `key`, `attention.output.dense` and MLP Linears are
@@ -10,7 +10,7 @@ import type { SafetensorsFile } from '../../../src/io/safetensors';
 import { VitLoraModel } from '../../../src/model/vit/model';
 import { type VitReferenceLora, referenceVitLogits } from '../../../src/model/vit/reference';
 import { VIT_LINEAR_MODULES } from '../../../src/model/vit/weights';
-import { isTargeted } from '../../../src/model/vit/trainable';
+import { matchesModule } from '../../../src/io/peft';
 import { type Tolerance, expectAllClose } from '../../helpers/allclose';
 import { fixtureMeta, loadFixture } from '../../helpers/fixtures';
 import { testContext } from '../../helpers/gpu';
@@ -71,12 +71,12 @@ describe('ViT + LoRA whole step vs PyTorch fixture', () => {
 
   it('has exactly the fixture\'s trainable tensors (PEFT names and shapes, plus the classifier)', () => {
     const grads = [...state.tensors.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5)).sort();
-    expect(model.trainables.all.map((x) => x.name).sort()).toEqual(grads);
-    for (const x of model.trainables.all) expect(x.shape).toEqual(state.get(`grad.${x.name}`).shape);
-    expect(isTargeted('vit.encoder.layer.1.attention.attention.query', ['query'])).toBe(true);
-    expect(isTargeted('vit.encoder.layer.1.attention.attention.key', ['query', 'value'])).toBe(false);
-    expect(isTargeted('vit.encoder.layer.1.attention.output.dense', ['output.dense'])).toBe(true);
-    expect(isTargeted('vit.encoder.layer.1.output.dense', ['dense'])).toBe(true);
+    expect(model.trainableEntries().map((x) => x.name).sort()).toEqual(grads);
+    for (const x of model.trainableEntries()) expect(x.shape).toEqual(state.get(`grad.${x.name}`).shape);
+    expect(matchesModule('vit.encoder.layer.1.attention.attention.query', ['query'])).toBe(true);
+    expect(matchesModule('vit.encoder.layer.1.attention.attention.key', ['query', 'value'])).toBe(false);
+    expect(matchesModule('vit.encoder.layer.1.attention.output.dense', ['output.dense'])).toBe(true);
+    expect(matchesModule('vit.encoder.layer.1.output.dense', ['dense'])).toBe(true);
   });
 
   it('logits, loss, every LoRA gradient and the classifier gradients match', async () => {
@@ -84,7 +84,7 @@ describe('ViT + LoRA whole step vs PyTorch fixture', () => {
     const { loss } = await model.step(pixels, labels);
     expectAllClose([loss], state.get('loss').data, TOL.loss, 'loss');
     const grads = await model.readGrads();
-    expect(grads.size).toBe(model.trainables.all.length);
+    expect(grads.size).toBe(model.trainableEntries().length);
     for (const [name, g] of grads) expectAllClose(g, state.get(`grad.${name}`).data, TOL.grads, `grad.${name}`);
     // A second step gives the same grads: they are written fresh, not accumulated across steps.
     await model.step(pixels, labels);
@@ -127,7 +127,7 @@ describe('ViT + LoRA whole step vs PyTorch fixture', () => {
     // slots' dA = (s·dy·B)ᵀ·x is exactly 0 while their dB is not.
     const all = VitLoraModel.create(ctx, loaded, { ...model.options, targetModules: [...VIT_LINEAR_MODULES] });
     try {
-      expect(all.trainables.all.length).toBe(2 * 6 * loaded.config.num_hidden_layers + 2);
+      expect(all.trainableEntries().length).toBe(2 * 6 * loaded.config.num_hidden_layers + 2);
       // The extra slots keep their create-time init: A seeded (non-zero), B = 0.
       all.setLoraWeights(init);
       model.setLoraWeights(init);

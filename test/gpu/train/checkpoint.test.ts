@@ -1,4 +1,4 @@
-// Exact resume (RELIABILITY.md §(c), G2/G3/G5) on the tiny fixtures with the real trainer and engines:
+// Exact resume (docs/reliability.md#checkpoints-and-exact-resume) on the tiny fixtures with the real trainer and engines:
 // a run killed at step k (TrainControl.shouldStop) and resumed in a fresh engine from the newest
 // checkpoint of its store ends BIT-IDENTICAL to an uninterrupted run — history (losses, grad norms,
 // lrs, evals), merged weights, the cascade's stacked adapter, rank reports, final LoRA weights and
@@ -150,7 +150,7 @@ describe('readOptimizerState / setOptimizerState', () => {
     const loaded = kind === 'gpt2' ? gpt2 : vit;
     const data = (kind === 'gpt2' ? lm : toyImages(vit, 8, 0, 2)) as TaskData<unknown, unknown>;
     const targets = targetedModules(loaded, kind === 'gpt2' ? ['c_attn'] : ['query']);
-    const make = async () => await createEngine(ctx, loaded, { targets, r: 2, loraAlpha: 4, useDora: false, B, T, seed: 5, loraDropout: 0.2 }) as unknown as EngineModel<unknown>;
+    const make = async () => await createEngine(ctx, loaded, { targets, r: 2, scale: 4 / 2, useDora: false, B, T, seed: 5, loraDropout: 0.2 }) as unknown as EngineModel<unknown>;
     const batch = (i: number) => data.collate(data.train.slice(i * B, i * B + B), B);
     const a = await make(), b = await make();
     try {
@@ -267,7 +267,7 @@ describe('the NaN guard', () => {
     return {
       step: async (input, labels) => {
         const out = await engine.step(input, labels);
-        if (bad.has(k++)) ctx.write((engine as unknown as Gpt2LoraModel).parts.trainable.grads, new Float32Array([NaN, NaN]));
+        if (bad.has(k++)) ctx.write((engine as unknown as Gpt2LoraModel).parts.arena.grads, new Float32Array([NaN, NaN]));
         return out;
       },
     };

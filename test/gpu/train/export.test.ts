@@ -1,4 +1,4 @@
-// Export round trip of trained runs (INTEROP.md §4–§6): buildExports, then the merged folder re-loaded
+// Export round trip of trained runs (docs/formats.md#peft-adapter, #exports): buildExports, then the merged folder re-loaded
 // with loadModelDir and the adapter folder with readAdapterDir. The re-loaded merged model and base +
 // re-imported adapter give the same logits (≤ 1e-4, PEFT's merge tolerance: the two sum the same
 // update in different F32 orders), the reported parity figure is ≤ 1e-4, a LoRASC cascade exports as
@@ -18,10 +18,10 @@ import { testContext } from '../../helpers/gpu';
 import { GPT2_TARGETS, type Run, VIT_TARGETS, bitsEqual, expectBits, logitsOf, maxAbsDiff, runTraining, toyImages, toyLm } from './helpers';
 
 const B = 4, T = 16;
-/** PEFT's merge-test tolerance and the export's parity target (INTEROP.md §6.4). */
+/** PEFT's merge-test tolerance and the export's parity target (docs/formats.md#parity). */
 const PARITY = 1e-4;
 
-/** The 19 keys PEFT ≥ 0.9 knows, in the sorted order save_pretrained writes (INTEROP.md §4). */
+/** The 19 keys PEFT ≥ 0.9 knows, in the sorted order save_pretrained writes (docs/formats.md#adapter-config). */
 const PEFT_KEYS = [
   'alpha_pattern', 'base_model_name_or_path', 'bias', 'fan_in_fan_out', 'inference_mode', 'init_lora_weights', 'layers_pattern',
   'layers_to_transform', 'lora_alpha', 'lora_dropout', 'modules_to_save', 'peft_type', 'r', 'rank_pattern', 'revision',
@@ -47,7 +47,7 @@ beforeAll(async () => {
 
 /** An engine of `loaded` with no adapter effect (B = 0) on the given targets. */
 async function plainEngine(loaded: LoadedModel, targets: LinearModule[], r: number, head?: ReadonlyMap<string, Float32Array>): Promise<AnyEngine> {
-  const e = await createEngine(ctx, loaded, { targets, r, loraAlpha: r, useDora: false, B, T, seed: 0 });
+  const e = await createEngine(ctx, loaded, { targets, r, scale: 1, useDora: false, B, T, seed: 0 });
   e.initLora(0);
   if (head) e.setLoraWeights(head);
   return e;

@@ -136,7 +136,7 @@ export async function runTraining<E, I>(
  */
 export async function gpt2Engine(ctx: GpuContext, loaded: LoadedGpt2, o: { B: number; T: number; targets?: string[]; r?: number }): Promise<AnyEngine> {
   const targets = targetedModules(loaded, o.targets ?? GPT2_TARGETS);
-  const e = await createEngine(ctx, loaded, { targets, r: o.r ?? 4, loraAlpha: 2 * (o.r ?? 4), useDora: false, B: o.B, T: o.T, seed: 0 });
+  const e = await createEngine(ctx, loaded, { targets, r: o.r ?? 4, scale: 2, useDora: false, B: o.B, T: o.T, seed: 0 });
   e.initLora(0);
   return e;
 }

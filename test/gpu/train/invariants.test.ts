@@ -1,4 +1,4 @@
-// The invariants of the training methods (METHOD.md), on the tiny GPT-2 fixture (and the tiny ViT where
+// The invariants of the training methods (docs/method.md), on the tiny GPT-2 fixture (and the tiny ViT where
 // it is cheap) with the real trainer and engine: B = 0 is the base model; the merged model is the
 // adapted model; unmerge undoes merge; LoRA+ at ratio 1 is LoRA; LoRASC at α = 1, λ = 0 is COLA;
 // a cascade's rank grows by r per iteration while LoRA's stays ≤ r; LoRASC's noise is discarded
@@ -126,8 +126,8 @@ describe('B = 0 is the base model', () => {
     const pixels = images.collate(images.train, 4).input;
     const targets = targetedModules(vit, VIT_TARGETS);
     const other = linearModules(vit).filter((m) => m.path.endsWith('intermediate.dense')).slice(0, 1);
-    const untargeted = await createEngine(ctx, vit, { targets: other, r: 1, loraAlpha: 1, useDora: false, B: 4, T: 0, seed: 0 });
-    const full = await createEngine(ctx, vit, { targets, r: R, loraAlpha: LORA_ALPHA, useDora: false, B: 4, T: 0, seed: 5 });
+    const untargeted = await createEngine(ctx, vit, { targets: other, r: 1, scale: 1, useDora: false, B: 4, T: 0, seed: 0 });
+    const full = await createEngine(ctx, vit, { targets, r: R, scale: LORA_ALPHA / R, useDora: false, B: 4, T: 0, seed: 5 });
     try {
       untargeted.initLora(0);
       full.setLoraWeights(new Map(targets.flatMap((m) => {
@@ -155,7 +155,7 @@ describe('merge', () => {
   // W0·x + s·B(A·x) (two F32 matmuls, summed) against (W0 + s·B·A)·x (the merge rounded to F32 once):
   // the same real number, rounded differently. Each linear layer differs by ~K·ε·|W||x| ≈ 1e-6 and two
   // layers plus the tied head amplify that by O(10), far below PEFT's merge-test tolerance 1e-4,
-  // which the export's parity check also uses (INTEROP.md §6.4). An adapter that is not merged at all
+  // which the export's parity check also uses (docs/formats.md#parity). An adapter that is not merged at all
   // differs by > 1e-2 (checked), so the bound can fail.
   it('GPT-2 after LoRA training: base with setBaseWeight(merged) and B = 0 gives the adapted logits (≤ 1e-4)', async () => {
     const { result, engine } = await lora();
@@ -175,7 +175,7 @@ describe('merge', () => {
       epochs: 2, batchSize: 5, seed: 3,
     });
     const pixels = images.collate(images.val, 5).input;
-    const plain = await createEngine(ctx, vit, { targets: [linearModules(vit)[0]], r: 1, loraAlpha: 1, useDora: false, B: 5, T: 0, seed: 0 });
+    const plain = await createEngine(ctx, vit, { targets: [linearModules(vit)[0]], r: 1, scale: 1, useDora: false, B: 5, T: 0, seed: 0 });
     try {
       const adapted = await logitsOf(engine, pixels);
       plain.initLora(0);
@@ -315,7 +315,7 @@ describe('LoRASC noise', () => {
           if (Math.abs(e) > bound + ulp(before[i])) expect.fail(`${m.path}[${i}] iteration ${t + 1}: noise ${e} > ${bound}`);
         }
         expect(nonzero).toBeGreaterThan(0.9 * before.length);
-        // The clean backbone recomputed from the expert's factors in the same F32 order as METHOD.md's
+        // The clean backbone recomputed from the expert's factors in the same F32 order as docs/method.md#lorasc's
         // S ← S + α·ΔF, W ← W0 + S (ΔF = s·B·A with a Float64 dot product, rounded once).
         const k = loraKeys(m.path);
         const A = expert.get(k.A)!, Bm = expert.get(k.B)!;

@@ -65,7 +65,7 @@ async function run(partial: Partial<TrainingConfig>, o: { store?: MemoryStore; s
 /** The validation loss of the returned model, in a fresh engine holding only the merged weights (as the playground and the export do). */
 async function valLossOf(result: TrainResult): Promise<number> {
   const mods = linearModules(gpt2);
-  const engine = await createEngine(ctx, gpt2, { targets: [mods[0]], r: 1, loraAlpha: 1, useDora: false, B, T, seed: 0 });
+  const engine = await createEngine(ctx, gpt2, { targets: [mods[0]], r: 1, scale: 1, useDora: false, B, T, seed: 0 });
   try {
     engine.initLora(0); // B = 0: the adapter slot adds nothing
     for (const m of mods) { const w = result.merged.get(m.path); if (w) engine.setBaseWeight(m.path, w); }

@@ -1,4 +1,4 @@
-// LoRA and DoRA merges against naive Float64 references written from INTEROP.md §5.2 in the [out, in]
+// LoRA and DoRA merges against naive Float64 references written from docs/method.md#merge and #dora in the [out, in]
 // view, for nn.Linear ([out, in]) and Conv1D ([in, out]) storage, on odd shapes.
 import { describe, expect, it } from 'vitest';
 import { doraMerge, mergeDelta } from '../../../src/io/export';

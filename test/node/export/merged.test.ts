@@ -1,4 +1,4 @@
-// Merged checkpoint folders (INTEROP.md §6.1–§6.2), re-read with the model loader: same original names
+// Merged checkpoint folders (docs/formats.md#export-merged), re-read with the model loader: same original names
 // and prefix, same buffers, merged values, F32, config.json with torch_dtype float32 and a new ViT head's
 // labels, companions byte for byte, and transformers' sharding rule with its index.
 import { describe, expect, it } from 'vitest';

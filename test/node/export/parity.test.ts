@@ -1,4 +1,4 @@
-// The parity figure of INTEROP.md §6.4: max-abs and relative difference; NaN/Inf reported and flagged.
+// The parity figure of docs/formats.md#parity: max-abs and relative difference; NaN/Inf reported and flagged.
 import { describe, expect, it } from 'vitest';
 import { parityFigure, parityPasses } from '../../../src/io/export';
 

@@ -1,4 +1,4 @@
-// Property-based fuzzing of config.json and preprocessor_config.json (RELIABILITY.md A9, B6): mutated
+// Property-based fuzzing of config.json and preprocessor_config.json (docs/failure-scenarios.md#a9, #b6): mutated
 // files — keys removed, renamed, duplicated; wrong types; huge, negative and non-integer numbers; unknown
 // model_type; nesting far past the strict cursor's limit; non-UTF-8 bytes, BOMs, truncation — go
 // through parseModelConfig, parsePreprocessorConfig and loadModelDir with the tiny committed fixtures
@@ -12,7 +12,7 @@ import { Verdicts } from './verdicts';
 import { loadModelDir, ModelDirError, sourceFromMap, type LoadedModel } from '../../../src/io/hfModel';
 import { parsePreprocessorConfig } from '../../../src/io/preprocess';
 import { SafetensorsError } from '../../../src/io/safetensors';
-import { parseModelConfig, type ModelConfig } from '../../../src/model/config';
+import { parseModelConfig, type ModelConfig } from '../../../src/io/hfModel/config';
 import { applyBytes, applyTree, byteMutation, type ByteMutation, heapGrowth, HOSTILE_VALUES, Obj, params, parseJ, Raw, stringify, treeMutation, type J, type TreeMutation } from './json';
 
 const NUM_RUNS = { parse: 3000, load: 1500, benign: 150, preprocessor: 2000 } as const;

@@ -1,4 +1,4 @@
-// Property-based fuzzing of text dataset parsing (RELIABILITY.md B1–B3, B5, B6): the committed fixtures
+// Property-based fuzzing of text dataset parsing (docs/failure-scenarios.md#datasets: B1–B3, B5, B6): the committed fixtures
 // (test/fixtures/datasets) and generated files are damaged — bytes flipped, cut, non-UTF-8 sequences and
 // BOMs inserted, JSONL rows replaced by mutated JSON, CSV structure characters sprinkled in. The contract:
 // parseTextDataset returns a dataset with at least one example, every rejected row naming a real line,

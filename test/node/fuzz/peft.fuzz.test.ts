@@ -1,4 +1,4 @@
-// Property-based fuzzing of adapter_config.json (RELIABILITY.md G2, "clear error"): configurations
+// Property-based fuzzing of adapter_config.json (docs/failure-scenarios.md#g2, #clear-errors): configurations
 // written by writeAdapterConfig from generated options must parse back to the same values; mutated ones
 // (keys removed, renamed, duplicated; wrong types; hostile numbers; unsupported PEFT features switched
 // on; deep nesting; non-UTF-8 bytes, BOMs, truncation) must give an AdapterConfig whose numbers are

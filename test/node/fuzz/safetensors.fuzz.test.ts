@@ -1,4 +1,4 @@
-// Property-based fuzzing of the strict safetensors reader with fast-check (RELIABILITY.md A1, A2, §(b)
+// Property-based fuzzing of the strict safetensors reader with fast-check (docs/failure-scenarios.md#a1, #a2, docs/safetensors-checklist.md
 // "conformance testing"). Valid files — from the canonical writer (F32) or laid out here with F16/BF16,
 // 0-d and empty tensors, metadata, shuffled key order, odd padding — are damaged structurally (header
 // JSON as a tree: removed and duplicated keys, hostile numbers, wrong types, deep nesting, overlapping

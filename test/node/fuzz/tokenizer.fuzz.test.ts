@@ -1,4 +1,4 @@
-// Property-based fuzzing of tokenizer.json loading (RELIABILITY.md A10) and of byte-level BPE round
+// Property-based fuzzing of tokenizer.json loading (docs/failure-scenarios.md#a10) and of byte-level BPE round
 // trips. Two small valid tokenizers — the demo GPT-2 tokenizer shrunk to its 256 byte tokens and first
 // merges, and one trained here — are mutated as JSON trees (removed, renamed, duplicated keys; wrong
 // types; hostile ids; broken, foreign and dangling merges; added tokens with odd flags; other

@@ -1,8 +1,9 @@
-// config.json parsing (INTEROP.md §2.1, §3.1): transformers' defaults and aliases, and table-driven
+// config.json parsing (docs/formats.md#gpt2, #vit): transformers' defaults and aliases, and table-driven
 // refusals that name config.json and the key.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ModelDirError } from '../../../src/io/hfModel';
-import { parseModelConfig, type Gpt2Config, type VitConfig } from '../../../src/model/config';
+import { parseModelConfig, type Gpt2Config, type VitConfig } from '../../../src/io/hfModel/config';
 import { SHAPE_LETTERS } from '../../../src/model/glossary';
 import { gpt2Config, LABELS, vitConfig } from './fixtures';
 
@@ -55,7 +56,7 @@ describe('GPT-2 config', () => {
     expect([c.bos_token_id, c.eos_token_id, c.pad_token_id]).toEqual([null, [1, 2], 0]);
   });
 
-  it('keys such as __proto__ are data, not prototypes (RELIABILITY.md B6)', () => {
+  it('keys such as __proto__ are data, not prototypes (docs/failure-scenarios.md#b6)', () => {
     const c = parseModelConfig('{"model_type":"gpt2","__proto__":{"n_embd":1},"n_embd":48,"n_head":3}') as Gpt2Config;
     expect(c.n_embd).toBe(48);
     expect(c.raw.has('__proto__')).toBe(true);
@@ -143,8 +144,12 @@ describe('config refusals name config.json and the key', () => {
 });
 
 describe('glossary', () => {
-  it('declares every shape letter of STYLE.md with a one-line meaning', () => {
+  it('declares every shape letter of docs/engineering.md#shape-letters with a one-line meaning', () => {
     expect(Object.keys(SHAPE_LETTERS).sort()).toEqual(['B', 'C', 'HS', 'L', 'NH', 'P', 'R', 'T', 'V']);
     for (const meaning of Object.values(SHAPE_LETTERS)) expect(meaning).not.toMatch(/\n/);
+    // The doc's table (rows `| letter | meaning |` after the #shape-letters anchor) lists the same letters.
+    const doc = readFileSync('docs/engineering.md', 'utf8').split('<a id="shape-letters"></a>')[1].split('\n<a id=')[0];
+    const documented = [...doc.matchAll(/^\| ([A-Z]+) \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(SHAPE_LETTERS).sort());
   });
 });

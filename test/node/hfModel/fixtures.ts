@@ -1,5 +1,5 @@
 // Tiny synthetic GPT-2 and ViT checkpoints with odd sizes, written by the canonical safetensors writer.
-// Names and shapes are written out here from INTEROP.md §2.2 / §3.3, independently of src/io/hfModel/layout.ts,
+// Names and shapes are written out here from docs/formats.md#gpt2 / #vit and the transformers model classes, independently of src/io/hfModel/layout.ts,
 // so a wrong layout in the loader cannot confirm itself.
 import { type F32Tensor, shardFileName, writeSafetensors } from '../../../src/io/safetensors';
 import { sourceFromMap, type ModelDirSource } from '../../../src/io/hfModel';
@@ -50,7 +50,7 @@ export const vitConfig = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-/** GPT-2 parameters, bare names, model order (INTEROP.md §2.2). */
+/** GPT-2 parameters, bare names, model order (docs/formats.md#gpt2). */
 export function gpt2Names(L = G.L): [string, number[]][] {
   const { C, V, NP, I } = G;
   const out: [string, number[]][] = [['wte.weight', [V, C]], ['wpe.weight', [NP, C]]];
@@ -68,7 +68,7 @@ export function gpt2Names(L = G.L): [string, number[]][] {
   return out;
 }
 
-/** ViT backbone parameters, bare (ViTModel) names (INTEROP.md §3.3). */
+/** ViT backbone parameters, bare (ViTModel) names (docs/formats.md#vit). */
 export function vitNames(qkvBias = true): [string, number[]][] {
   const { C, P, I, channels, patch } = VT;
   const out: [string, number[]][] = [

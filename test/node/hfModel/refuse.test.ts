@@ -1,5 +1,5 @@
 // Table-driven refusals: each mismatch kind gives a typed error whose message names the file and the
-// FIRST mismatching tensor or key (RELIABILITY.md "clear error", A5, A7, A9, A11, A12).
+// FIRST mismatching tensor or key (docs/failure-scenarios.md#clear-errors; A5, A7, A9, A11, A12 there).
 import { describe, expect, it } from 'vitest';
 import { loadModelDir, ModelDirError, type ModelDirErrorCode, type ModelDirSource } from '../../../src/io/hfModel';
 import { SafetensorsError } from '../../../src/io/safetensors';

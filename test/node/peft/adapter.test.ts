@@ -1,4 +1,4 @@
-// PEFT adapter folders: key names and file format (INTEROP.md §5.1), build → read round trips on the
+// PEFT adapter folders: key names and file format (docs/formats.md#adapter-tensors), build → read round trips on the
 // committed tiny GPT-2 and ViT checkpoints, and every refusal rule of readAdapterDir / buildAdapterFiles.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type LoadedGpt2, type LoadedVit, sourceFromMap } from '../../../src/io/hfModel';

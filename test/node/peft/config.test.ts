@@ -1,5 +1,5 @@
 // adapter_config.json byte for byte as PEFT writes it (json.dumps(asdict, indent=2, sort_keys=True),
-// INTEROP.md §4), training_args.json, Python float/str formatting, and the strict config reader.
+// docs/formats.md#adapter-config), training_args.json, Python float/str formatting, and the strict config reader.
 import { describe, expect, it } from 'vitest';
 import {
   type AdapterConfigOptions, parseAdapterConfig, PyFloat, pyDumps, pyFloatRepr, writeAdapterConfig, writeTrainingArgs,
@@ -15,7 +15,7 @@ const vitOptions: AdapterConfigOptions = {
   targetModules: ['query', 'value'], useRslora: false, useDora: false, modulesToSave: ['classifier'],
 };
 
-// INTEROP.md §4, laid out as Python's json.dumps(indent=2) does (one list item per line, no final newline).
+// docs/formats.md#adapter-config, laid out as Python's json.dumps(indent=2) does (one list item per line, no final newline).
 const GPT2_EXPECTED = `{
   "alpha_pattern": {},
   "base_model_name_or_path": "openai-community/gpt2",
@@ -68,11 +68,11 @@ const VIT_EXPECTED = `{
 }`;
 
 describe('writeAdapterConfig', () => {
-  it('writes the GPT-2 config of INTEROP.md §4 byte for byte', () => {
+  it('writes the GPT-2 config of docs/formats.md#adapter-config byte for byte', () => {
     expect(writeAdapterConfig(gpt2Options)).toBe(GPT2_EXPECTED);
   });
 
-  it('writes the ViT classification config of INTEROP.md §4 byte for byte', () => {
+  it('writes the ViT classification config of docs/formats.md#adapter-config byte for byte', () => {
     expect(writeAdapterConfig(vitOptions)).toBe(VIT_EXPECTED);
   });
 

@@ -1,4 +1,4 @@
-// RELIABILITY.md §(b) MUST-ACCEPT (A01–A11): guards against over-rejecting, plus the reader's contract
+// docs/safetensors-checklist.md#must-accept (A01–A11): guards against over-rejecting, plus the reader's contract
 // (offset order, lazy conversion, zero-copy vs copied views, unsupported dtypes, lookups).
 import { describe, expect, it } from 'vitest';
 import { MAX_DEPTH } from '../../../src/io/safetensors/json';
@@ -15,7 +15,7 @@ const concat = (...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
   return out;
 };
 
-describe('strict reader: MUST-ACCEPT (RELIABILITY.md §(b))', () => {
+describe('strict reader: MUST-ACCEPT (docs/safetensors-checklist.md)', () => {
   it('A01 {} padded with spaces to 8 bytes: no tensors, no metadata', () => {
     const f = readSafetensors(stFile('{}', 0, { pad: 6 }), 'empty.safetensors');
     expect(f.tensors.size).toBe(0);

@@ -1,4 +1,4 @@
-// Bounded, seeded property tests (RELIABILITY.md §(b) "conformance testing"): structure-aware mutations
+// Bounded, seeded property tests (docs/safetensors-checklist.md#conformance): structure-aware mutations
 // of valid files and arbitrary byte strings must only ever produce SafetensorsError (with a known code,
 // naming its tensor when it has one) or a file whose tensors all decode; nothing may hang. A failure
 // message carries the seed, the iteration and the mutation path for replay.

@@ -1,4 +1,4 @@
-// RELIABILITY.md §(b) MUST-REJECT: one row per construction of R01–R34, each asserting the error class,
+// docs/safetensors-checklist.md#must-reject: one row per construction of R01–R34, each asserting the error class,
 // the code, and the tensor name where one is involved. Every row runs through both entry points: bytes
 // in memory and a Blob read in slices. R35 (GPU limits) is not a container error and is not tested here.
 import { describe, expect, it } from 'vitest';
@@ -115,7 +115,7 @@ function checkError(err: SafetensorsError, row: Row, file: string): void {
   if (row.says !== undefined) expect(err.message).toContain(row.says);
 }
 
-describe('strict reader: MUST-REJECT (RELIABILITY.md §(b))', () => {
+describe('strict reader: MUST-REJECT (docs/safetensors-checklist.md)', () => {
   it('covers every checklist id R01–R34', () => {
     const ids = new Set(ROWS.map((r) => r.id));
     for (let i = 1; i <= 34; i++) expect(ids, `R${String(i).padStart(2, '0')}`).toContain(`R${String(i).padStart(2, '0')}`);

@@ -1,4 +1,4 @@
-// Sharded checkpoints through model.safetensors.index.json (INTEROP.md §1.4, RELIABILITY.md A7).
+// Sharded checkpoints through model.safetensors.index.json (docs/formats.md#safetensors-sharded, docs/failure-scenarios.md#a7).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Malformed tokenizer files (RELIABILITY.md A10): each is refused with a TokenizerError that carries the
+// Malformed tokenizer files (docs/failure-scenarios.md#a10): each is refused with a TokenizerError that carries the
 // code, names the file and says what is wrong; random corruption never escapes as another error type.
 import { describe, expect, it } from 'vitest';
 import { fromTokenizerJson, fromVocabMerges, MAX_TOKENIZER_FILE_CHARS, TokenizerError, trainByteLevelBpe, type TokenizerErrorCode } from '../../../src/io/tokenizer';

@@ -1,5 +1,5 @@
 // The cascade of COLA/LoRASC (src/train/cascade.ts) on the CPU, with a fake backbone that records every
-// setBaseWeight call: the slow rules against a direct Float64 simulation of METHOD.md's recurrences
+// setBaseWeight call: the slow rules against a direct Float64 simulation of docs/method.md#slow-rule's recurrences
 // (and the closed-form coefficients against a scalar simulation of them), the noise's distribution,
 // reproducibility and freshness, the noise discarded exactly (or kept, with persistentNoise), the
 // rank-T·r export against Σ c_t·B_t·A_t formed densely; and resolveConfig's refusals and defaults.

@@ -1,11 +1,11 @@
-// config.json of a Hugging Face GPT-2 or ViT checkpoint (INTEROP.md §2.1, §3.1) → typed config.
+// config.json of a Hugging Face GPT-2 or ViT checkpoint (docs/formats.md#gpt2, #vit) → typed config.
 // Field names are the transformers attribute names (one vocabulary with config.json and export);
 // aliases (hidden_size → n_embd, …) are resolved, absent keys take transformers' defaults, and the few
 // derived fields (head_size, num_patches, resolved n_inner) are marked. Anything transformers would
 // reject, or that would make the weights ambiguous, is refused with MODEL_CONFIG naming the key.
-// Size caps keep all later arithmetic exact and stop absurd sizes at preflight (RELIABILITY.md A9).
-import { ModelDirError } from '../io/hfModel/errors';
-import { JsonFields, kindOf, parseJsonObject, type JsonObject, type JsonValue } from '../io/hfModel/json';
+// Size caps keep all later arithmetic exact and stop absurd sizes at preflight (docs/failure-scenarios.md#a9).
+import { ModelDirError } from './errors';
+import { JsonFields, kindOf, parseJsonObject, type JsonObject, type JsonValue } from './json';
 
 export const CONFIG_FILE = 'config.json';
 
