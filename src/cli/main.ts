@@ -83,6 +83,9 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'max-grad-norm': { kind: 'number', help: 'gradient clipping (default 1; 0 = off)' },
       'val-fraction': { kind: 'number', help: 'held-out fraction (default 0.1)' },
       'eval-every': { kind: 'int', help: 'evaluate every N steps (default: every epoch)' },
+      'keep-best': { kind: 'flag', help: 'export the weights of the best validation evaluation, not the last (HF load_best_model_at_end; cascades: at iteration ends)' },
+      'early-stop-patience': { kind: 'int', help: 'stop after N evaluations without improvement (HF EarlyStoppingCallback; default 0 = off)' },
+      'early-stop-threshold': { kind: 'number', help: 'an improvement must exceed this to reset the patience (default 0)' },
       'no-adapter': { kind: 'flag', help: 'write only the merged model' },
       'checkpoint-every': { kind: 'int', help: 'checkpoint every N steps under --out/checkpoints/ (default: each epoch; cascades also after each merge)' },
       resume: { kind: 'flag', help: 'continue from the newest complete checkpoint in --out/checkpoints/ (same options as the interrupted run)' },
@@ -149,12 +152,14 @@ function trainConfig(p: Parsed): Record<string, unknown> {
     ['iteration-steps', 'iterationSteps'], ['loraplus-ratio', 'loraplusRatio'], ['batch', 'batchSize'], ['grad-accum', 'gradAccum'], ['seq-len', 'seqLen'],
     ['schedule', 'schedule'], ['warmup-ratio', 'warmupRatio'], ['weight-decay', 'weightDecay'], ['max-grad-norm', 'maxGradNorm'],
     ['val-fraction', 'valFraction'], ['eval-every', 'evalEvery'], ['lora-dropout', 'loraDropout'], ['checkpoint-every', 'checkpointEvery'],
+    ['early-stop-patience', 'earlyStopPatience'], ['early-stop-threshold', 'earlyStopThreshold'],
   ];
   for (const [flag, key] of map) if (p[flag] !== undefined) c[key] = p[flag];
   if (p.targets !== undefined) c.targetModules = targetsOf(p.targets as string);
   if (p.dora) c.useDora = true;
   if (p.rslora) c.useRslora = true;
   if (p['persistent-noise']) c.persistentNoise = true;
+  if (p['keep-best']) c.keepBest = true;
   return c;
 }
 

@@ -11,6 +11,8 @@
 //   manifest.json        written LAST: each file's byte size and SHA-256 — the commit point.
 // The loader takes the newest folder whose manifest exists and whose files verify; a torn write (no
 // manifest, a size or hash mismatch, a file missing) is skipped, so the previous checkpoint loads (E2).
+// With keep-best or early stop on, their state and the kept weights (best_weight/, best_cascade/) are
+// in the checkpoint too, so such a run resumes exactly as well.
 import type { OptimizerState, TrainableEntryInfo, TrainableModel } from '../model/api';
 import type { LoadedModel } from '../io/hfModel';
 import { readSafetensors, writeSafetensors, type F32Tensor } from '../io/safetensors';
@@ -20,6 +22,7 @@ import type { TrainingConfig } from './config';
 import type { TaskData } from './data';
 import type { EvalResult } from './evaluate';
 import type { LinearModule } from './modules';
+import { BEST_CASCADE, BEST_WEIGHT, type KeepBestState, keepBestFromJson, keepBestTensors, keepBestToJson } from './keepBest';
 
 export { type CheckpointStore, MemoryStore } from '../io/store';
 
@@ -60,6 +63,8 @@ export interface TrainState {
   reports: IterationReport[];
   config: TrainingConfig;
   fingerprint: RunFingerprint;
+  /** Keep-best and early-stop state with the kept weights (./keepBest.ts); null when both are off. */
+  keepBest: KeepBestState | null;
 }
 
 export type CheckpointErrorCode = 'RUN_MISMATCH' | 'STORE_CORRUPT';
@@ -73,7 +78,7 @@ export class CheckpointError extends Error {
 
 // ---- the trainer's side: capture and restore ----
 
-type Counters = Pick<TrainState, 'lrFactor' | 'badRun' | 'lastLoss' | 'bestVal' | 'finalVal' | 'targetsSeen' | 'elapsedMs' | 'history' | 'reports'>;
+type Counters = Pick<TrainState, 'lrFactor' | 'badRun' | 'lastLoss' | 'bestVal' | 'finalVal' | 'targetsSeen' | 'elapsedMs' | 'history' | 'reports' | 'keepBest'>;
 
 /** Reads the state of the model and the cascade (GPU readbacks) at the top of step `step`. */
 export async function captureState(
@@ -174,6 +179,7 @@ function tensorsOf(s: TrainState): Map<string, F32Tensor> {
   put('adam_m/', s.optimizer.m, true);
   put('adam_v/', s.optimizer.v, true);
   if (s.cascade) put('cascade/', s.cascade, false);
+  if (s.keepBest) for (const [group, m] of keepBestTensors(s.keepBest)) put(`${group}/`, m, group === BEST_WEIGHT);
   return out;
 }
 
@@ -189,8 +195,8 @@ const olderVersion = (v: number) => `written in checkpoint format v${v}; this ve
 /** The two data files; throws SafetensorsError EXPORT_NONFINITE when a tensor holds NaN/±Inf. */
 export function encodeCheckpoint(s: TrainState): Map<string, Uint8Array> {
   const tensors = writeSafetensors(tensorsOf(s), { file: `${folderOf(s.step)}/${TENSORS}` });
-  const { weights: _w, optimizer, cascade: _c, ...rest } = s;
-  const state = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...rest, optimizerSteps: Object.fromEntries(optimizer.steps), dropoutStep: optimizer.dropoutStep, cascade: s.cascade !== null };
+  const { weights: _w, optimizer, cascade: _c, keepBest, ...rest } = s;
+  const state = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...rest, keepBest: keepBest ? keepBestToJson(keepBest) : null, optimizerSteps: Object.fromEntries(optimizer.steps), dropoutStep: optimizer.dropoutStep, cascade: s.cascade !== null };
   return new Map([[TENSORS, tensors], [STATE, new TextEncoder().encode(JSON.stringify(state, replacer))]]);
 }
 
@@ -210,7 +216,7 @@ export function decodeCheckpoint(files: ReadonlyMap<string, Uint8Array>, where =
   for (const [name, t] of Object.entries(steps)) if (!Number.isSafeInteger(t) || (t as number) < 0) throw bad(`${STATE}: optimizerSteps.${name} is not an integer ≥ 0`);
   if (!Array.isArray(j.entries) || !Array.isArray(j.history) || !Array.isArray(j.reports) || typeof j.config !== 'object' || j.config === null) throw bad(`${STATE}: entries, history, reports or config missing`);
   const st = readSafetensors(tensorBytes, `${where}/${TENSORS}`);
-  const groups = new Map<string, Map<string, Float32Array>>([['weight', new Map()], ['adam_m', new Map()], ['adam_v', new Map()], ['cascade', new Map()]]);
+  const groups = new Map<string, Map<string, Float32Array>>([['weight', new Map()], ['adam_m', new Map()], ['adam_v', new Map()], ['cascade', new Map()], [BEST_WEIGHT, new Map()], [BEST_CASCADE, new Map()]]);
   for (const [name, t] of st.tensors) {
     const slash = name.indexOf('/');
     const g = groups.get(name.slice(0, slash));
@@ -233,6 +239,7 @@ export function decodeCheckpoint(files: ReadonlyMap<string, Uint8Array>, where =
     targetsSeen: Number(j.targetsSeen) || 0, elapsedMs: Number(j.elapsedMs) || 0,
     history: j.history as Record<string, number>[], reports: j.reports as IterationReport[],
     config: j.config as TrainingConfig, fingerprint: j.fingerprint as RunFingerprint,
+    keepBest: keepBestFromJson(j.keepBest, groups, bad),
   };
 }
 

@@ -82,6 +82,13 @@ export interface TrainingConfig extends MethodConfig {
    * right after the merge). The rollback point of the NaN guard is the last checkpoint.
    */
   checkpointEvery: number;
+  // ---- keep-best and early stop (./keepBest.ts; HF load_best_model_at_end, EarlyStoppingCallback) ----
+  /** Return, export and serve the weights of the best validation evaluation (a cascade: at iteration boundaries). */
+  keepBest: boolean;
+  /** Stop after this many evaluations without improvement (0 = never). */
+  earlyStopPatience: number;
+  /** An evaluation must beat the best by more than this to reset the patience count. */
+  earlyStopThreshold: number;
   // ---- ViT ----
   /** Classes of the task (ViT); a new head is created when the checkpoint's differs. */
   numClasses: number | null;
@@ -95,6 +102,7 @@ export const DEFAULTS: TrainingConfig = {
   iterationSteps: 0, alpha: 0.5, lambda: 0.05, noise: 'uniform', noiseScope: 'targets', slow: 'lookahead',
   persistentNoise: false, restartSchedule: false,
   nanPatience: 3, rollbackLrFactor: 0.5, checkpointEvery: 0,
+  keepBest: false, earlyStopPatience: 0, earlyStopThreshold: 0,
   numClasses: null,
 };
 
@@ -104,6 +112,10 @@ export const PRESETS: Record<string, Partial<TrainingConfig>> = {
   // validation curve show within minutes even on a CPU-only machine (SwiftShader).
   'gpt2-demo': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 64, epochs: 2, iterationSteps: 25, evalEvery: 25, evalExamples: 32 },
   'vit-demo': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, epochs: 8, evalExamples: 64 },
+  // The same demos sized for a CPU adapter (SwiftShader, llvmpipe; the studio picks these there, visibly):
+  // four cascade iterations of 9 steps and an export in about three minutes on a 2-core machine (measured by test/e2e/newcomer.test.ts).
+  'gpt2-demo-cpu': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 32, maxSteps: 36, iterationSteps: 9, evalEvery: 9, evalExamples: 16 },
+  'vit-demo-cpu': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, maxSteps: 40, iterationSteps: 10, evalEvery: 10, evalExamples: 32 },
   'gpt2-default': { targetModules: ['c_attn'], lr: 2e-4 },
   'vit-default': { targetModules: ['query', 'value'], lr: 5e-4 },
 };
@@ -184,6 +196,9 @@ function validate(c: TrainingConfig): void {
   check(isInt(c.nanPatience) && c.nanPatience >= 1, 'nanPatience', `must be an integer ≥ 1, got ${c.nanPatience}`);
   check(c.rollbackLrFactor > 0 && c.rollbackLrFactor <= 1, 'rollbackLrFactor', `must be in (0, 1], got ${c.rollbackLrFactor}`);
   check(isInt(c.checkpointEvery) && c.checkpointEvery >= 0, 'checkpointEvery', `must be an integer ≥ 0, got ${c.checkpointEvery}`);
+  check(typeof c.keepBest === 'boolean', 'keepBest', `must be true or false, got ${c.keepBest}`);
+  check(isInt(c.earlyStopPatience) && c.earlyStopPatience >= 0, 'earlyStopPatience', `must be an integer ≥ 0, got ${c.earlyStopPatience}`);
+  check(Number.isFinite(c.earlyStopThreshold) && c.earlyStopThreshold >= 0, 'earlyStopThreshold', `must be ≥ 0, got ${c.earlyStopThreshold}`);
   check(c.numClasses === null || (isInt(c.numClasses) && c.numClasses >= 2), 'numClasses', `must be an integer ≥ 2, got ${c.numClasses}`);
 }
 

@@ -15,6 +15,7 @@ import { type TrainingConfig, iterationLength, loraScale } from './config';
 import { epochOrder } from '../io/datasets';
 import type { TaskData } from './data';
 import { evaluate, type EvalResult } from './evaluate';
+import { KeepBest, restoreBest } from './keepBest';
 import { type LinearModule, linearModules, loraKeys } from './modules';
 import { mergeSingle } from './merge';
 import { learningRate } from './schedule';
@@ -33,7 +34,8 @@ export type TrainEvent =
   | { type: 'rollback'; step: number; toStep: number; lrFactor: number; message: string }
   | { type: 'checkpoint'; step: number; bytes: number }
   | { type: 'checkpoint-error'; step: number; message: string }
-  | { type: 'stopped'; step: number };
+  | { type: 'stopped'; step: number }
+  | { type: 'early-stop'; step: number; bestStep: number | null; patience: number };
 
 export interface TrainControl {
   shouldStop(): boolean;
@@ -80,6 +82,10 @@ export interface TrainResult {
   head: Map<string, Float32Array>;
   /** Rank growth after each iteration (a single adapter: one report at the end). */
   iterations: IterationReport[];
+  /** Keep-best: the step and validation loss of the evaluation whose weights merged/adapter/head hold; null = the last weights. */
+  kept: { step: number; valLoss: number } | null;
+  /** Early stop: the step the run ended at for want of improvement, or null. */
+  earlyStoppedAt: number | null;
 }
 
 export function stepsPerEpoch(n: number, B: number, fixedBatch: boolean): number {
@@ -147,6 +153,8 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   }
   /** The NaN guard's rollback point: the last checkpoint taken, written or not. */
   let good: TrainState | null = r ?? null;
+  // ---- keep-best / early stop (./keepBest.ts): judged after each evaluation, applied after the loop ----
+  const keep = new KeepBest(c, r?.keepBest);
   const t0 = now() - (r?.elapsedMs ?? 0);
   let order: Uint32Array = new Uint32Array(0), orderEpoch = -1;
 
@@ -160,6 +168,11 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     if (ev.accuracy !== undefined) entry.eval_accuracy = ev.accuracy;
     history.push(entry);
     emit({ type: 'eval', step: atStep, epoch, valLoss: ev.loss, ...(ev.accuracy !== undefined ? { valAccuracy: ev.accuracy } : {}) });
+    // A cascade's model is an exportable one only between iterations (merged backbone, expert at B = 0).
+    const ended = await keep.observe(ev.loss, atStep, !cascade || !inIteration, async () => ({
+      weights: await model.readLoraWeights(), cascade: cascade?.snapshot() ?? null, cascadeIteration: cascade?.iteration ?? 0,
+    }));
+    if (ended && atStep < total) emit({ type: 'early-stop', step: atStep, bestStep: keep.state().bestStep, patience: c.earlyStopPatience });
   };
 
   const rollback = (why: string) => {
@@ -178,6 +191,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     const state = await captureState(model, cascade, {
       step: k, totalSteps: total, inIteration, config: c, fingerprint,
       lrFactor, badRun, lastLoss, bestVal, finalVal, targetsSeen, elapsedMs: now() - t0, history, reports,
+      keepBest: keep.active ? keep.state() : null,
     });
     const bad = nonFiniteTensors(state);
     if (bad.length) {
@@ -225,7 +239,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     return { loss: lossSum / micro, examples };
   };
 
-  for (let resumed = r !== undefined; step < total; step++, resumed = false) {
+  for (let resumed = r !== undefined; step < total && !keep.shouldStop; step++, resumed = false) {
     await s.control?.waitIfPaused();
     if (s.control?.shouldStop()) { stopped = true; emit({ type: 'stopped', step }); break; }
     const t = Math.floor(step / iterLen); // 0-based iteration
@@ -277,6 +291,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     }
     const epochEnds = (step + 1) % spe === 0;
     if ((c.evalEvery > 0 && (step + 1) % c.evalEvery === 0) || (c.evalEvery === 0 && epochEnds)) await runEval(epoch, step + 1);
+    if (keep.shouldStop) { step++; break; } // early stop: `step` counts the steps done, as at a normal end
   }
   // A pause asked for during the last step holds here, before the final evaluation and the merge.
   if (!stopped) await s.control?.waitIfPaused();
@@ -284,6 +299,11 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   if (!stopped && (history.length === 0 || !('eval_loss' in history[history.length - 1]))) await runEval(step / spe, step);
   // The finished run's state, so that a resume of a finished run rebuilds its result without training.
   if (!stopped && s.checkpoints && !(r && r.step === total)) await checkpoint(step);
+  // Keep-best: the result (merged, adapter, head) is built from the kept weights.
+  const best = keep.best;
+  if (best) restoreBest(model, cascade, best);
+  const kept = best ? { step: best.step, valLoss: best.valLoss } : null;
+  const earlyStoppedAt = keep.earlyStoppedAt !== null && keep.earlyStoppedAt < total ? keep.earlyStoppedAt : null;
 
   const weights = await model.readLoraWeights();
   const head = new Map([...weights].filter(([k]) => !k.includes('.lora_')));
@@ -304,14 +324,14 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     }
     const adapterNote = adapter ? null : useDora ? 'a DoRA cascade is not low-rank: exported merged only' :
       policy?.noise?.persistent ? 'persistent noise stays in the backbone: exported merged only' : 'no iteration finished';
-    return { steps: step, stopped, history, finalTrainLoss: lastLoss, finalVal, bestVal, merged, adapter, adapterNote, head, iterations: reports };
+    return { steps: step, stopped, history, finalTrainLoss: lastLoss, finalVal, bestVal, merged, adapter, adapterNote, head, iterations: reports, kept, earlyStoppedAt };
   }
   // A single adapter: merged = W0 + s·B·A (DoRA: the DoRA merge), plus its rank report.
   const { merged, tensors, report } = mergeSingle(weights, s.targets, W0, c.r, scale, useDora);
   reports.push(report);
   emit({ type: 'iteration', step, report });
   const adapter = { tensors, r: c.r, loraAlpha: c.loraAlpha, useRslora: c.useRslora, scale, useDora };
-  return { steps: step, stopped, history, finalTrainLoss: lastLoss, finalVal, bestVal, merged, adapter, adapterNote: null, head, iterations: reports };
+  return { steps: step, stopped, history, finalTrainLoss: lastLoss, finalVal, bestVal, merged, adapter, adapterNote: null, head, iterations: reports, kept, earlyStoppedAt };
 }
 
 function expertsOf(weights: ReadonlyMap<string, Float32Array>, targets: LinearModule[]): Map<string, ExpertWeights> {

@@ -8,7 +8,8 @@ import { METHOD_OPTIONS } from '../adapters/variant';
 import type { TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import { StudioClient } from '../worker/client';
-import type { DataPreview, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
+import type { DataPreview, DeviceInfo, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
+import type { RunSize, StepTiming } from '../worker/runSize';
 
 export interface LayerPoint {
   path: string;
@@ -34,6 +35,10 @@ export interface RunView {
   totalSteps?: number;
   stepsPerEpoch?: number;
   startedAt?: number;
+  /** When the run reached done/stopped/error (for the elapsed time of a finished run). */
+  endedAt?: number;
+  /** The size the estimate gave for this run's settings when it started (FLOPs, steps). */
+  size?: RunSize;
   steps: StepPoint[];
   evals: EvalPoint[];
   iterations: IterationPoint[];
@@ -52,6 +57,18 @@ export interface StudioState {
   data: Load<DataPreview>;
   settings: Partial<TrainingConfig>;
   estimate?: MemoryEstimate;
+  /** The training worker's adapter; until it is known Train waits (the run size depends on it). */
+  device?: DeviceInfo;
+  /** Which demo preset fills the unset fields: 'quick' on a CPU adapter, 'full' on a GPU, unless the user chose. */
+  profile: RunProfile;
+  profileChosen: boolean;
+  /** Measured speed of this device: the self-check's 256³ matmul, GFLOP/s. */
+  matmulGflops?: number;
+  /** A timed training step and evaluation batch of the current settings' shape (the duration estimate). */
+  timing?: StepTiming & { key: string };
+  timingNote?: string;
+  /** Exports in progress, by run: what and since when. */
+  exporting: Record<string, { what: string; since: number }>;
   runs: Record<string, RunView>;
   order: string[];
   deviceLost?: string;
@@ -60,6 +77,8 @@ export interface StudioState {
   loadModelFiles(files: File[], label: string): Promise<void>;
   loadDataFiles(files: File[], label: string): Promise<void>;
   setSettings(patch: Partial<TrainingConfig>): void;
+  setProfile(p: RunProfile): void;
+  setMatmulGflops(g: number): void;
   train(overrides?: Partial<TrainingConfig>): Promise<string | undefined>;
   compare(methods: TrainingConfig['method'][]): Promise<void>;
   control(runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
@@ -160,6 +179,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         case 'run-state':
           updateRun(e.runId, (r) => ({
             ...r, state: e.state, ...(e.message ? { message: e.message } : {}),
+            ...(e.state === 'done' || e.state === 'stopped' || e.state === 'error' ? { endedAt: Date.now() } : e.state === 'running' ? { endedAt: undefined } : {}),
             ...(e.totalSteps !== undefined ? { totalSteps: e.totalSteps, stepsPerEpoch: e.stepsPerEpoch, startedAt: Date.now() } : {}),
             ...(e.state === 'done' || e.checkpointStep !== undefined ? { checkpointStep: e.checkpointStep } : {}),
             // A resumed run redoes the steps after its checkpoint (after a reload the worker resends all points).
@@ -205,10 +225,14 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       }
     };
     const refreshEstimate = async () => {
-      try { set({ estimate: await client.request('estimate', { config: cleanConfig(get().settings) }) }); } catch { set({ estimate: undefined }); }
+      const body = { config: cleanConfig(get().settings), profile: get().profile };
+      try { set({ estimate: await client.request('estimate', body) }); } catch { set({ estimate: undefined }); return; }
+      // The step timing follows the estimate (it needs the engine: a few seconds on a CPU adapter).
+      try { set({ timing: await client.request('time-step', body), timingNote: undefined }); } catch (e) { set({ timing: undefined, timingNote: errText(e) }); }
     };
     return {
       model: { status: 'idle' }, data: { status: 'idle' },
+      profile: 'full', profileChosen: false, exporting: {},
       settings: { method: DEFAULT_METHOD, r: 8, epochs: 4, seed: 42 },
       ...restored,
       client,
@@ -235,12 +259,20 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         set((s) => ({ settings: { ...s.settings, ...patch } }));
         if (get().data.status === 'ready') void refreshEstimate();
       },
+      setProfile(profile) {
+        set({ profile, profileChosen: true });
+        if (get().data.status === 'ready') void refreshEstimate();
+      },
+      setMatmulGflops(g) {
+        set({ matmulGflops: g });
+      },
       async train(overrides = {}) {
         const config = cleanConfig({ ...get().settings, ...overrides });
         const id = `run${Date.now().toString(36)}${++runCounter}`;
-        set((s) => ({ runs: { ...s.runs, [id]: { id, label: runLabel(config), config, state: 'queued', steps: [], evals: [], iterations: [], warnings: [] } }, order: [...s.order, id] }));
+        const size = get().estimate?.size;
+        set((s) => ({ runs: { ...s.runs, [id]: { id, label: runLabel(config), config, state: 'queued', steps: [], evals: [], iterations: [], warnings: [], ...(size ? { size } : {}) } }, order: [...s.order, id] }));
         try {
-          await client.request('start', { runId: id, config });
+          await client.request('start', { runId: id, config, profile: get().profile });
           return id;
         } catch (e) {
           updateRun(id, (r) => ({ ...r, state: 'error', message: errText(e) }));
@@ -257,6 +289,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         try { await client.request('resume', { runId }); } catch (e) { updateRun(runId, (r) => ({ ...r, warnings: [...r.warnings, `resume failed: ${errText(e)}`] })); }
       },
       async exportRun(runId, what) {
+        set((s) => ({ exporting: { ...s.exporting, [runId]: { what, since: Date.now() } } }));
         try {
           const reply = await client.request('export', { runId, what });
           set({ lastExport: { runId, what, fileName: reply.fileName, parity: reply.parity, note: reply.note } });
@@ -264,6 +297,8 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         } catch (e) {
           updateRun(runId, (r) => ({ ...r, warnings: [...r.warnings, `export failed: ${errText(e)}`] }));
           return undefined;
+        } finally {
+          set((s) => ({ exporting: Object.fromEntries(Object.entries(s.exporting).filter(([k]) => k !== runId)) }));
         }
       },
       async resetDevice() {
@@ -277,6 +312,11 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       },
     };
   });
+  // The run size follows the adapter: a CPU implementation (SwiftShader, llvmpipe) gets the quick preset.
+  void client.request('device', {}).then((device) => {
+    store.setState((s) => ({ device, profile: s.profileChosen ? s.profile : device.software ? 'quick' : 'full' }));
+    if (store.getState().data.status === 'ready') void store.getState().setSettings({});
+  }, (e: unknown) => store.setState({ device: { adapter: `no WebGPU device: ${e instanceof Error ? e.message : String(e)}`, software: false, evidence: '' } }));
   // Runs a reload (or a crash) interrupted: their checkpoints are in OPFS; offer to resume them (E1).
   void client.request('unfinished', {}).then((list) => {
     if (list.length === 0) return;

@@ -6,7 +6,7 @@ import type { TrainingConfig } from '../train/config';
 import { targetedModules } from '../train/modules';
 import type { MemoryEstimate } from './protocol';
 
-export function estimateMemory(loaded: LoadedModel, c: TrainingConfig, limits: GPUSupportedLimits): MemoryEstimate {
+export function estimateMemory(loaded: LoadedModel, c: TrainingConfig, limits: GPUSupportedLimits): Omit<MemoryEstimate, 'size'> {
   const F = 4;
   const targets = targetedModules(loaded, c.targetModules);
   const lora = targets.reduce((n, m) => n + c.r * (m.IN + m.OUT) + (c.useDora || c.method === 'dora' ? m.OUT : 0), 0);

@@ -5,6 +5,7 @@
 import type { TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import type { ParityFigure } from '../io/export';
+import type { RunSize, StepTiming } from './runSize';
 
 export const METRICS_FLUSH_MS = 150;
 
@@ -47,7 +48,19 @@ export interface DataPreview {
   rejected: { where: string; reason: string }[];
 }
 
+/** Which demo preset fills the unset fields: the short run for a CPU adapter, or the full one. */
+export type RunProfile = 'quick' | 'full';
+
+/** The studio worker's adapter, and whether it is a CPU implementation (./deviceClass.ts). */
+export interface DeviceInfo {
+  adapter: string;
+  software: boolean;
+  evidence: string;
+}
+
 export interface MemoryEstimate {
+  /** The run's steps and FLOPs (./runSize.ts), for the duration estimate. */
+  size: RunSize;
   bytes: number;
   largestBuffer: number;
   limitBuffer: number;
@@ -59,8 +72,11 @@ export interface MemoryEstimate {
 export type Request =
   | { id: number; type: 'load-model'; source: ModelSource }
   | { id: number; type: 'load-data'; source: DataSource; seqLen: number }
-  | { id: number; type: 'estimate'; config: Partial<TrainingConfig> }
-  | { id: number; type: 'start'; runId: string; config: Partial<TrainingConfig> }
+  | { id: number; type: 'device' }
+  | { id: number; type: 'estimate'; config: Partial<TrainingConfig>; profile: RunProfile }
+  | { id: number; type: 'start'; runId: string; config: Partial<TrainingConfig>; profile: RunProfile }
+  /** Time one training step and one evaluation batch of this config's shape on this device. */
+  | { id: number; type: 'time-step'; config: Partial<TrainingConfig>; profile: RunProfile }
   | { id: number; type: 'control'; runId: string; action: 'pause' | 'resume' | 'stop' }
   /** Continue an interrupted run (reload, device loss, stop) from its newest checkpoint in OPFS. */
   | { id: number; type: 'resume'; runId: string }
@@ -83,7 +99,9 @@ export interface ExportReply {
 export interface ReplyValue {
   'load-model': ModelInfo;
   'load-data': DataPreview;
+  device: DeviceInfo;
   estimate: MemoryEstimate;
+  'time-step': StepTiming & { key: string };
   start: { queued: number };
   control: { state: RunState };
   resume: { queued: number; fromStep: number };
@@ -133,6 +151,10 @@ export interface RunSummary {
   effectiveRank: number | null; // mean over layers, last report
   adapterRank: number | null;
   parity: ParityFigure | null;
+  /** Keep-best: the step whose weights the exports and the playground use (null: the last step's). */
+  keptStep: number | null;
+  /** Early stop: the step the run ended at for want of improvement. */
+  earlyStoppedAt: number | null;
 }
 
 export type StudioEvent =

@@ -17,14 +17,18 @@ import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
 import { type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
 import { createPlainEngine, loadTokenizer } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
-import { linearModules } from '../train/modules';
+import { linearModules, targetedModules } from '../train/modules';
 import { defaultProcessor, prepareText } from '../train/prepare';
 import { type RunInput, prepareRun, trainRun } from '../train/run';
 import type { TrainResult, TrainControl } from '../train/trainer';
 import { estimateMemory } from './memory';
+import { classifyAdapter } from './deviceClass';
+import { runSize, type StepTiming } from './runSize';
+import { timeOneStep } from './stepTiming';
+import { splitTrainVal } from '../io/datasets';
 import { runFailureMessage } from './failure';
 import { zipFiles } from './zip';
-import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
+import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
 
@@ -162,19 +166,65 @@ export class Studio {
     };
   }
 
-  private resolve(partial: Partial<TrainingConfig>): TrainingConfig {
+  /** The fields the user left unset come from the demo preset of the chosen run size (quick: the CPU one). */
+  private resolve(partial: Partial<TrainingConfig>, profile: RunProfile): TrainingConfig {
     const kind = this.needModel().loaded.kind;
-    return resolveConfig(partial, kind === 'gpt2' ? 'gpt2-demo' : 'vit-demo');
+    return resolveConfig(partial, `${kind}-demo${profile === 'quick' ? '-cpu' : ''}`);
   }
 
-  async estimate(partial: Partial<TrainingConfig>): Promise<ReplyValue['estimate']> {
-    const c = this.resolve(partial);
+  /** The adapter this worker trains on, and whether it is a CPU implementation (the page picks the run size from it). */
+  async deviceInfo(): Promise<ReplyValue['device']> {
     const ctx = await this.device();
-    return estimateMemory(this.needModel().loaded, c, ctx.limits);
+    return { adapter: ctx.describe(), ...classifyAdapter(ctx.adapterInfo) };
   }
 
-  start(runId: string, partial: Partial<TrainingConfig>): { queued: number } {
-    const config = this.resolve(partial); // refuse bad settings now, not when the run's turn comes
+  /** Train/validation sizes of the loaded data under a config (text: tokenized once per sequence length). */
+  private splitSizes = new Map<string, { train: number; val: number }>();
+  private splitOf(c: TrainingConfig): { train: number; val: number } {
+    const m = this.needModel(), data = this.data;
+    if (!data) throw new Error('load data first');
+    const key = `${dataLabel(data)}|${c.seqLen}|${c.valFraction}`;
+    let sizes = this.splitSizes.get(key);
+    if (!sizes) {
+      if (data.kind === 'text' && m.tokenizer) {
+        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, m.loaded.kind === 'gpt2' ? m.loaded.config.n_positions : c.seqLen), c.valFraction, c.seed).data;
+        sizes = { train: t.train.length, val: t.val.length };
+      } else {
+        const n = data.kind === 'images' ? listImageFolder(data.files.map((f) => f.path)).items.length : 0;
+        const sp = splitTrainVal(Array.from({ length: n }, (_, i) => i), c.valFraction, c.seed);
+        sizes = { train: sp.train.length, val: sp.val.length };
+      }
+      this.splitSizes.set(key, sizes);
+    }
+    return sizes;
+  }
+
+  async estimate(partial: Partial<TrainingConfig>, profile: RunProfile): Promise<ReplyValue['estimate']> {
+    const c = this.resolve(partial, profile);
+    const ctx = await this.device();
+    const loaded = this.needModel().loaded;
+    return { ...estimateMemory(loaded, c, ctx.limits), size: runSize(c, this.splitOf(c), loaded.kind === 'gpt2') };
+  }
+
+  /** The measured speed of this device for a run's shape (./stepTiming.ts); cached per shape, refused while a run trains. */
+  private timings = new Map<string, StepTiming>();
+  async timeStep(partial: Partial<TrainingConfig>, profile: RunProfile): Promise<ReplyValue['time-step']> {
+    const c = this.resolve(partial, profile);
+    const m = this.needModel();
+    const loaded = m.loaded;
+    const T = loaded.kind === 'gpt2' ? Math.min(c.seqLen, loaded.config.n_positions) : c.seqLen;
+    const targets = targetedModules(loaded, c.targetModules);
+    const key = JSON.stringify([m.info.label, c.batchSize, T, c.gradAccum, c.r, c.useDora, c.loraDropout > 0, targets.map((t) => t.path)]);
+    const known = this.timings.get(key);
+    if (known) return { key, ...known };
+    if ([...this.runs.values()].some((r) => r.state === 'running' || r.state === 'paused' || r.state === 'queued')) throw new Error('a run is training: the step is timed when it ends; the runs table shows its pace');
+    const timing = await timeOneStep(await this.device(), loaded, c, targets, T);
+    this.timings.set(key, timing);
+    return { key, ...timing };
+  }
+
+  start(runId: string, partial: Partial<TrainingConfig>, profile: RunProfile = 'full'): { queued: number } {
+    const config = this.resolve(partial, profile); // refuse bad settings now, not when the run's turn comes
     if (this.runs.has(runId)) throw new Error(`run ${runId} exists`);
     if (!this.data) throw new Error('load data first');
     const run: RunRecord = { id: runId, state: 'queued', paused: false, stop: false, config, ...(opfsAvailable() ? { store: new OpfsStore(runId) } : {}) };
@@ -294,6 +344,7 @@ export class Studio {
             if (e.type === 'iteration') { this.flush(); this.emit({ kind: 'iteration', runId: run.id, step: e.step, report: e.report }); }
             if (e.type === 'bad-step') this.emit({ kind: 'warning', runId: run.id, message: `step ${e.step}: ${e.reason}; update skipped` });
             if (e.type === 'rollback') this.emit({ kind: 'warning', runId: run.id, message: e.message });
+            if (e.type === 'early-stop') this.emit({ kind: 'warning', runId: run.id, message: `early stop at step ${e.step}: ${e.patience} evaluations without improvement (best at step ${e.bestStep})` });
           },
         });
       } finally {
@@ -308,7 +359,7 @@ export class Studio {
         kind: 'summary', runId: run.id, summary: {
           steps: r.steps, finalTrainLoss: r.finalTrainLoss, finalValLoss: r.finalVal?.loss ?? null, bestValLoss: r.bestVal?.loss ?? null,
           finalValAccuracy: r.finalVal?.accuracy ?? null, effectiveRank: ranks.length ? ranks.reduce((a, b) => a + b, 0) / ranks.length : null,
-          adapterRank: r.adapter?.r ?? null, parity: null,
+          adapterRank: r.adapter?.r ?? null, parity: null, keptStep: r.kept?.step ?? null, earlyStoppedAt: r.earlyStoppedAt,
         },
       });
       if (!r.stopped && run.store) {
@@ -344,7 +395,7 @@ export class Studio {
     const run = this.runs.get(runId);
     if (!run?.result) throw new Error(`run ${runId} has not finished`);
     if (what === 'log') {
-      const state = { log_history: run.result.history, global_step: run.result.steps, best_metric: run.result.bestVal?.loss ?? null, training_config: run.config };
+      const state = { log_history: run.result.history, global_step: run.result.steps, best_metric: run.result.bestVal?.loss ?? null, ...(run.result.kept ? { best_global_step: run.result.kept.step } : {}), training_config: run.config };
       const bytes = new TextEncoder().encode(JSON.stringify(state, null, 2));
       return { fileName: `${runId}-trainer_state.json`, bytes: bytes.buffer as ArrayBuffer, parity: null, note: null };
     }
@@ -352,7 +403,8 @@ export class Studio {
     if (what === 'adapter' && !b.adapter) throw new Error(`this run has no PEFT adapter: ${b.adapterNote}`);
     const files = what === 'merged' ? b.merged : (b.adapter as Map<string, Uint8Array>);
     const zip = zipFiles(files, what === 'merged' ? `${runId}-merged` : `${runId}-adapter`);
-    return { fileName: `${runId}-${what}.zip`, bytes: zip.buffer as ArrayBuffer, parity: b.parity, note: b.adapterNote };
+    const from = run.result.kept ? `weights of step ${run.result.kept.step} (best validation loss ${run.result.kept.valLoss.toFixed(4)}, keep-best)` : `weights of the last step (${run.result.steps})`;
+    return { fileName: `${runId}-${what}.zip`, bytes: zip.buffer as ArrayBuffer, parity: b.parity, note: [from, b.adapterNote].filter(Boolean).join('; ') };
   }
 
   /** The plain engine (no adapter effect) holding the base (runId null) or a run's merged weights and head. */

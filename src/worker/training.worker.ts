@@ -11,8 +11,10 @@ async function handle(r: Request, s: Studio): Promise<unknown> {
   switch (r.type) {
     case 'load-model': return s.loadModel(r.source);
     case 'load-data': return s.loadData(r.source, r.seqLen);
-    case 'estimate': return s.estimate(r.config);
-    case 'start': return s.start(r.runId, r.config);
+    case 'device': return s.deviceInfo();
+    case 'estimate': return s.estimate(r.config, r.profile);
+    case 'time-step': return s.timeStep(r.config, r.profile);
+    case 'start': return s.start(r.runId, r.config, r.profile);
     case 'control': return s.control(r.runId, r.action);
     case 'resume': return s.resume(r.runId);
     case 'unfinished': return s.unfinished();

@@ -1,6 +1,7 @@
 // End to end: the app served by Vite, opened in headless Chromium: the engine self-check runs in its
-// worker, and the playground generates text with the built-in demo GPT-2; no request goes to any origin
-// but the page's own (workers' included), and no CSP violation, console, page or worker error happens.
+// worker and fills the (collapsed) Device panel, and the Try-it playground generates text with the
+// built-in demo GPT-2; no request goes to any origin but the page's own (workers' included), and no CSP
+// violation, console, page or worker error happens.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromium } from 'playwright-core';
 import { type ViteDevServer, createServer } from 'vite';
@@ -30,10 +31,11 @@ describe('the app in Chromium', () => {
     const guard = await guardContext(context, origin);
     const page = await context.newPage();
     await page.goto(url);
-    await page.waitForSelector('[data-testid=gflops], [role=alert]', { timeout: 90_000 });
+    // The Device panel is collapsed: its content is in the page, not visible until opened.
+    await page.waitForSelector('[data-testid=gflops], [role=alert]', { timeout: 90_000, state: 'attached' });
     expect(await page.locator('[role=alert]').count()).toBe(0);
     expect(await page.getByTestId('adapter').textContent()).toMatch(/\S/);
-    const marks = await page.locator('tbody tr td:last-child').allTextContents();
+    const marks = await page.locator('[data-testid=device-panel] tbody tr td:last-child').allTextContents();
     expect(marks).toEqual(['✓', '✓', '✓']);
     await guard.workersReady();
     expect(guard.problems).toEqual([]);
@@ -41,18 +43,18 @@ describe('the app in Chromium', () => {
     await context.close();
   });
 
-  it('generates text with the built-in demo GPT-2, reproducibly for a seed', async () => {
+  it('generates text with the built-in demo GPT-2 in Try it, reproducibly for a seed', async () => {
     const context = await browser.newContext();
     const guard = await guardContext(context, origin);
     const page = await context.newPage();
     await page.goto(url);
     const run = async () => {
-      await page.getByTestId('prompt').fill('A fool and his money');
-      await page.getByTestId('generate').click();
+      await page.getByTestId('try-prompt').fill('A fool and his money');
+      await page.getByTestId('try-generate').click();
       // A new request clears the previous output, so this waits for this request's reply.
-      await page.waitForSelector('[data-testid=generated], section[aria-labelledby=playground-heading] [role=alert]', { timeout: 120_000 });
-      expect(await page.locator('section[aria-labelledby=playground-heading] [role=alert]').count()).toBe(0);
-      return page.getByTestId('generated').textContent();
+      await page.waitForSelector('[data-testid=try-base], section[aria-labelledby=try-heading] [role=alert]', { timeout: 120_000 });
+      expect(await page.locator('section[aria-labelledby=try-heading] [role=alert]').count()).toBe(0);
+      return page.getByTestId('try-base').textContent();
     };
     const first = await run();
     expect(first).toMatch(/^A fool and his money.+/s); // the prompt, then at least one generated character

@@ -55,6 +55,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     }
     if (e.type === 'bad-step' || e.type === 'rollback') emit({ type: 'warning', message: e.type === 'rollback' ? e.message : `step ${e.step}: ${e.reason}; update skipped` });
     if (e.type === 'checkpoint-error') emit({ type: 'warning', message: e.message });
+    if (e.type === 'early-stop') emit({ type: 'status', message: `early stop at step ${e.step}: ${e.patience} evaluations without improvement (best at step ${e.bestStep})` });
   };
   const checkpoints = outStore('checkpoints');
   let resumeFrom: TrainState | undefined;
@@ -74,7 +75,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   });
   const written = await writeAll('merged', bundle.merged);
   if (job.adapterOut && bundle.adapter) written.push(...await writeAll('adapter', bundle.adapter));
-  const trainerState = { log_history: result.history, global_step: result.steps, max_steps: result.steps, num_train_epochs: config.epochs, best_metric: result.bestVal?.loss ?? null };
+  const trainerState = { log_history: result.history, global_step: result.steps, max_steps: result.steps, num_train_epochs: config.epochs, best_metric: result.bestVal?.loss ?? null, ...(result.kept ? { best_global_step: result.kept.step } : {}) };
   await writeOut('trainer_state.json', JSON.stringify(trainerState, null, 2));
   const evals = result.history.filter((h) => 'eval_loss' in h);
   const lastReport = result.iterations[result.iterations.length - 1];
@@ -85,6 +86,8 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     ...(result.finalVal?.accuracy !== undefined ? { final_eval_accuracy: result.finalVal.accuracy } : {}),
     effective_rank: lastReport ? Object.fromEntries(lastReport.layers.map((l) => [l.path, l.spectrum?.effectiveRank ?? null])) : {},
     iterations: result.iterations.length,
+    // Keep-best: the exported weights are those of this evaluation; early stop: the step the run ended at.
+    weights_from_step: result.kept?.step ?? result.steps, early_stopped_at: result.earlyStoppedAt,
     adapter: bundle.adapter ? `adapter/ (rank ${result.adapter?.r})` : bundle.adapterNote,
     parity: bundle.parity ? { max_abs: bundle.parity.maxAbs, max_rel: bundle.parity.maxRel, count: bundle.parity.count } : null,
     files: [...written, 'checkpoints/', 'trainer_state.json', 'summary.json'],

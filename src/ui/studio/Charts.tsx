@@ -28,6 +28,8 @@ function thin<T>(xs: T[]): T[] {
   return xs.filter((_, i) => i % k === 0 || i === xs.length - 1);
 }
 
+/** Step axes: whole steps only (recharts may still place a tick at a fraction on a short run). */
+export const stepTick = (v: number) => (Number.isInteger(v) ? String(v) : '');
 const fmt = (v: number) => (Math.abs(v) >= 100 || v === 0 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(2));
 
 export function LossChart() {
@@ -61,7 +63,7 @@ export function LossChart() {
         <ResponsiveContainer width="100%" height={280}>
           <LineChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} allowDuplicatedCategory={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} tickFormatter={fmt} />
+            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} allowDuplicatedCategory={false} label={{ value: 'step', position: 'insideBottomRight', offset: -4 }} tickFormatter={stepTick} />
             <YAxis type="number" scale={logY ? 'log' : 'auto'} domain={['auto', 'auto']} allowDataOverflow tickFormatter={fmt} width={56} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(l) => `step ${l}`} />
             <Legend />
@@ -90,7 +92,7 @@ function SmallChart({ title, pick, testId }: { title: string; pick: (p: StepPoin
       <ResponsiveContainer width="100%" height={150}>
         <LineChart margin={{ top: 4, right: 8, bottom: 4, left: 4 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} allowDuplicatedCategory={false} tickFormatter={fmt} />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} allowDuplicatedCategory={false} tickFormatter={stepTick} />
           <YAxis tickFormatter={fmt} width={64} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(l) => `step ${l}`} />
           {visible.map((r) => (

@@ -5,7 +5,7 @@
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { type RunView, useStudio } from '../studioStore';
-import { colorOf } from './Charts';
+import { colorOf, stepTick as wholeTick } from './Charts';
 
 const MEAN = '(mean over layers)';
 
@@ -47,7 +47,7 @@ export function RankCharts() {
               <ResponsiveContainer width="100%" height={190}>
                 <LineChart margin={{ top: 4, right: 8, bottom: 4, left: 4 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-                  <XAxis dataKey="x" type="number" allowDecimals={false} allowDuplicatedCategory={false} domain={[1, 'dataMax']} label={{ value: 'iteration', position: 'insideBottomRight', offset: -2 }} />
+                  <XAxis dataKey="x" type="number" allowDecimals={false} allowDuplicatedCategory={false} domain={[1, 'dataMax']} tickFormatter={wholeTick} label={{ value: 'iteration', position: 'insideBottomRight', offset: -2 }} />
                   <YAxis allowDecimals={false} width={36} />
                   <Tooltip />
                   <Legend />
@@ -75,7 +75,7 @@ export function RankCharts() {
               <ResponsiveContainer width="100%" height={190}>
                 <LineChart margin={{ top: 4, right: 8, bottom: 4, left: 4 }}>
                   <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-                  <XAxis dataKey="x" type="number" allowDecimals={false} allowDuplicatedCategory={false} domain={[1, 'dataMax']} />
+                  <XAxis dataKey="x" type="number" allowDecimals={false} allowDuplicatedCategory={false} domain={[1, 'dataMax']} tickFormatter={wholeTick} />
                   <YAxis width={52} tickFormatter={(v: number) => v.toPrecision(2)} />
                   <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} />
                   {withIt.flatMap((r) => [

@@ -7,12 +7,16 @@ import { downloadBytes } from './download';
 
 const f4 = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(4));
 
-function eta(r: RunView): string {
+const mmss = (s: number) => { const t = Math.max(0, Math.round(s)); return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`; };
+
+/** Elapsed and remaining time: the remaining from the run's own pace so far (steps done vs steps left). */
+function times(r: RunView): { elapsed: string; remaining: string } {
+  if (!r.startedAt) return { elapsed: '—', remaining: '—' };
+  const elapsed = ((r.endedAt ?? Date.now()) - r.startedAt) / 1000;
   const last = r.steps[r.steps.length - 1];
-  if (!last || !r.totalSteps || !r.startedAt) return '';
-  const elapsed = (Date.now() - r.startedAt) / 1000;
-  const left = (elapsed / last.step) * (r.totalSteps - last.step);
-  return left > 0 ? `ETA ${Math.floor(left / 60)}:${String(Math.round(left % 60)).padStart(2, '0')}` : '';
+  const active = r.state === 'running' || r.state === 'paused';
+  const remaining = !active ? (r.state === 'done' ? '0:00' : '—') : last && r.totalSteps ? mmss((elapsed / last.step) * (r.totalSteps - last.step)) : '…';
+  return { elapsed: mmss(elapsed), remaining };
 }
 
 function Progress({ r }: { r: RunView }) {
@@ -24,7 +28,8 @@ function Progress({ r }: { r: RunView }) {
   return (
     <div className="progress-row">
       <progress max={r.totalSteps ?? 1} value={step} aria-label={`${r.label} progress`} />
-      <span data-testid={`state-${r.id}`}>{r.state}{r.totalSteps ? ` · step ${step}/${r.totalSteps}` : ''} {r.state === 'running' ? eta(r) : ''}</span>
+      <span data-testid={`state-${r.id}`}>{r.state}{r.totalSteps ? ` · step ${step}/${r.totalSteps}` : ''}</span>
+      {r.summary?.earlyStoppedAt != null && <span className="note" data-testid={`early-${r.id}`}>stopped early at step {r.summary.earlyStoppedAt}</span>}
       {active && !r.archived && (
         <span className="row">
           {r.state === 'running' && <button type="button" data-testid={`pause-${r.id}`} onClick={() => control(r.id, 'pause')}>Pause</button>}
@@ -42,16 +47,24 @@ function Progress({ r }: { r: RunView }) {
 function Exports({ r }: { r: RunView }) {
   const exportRun = useStudio((s) => s.exportRun);
   const last = useStudio((s) => (s.lastExport?.runId === r.id ? s.lastExport : undefined));
+  const busy = useStudio((s) => s.exporting[r.id]);
   if (r.archived || (r.state !== 'done' && r.state !== 'stopped') || !r.summary) return null;
   const save = async (what: 'merged' | 'adapter' | 'log') => {
     const reply = await exportRun(r.id, what);
     if (reply) downloadBytes(reply.bytes, reply.fileName, what === 'log' ? 'application/json' : 'application/zip');
   };
+  const from = r.summary.keptStep !== null ? `weights of step ${r.summary.keptStep} (best validation loss)` : `weights of the last step (${r.summary.steps})`;
   return (
     <div className="row">
-      <button type="button" data-testid={`export-merged-${r.id}`} onClick={() => save('merged')}>Merged model (.zip)</button>
+      <span className="note" data-testid={`weights-${r.id}`}>Exports hold the {from}.</span>
+      <button type="button" data-testid={`export-merged-${r.id}`} disabled={!!busy} onClick={() => save('merged')}>Merged model (.zip)</button>
       {r.summary.adapterRank !== null && <button type="button" data-testid={`export-adapter-${r.id}`} onClick={() => save('adapter')}>PEFT adapter r={r.summary.adapterRank} (.zip)</button>}
       <button type="button" onClick={() => save('log')}>Run log (trainer_state.json)</button>
+      {busy && (
+        <span data-testid={`exporting-${r.id}`} className="row">
+          <progress aria-label="export progress" /> exporting the {busy.what === 'log' ? 'run log' : busy.what === 'merged' ? 'merged model: merging in F32, checking parity, zipping' : 'adapter: checking parity, zipping'}…
+        </span>
+      )}
       {last?.parity && (
         <span data-testid={`parity-${r.id}`} className={last.parity.maxAbs <= 1e-4 ? 'ok' : 'error'}>
           parity max |merged − base+adapter| = {last.parity.maxAbs.toExponential(2)} (rel {last.parity.maxRel.toExponential(2)})
@@ -80,7 +93,7 @@ export function RunsPanel() {
       )}
       {list.length === 0 ? <p className="empty">No runs yet.</p> : (
         <table className="runs" data-testid="runs-table">
-          <thead><tr><th /><th>Run</th><th>Progress</th><th>Final train</th><th>Final val</th><th>Best val</th><th>Val acc.</th><th>Eff. rank</th></tr></thead>
+          <thead><tr><th /><th>Run</th><th>Progress</th><th>Elapsed</th><th>Remaining</th><th>Final train</th><th>Final val</th><th>Best val</th><th>Val acc.</th><th>Eff. rank</th></tr></thead>
           <tbody>
             {list.map((r) => (
               <tr key={r.id} data-testid={`run-${r.id}`}>
@@ -93,6 +106,8 @@ export function RunsPanel() {
                   <Exports r={r} />
                 </td>
                 <td><Progress r={r} /></td>
+                <td data-testid={`elapsed-${r.id}`}>{times(r).elapsed}</td>
+                <td data-testid={`remaining-${r.id}`}>{times(r).remaining}</td>
                 <td>{f4(r.summary?.finalTrainLoss ?? r.steps[r.steps.length - 1]?.loss)}</td>
                 <td>{f4(r.summary?.finalValLoss ?? r.evals[r.evals.length - 1]?.valLoss)}</td>
                 <td>{f4(r.summary?.bestValLoss)}</td>

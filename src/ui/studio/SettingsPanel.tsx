@@ -2,14 +2,16 @@
 // come from the config presets (src/train/config.ts); only what the user changes is sent.
 import { DEFAULT_METHOD, adapterVariant } from '../../adapters/registry';
 import { PRESETS, type TrainingConfig } from '../../train/config';
-import { METHOD_LABEL, useStudio } from '../studioStore';
+import { type StudioState, METHOD_LABEL, useStudio } from '../studioStore';
+import { durationMs } from '../../worker/runSize';
+import { RunSizeChoice } from './RunSizeChoice';
 
 type Key = keyof TrainingConfig;
 
 function NumberField({ k, label, step, min, title }: { k: Key; label: string; step?: number; min?: number; title?: string }) {
   const value = useStudio((s) => s.settings[k]) as number | undefined;
   const setSettings = useStudio((s) => s.setSettings);
-  const preset = useStudio((s) => PRESETS[s.model.value?.kind === 'vit' ? 'vit-demo' : 'gpt2-demo'][k]) as number | undefined;
+  const preset = useStudio((s) => activePreset(s)[k]) as number | undefined;
   return (
     <label title={title}>
       {label}
@@ -42,6 +44,39 @@ function Check({ k, label, title }: { k: Key; label: string; title?: string }) {
       <input type="checkbox" checked={!!value} data-testid={`set-${k}`} onChange={(e) => setSettings({ [k]: e.target.checked } as Partial<TrainingConfig>)} />
       {label}
     </label>
+  );
+}
+
+/** The preset that fills the fields left unset: the demo of the loaded kind, quick (CPU) or full. */
+export const activePreset = (s: Pick<StudioState, 'model' | 'profile'>) => PRESETS[`${s.model.value?.kind === 'vit' ? 'vit' : 'gpt2'}-demo${s.profile === 'quick' ? '-cpu' : ''}`];
+
+const mmss = (ms: number) => { const t = Math.round(ms / 1000); return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`; };
+
+/** Before Train: how long the run will take, from a timed step of its shape on this device and its size. */
+function DurationEstimate() {
+  const estimate = useStudio((s) => s.estimate);
+  const timing = useStudio((s) => s.timing);
+  const note = useStudio((s) => s.timingNote);
+  if (!estimate) return null;
+  const { size } = estimate;
+  const what = `${size.totalSteps} steps, ${size.evaluations} evaluations of ${size.evalBatches} batches`;
+  if (!timing) return <p data-testid="duration-estimate" className="note">Run size: {what}; {note ? `no timing (${note})` : 'timing one step on this device…'}</p>;
+  return (
+    <p data-testid="duration-estimate">
+      Estimated time <strong data-testid="duration-value">{mmss(durationMs(size, timing))}</strong> ({what}; one step takes {(timing.stepMs / 1000).toFixed(2)} s on this device, measured)
+    </p>
+  );
+}
+
+function KeepBestFields() {
+  return (
+    <fieldset>
+      <legend>Best weights and early stop</legend>
+      <div className="row">
+        <Check k="keepBest" label="Keep the best weights" title="HF load_best_model_at_end: exports and the playground use the weights of the lowest validation loss (a cascade: at an iteration end)" />
+        <NumberField k="earlyStopPatience" label="Early-stop patience (evaluations, 0 = off)" step={1} min={0} title="HF EarlyStoppingCallback: stop after this many evaluations without improvement" />
+      </div>
+    </fieldset>
   );
 }
 
@@ -100,7 +135,8 @@ function PresetPicker() {
 
 export function SettingsPanel() {
   const method = useStudio((s) => s.settings.method ?? DEFAULT_METHOD);
-  const ready = useStudio((s) => s.model.status === 'ready' && s.data.status === 'ready');
+  // Train waits for the device: the run size (quick on a CPU adapter) depends on it.
+  const ready = useStudio((s) => s.model.status === 'ready' && s.data.status === 'ready' && s.device !== undefined);
   const estimate = useStudio((s) => s.estimate);
   const train = useStudio((s) => s.train);
   const compare = useStudio((s) => s.compare);
@@ -108,6 +144,7 @@ export function SettingsPanel() {
   return (
     <section aria-labelledby="settings-heading" className="panel">
       <h2 id="settings-heading">2 · Method</h2>
+      <RunSizeChoice />
       <div className="grid">
         <PresetPicker />
         <Select k="method" label="Method" options={Object.entries(METHOD_LABEL)} />
@@ -123,6 +160,7 @@ export function SettingsPanel() {
         <NumberField k="seqLen" label="Sequence length" step={1} min={2} />
         <NumberField k="seed" label="Seed" step={1} min={0} />
         <NumberField k="maxGradNorm" label="Clip grad norm" />
+        <NumberField k="evalEvery" label="Evaluate every (steps; 0 = epoch)" step={1} min={0} />
       </div>
       <div className="row">
         {!adapterVariant(method).fixed.useDora && <Check k="useDora" label="DoRA experts" />}
@@ -140,12 +178,14 @@ export function SettingsPanel() {
         </fieldset>
       )}
       <Targets />
+      <KeepBestFields />
       {estimate && (
         <p data-testid="estimate" className={estimate.fits ? '' : 'error'}>
           Estimated GPU memory {(estimate.bytes / 2 ** 20).toFixed(1)} MiB; largest buffer {(estimate.largestBuffer / 2 ** 20).toFixed(1)} MiB of {(Math.min(estimate.limitBuffer, estimate.limitBinding) / 2 ** 20).toFixed(0)} MiB allowed
           {estimate.fits ? ' — fits.' : ` — does not fit: ${estimate.why}`}
         </p>
       )}
+      <DurationEstimate />
       <div className="row">
         <button type="button" className="primary" data-testid="train" disabled={!ready} onClick={() => void train()}>Train</button>
         <button type="button" data-testid="compare" disabled={!ready} onClick={() => void compare(['lora', 'lorasc'])}>Compare LoRA vs LoRASC</button>

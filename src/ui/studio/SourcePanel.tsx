@@ -61,7 +61,7 @@ export function SourcePanel() {
         <button type="button" role="tab" aria-selected={model.value?.label === 'built-in vit-mnist'} data-testid="demo-vit" onClick={() => loadDemo('vit-mnist')}>Demo ViT · rotated digits</button>
       </div>
       <DropZone label="…or your own HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)" testId="model-input" directory onFiles={loadModelFiles} />
-      {model.status === 'loading' && <p>Loading the model…</p>}
+      {model.status === 'loading' && <p className="row" data-testid="model-loading"><progress aria-label="model loading" /> Loading the model: reading the weights, checking every tensor…</p>}
       {model.status === 'error' && <p role="alert" className="error">Model refused: {model.error}</p>}
       {model.value && (
         <p data-testid="model-info">
@@ -76,7 +76,7 @@ export function SourcePanel() {
           testId="data-input" directory={kind === 'vit'} accept={kind === 'gpt2' ? '.txt,.jsonl,.csv' : undefined} onFiles={loadDataFiles}
         />
       )}
-      {data.status === 'loading' && <p>Reading the data…</p>}
+      {data.status === 'loading' && <p className="row" data-testid="data-loading"><progress aria-label="data loading" /> Reading the data: parsing and tokenizing…</p>}
       {data.status === 'error' && <p role="alert" className="error">Data refused: {data.error}</p>}
       {data.value && (
         <div data-testid="data-preview" className="preview">

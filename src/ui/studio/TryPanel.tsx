@@ -1,5 +1,7 @@
-// Try the result: the base model and a fine-tuned run side by side — text generation for a GPT-2,
-// top-3 labels of a dropped image for a ViT. Output is rendered as text, never as HTML.
+// Try the result — the one playground of the page: the base model and a fine-tuned run side by side,
+// text generation for a GPT-2 (sampling settings, reproducible for a seed), top-3 labels of a dropped
+// image for a ViT. It says which step's weights the fine-tuned side holds (keep-best: the best
+// evaluation's). Output is rendered as text, never as HTML.
 import { useMemo, useState } from 'react';
 import { useStudio } from '../studioStore';
 
@@ -14,6 +16,10 @@ export function TryPanel() {
   const [out, setOut] = useState<{ base: string; tuned: string | null } | null>(null);
   const [labels, setLabels] = useState<{ base: string; tuned: string | null } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [temperature, setTemperature] = useState(0.8);
+  const [topK, setTopK] = useState(40);
+  const [maxNewTokens, setMaxNewTokens] = useState(40);
+  const [seed, setSeed] = useState(1);
   const [error, setError] = useState('');
   if (!kind) return null;
   const chosen = runs.find((r) => r.id === runId) ?? runs[runs.length - 1];
@@ -21,6 +27,8 @@ export function TryPanel() {
     setBusy(true); setError('');
     try { await f(); } catch (e) { setError(e instanceof Error ? e.message : String(e)); } finally { setBusy(false); }
   };
+  const weightsNote = !chosen?.summary ? '' : chosen.summary.keptStep !== null
+    ? `weights of step ${chosen.summary.keptStep} (best validation loss)` : `weights of the last step (${chosen.summary.steps})`;
   const fmt = (xs: { label: string; prob: number }[]) => xs.map((x) => `${x.label} ${(100 * x.prob).toFixed(1)} %`).join(', ');
   return (
     <section aria-labelledby="try-heading" className="panel wide">
@@ -30,14 +38,22 @@ export function TryPanel() {
           <option value="">(none: base only)</option>
           {runs.map((r) => <option key={r.id} value={r.id}>{r.label}</option>)}
         </select></label>
+        {weightsNote && <span className="note" data-testid="try-weights">{weightsNote}</span>}
       </p>
       {kind === 'gpt2' ? (
         <>
           <div className="row">
             <input className="prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="try-prompt" aria-label="Prompt" />
             <button type="button" disabled={busy} data-testid="try-generate" onClick={() => run(async () => {
-              setOut(await client.request('generate', { prompt, runId: chosen?.id ?? null, maxNewTokens: 40, temperature: 0.8, topK: 40, seed: 1 }));
+              setOut(null);
+              setOut(await client.request('generate', { prompt, runId: chosen?.id ?? null, maxNewTokens, temperature, topK, seed }));
             })}>Generate</button>
+          </div>
+          <div className="row">
+            <label>Temperature <input type="number" min={0} max={2} step={0.1} value={temperature} data-testid="try-temperature" onChange={(e) => setTemperature(Number(e.target.value))} /></label>
+            <label>Top-k <input type="number" min={0} max={1000} value={topK} onChange={(e) => setTopK(Number(e.target.value))} /></label>
+            <label>New tokens <input type="number" min={1} max={200} value={maxNewTokens} onChange={(e) => setMaxNewTokens(Number(e.target.value))} /></label>
+            <label>Seed <input type="number" value={seed} data-testid="try-seed" onChange={(e) => setSeed(Number(e.target.value))} /></label>
           </div>
           {out && (
             <div className="side-by-side">
@@ -65,7 +81,7 @@ export function TryPanel() {
           )}
         </>
       )}
-      {busy && <p>Running on the GPU…</p>}
+      {busy && <p className="row"><progress aria-label="playground progress" /> Running base and fine-tuned models on this device…</p>}
       {error && <p role="alert" className="error">{error}</p>}
     </section>
   );

@@ -16,7 +16,7 @@ function state(step: number): TrainState {
     step, totalSteps: 10, inIteration: false, cascadeIteration: 0, entries: [{ name, shape: [2, 3] }],
     weights: new Map([[name, t()]]), optimizer: { m: new Map([[name, t()]]), v: new Map([[name, t()]]), steps: new Map([[name, step]]), dropoutStep: step }, cascade: null,
     lrFactor: 1, badRun: 0, lastLoss: NaN, bestVal: null, finalVal: null, targetsSeen: 0, elapsedMs: 0, history: [], reports: [],
-    config: resolveConfig({ method: 'lora' }), fingerprint: { model: 'm', data: 'd' },
+    config: resolveConfig({ method: 'lora' }), fingerprint: { model: 'm', data: 'd' }, keepBest: null,
   };
 }
 

@@ -38,6 +38,11 @@ function state(step: number, seed = step + 1, cascade = true): TrainState {
     reports: [{ iteration: 1, layers: [{ path: 'transformer.h.0.attn.c_attn', fastNorm: Math.PI, slowNorm: Math.E, spectrum: { singularValues: [3, 1e-20], effectiveRank: 2, entropyRank: 1.5, frobenius: 2 } }] }],
     config: resolveConfig({ method: 'lorasc', r: 2 }),
     fingerprint: { model: 'deadbeef', data: '16/8:01234567' },
+    // Keep-best state with kept weights (and, for a cascade, the kept snapshot) from step 4 on.
+    keepBest: step >= 4 ? {
+      bestLoss: 0.25, bestStep: 4, badEvals: step - 4, earlyStoppedAt: null,
+      best: { step: 4, valLoss: 0.25, cascadeIteration: 1, weights: new Map([[A, t(12)], [Bn, t(36)]]), cascade: cascade ? new Map([['cascade.S.transformer.h.0.attn.c_attn', t(108)]]) : null },
+    } : null,
   };
 }
 
@@ -51,7 +56,13 @@ function expectSameState(got: TrainState, want: TrainState): void {
   maps(got.optimizer.m, want.optimizer.m);
   maps(got.optimizer.v, want.optimizer.v);
   if (want.cascade) maps(got.cascade as Map<string, Float32Array>, want.cascade); else expect(got.cascade).toBeNull();
-  const scalars = (s: TrainState) => ({ ...s, weights: 0, optimizer: { ...s.optimizer, m: 0, v: 0 }, cascade: 0 });
+  const wb = want.keepBest?.best, gb = got.keepBest?.best;
+  if (wb) {
+    maps(gb?.weights as Map<string, Float32Array>, wb.weights);
+    if (wb.cascade) maps(gb?.cascade as Map<string, Float32Array>, wb.cascade); else expect(gb?.cascade).toBeNull();
+  } else expect(gb ?? null).toBeNull();
+  const keepScalars = (k: TrainState['keepBest']) => (k ? { ...k, best: k.best ? { ...k.best, weights: 0, cascade: 0 } : null } : null);
+  const scalars = (s: TrainState) => ({ ...s, weights: 0, optimizer: { ...s.optimizer, m: 0, v: 0 }, cascade: 0, keepBest: keepScalars(s.keepBest) });
   expect(scalars(got)).toEqual(scalars(want));
   expect(Object.is(got.lastLoss, want.lastLoss)).toBe(true);
 }

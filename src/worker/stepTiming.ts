@@ -1,0 +1,37 @@
+// The measured speed of this device for a run's shape (./runSize.ts uses it for the duration estimate):
+// one optimizer step — gradAccum micro-batches, the non-finite scan and the norm, AdamW (at lr 0, so
+// nothing changes) — and one evaluation batch, on an engine built as the run's, warmed up once so that
+// shader compilation is not counted. The batch content does not change the work, so it is zeros.
+import type { GpuContext } from '../gpu/context';
+import type { LoadedModel } from '../io/hfModel';
+import type { TrainingConfig } from '../train/config';
+import { createEngine, engineOptions } from '../train/engine';
+import type { LinearModule } from '../train/modules';
+import type { StepTiming } from './runSize';
+
+export async function timeOneStep(ctx: GpuContext, loaded: LoadedModel, c: TrainingConfig, targets: LinearModule[], T: number): Promise<StepTiming> {
+  const engine = await createEngine(ctx, loaded, engineOptions(c, targets, T));
+  try {
+    engine.initLora(1);
+    const B = c.batchSize;
+    const input = loaded.kind === 'gpt2' ? new Uint32Array(B * T) : new Float32Array(B * loaded.config.num_channels * loaded.config.image_size[0] * loaded.config.image_size[1]);
+    const labels = new Int32Array(loaded.kind === 'gpt2' ? B * T : B);
+    const e = engine as unknown as { step(i: typeof input, l: Int32Array): Promise<unknown>; evalLoss(i: typeof input, l: Int32Array): Promise<unknown>; forwardLogits(i: typeof input): Promise<unknown> };
+    const step = async () => {
+      for (let j = 0; j < c.gradAccum; j++) await e.step(input, labels);
+      await Promise.all([engine.nonFiniteGrads(), engine.gradNorm()]);
+      await engine.adamwStep(() => 0, { weightDecay: () => 0, beta1: c.beta1, beta2: c.beta2, eps: c.eps });
+    };
+    // GPT-2 validation is evalLoss; ViT validation reads the logits (src/train/evaluate.ts).
+    const evalBatch = () => (loaded.kind === 'gpt2' ? e.evalLoss(input, labels) : e.forwardLogits(input));
+    await step(); await evalBatch(); // warm-up: pipelines compile on first use
+    let t0 = performance.now();
+    await step(); await step();
+    const stepMs = (performance.now() - t0) / 2;
+    t0 = performance.now();
+    await evalBatch();
+    return { stepMs, evalBatchMs: performance.now() - t0 };
+  } finally {
+    engine.destroy();
+  }
+}
