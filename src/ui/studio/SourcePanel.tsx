@@ -72,8 +72,8 @@ export function SourcePanel() {
       )}
       {kind && (
         <DropZone
-          label={kind === 'gpt2' ? 'Training text: .txt, .jsonl ({"text"} or alpaca {"instruction","input","output"}) or .csv' : 'Training images: a folder with one subfolder per class'}
-          testId="data-input" directory={kind === 'vit'} accept={kind === 'gpt2' ? '.txt,.jsonl,.csv' : undefined} onFiles={loadDataFiles}
+          label={kind === 'gpt2' ? 'Training text: .jsonl ({"text"} or alpaca {"instruction","input","output"}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)' : 'Training images: a folder with one subfolder per class'}
+          testId="data-input" directory={kind === 'vit'} onFiles={loadDataFiles}
         />
       )}
       {data.status === 'loading' && <p className="row" data-testid="data-loading"><progress aria-label="data loading" /> Reading the data: parsing and tokenizing…</p>}
