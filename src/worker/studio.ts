@@ -239,7 +239,9 @@ export class Studio {
     const run = this.runs.get(runId);
     if (!run) throw new Error(`no run ${runId}`);
     if (action === 'stop') { run.stop = true; run.paused = false; run.resume?.(); }
-    if (action === 'pause' && run.state === 'running') { run.paused = true; this.setState(run, 'paused'); }
+    // A pause is asked for here; the run shows 'paused' only once the loop holds (waitIfPaused below),
+    // after the step in flight has ended and its metrics are out, so no step lands under 'paused'.
+    if (action === 'pause' && run.state === 'running') run.paused = true;
     if (action === 'resume' && run.paused) { run.paused = false; run.resume?.(); this.setState(run, 'running'); }
     return { state: run.state };
   }
@@ -329,7 +331,12 @@ export class Studio {
       }
       const control: TrainControl = {
         shouldStop: () => run.stop || !this.ctx,
-        waitIfPaused: () => (run.paused ? new Promise<void>((resolve) => { run.resume = resolve; }) : Promise.resolve()),
+        waitIfPaused: () => {
+          if (!run.paused) return Promise.resolve();
+          this.flush();
+          this.setState(run, 'paused');
+          return new Promise<void>((resolve) => { run.resume = resolve; });
+        },
       };
       try {
         run.result = await trainRun(prepared, {
