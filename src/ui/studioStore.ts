@@ -224,11 +224,25 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         set({ data: { status: 'error', error: errText(e) } });
       }
     };
+    // Settings can change while an estimate or a step timing is in flight (the profile switches to quick
+    // once the device is known; a user types): only the answers to the latest request are shown, and a
+    // new estimate clears the timing of the old shape, so size and timing always describe the same run.
+    let estimateSeq = 0;
     const refreshEstimate = async () => {
+      const seq = ++estimateSeq;
+      const latest = () => seq === estimateSeq;
       const body = { config: cleanConfig(get().settings), profile: get().profile };
-      try { set({ estimate: await client.request('estimate', body) }); } catch { set({ estimate: undefined }); return; }
+      let estimate: MemoryEstimate;
+      try { estimate = await client.request('estimate', body); } catch { if (latest()) set({ estimate: undefined, timing: undefined }); return; }
+      if (!latest()) return;
+      set({ estimate, timing: undefined, timingNote: undefined });
       // The step timing follows the estimate (it needs the engine: a few seconds on a CPU adapter).
-      try { set({ timing: await client.request('time-step', body), timingNote: undefined }); } catch (e) { set({ timing: undefined, timingNote: errText(e) }); }
+      try {
+        const timing = await client.request('time-step', body);
+        if (latest()) set({ timing, timingNote: undefined });
+      } catch (e) {
+        if (latest()) set({ timing: undefined, timingNote: errText(e) });
+      }
     };
     return {
       model: { status: 'idle' }, data: { status: 'idle' },

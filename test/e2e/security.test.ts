@@ -79,8 +79,9 @@ describe('the built app under its page policy', () => {
     const guard = await guardContext(context, app.origin);
     const page = await context.newPage();
     await page.goto(app.url);
-    await page.waitForSelector('[data-testid=gflops], [role=alert]', { timeout: LONG });
-    expect(await page.locator('tbody tr td:last-child').allTextContents()).toEqual(['✓', '✓', '✓']);
+    // The self-check sits in the collapsed Device panel: attached, not visible, until opened.
+    await page.waitForSelector('[data-testid=gflops], [role=alert]', { timeout: LONG, state: 'attached' });
+    expect(await page.locator('[data-testid=device-panel] tbody tr td:last-child').allTextContents()).toEqual(['✓', '✓', '✓']);
     await page.waitForSelector('[data-testid=data-preview]', { timeout: LONG });
     await page.getByTestId('set-maxSteps').fill('2');
     await page.getByTestId('set-iterationSteps').fill('1');
