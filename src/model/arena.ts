@@ -143,7 +143,8 @@ export class TrainableArena {
     this.table.forEach((e, k) => {
       const t = ++this.adamT[k];
       const g = { offset: e.offset, length: e.numel, lr: valueFor(lr, e.name), weightDecay: valueFor(o.weightDecay ?? defaults.weightDecay, e.name) };
-      byT.set(t, [...(byT.get(t) ?? []), g]);
+      const same = byT.get(t);
+      if (same) same.push(g); else byT.set(t, [g]);
     });
     const buffers = { param: this.params, m: this.m, v: this.v, grad: this.grads };
     const launches: Launch[] = [];

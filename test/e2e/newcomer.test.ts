@@ -14,6 +14,7 @@ import { unzipSync } from 'fflate';
 import { readFile } from 'node:fs/promises';
 import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium';
 import { readSafetensors } from '../../src/io/safetensors';
+import { type PageGuard, guardContext } from './pageGuard';
 
 const LONG = 600_000;
 
@@ -42,8 +43,7 @@ describe('the studio for a newcomer on a CPU-only machine', () => {
   let server: ViteDevServer;
   let browser: Browser;
   let page: Page;
-  const outside: string[] = [];
-  const pageErrors: string[] = [];
+  let guard: PageGuard;
   let demoRun = '';
   let estimateS = NaN;
 
@@ -52,12 +52,9 @@ describe('the studio for a newcomer on a CPU-only machine', () => {
     await server.listen();
     browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
     const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1400 } });
+    // The shared guard: only the page's own origin (worker traffic included), no page or worker error.
+    guard = await guardContext(context, new URL(server.resolvedUrls!.local[0]).origin);
     page = await context.newPage();
-    page.on('request', (r) => {
-      const host = new URL(r.url()).hostname;
-      if (!['127.0.0.1', 'localhost'].includes(host) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) outside.push(r.url());
-    });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.resolvedUrls!.local[0]);
   });
   afterAll(async () => {
@@ -178,8 +175,9 @@ describe('the studio for a newcomer on a CPU-only machine', () => {
     expect(await page.getByTestId('set-maxSteps').inputValue()).toBe('40');
   });
 
-  it('made no request outside localhost and raised no page error', () => {
-    expect(outside).toEqual([]);
-    expect(pageErrors).toEqual([]);
+  it('made no request outside its own origin and raised no page, worker or console error', async () => {
+    await guard.workersReady();
+    expect(guard.outside).toEqual([]);
+    expect(guard.problems).toEqual([]);
   });
 });
