@@ -50,7 +50,7 @@ afterAll(async () => {
 describe('per-run token (header)', () => {
   it('serves an input file only with the right token', async () => {
     expect((await send(fileUrl(join(model, 'config.json')), { headers: T })).body).toBe('{"model_type":"gpt2"}');
-    for (const headers of [{} as Record<string, string>, { 'x-lorasc-token': 'x' }, { 'x-lorasc-token': `${token.slice(0, -1)}A` }]) {
+    for (const headers of [{} as Record<string, string>, { 'x-lorasc-token': 'x' }, { 'x-lorasc-token': `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}` } /* one character off (never the token itself) */]) {
       const r = await send(fileUrl(join(model, 'config.json')), { headers });
       expect(r.status).toBe(403);
       expect(r.body).not.toContain('gpt2');
