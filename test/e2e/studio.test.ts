@@ -69,12 +69,14 @@ describe('the studio', () => {
     await page.getByTestId('train').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=loss-chart] .recharts-line path').length > 0, null, { timeout: LONG });
     const [id] = await runIds(page);
-    await page.getByTestId(`pause-${id}`).click();
+    // The runs row re-renders with each metrics flush, so Playwright's wait for a stable button can time
+    // out: click it in the page, as soon as it is there.
+    await page.evaluate((tid) => (document.querySelector(`[data-testid="${tid}"]`) as HTMLButtonElement).click(), `pause-${id}`);
     await waitState(page, id, /^paused/);
     const held = await stateOf(page, id);
     await page.waitForTimeout(3000);
     expect(await stateOf(page, id)).toBe(held); // no step while paused
-    await page.getByTestId(`resume-${id}`).click();
+    await page.evaluate((tid) => (document.querySelector(`[data-testid="${tid}"]`) as HTMLButtonElement).click(), `resume-${id}`);
     await waitState(page, id, /^done/);
     const row = await page.getByTestId(`run-${id}`).textContent();
     expect(row).toMatch(/step 6\/6/);
