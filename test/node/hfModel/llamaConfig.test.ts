@@ -43,6 +43,8 @@ describe('Llama-family config.json', () => {
     expect([l.max_position_embeddings, l.rms_norm_eps, l.rope_theta, l.rope_scaling, l.tie_word_embeddings, l.bos_token_id, l.eos_token_id]).toEqual([2048, 1e-6, 10000, null, false, 1, [2]]);
     const m = parse({ model_type: 'mistral' });
     expect([m.num_key_value_heads, m.intermediate_size, m.slidingWindow, m.max_position_embeddings]).toEqual([8, 14336, 4096, 131072]);
+    // An explicit null means "as many KV heads as heads" in every class (MistralConfig's default 8 is for absence).
+    expect(parse({ model_type: 'mistral', num_key_value_heads: null }).num_key_value_heads).toBe(32);
     const q2 = parse({ model_type: 'qwen2', hidden_size: 64 });
     expect([q2.vocab_size, q2.num_attention_heads, q2.num_key_value_heads, q2.head_dim, q2.qkvBias, q2.oBias, q2.slidingWindow, q2.bos_token_id, q2.eos_token_id]).toEqual([151936, 32, 32, 2, true, false, null, null, []]);
     // Qwen3Config's head_dim defaults to 128 whatever hidden_size / num_attention_heads is.
