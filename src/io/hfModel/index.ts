@@ -12,3 +12,4 @@ export type { TensorSpec } from './layout';
 export { matchGpt2, matchLlama, matchVit } from './match';
 export type { Gpt2Match, LlamaMatch, Matched, MatchInput, StoredTensor, VitHeadInfo, VitMatch } from './match';
 export { sourceFromFiles, sourceFromMap, type ModelDirSource } from './source';
+export type { LoadProgress } from './load';

@@ -1,18 +1,25 @@
 // Loads a Hugging Face model folder: config.json, then model.safetensors (or the shards named by
 // model.safetensors.index.json), then matches every tensor against the config (match.ts) and returns
 // the canonical parameters with the original key of each, for export (docs/formats.md#export-merged: same names, same
-// prefix, same buffers as the loaded file). Nothing is uploaded or converted here: tensors convert to
-// F32 lazily on `.data`. Everything is checked before anything is returned (docs/failure-scenarios.md#a7, #a9).
+// prefix, same buffers as the loaded file). Nothing is uploaded here. In memory (a source without
+// `open`), tensors convert to F32 lazily on `.data`. Streamed (a source with `open`: the studio's File
+// objects, the CLI bridge), only the headers are read, everything is checked, and then the canonical
+// tensors — the ones an engine uploads — are fetched one ranged read each, with progress; passthrough
+// tensors (GPT-2 attn.bias buffers, a tied head's stored copy) stay on disk until an export streams them.
+// No whole file is ever one buffer. Everything is checked before anything is returned (docs/failure-scenarios.md#a7, #a9).
 //
 // Refusals: ModelDirError (config, missing/mismatched tensors, pickle-only folders) or, for the
 // container itself, SafetensorsError (ST_* codes, MODEL_SHARD), both naming the file.
 import { type Gpt2Config, type LlamaConfig, type VitConfig, CONFIG_FILE, MAX_LABELS, parseModelConfig } from './config';
 import { checkPreprocessorFits, parsePreprocessorConfig, PREPROCESSOR_FILE, type PreprocessorConfig } from '../preprocess';
-import { compareUtf8, loadShardedSafetensors, readSafetensors, SHARD_INDEX_NAME } from '../safetensors';
+import {
+  compareUtf8, isStreamed, loadShardedSafetensors, loadShardedSafetensorsRanged, readSafetensors, readSafetensorsRanged, SHARD_INDEX_NAME,
+  type SafetensorsTensor,
+} from '../safetensors';
 import { ModelDirError, readFailure } from './errors';
 import { numel, vitClassifier } from './layout';
 import { matchGpt2, matchLlama, matchVit, type Matched, type StoredTensor, type VitHeadInfo } from './match';
-import { guardedRead, type ModelDirSource } from './source';
+import { guardedOpen, guardedRead, type ModelDirSource } from './source';
 
 export const WEIGHTS_FILE = 'model.safetensors';
 
@@ -21,6 +28,17 @@ export interface LoadOptions {
   numClasses?: number;
   /** Largest safetensors header accepted (see the safetensors reader's DEFAULT_HEADER_CAP). */
   maxHeaderBytes?: number;
+  /** Streamed sources: called after each tensor read (bytes so far of the total the engine needs). */
+  onProgress?: (p: LoadProgress) => void;
+}
+
+/** Progress of a streamed load: the canonical tensors' stored bytes, read one tensor at a time. */
+export interface LoadProgress {
+  bytes: number;
+  totalBytes: number;
+  tensor: string;
+  /** Milliseconds since the first tensor read began. */
+  elapsedMs: number;
 }
 
 export interface MemoryEstimate {
@@ -79,20 +97,54 @@ export async function loadModelDir(source: ModelDirSource, options: LoadOptions 
   const config = parseModelConfig(await readOne(source, CONFIG_FILE));
   const weights = await readWeights(source, names, options);
   const input = { stored: weights.stored, weightsFile: weights.weightsFile };
+  // The tied-head check compares a stored lm_head with the embedding element by element (match.ts):
+  // a streamed pair is fetched first, and the head's copy dropped again once it is checked.
+  const tiedPair = config.model_type !== 'vit' && config.tie_word_embeddings ? await fetchTiedPair(weights.stored) : [];
   if (config.model_type === 'gpt2') {
     const m = matchGpt2(config, input);
+    await fetchCanonical(m, tiedPair, options);
     return { kind: 'gpt2', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
   }
   if (config.model_type !== 'vit') {
     const m = matchLlama(config, input);
+    await fetchCanonical(m, tiedPair, options);
     return { kind: 'llama', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
   }
   const m = matchVit(config, input, numClasses);
+  await fetchCanonical(m, [], options);
   const preprocessor = names.has(PREPROCESSOR_FILE) ? parsePreprocessorConfig(await readOne(source, PREPROCESSOR_FILE)) : null;
   if (preprocessor) checkPreprocessorFits(preprocessor, config);
   const headParams = m.head.newHead ? vitClassifier(config, m.head.numClasses).reduce((n, s) => n + numel(s.shape), 0) : 0;
   const warnings = [...weights.warnings, ...(preprocessor?.warnings ?? [])];
   return { kind: 'vit', config, ...m, preprocessor, weightFiles: weights.files, memory: estimate(m, headParams), warnings };
+}
+
+/** A stored `lm_head.weight` and the embedding(s) it must equal, fetched (streamed sources only). */
+async function fetchTiedPair(stored: Map<string, StoredTensor>): Promise<SafetensorsTensor[]> {
+  const head = stored.get('lm_head.weight')?.tensor;
+  if (!head || !isStreamed(head)) return [];
+  const pair = [...stored].filter(([k]) => k === 'lm_head.weight' || /(^|\.)(wte|embed_tokens)\.weight$/.test(k)).map(([, s]) => s.tensor);
+  for (const t of pair) if (isStreamed(t)) await t.fetch();
+  return pair;
+}
+
+/**
+ * Streamed sources: every canonical tensor read (one ranged read each, in file order so a disk reads
+ * forward) and converted to F32, with progress; what was fetched only for the tied-head check is released.
+ */
+async function fetchCanonical(m: Matched, tiedPair: SafetensorsTensor[], options: LoadOptions): Promise<void> {
+  const canonical = new Set(m.tensors.values());
+  for (const t of tiedPair) if (!canonical.has(t) && isStreamed(t)) t.release();
+  const streamed = [...canonical].filter(isStreamed);
+  if (streamed.length === 0) return;
+  const totalBytes = streamed.reduce((n, t) => n + t.byteLength, 0);
+  const t0 = performance.now();
+  let bytes = 0;
+  for (const t of streamed) {
+    await t.fetch();
+    bytes += t.byteLength;
+    options.onProgress?.({ bytes, totalBytes, tensor: t.name, elapsedMs: performance.now() - t0 });
+  }
 }
 
 async function readOne(source: ModelDirSource, name: string): Promise<ArrayBuffer | Uint8Array> {
@@ -115,6 +167,25 @@ interface Weights {
 async function readWeights(source: ModelDirSource, names: Set<string>, options: LoadOptions): Promise<Weights> {
   const readOptions = { maxHeaderBytes: options.maxHeaderBytes };
   const stored = new Map<string, StoredTensor>();
+  const { open } = source;
+  if (open && names.has(WEIGHTS_FILE)) {
+    let reader;
+    try {
+      reader = await open(WEIGHTS_FILE);
+    } catch (cause) {
+      throw readFailure(WEIGHTS_FILE, cause);
+    }
+    const file = await readSafetensorsRanged(reader, WEIGHTS_FILE, readOptions);
+    for (const [key, tensor] of file.tensors) stored.set(key, { key, file: WEIGHTS_FILE, tensor });
+    const warnings = file.warnings.map((w) => `${w.file}: ${w.message}`);
+    return { stored: sortedByName(stored), files: [WEIGHTS_FILE], weightsFile: WEIGHTS_FILE, warnings };
+  }
+  if (open && names.has(SHARD_INDEX_NAME)) {
+    const set = await loadShardedSafetensorsRanged(guardedRead(source), guardedOpen({ ...source, open }), readOptions);
+    for (const [key, tensor] of set.tensors) stored.set(key, { key, file: set.index.weightMap.get(key) as string, tensor });
+    const warnings = set.warnings.map((w) => `${w.file}: ${w.message}`);
+    return { stored: sortedByName(stored), files: set.index.shards, weightsFile: SHARD_INDEX_NAME, warnings };
+  }
   if (names.has(WEIGHTS_FILE)) {
     const file = readSafetensors(await readOne(source, WEIGHTS_FILE), WEIGHTS_FILE, readOptions);
     for (const [key, tensor] of file.tensors) stored.set(key, { key, file: WEIGHTS_FILE, tensor });
@@ -144,6 +215,6 @@ function estimate(m: Matched, newHeadParameters: number): MemoryEstimate {
   let parameters = newHeadParameters;
   for (const t of m.tensors.values()) parameters += numel(t.shape);
   let passthroughBytes = 0;
-  for (const t of m.passthrough.values()) passthroughBytes += t.raw.byteLength;
+  for (const t of m.passthrough.values()) passthroughBytes += isStreamed(t) ? t.byteLength : t.raw.byteLength;
   return { parameters, f32Bytes: 4 * parameters, newHeadParameters, passthroughBytes };
 }

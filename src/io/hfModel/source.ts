@@ -2,12 +2,18 @@
 // covers a folder picked in the browser (File objects from <input webkitdirectory> or directory handles)
 // and Node (`{ names: await readdir(dir), read: (n) => readFile(join(dir, n)) }` — a Buffer is a
 // Uint8Array). Only top-level files of the folder count: transformers reads nothing from subfolders.
+import { blobRangeReader, type RangeReader } from '../safetensors';
 
 export interface ModelDirSource {
   /** File names directly in the folder. */
   readonly names: readonly string[];
   /** The file's bytes; may reject (NotReadableError when the file changed on disk, docs/failure-scenarios.md#a11). */
   read(name: string): Promise<ArrayBuffer | Uint8Array>;
+  /**
+   * Byte-range access to a file (issue 13 item 1): where present, safetensors files are streamed tensor
+   * by tensor through it (`File.slice`, the CLI bridge's ranged GETs) instead of being read whole.
+   */
+  open?(name: string): Promise<RangeReader>;
 }
 
 /**
@@ -26,6 +32,11 @@ export function sourceFromFiles(files: Iterable<File>): ModelDirSource {
     read: (name) => {
       const file = byName.get(name);
       return file ? file.arrayBuffer() : Promise.reject(notInFolder(name));
+    },
+    open: async (name) => {
+      const file = byName.get(name);
+      if (!file) throw notInFolder(name);
+      return blobRangeReader(file, name);
     },
   };
 }
@@ -49,6 +60,12 @@ export function sourceFromMap(files: ReadonlyMap<string, ArrayBuffer | Uint8Arra
 export function guardedRead(source: ModelDirSource): (name: string) => Promise<ArrayBuffer | Uint8Array> {
   const names = new Set(source.names);
   return (name) => (names.has(name) ? source.read(name) : Promise.reject(notInFolder(name)));
+}
+
+/** The same guard for ranged opens (a source without `open` has none to guard). */
+export function guardedOpen(source: ModelDirSource & { open: NonNullable<ModelDirSource['open']> }): (name: string) => Promise<RangeReader> {
+  const names = new Set(source.names);
+  return (name) => (names.has(name) ? source.open(name) : Promise.reject(notInFolder(name)));
 }
 
 function notInFolder(name: string): Error {

@@ -9,5 +9,7 @@ export { readSafetensors, readSafetensorsBlob, readSafetensorsHeader } from './r
 export type { SafetensorsFile, SafetensorsTensor } from './reader';
 export { compareUtf8, prepareSafetensors, tensorBytes, writeSafetensors } from './writer';
 export type { F32Tensor, PreparedSafetensors, TensorSource, WriteOptions } from './writer';
-export { SHARD_INDEX_NAME, loadShardedSafetensors, parseShardIndex, shardFileName } from './sharded';
-export type { ReadFile, ShardIndex, ShardedReadOptions, ShardedSafetensors } from './sharded';
+export { SHARD_INDEX_NAME, loadShardedSafetensors, loadShardedSafetensorsRanged, parseShardIndex, shardFileName } from './sharded';
+export type { OpenRange, ReadFile, ShardIndex, ShardedReadOptions, ShardedSafetensors } from './sharded';
+export { blobRangeReader, bytesRangeReader, countingReader, isStreamed, newReadStats, readHeaderRanged, readSafetensorsRanged, tensorFloat32 } from './ranged';
+export type { RangeReader, ReadStats, StreamedSafetensorsFile, StreamedTensor } from './ranged';

@@ -3,10 +3,12 @@
 // objects (picked folder) and Node's fs. The whole shard set is read and cross-checked before anything
 // is returned (docs/failure-scenarios.md#a7): each weight_map entry is in exactly the named shard, no tensor is in
 // two shards, every shard is valid on its own. `metadata.total_size` is advisory (a warning at most).
-// Memory: every shard is held at once (the ArrayBuffer interface cannot read headers alone).
+// Memory: loadShardedSafetensors holds every shard at once (the ArrayBuffer interface cannot read headers
+// alone); loadShardedSafetensorsRanged reads only the headers (tensors stream later, src/io/safetensors/ranged.ts).
 import { quote, SafetensorsError, type SafetensorsWarning } from './errors';
 import type { ReadOptions } from './header';
 import { JsonCursor, type JsonValue } from './json';
+import { type RangeReader, readSafetensorsRanged, type StreamedSafetensorsFile } from './ranged';
 import { readSafetensors, type SafetensorsFile, type SafetensorsTensor } from './reader';
 
 export const SHARD_INDEX_NAME = 'model.safetensors.index.json';
@@ -91,6 +93,29 @@ export async function loadShardedSafetensors(readFile: ReadFile, options: Sharde
   const index = parseShardIndex(await readOrFail(readFile, indexName, indexName), indexName);
   const shards = new Map<string, SafetensorsFile>();
   for (const name of index.shards) shards.set(name, readSafetensors(await readOrFail(readFile, name, indexName), name, options));
+  return crossCheck(index, shards, indexName);
+}
+
+/** Opens one shard for ranged reads (the studio's File, the CLI bridge). */
+export type OpenRange = (name: string) => Promise<RangeReader>;
+
+/**
+ * The streamed variant: the index through `readFile`, each shard's header through its ranged reader; no
+ * tensor bytes are read (they come later, tensor by tensor). The same cross-checks run before anything
+ * is returned.
+ */
+export async function loadShardedSafetensorsRanged(readFile: ReadFile, open: OpenRange, options: ShardedReadOptions = {}): Promise<ShardedSafetensors & { shards: Map<string, StreamedSafetensorsFile> }> {
+  const indexName = options.indexName ?? SHARD_INDEX_NAME;
+  const index = parseShardIndex(await readOrFail(readFile, indexName, indexName), indexName);
+  const shards = new Map<string, StreamedSafetensorsFile>();
+  for (const name of index.shards) {
+    const reader = await readOrFail(open, name, indexName);
+    shards.set(name, await readSafetensorsRanged(reader, name, options));
+  }
+  return crossCheck(index, shards, indexName);
+}
+
+function crossCheck<F extends SafetensorsFile>(index: ShardIndex, shards: Map<string, F>, indexName: string): ShardedSafetensors & { shards: Map<string, F> } {
   const warnings: SafetensorsWarning[] = [];
   const owner = new Map<string, string>(); // tensor → the shard that holds it
   for (const [shardName, shard] of shards) {
@@ -108,15 +133,17 @@ export async function loadShardedSafetensors(readFile: ReadFile, options: Sharde
     }
   }
   const tensors = new Map<string, SafetensorsTensor>();
+  const sizes = new Map<string, Map<string, number>>();
   let dataBytes = 0;
   for (const [tensor, shardName] of index.weightMap) {
-    const t = (shards.get(shardName) as SafetensorsFile).tensors.get(tensor);
+    const shard = shards.get(shardName) as F;
+    const t = shard.tensors.get(tensor);
     if (!t) {
       const where = owner.has(tensor) ? `it is in ${quote(owner.get(tensor) as string)} instead` : 'it is in no shard';
       throw new SafetensorsError('MODEL_SHARD', shardName, `the index maps this tensor to ${quote(shardName)}, but ${where}`, { tensor });
     }
     tensors.set(tensor, t);
-    dataBytes += t.raw.byteLength;
+    dataBytes += byteSize(sizes, shardName, shard).get(tensor) ?? 0;
   }
   if (index.totalSize !== null && index.totalSize !== dataBytes) {
     const message = `metadata.total_size is ${index.totalSize} but the indexed tensors hold ${dataBytes} bytes`;
@@ -125,7 +152,14 @@ export async function loadShardedSafetensors(readFile: ReadFile, options: Sharde
   return { index, tensors, shards, warnings };
 }
 
-async function readOrFail(readFile: ReadFile, name: string, indexName: string): Promise<ArrayBuffer | Uint8Array> {
+/** Tensor → stored bytes of one shard, from its header (no tensor bytes read), built once per shard. */
+function byteSize(cache: Map<string, Map<string, number>>, name: string, shard: SafetensorsFile): Map<string, number> {
+  let m = cache.get(name);
+  if (!m) cache.set(name, (m = new Map(shard.header.tensors.map((t) => [t.name, t.end - t.begin]))));
+  return m;
+}
+
+async function readOrFail<T>(readFile: (name: string) => Promise<T>, name: string, indexName: string): Promise<T> {
   try {
     return await readFile(name);
   } catch (cause) {
