@@ -4,9 +4,15 @@
 //
 // File bridge (loopback only; every request from the page's own origin — guard.ts — and carrying
 // this run's token in the x-lorasc-token header; anything else: 403):
-//   GET  /__lorasc/file?path=ABS   a file under one of the job's input roots (by real path; anything else: 403)
+//   GET  /__lorasc/file?path=ABS   a file under one of the job's input roots (by real path; anything else: 403);
+//                                  with `Range: bytes=A-B` only those bytes (206), and with &stat=1 its size as
+//                                  JSON {"size": N}: model files are streamed tensor by tensor (issue 13 item 1)
 //   POST /__lorasc/out?path=REL    bytes streamed under the job's output folder (no `..`, no absolute, no
 //                                  symlinked folder on the way), to a temporary name first, then renamed onto REL
+//   POST /__lorasc/out-part?path=REL&offset=N  bytes appended to REL's temporary name (offset 0 starts it afresh;
+//                                  any other offset must be its current size): a streamed export writes a
+//                                  shard tensor by tensor without the page ever holding the file
+//   POST /__lorasc/out-commit?path=REL  renames the temporary name onto REL (its size must be &size=N)
 //   GET  /__lorasc/out?path=REL    a file under the output folder (checkpoints read back for --resume)
 //   GET  /__lorasc/out-list?path=REL  the files under a folder of the output folder, JSON ['a/b', …]
 //   DELETE /__lorasc/out?path=REL  a file or folder under the output folder (old checkpoints)
@@ -48,12 +54,23 @@ const oneLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).spl
  * opened before anything is sent, so EACCES & co. answer 500 with their line; a read error before the first
  * byte does too, and one later cuts the response (the page sees a failed fetch, never a hang).
  */
-async function sendFile(res: ServerResponse, path: string): Promise<void> {
-  if (!(await stat(path)).isFile()) throw new Refused(404, `not a regular file: ${path}`);
+async function sendFile(res: ServerResponse, path: string, range?: string, served?: ServedCounter): Promise<void> {
+  const st = await stat(path);
+  if (!st.isFile()) throw new Refused(404, `not a regular file: ${path}`);
+  const span = range === undefined ? undefined : byteRange(range, st.size);
   const fh = await open(path, 'r');
   res.setHeader('content-type', 'application/octet-stream');
+  if (span) {
+    res.statusCode = 206;
+    res.setHeader('content-range', `bytes ${span.start}-${span.end - 1}/${st.size}`);
+  }
+  const length = span ? span.end - span.start : st.size;
+  res.setHeader('content-length', String(length));
+  served?.(path, length);
+  if (length === 0) { await fh.close(); res.end(); return; }
   await new Promise<void>((done, fail) => {
-    const rs = fh.createReadStream(); // closes fh when it ends or fails
+    // closes fh when it ends or fails; `end` is inclusive
+    const rs = fh.createReadStream(span ? { start: span.start, end: span.end - 1 } : {});
     rs.on('error', (e) => {
       if (!res.headersSent) fail(e);
       else { res.destroy(e); done(); }
@@ -63,16 +80,36 @@ async function sendFile(res: ServerResponse, path: string): Promise<void> {
   });
 }
 
+/** Bytes served per real path (the evidence that a model file was never sent whole). */
+export type ServedCounter = (path: string, bytes: number) => void;
+
+/** One `bytes=A-B` range (B inclusive, as HTTP says) → [start, end); anything else (several ranges, suffixes) is refused. */
+export function byteRange(header: string, size: number): { start: number; end: number } {
+  const m = /^bytes=(\d{1,16})-(\d{1,16})$/.exec(header.trim());
+  const start = m ? Number(m[1]) : NaN, last = m ? Number(m[2]) : NaN;
+  if (!m || last < start || last >= size) throw new Refused(416, `range ${JSON.stringify(header)} is not one span inside the file's ${size} bytes`);
+  return { start, end: last + 1 };
+}
+
 /** The bridge's routes, given real input roots and the real output root. */
-export function fileBridge(token: string, roots: readonly string[], outRoot: string | undefined) {
+export function fileBridge(token: string, roots: readonly string[], outRoot: string | undefined, served?: ServedCounter) {
   const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     if (!hasToken(req, token)) throw new Refused(403, 'missing or wrong bridge token');
     const param = url.searchParams.get('path') ?? '';
     if (url.pathname === '/__lorasc/file' && req.method === 'GET') {
       if (!isAbsolute(param)) throw new Refused(400, `not an absolute path: ${JSON.stringify(param)}`);
-      return sendFile(res, await realUnder(param, roots));
+      const real = await realUnder(param, roots);
+      if (url.searchParams.get('stat') === '1') {
+        const st = await stat(real);
+        if (!st.isFile()) throw new Refused(404, `not a regular file: ${param}`);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ size: st.size }));
+        return;
+      }
+      const range = req.headers.range;
+      return sendFile(res, real, typeof range === 'string' ? range : undefined, served);
     }
-    const isOut = url.pathname === '/__lorasc/out' || url.pathname === '/__lorasc/out-list';
+    const isOut = ['/__lorasc/out', '/__lorasc/out-list', '/__lorasc/out-part', '/__lorasc/out-commit'].includes(url.pathname);
     if (!isOut) throw new Refused(404, `no such bridge route: ${req.method} ${url.pathname}`);
     if (!outRoot) throw new Refused(403, 'this command writes no files');
     const parts = outParts(param);
@@ -91,6 +128,34 @@ export function fileBridge(token: string, roots: readonly string[], outRoot: str
         await unlink(partial).catch(() => undefined);
         throw e;
       }
+      res.end('ok');
+      return;
+    }
+    if (url.pathname === '/__lorasc/out-part' && req.method === 'POST') {
+      const partial = `${join(await outFolderFor(outRoot, parts), parts[parts.length - 1])}${PARTIAL}`;
+      const offset = Number(url.searchParams.get('offset'));
+      if (!Number.isSafeInteger(offset) || offset < 0) throw new Refused(400, 'out-part needs &offset=N');
+      if (offset === 0) await rm(partial, { force: true });
+      else {
+        const have = await stat(partial).then((x) => x.size, () => -1);
+        if (have !== offset) throw new Refused(409, `${rel}: the partial file has ${have} bytes, not ${offset}`);
+      }
+      // Streamed to disk as it arrives ('wx' for the first part: never through a link planted at the name).
+      const fh = await open(partial, offset === 0 ? 'wx' : 'a');
+      try {
+        for await (const c of req) await fh.write(c as Buffer);
+      } finally {
+        await fh.close();
+      }
+      res.end('ok');
+      return;
+    }
+    if (url.pathname === '/__lorasc/out-commit' && req.method === 'POST') {
+      const target = join(await outFolderFor(outRoot, parts), parts[parts.length - 1]);
+      const size = Number(url.searchParams.get('size'));
+      const have = await stat(`${target}${PARTIAL}`).then((x) => x.size, () => -1);
+      if (have !== size) throw new Refused(409, `${rel}: the partial file has ${have} bytes, not ${size}`);
+      await rename(`${target}${PARTIAL}`, target);
       res.end('ok');
       return;
     }
@@ -139,8 +204,8 @@ export function fileBridge(token: string, roots: readonly string[], outRoot: str
 }
 
 /** The bridge as a Vite plugin (after guard.ts's origin guard, which runs first: enforce 'pre'). */
-export function bridgePlugin(token: string, roots: readonly string[], outRoot: string | undefined): Plugin {
-  return { name: 'lorasc-cli-bridge', configureServer: (s) => { s.middlewares.use(fileBridge(token, roots, outRoot)); } };
+export function bridgePlugin(token: string, roots: readonly string[], outRoot: string | undefined, served?: ServedCounter): Plugin {
+  return { name: 'lorasc-cli-bridge', configureServer: (s) => { s.middlewares.use(fileBridge(token, roots, outRoot, served)); } };
 }
 
 /** Starts Vite and Chromium, runs one job in the page, and tears both down. */

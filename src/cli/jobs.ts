@@ -79,4 +79,6 @@ export type CliEvent =
   | { type: 'status'; message: string }
   | { type: 'progress'; done: number; total: number; loss?: number; tokensPerSec?: number; lr?: number }
   | { type: 'log'; entry: Record<string, number> }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  /** Streamed model load: stored bytes of the tensors read so far, of the total. */
+  | { type: 'load'; bytes: number; total: number; elapsedMs: number };

@@ -23,7 +23,17 @@ export function progressPrinter(out: NodeJS.WriteStream = process.stderr, quiet 
     if (e.type === 'status') line(e.message);
     else if (e.type === 'warning') line(`warning: ${e.message}`);
     else if (e.type === 'log') line(Object.entries(e.entry).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(5)}`).join('  '));
-    else if (e.type === 'progress') {
+    else if (e.type === 'load') {
+      const now = Date.now();
+      if (!tty && now - lastLine < 2000 && e.bytes !== e.total) return;
+      lastLine = now;
+      const frac = e.total > 0 ? e.bytes / e.total : 1;
+      const width = 24, filled = Math.round(frac * width);
+      const rate = e.bytes / 1e6 / Math.max(e.elapsedMs / 1000, 1e-3);
+      const eta = rate > 0 ? (e.total - e.bytes) / 1e6 / rate : NaN;
+      const s = `loading [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(e.bytes / 1e6).toFixed(1)}/${(e.total / 1e6).toFixed(1)} MB  ${rate.toFixed(1)} MB/s  ETA ${fmtTime(eta)}`;
+      if (tty) { out.write(`\r${s}\x1b[K`); open = true; } else out.write(`${s}\n`);
+    } else if (e.type === 'progress') {
       const now = Date.now();
       if (!tty && now - lastLine < 2000 && e.done !== e.total) return;
       lastLine = now;

@@ -6,6 +6,7 @@ import type { GpuContext } from '../gpu/context';
 import type { LoadedModel, ModelDirSource } from '../io/hfModel';
 import { buildMergedModelFiles, parityFigure, type NewHead, type ParityFigure } from '../io/export';
 import { buildAdapterFiles } from '../io/peft';
+import { isStreamed } from '../io/safetensors';
 import type { TrainingConfig } from './config';
 import { type AnyEngine, createEngine, createPlainEngine, type EngineOptions, forwardLogits } from './engine';
 import { type LinearModule, linearModules } from './modules';
@@ -44,7 +45,16 @@ export async function readCompanions(source: ModelDirSource): Promise<Map<string
   return out;
 }
 
+/**
+ * A streamed load leaves passthrough tensors (GPT-2 attn.bias buffers, a tied head's stored copy) on disk;
+ * the in-memory export writes them, so they are read here first.
+ */
+export async function fetchPassthrough(loaded: LoadedModel): Promise<void> {
+  for (const t of loaded.passthrough.values()) if (isStreamed(t)) await t.fetch();
+}
+
 export async function buildExports(x: ExportInput): Promise<ExportBundle> {
+  await fetchPassthrough(x.loaded);
   const files = buildExportFiles(x);
   if (!files.adapter) return { ...files, parity: null };
   const parity = await computeParity(x, files.mergedWeights);

@@ -2,6 +2,7 @@
 // keep checkpoints under the output folder (a CheckpointStore over the bridge). Every request carries the
 // run's token (given by Node with the job) in a header; the host refuses any request without it.
 import type { ModelDirSource } from '../../io/hfModel';
+import { countingReader, newReadStats, type RangeReader, type ReadStats, SafetensorsError } from '../../io/safetensors';
 import { type CheckpointStore, storePath } from '../../io/store';
 import type { DirRef } from '../jobs';
 
@@ -64,10 +65,42 @@ export function outStore(folder: string): CheckpointStore {
   };
 }
 
-/** A model (or adapter) folder as the loaders see it: its top-level files. */
+/** Every ranged read of this page's job (what the CLI reports as the load's reads and its largest one). */
+export const bridgeReadStats: ReadStats = newReadStats();
+
+/**
+ * A file of the bridge read by byte ranges (issue 13 item 1): its size from &stat=1, then one ranged GET per
+ * read. Model files are streamed tensor by tensor through it, never fetched whole.
+ */
+export async function openRange(path: string): Promise<RangeReader> {
+  const url = `/__lorasc/file?path=${encodeURIComponent(path)}`;
+  const res = await bridgeFetch(`${url}&stat=1`);
+  if (!res.ok) throw new Error(`${path}: ${await res.text()}`);
+  const { size } = await res.json() as { size: number };
+  const name = path.split('/').pop() as string;
+  const reader: RangeReader = {
+    size,
+    async read(start, end) {
+      if (end <= start) return new Uint8Array(0);
+      let r: Response;
+      try {
+        r = await fetch(url, { headers: { 'x-lorasc-token': token, range: `bytes=${start}-${end - 1}` }, cache: 'no-store' });
+      } catch (cause) {
+        throw new SafetensorsError('ST_READ', name, `reading bytes [${start}, ${end}) failed (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+      }
+      if (r.status !== 206) throw new SafetensorsError('ST_READ', name, `reading bytes [${start}, ${end}) failed: ${(await r.text()).split('\n')[0]}`);
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      if (bytes.byteLength !== end - start) throw new SafetensorsError('MODEL_FILE_CHANGED', name, `bytes [${start}, ${end}) came back as ${bytes.byteLength} bytes; the file changed on disk`);
+      return bytes;
+    },
+  };
+  return countingReader(reader, bridgeReadStats);
+}
+
+/** A model (or adapter) folder as the loaders see it: its top-level files, safetensors streamed by ranges. */
 export function dirSource(dir: DirRef): ModelDirSource {
   const top = dir.files.filter((f) => !f.includes('/'));
-  return { names: top, read: (name) => readFile(join(dir.root, name)) };
+  return { names: top, read: (name) => readFile(join(dir.root, name)), open: (name) => openRange(join(dir.root, name)) };
 }
 
 export const pathIn = (dir: DirRef, rel: string) => join(dir.root, rel);

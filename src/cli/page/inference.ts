@@ -17,6 +17,7 @@ import { crossEntropy, topClass } from '../../train/evaluate';
 import { linearModules } from '../../train/modules';
 import type { CliEvent, ClassifyJob, DirRef, EvalImagesJob, EvalLmJob, GenerateJob } from '../jobs';
 import { dirSource, pathIn, readFile, writeOut } from './bridge';
+import { loadModel, loadStats } from './load';
 import { decodeImage } from '../../io/imageDecode';
 import { refuseLlamaEngine } from '../../train/llamaPending';
 
@@ -59,7 +60,7 @@ async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef | unde
  */
 export async function runEvalLm(job: EvalLmJob, emit: Emit) {
   const source = dirSource(job.model);
-  const loadedProbe = await loadModelDir(source);
+  const loadedProbe = await loadModel(job.model, emit);
   if (loadedProbe.kind !== 'gpt2') throw new Error(`eval --text/--tokens needs a GPT-2 model; ${job.model.root} is a ${loadedProbe.kind}`);
   let ids: number[];
   if (job.tokens) ids = job.tokens;
@@ -103,7 +104,7 @@ export async function runEvalLm(job: EvalLmJob, emit: Emit) {
     await writeOut(job.logitsOut, writeSafetensors(new Map([['logits', { data: logitsAll, shape: [N, V] }]]), { file: job.logitsOut }));
     logitsFile = job.logitsOut;
   }
-  return { loss: lossSum / predicted, tokens: N, predicted, windows, ...(logitsFile ? { logitsFile } : {}) };
+  return { loss: lossSum / predicted, tokens: N, predicted, windows, ...(logitsFile ? { logitsFile } : {}), load: loadStats() };
 }
 
 function processorFor(loaded: LoadedModel): { pre: PreprocessorConfig; config: VitConfig } {
@@ -115,7 +116,7 @@ function processorFor(loaded: LoadedModel): { pre: PreprocessorConfig; config: V
 
 export async function runEvalImages(job: EvalImagesJob, emit: Emit) {
   const folder = listImageFolder(job.images.files.map((f) => `${job.images.root.split('/').pop()}/${f}`));
-  const probe = await loadModelDir(dirSource(job.model));
+  const probe = await loadModel(job.model, emit);
   if (probe.kind !== 'vit') throw new Error(`eval --images needs a ViT model; ${job.model.root} is a ${probe.kind}`);
   const ready = await prepare(probe, job.model, job.adapter, job.batch, 0);
   if (ready.kind !== 'vit') throw new Error(`eval --images needs a ViT model; ${job.model.root} is a ${ready.kind}`);

@@ -14,6 +14,7 @@ import { type Run, type RunInput, prepareRun, trainRun } from '../../train/run';
 import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
+import { loadModel } from './load';
 import { decodeImage } from '../../io/imageDecode';
 import { refuseLlamaEngine } from '../../train/llamaPending';
 
@@ -23,7 +24,7 @@ const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
 
 export async function runTrain(job: TrainJob, emit: Emit) {
   const source = dirSource(job.model);
-  const loaded = await loadModelDir(source);
+  const loaded = await loadModel(job.model, emit);
   if (loaded.kind === 'llama') refuseLlamaEngine('train'); // LLAMA_ENGINE_PENDING
   let input: RunInput;
   if (loaded.kind === 'gpt2') {

@@ -3,7 +3,7 @@
 import { request } from 'node:http';
 import type { ViteDevServer } from 'vite';
 import { startPageServer } from '../../../src/cli/enginePage';
-import { bridgePlugin } from '../../../src/cli/host';
+import { bridgePlugin, type ServedCounter } from '../../../src/cli/host';
 
 export interface Reply {
   status: number;
@@ -25,9 +25,9 @@ export function send(url: string, o: { method?: string; headers?: Record<string,
 }
 
 /** A bridge server for `roots` (real input paths) and `outRoot`; no page is scanned (no entry exists). */
-export async function bridgeServer(token: string, roots: string[], outRoot: string | undefined): Promise<{ server: ViteDevServer; url: string }> {
+export async function bridgeServer(token: string, roots: string[], outRoot: string | undefined, served?: ServedCounter): Promise<{ server: ViteDevServer; url: string }> {
   return startPageServer({
     path: 'test/node/cli/no-such-page.html', cacheDir: 'node_modules/.vite-lorasc-bridge-test', what: 'the bridge test server',
-    plugins: [bridgePlugin(token, roots, outRoot)],
+    plugins: [bridgePlugin(token, roots, outRoot, served)],
   });
 }
