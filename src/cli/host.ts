@@ -64,10 +64,9 @@ async function sendFile(res: ServerResponse, path: string, range?: string, serve
     res.statusCode = 206;
     res.setHeader('content-range', `bytes ${span.start}-${span.end - 1}/${st.size}`);
   }
-  const length = span ? span.end - span.start : st.size;
-  res.setHeader('content-length', String(length));
-  served?.(path, length);
-  if (length === 0) { await fh.close(); res.end(); return; }
+  // A whole file is streamed without a length: the size of /proc-like files says nothing of their bytes.
+  if (span) res.setHeader('content-length', String(span.end - span.start));
+  served?.(path, span ? span.end - span.start : st.size);
   await new Promise<void>((done, fail) => {
     // closes fh when it ends or fails; `end` is inclusive
     const rs = fh.createReadStream(span ? { start: span.start, end: span.end - 1 } : {});
