@@ -23,6 +23,7 @@
 import { open, readdir, realpath, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import type { Page } from 'playwright-core';
 import type { Plugin } from 'vite';
 import { openEnginePage } from './enginePage';
 import { hasToken, newToken } from './guard';
@@ -42,6 +43,24 @@ export interface HostOptions {
   /** Folder that receives the job's output files, if any: the user's --out or a private temporary folder. */
   outDir?: string;
   onEvent?: (e: CliEvent) => void;
+  /** Tests only: the engine page once it is up (to crash it on purpose, as an out-of-memory kill would). */
+  onPage?: (page: Page) => void;
+}
+
+/**
+ * The page or the browser died under the job (issue 13 item 7): Chromium's renderer killed (out of memory,
+ * the usual cause with a large model) or the browser gone. One line naming what happened, when, the likely
+ * cause and what is left; files already written (checkpoints) are complete, since each is renamed into
+ * place only once whole.
+ */
+export function crashError(what: 'page' | 'browser', during: string | undefined, outDir: string | undefined): CliJobError {
+  const who = what === 'page' ? 'the engine page (Chromium renderer) crashed' : 'the browser process exited';
+  const when = during ? ` during "${during}"` : '';
+  const left = outDir ? `; files already written under ${outDir} (checkpoints included) are intact, and \`lorasc train --resume\` continues from the last checkpoint` : '';
+  return new CliJobError({
+    name: 'Error', code: 'CLI_PAGE_CRASHED',
+    message: `${who}${when}; the likely cause is memory (the model and its activations did not fit): try a smaller --batch or --seq-len, or close other programs${left}`,
+  });
 }
 
 const PARTIAL = '.partial';
@@ -193,6 +212,11 @@ export function fileBridge(token: string, roots: readonly string[], outRoot: str
   return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (!url.pathname.startsWith('/__lorasc/')) return next();
+    // A page that dies mid-request resets its connection: without listeners the stream's 'error'
+    // (`aborted`, ECONNRESET) was an uncaught exception that killed the CLI with a stack trace. The
+    // route sees the failure through its own reads and writes; these only keep it from escaping.
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
     route(req, res, url).catch((e: unknown) => {
       if (res.headersSent) { res.destroy(); return; }
       res.statusCode = e instanceof Refused ? e.status : 500;
@@ -212,17 +236,27 @@ export async function runJob<R extends CliResult>(job: CliJob, o: HostOptions): 
   const token = newToken();
   const roots = await Promise.all(o.inputs.map((p) => realpath(p)));
   const outRoot = o.outDir === undefined ? undefined : await realpath(o.outDir);
+  let during: string | undefined; // the job's last status line, to say when a crash happened
   const engine = await openEnginePage({
     path: 'src/cli/page.html', readyFlag: '__lorascReady', cacheDir: 'node_modules/.vite-lorasc-cli', what: 'the engine page',
-    expose: { __lorascEvent: (e: CliEvent) => o.onEvent?.(e) },
+    expose: { __lorascEvent: (e: CliEvent) => { if (e.type === 'status') during = e.message; o.onEvent?.(e); } },
     plugins: [bridgePlugin(token, roots, outRoot)],
   });
   try {
+    // A crashed page never answers evaluate(): the crash (or the browser's exit) settles the job instead.
+    const crashed = new Promise<never>((_, reject) => {
+      engine.page.once('crash', () => reject(crashError('page', during, o.outDir)));
+      engine.page.context().browser()?.once('disconnected', () => reject(crashError('browser', during, o.outDir)));
+    });
+    crashed.catch(() => undefined); // settled by the race below, or never looked at once the job is done
+    o.onPage?.(engine.page);
     // The token reaches the page through Playwright, never through a URL or a response another page could read.
-    const reply = (await engine.page.evaluate(
+    const run = engine.page.evaluate(
       ({ j, t }) => (window as unknown as { __lorascRun: (j: unknown, t: string) => Promise<unknown> }).__lorascRun(j, t),
       { j: job as unknown, t: token },
-    )) as { ok: true; result: R } | { ok: false; error: SerializedError };
+    );
+    run.catch(() => undefined); // after a crash its rejection ("Target crashed") is not the error reported
+    const reply = (await Promise.race([run, crashed])) as { ok: true; result: R } | { ok: false; error: SerializedError };
     if (engine.outside.length) throw new Error(`the engine page tried to reach ${engine.outside[0]}; refused`);
     if (!reply.ok) throw new CliJobError(reply.error);
     return reply.result;

@@ -167,6 +167,14 @@ function trainConfig(p: Parsed): Record<string, unknown> {
  *  the page writes into a private temporary folder and Node moves onto the user's path at the end. */
 interface Built { job: CliJob; inputs: string[]; outDir?: string; outFile?: { name: string; to: string } }
 
+/** The job a command line runs, as main() builds it (tests run it with runJob's test hooks). */
+export function jobFor(argv: string[]): Built {
+  const [command, ...rest] = argv;
+  const cmd = COMMANDS[command];
+  if (!cmd) throw new UsageError(`unknown command "${command}"`);
+  return buildJob(command, parseArgs(rest, cmd.spec));
+}
+
 function buildJob(command: string, p: Parsed): Built {
   const model = () => listDir(need(p, 'model', command), false, 'model folder');
   const adapter = p.adapter !== undefined ? listDir(p.adapter as string, false, 'adapter folder') : undefined;
