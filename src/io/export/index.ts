@@ -1,5 +1,6 @@
 // Public API of merged-model export and the parity check (docs/formats.md#exports).
 export { ExportError, type ExportErrorCode } from './errors';
-export { DEFAULT_MAX_SHARD_BYTES, MERGED_WEIGHTS_FILE, buildMergedModelFiles, doraMerge, mergeDelta } from './merged';
+export { DEFAULT_MAX_SHARD_BYTES, MERGED_WEIGHTS_FILE, buildMergedModelFiles, doraMerge, mergeDelta, splitShards } from './merged';
 export type { MergedModelOptions, NewHead } from './merged';
 export { PARITY_ATOL, parityFigure, parityPasses, type ParityFigure } from './parity';
+export { type ExportSink, type StreamedMergedOptions, writeMergedModelStreamed } from './streamed';

@@ -38,7 +38,7 @@ export interface MergedModelOptions {
   maxShardBytes?: number;
 }
 
-const WEIGHT_NAME = /^(model\.safetensors|model\.safetensors\.index\.json|model-\d{5}-of-\d{5}\.safetensors|pytorch_model.*\.bin)$/;
+export const WEIGHT_NAME = /^(model\.safetensors|model\.safetensors\.index\.json|model-\d{5}-of-\d{5}\.safetensors|pytorch_model.*\.bin)$/;
 
 export function buildMergedModelFiles(o: MergedModelOptions): Map<string, Uint8Array> {
   const { model } = o;
@@ -99,27 +99,8 @@ export function buildMergedModelFiles(o: MergedModelOptions): Map<string, Uint8A
  * shard over the limit starts a new one. One shard → model.safetensors, no index.
  */
 function writeWeights(list: [string, F32Tensor][], maxShardBytes: number): Map<string, Uint8Array> {
-  if (!(maxShardBytes > 0)) throw new ExportError('EXPORT_INVALID', SHARD_INDEX_NAME, `max shard size ${maxShardBytes} must be positive`);
-  const shards: [string, F32Tensor][][] = [];
-  let current: [string, F32Tensor][] = [];
-  let size = 0;
-  let total = 0;
-  for (const entry of list) {
-    const bytes = 4 * entry[1].data.length;
-    total += bytes;
-    if (bytes > maxShardBytes) {
-      shards.push([entry]);
-      continue;
-    }
-    if (size + bytes > maxShardBytes && current.length > 0) {
-      shards.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(entry);
-    size += bytes;
-  }
-  if (current.length > 0 || shards.length === 0) shards.push(current);
+  const shards = splitShards(list.map(([, t]) => 4 * t.data.length), maxShardBytes).map((idx) => idx.map((i) => list[i]));
+  const total = list.reduce((n, [, t]) => n + 4 * t.data.length, 0);
   const files = new Map<string, Uint8Array>();
   if (shards.length === 1) {
     files.set(MERGED_WEIGHTS_FILE, writeSafetensors(shards[0], { file: MERGED_WEIGHTS_FILE }));
@@ -131,14 +112,45 @@ function writeWeights(list: [string, F32Tensor][], maxShardBytes: number): Map<s
     files.set(name, writeSafetensors(shard, { file: name }));
     for (const [key] of shard) weightMap.set(key, name);
   });
-  const index = new Map<string, PyValue>([['metadata', new Map([['total_size', total]])], ['weight_map', weightMap]]);
-  // transformers: json.dumps(index, indent=2, sort_keys=True) + "\n"
-  files.set(SHARD_INDEX_NAME, new TextEncoder().encode(`${pyDumps(index, { sortKeys: true })}\n`));
+  files.set(SHARD_INDEX_NAME, shardIndexBytes(weightMap, total));
   return files;
 }
 
+/** model.safetensors.index.json as transformers writes it: json.dumps(index, indent=2, sort_keys=True) + "\n". */
+export function shardIndexBytes(weightMap: Map<string, PyValue>, totalSize: number): Uint8Array {
+  const index = new Map<string, PyValue>([['metadata', new Map([['total_size', totalSize]])], ['weight_map', weightMap]]);
+  return new TextEncoder().encode(`${pyDumps(index, { sortKeys: true })}\n`);
+}
+
+/**
+ * transformers' split (huggingface_hub split_state_dict_into_shards_factory) over tensor byte sizes in
+ * state-dict order: a tensor larger than the limit gets a shard of its own; otherwise a tensor that would
+ * tip the current shard over the limit starts a new one. Returns the entries' indices per shard.
+ */
+export function splitShards(sizes: readonly number[], maxShardBytes: number): number[][] {
+  if (!(maxShardBytes > 0)) throw new ExportError('EXPORT_INVALID', SHARD_INDEX_NAME, `max shard size ${maxShardBytes} must be positive`);
+  const shards: number[][] = [];
+  let current: number[] = [];
+  let size = 0;
+  sizes.forEach((bytes, i) => {
+    if (bytes > maxShardBytes) {
+      shards.push([i]);
+      return;
+    }
+    if (size + bytes > maxShardBytes && current.length > 0) {
+      shards.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(i);
+    size += bytes;
+  });
+  if (current.length > 0 || shards.length === 0) shards.push(current);
+  return shards;
+}
+
 /** config.json: the file's keys in their order, torch_dtype "float32", a new head's labels. */
-function mergedConfig(o: MergedModelOptions, labels: string[] | null, addVit: boolean): string {
+export function mergedConfig(o: Pick<MergedModelOptions, 'model' | 'companions'>, labels: string[] | null, addVit: boolean): string {
   const given = o.companions.get(CONFIG_FILE);
   const source = given ?? pyDumps(toPy(o.model.config.raw) as PyValue, { sortKeys: false });
   const cfg = toPy(parseJsonObject(source, CONFIG_FILE, 'MODEL_CONFIG')) as Map<string, PyValue>;

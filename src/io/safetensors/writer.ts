@@ -45,16 +45,44 @@ export function prepareSafetensors(tensors: TensorSource, options: WriteOptions 
   const file = options.file ?? '<export>';
   const list = collect(tensors, file);
   for (const [name, t] of list) checkTensor(name, t, file, options.rejectNonFinite ?? true);
+  const byName = new Map(list);
+  const { head, order, totalBytes } = layoutSafetensors(list.map(([name, t]) => [name, t.shape]), options);
+  return { head, order: order.map((o) => ({ ...o, tensor: byName.get(o.name) as F32Tensor })), totalBytes };
+}
+
+export interface SafetensorsLayout {
+  /** The 8-byte length prefix followed by the padded header. */
+  head: Uint8Array;
+  /** F32 tensors in file order, with their byte range in the data buffer. */
+  order: { name: string; shape: readonly number[]; begin: number; end: number }[];
+  totalBytes: number;
+}
+
+/**
+ * The canonical F32 layout from names and shapes alone (issue 13 item 6: a streamed export writes the
+ * header first, then each tensor as it is produced, checked with checkF32Tensor).
+ */
+export function layoutSafetensors(entries: Iterable<readonly [string, readonly number[]]>, options: WriteOptions = {}): SafetensorsLayout {
+  const file = options.file ?? '<export>';
+  const list: [string, readonly number[]][] = [];
+  const seen = new Set<string>();
+  for (const [name, shape] of entries) {
+    if (seen.has(name)) throw new SafetensorsError('EXPORT_INVALID', file, 'tensor name given twice', { tensor: name });
+    seen.add(name);
+    checkName(name, file);
+    numelOf(name, shape, file);
+    list.push([name, shape]);
+  }
   list.sort((a, b) => compareUtf8(a[0], b[0]));
-  const order: PreparedSafetensors['order'] = [];
+  const order: SafetensorsLayout['order'] = [];
   const parts: string[] = [];
   const metadata = metadataEntries(options.metadata, file);
   if (metadata) parts.push(`"__metadata__":{${metadata.map(([k, v]) => `${json(k)}:${json(v)}`).join(',')}}`);
   let offset = 0;
-  for (const [name, tensor] of list) {
-    const end = offset + 4 * tensor.data.length;
-    order.push({ name, tensor, begin: offset, end });
-    parts.push(`${json(name)}:{"dtype":"F32","shape":[${tensor.shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+  for (const [name, shape] of list) {
+    const end = offset + 4 * numelOf(name, shape, file);
+    order.push({ name, shape, begin: offset, end });
+    parts.push(`${json(name)}:{"dtype":"F32","shape":[${shape.join(',')}],"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
   const text = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -63,6 +91,27 @@ export function prepareSafetensors(tensors: TensorSource, options: WriteOptions 
   new DataView(head.buffer).setBigUint64(0, BigInt(n), true);
   head.set(text, 8);
   return { head, order, totalBytes: 8 + n + offset };
+}
+
+/** The checks of the in-memory writer, for one tensor produced for a streamed write. */
+export function checkF32Tensor(name: string, t: F32Tensor, file: string, rejectNonFinite = true): void {
+  checkTensor(name, t, file, rejectNonFinite);
+}
+
+function checkName(name: string, file: string): void {
+  if (name === '__metadata__') throw new SafetensorsError('EXPORT_INVALID', file, 'a tensor cannot be named __metadata__', { tensor: name });
+  if (!isWellFormed(name)) throw new SafetensorsError('EXPORT_INVALID', file, 'tensor name contains a lone surrogate (not encodable as UTF-8)', { tensor: name });
+}
+
+function numelOf(name: string, shape: readonly number[], file: string): number {
+  if (!Array.isArray(shape)) throw new SafetensorsError('EXPORT_INVALID', file, 'shape must be an array of dimensions', { tensor: name });
+  let numel = 1;
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new SafetensorsError('EXPORT_INVALID', file, `shape [${shape.join(', ')}] has an invalid dimension ${d}`, { tensor: name });
+    numel *= d;
+  }
+  if (!Number.isSafeInteger(numel)) throw new SafetensorsError('EXPORT_INVALID', file, `shape [${shape.join(', ')}] is too large`, { tensor: name });
+  return numel;
 }
 
 /** Writes the whole file into one buffer, then re-reads it with the strict reader (docs/formats.md#safetensors-writer). */
