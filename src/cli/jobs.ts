@@ -62,12 +62,16 @@ export interface TrainJob {
   adapterOut: boolean;
   /** Continue from the newest complete checkpoint under the output folder's checkpoints/. */
   resume: boolean;
+  /** --max-shard-bytes: shard the merged model above this many bytes (default 5 GB, as transformers). */
+  maxShardBytes?: number;
 }
 
 export interface ExportJob {
   kind: 'export';
   model: DirRef;
   adapter: DirRef;
+  /** --max-shard-bytes (default 5 GB). */
+  maxShardBytes?: number;
 }
 
 export type CliJob = EvalLmJob | EvalImagesJob | GenerateJob | ClassifyJob | TrainJob | ExportJob;

@@ -89,12 +89,17 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'no-adapter': { kind: 'flag', help: 'write only the merged model' },
       'checkpoint-every': { kind: 'int', help: 'checkpoint every N steps under --out/checkpoints/ (default: each epoch; cascades also after each merge)' },
       resume: { kind: 'flag', help: 'continue from the newest complete checkpoint in --out/checkpoints/ (same options as the interrupted run)' },
+      'max-shard-bytes': { kind: 'int', help: 'shard merged/ above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
       json: JSON_FLAG,
     },
   },
   export: {
     summary: 'merge a PEFT adapter into its base model and write the merged HF folder',
-    spec: { model: MODEL, adapter: ADAPTER, out: { kind: 'string', help: 'output folder' }, json: JSON_FLAG },
+    spec: {
+      model: MODEL, adapter: ADAPTER, out: { kind: 'string', help: 'output folder' },
+      'max-shard-bytes': { kind: 'int', help: 'shard above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
+      json: JSON_FLAG,
+    },
   },
 };
 
@@ -135,6 +140,13 @@ function dataFormat(format: string | undefined, isFolder: boolean, data: string)
   if (format === 'images' && !isFolder) throw new UsageError(`--format images needs a folder; --data ${data} is a file`);
   if (format !== 'images' && isFolder) throw new UsageError(`--format ${format} needs a file; --data ${data} is a folder`);
   return format === 'images' ? undefined : text[format as keyof typeof text];
+}
+
+function shardBytes(p: Parsed): number | undefined {
+  const v = p['max-shard-bytes'];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || v < 1) throw new UsageError(`--max-shard-bytes must be a positive number of bytes, got ${String(v)}`);
+  return v;
 }
 
 function targetsOf(s: string): string[] | string {
@@ -239,12 +251,12 @@ function buildJob(command: string, p: Parsed): Built {
       const checkpoints = join(resolve(outArg), 'checkpoints');
       if (p.resume && !existsSync(checkpoints)) throw new UsageError(`--resume: ${checkpoints} does not exist`);
       const out = prepareOutDir(outArg);
-      return { job: { kind: 'train', model: m, data, textFormat, config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume }, inputs: [m.root, dataPath], outDir: out };
+      return { job: { kind: 'train', model: m, data, textFormat, config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p) }, inputs: [m.root, dataPath], outDir: out };
     }
     case 'export': {
       const m = model();
       if (!adapter) throw new UsageError('lorasc export needs --adapter');
-      return { job: { kind: 'export', model: m, adapter }, inputs: withAdapter(m), outDir: prepareOutDir(need(p, 'out', command)) };
+      return { job: { kind: 'export', model: m, adapter, maxShardBytes: shardBytes(p) }, inputs: withAdapter(m), outDir: prepareOutDir(need(p, 'out', command)) };
     }
   }
   throw new UsageError(`unknown command "${command}"`);

@@ -13,7 +13,10 @@ import { type LinearModule, linearModules } from './modules';
 import type { TrainResult } from './trainer';
 
 export interface ExportBundle {
+  /** The merged folder's files; empty when `streamMerged` asked for the weights alone (mergedWeights). */
   merged: Map<string, Uint8Array>;
+  /** Canonical name → merged F32 weight (the tensors the run changed; ViT: the trained head too). */
+  mergedWeights: Map<string, Float32Array>;
   adapter: Map<string, Uint8Array> | null;
   /** Why there is no adapter folder, when there is none. */
   adapterNote: string | null;
@@ -53,12 +56,18 @@ export async function fetchPassthrough(loaded: LoadedModel): Promise<void> {
   for (const t of loaded.passthrough.values()) if (isStreamed(t)) await t.fetch();
 }
 
-export async function buildExports(x: ExportInput): Promise<ExportBundle> {
-  await fetchPassthrough(x.loaded);
-  const files = buildExportFiles(x);
+/**
+ * `streamMerged`: leave the merged folder to writeMergedModelStreamed (the CLI writes it tensor by tensor
+ * to disk); only the adapter files, the merged weights and the parity figure are built here. A ViT given
+ * a new head is always built in memory (those models are small; the streamed writer does not rename).
+ */
+export async function buildExports(x: ExportInput, options: { streamMerged?: boolean } = {}): Promise<ExportBundle> {
+  const stream = !!options.streamMerged && !(x.loaded.kind === 'vit' && x.loaded.head.newHead);
+  if (!stream) await fetchPassthrough(x.loaded);
+  const files = buildExportFiles(x, !stream);
   if (!files.adapter) return { ...files, parity: null };
   const parity = await computeParity(x, files.mergedWeights);
-  return { merged: files.merged, adapter: files.adapter, adapterNote: null, parity };
+  return { merged: files.merged, mergedWeights: files.mergedWeights, adapter: files.adapter, adapterNote: null, parity };
 }
 
 /** What buildExportFiles needs: no GPU (the parity figure is computed apart). */
@@ -72,7 +81,7 @@ export type ExportFilesInput = Pick<ExportInput, 'loaded' | 'companions' | 'base
  * name, under the loaded names (GPT-2 `transformer.`, ViT `vit.`, Llama-family `model.` or none), and the
  * PEFT adapter (a cascade's is already the rank-T·r stack, src/train/cascade.ts stackedAdapter).
  */
-export function buildExportFiles(x: ExportFilesInput): { merged: Map<string, Uint8Array>; adapter: Map<string, Uint8Array> | null; adapterNote: string | null; mergedWeights: Map<string, Float32Array> } {
+export function buildExportFiles(x: ExportFilesInput, withMergedFiles = true): { merged: Map<string, Uint8Array>; adapter: Map<string, Uint8Array> | null; adapterNote: string | null; mergedWeights: Map<string, Float32Array> } {
   const { loaded, result, config } = x;
   const modules = new Map(linearModules(loaded).map((m) => [m.path, m]));
   const merged = new Map<string, Float32Array>();
@@ -89,7 +98,7 @@ export function buildExportFiles(x: ExportFilesInput): { merged: Map<string, Uin
       merged.set('classifier.bias', b);
     }
   }
-  const mergedFiles = buildMergedModelFiles({ model: loaded, merged, newHead, companions: x.companions });
+  const mergedFiles = withMergedFiles ? buildMergedModelFiles({ model: loaded, merged, newHead, companions: x.companions }) : new Map<string, Uint8Array>();
 
   if (!result.adapter) return { merged: mergedFiles, adapter: null, adapterNote: result.adapterNote, mergedWeights: merged };
   const a = result.adapter;

@@ -1,6 +1,7 @@
 // The page's side of the CLI file bridge (src/cli/host.ts): read the user's files, write outputs, and
 // keep checkpoints under the output folder (a CheckpointStore over the bridge). Every request carries the
 // run's token (given by Node with the job) in a header; the host refuses any request without it.
+import type { ExportSink } from '../../io/export';
 import type { ModelDirSource } from '../../io/hfModel';
 import { countingReader, newReadStats, type RangeReader, type ReadStats, SafetensorsError } from '../../io/safetensors';
 import { type CheckpointStore, storePath } from '../../io/store';
@@ -40,6 +41,34 @@ export async function writeAll(prefix: string, files: ReadonlyMap<string, Uint8A
     written.push(rel);
   }
   return written;
+}
+
+/**
+ * A folder of the output folder as an export sink (issue 13 item 6): small files whole, weights files in
+ * parts appended at their offset (out-part) and renamed into place once complete (out-commit), so the page
+ * never holds a whole file and a crash leaves only a `.partial` name.
+ */
+export function outSink(prefix: string): ExportSink {
+  const relOf = (name: string) => (prefix ? `${prefix}/${name}` : name);
+  return {
+    file: (name, bytes) => writeOut(relOf(name), bytes),
+    async open(name) {
+      const rel = relOf(name);
+      let offset = 0;
+      const q = (route: string, extra: string) => `/__lorasc/${route}?path=${encodeURIComponent(rel)}&${extra}`;
+      return {
+        async append(bytes) {
+          const res = await bridgeFetch(q('out-part', `offset=${offset}`), { method: 'POST', body: bytes as BodyInit });
+          if (!res.ok) throw new Error(`writing ${rel}: ${await res.text()}`);
+          offset += bytes.byteLength;
+        },
+        async close() {
+          const res = await bridgeFetch(q('out-commit', `size=${offset}`), { method: 'POST' });
+          if (!res.ok) throw new Error(`writing ${rel}: ${await res.text()}`);
+        },
+      };
+    },
+  };
 }
 
 const outUrl = (rel: string) => `/__lorasc/out?path=${encodeURIComponent(rel)}`;

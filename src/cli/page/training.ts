@@ -4,16 +4,16 @@
 // log_history), summary.json.
 import { getDevice } from '../../gpu/device';
 import { loadModelDir } from '../../io/hfModel';
-import { buildMergedModelFiles, doraMerge, mergeDelta } from '../../io/export';
+import { buildMergedModelFiles, doraMerge, mergeDelta, writeMergedModelStreamed } from '../../io/export';
 import type { TrainingConfig } from '../../train/config';
 import { adapterEngineOptions, adapterValues, loadTokenizer, loadWithAdapter } from '../../train/engine';
-import { buildExports, mergedParity, readCompanions } from '../../train/export';
+import { buildExports, fetchPassthrough, mergedParity, readCompanions } from '../../train/export';
 import { linearModules } from '../../train/modules';
 import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
 import { type Run, type RunInput, prepareRun, trainRun } from '../../train/run';
 import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
-import { dirSource, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
+import { dirSource, outSink, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
 import { loadModel } from './load';
 import { decodeImage } from '../../io/imageDecode';
 import { refuseLlamaEngine } from '../../train/llamaPending';
@@ -72,11 +72,17 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   const result = await trainRun(run, { onEvent, checkpoints, resumeFrom }).finally(() => run.engine.destroy());
 
   emit({ type: 'status', message: 'exporting: merging in F32 and checking parity' });
+  const companions = await readCompanions(source);
   const bundle = await buildExports({
-    ctx, loaded: run.loaded, companions: await readCompanions(source), result, config,
+    ctx, loaded: run.loaded, companions, result, config,
     baseName: job.model.root, classNames: run.kind === 'image' ? run.classNames ?? undefined : undefined, sample: run.sample,
-  });
-  const written = await writeAll('merged', bundle.merged);
+  }, { streamMerged: true });
+  // The merged folder tensor by tensor, straight to disk (in memory only for a ViT's new head: bundle.merged).
+  const written = bundle.merged.size > 0
+    ? await writeAll('merged', bundle.merged)
+    : (await writeMergedModelStreamed({
+      model: run.loaded, merged: (name) => bundle.mergedWeights.get(name), companions, maxShardBytes: job.maxShardBytes,
+    }, outSink('merged'))).map((n) => `merged/${n}`);
   if (job.adapterOut && bundle.adapter) written.push(...await writeAll('adapter', bundle.adapter));
   const trainerState = { log_history: result.history, global_step: result.steps, max_steps: result.steps, num_train_epochs: config.epochs, best_metric: result.bestVal?.loss ?? null, ...(result.kept ? { best_global_step: result.kept.step } : {}) };
   await writeOut('trainer_state.json', JSON.stringify(trainerState, null, 2));
@@ -135,7 +141,7 @@ export async function runExport(job: ExportJob, emit: Emit) {
       merged.set('classifier.bias', adapter.classifier.bias);
     }
   }
-  const files = buildMergedModelFiles({ model: loaded, merged, newHead, companions: await readCompanions(source) });
+  const companions = await readCompanions(source);
   // Parity on one sample: a fixed token row (GPT-2) or a mid-grey image (ViT).
   const T = loaded.kind === 'gpt2' ? Math.min(32, loaded.config.n_positions) : loaded.kind === 'llama' ? Math.min(32, loaded.config.max_position_embeddings, loaded.config.slidingWindow ?? 32) : 0;
   const sample = loaded.kind !== 'vit'
@@ -147,6 +153,11 @@ export async function runExport(job: ExportJob, emit: Emit) {
     ctx: await getDevice({ label: 'lorasc-cli-export' }), loaded, merged, sample, B: 1, T,
     adapter: adapterEngineOptions(adapter, linearModules(loaded)), adapterValues: values, head,
   });
-  const written = await writeAll('', files);
+  // Written after the parity figure (a refused export writes nothing): tensor by tensor straight to disk,
+  // merged ones from `merged`, the rest streamed from the base; a ViT's new head is written in memory.
+  emit({ type: 'status', message: 'writing the merged model tensor by tensor' });
+  const written = newHead
+    ? await writeAll('', (await fetchPassthrough(loaded), buildMergedModelFiles({ model: loaded, merged, newHead, companions })))
+    : await writeMergedModelStreamed({ model: loaded, merged: (name) => merged.get(name), companions, maxShardBytes: job.maxShardBytes }, outSink(''));
   return { files: written, parity: { max_abs: parity.maxAbs, max_rel: parity.maxRel, count: parity.count } };
 }
