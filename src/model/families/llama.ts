@@ -26,7 +26,26 @@ export interface LlamaBlockConfig {
   oBias: boolean;
   mlpBias: boolean;
   qkNorm: boolean;
+  /** Mistral/Qwen2 sliding_window when in force, else null: the engine refuses a longer sequence. */
+  slidingWindow?: number | null;
 }
+
+/** The config fields the whole model reads beyond the blocks. */
+export interface LlamaModelConfig extends LlamaBlockConfig {
+  vocab_size: number;
+}
+
+/** What the engine needs of a loaded Llama (io/hfModel's LoadedLlama has it): the config, the canonical tensors, tied or not. */
+export interface LlamaSource {
+  config: LlamaModelConfig;
+  tensors: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>;
+  tied: boolean;
+}
+
+/** The seven PEFT-targetable linears of every block, in model order. */
+export const LLAMA_MODULES = [
+  'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj',
+] as const;
 
 export const LLAMA_ATTENTION = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'] as const;
 
@@ -49,4 +68,34 @@ export function llamaSpecOf(c: LlamaBlockConfig, tied: boolean): FamilySpec {
     blockPrefix: (l) => `layers.${l}.`,
     peftPrefix: (l) => `model.layers.${l}.`,
   };
+}
+
+/**
+ * Refuses a sequence of T positions the engine cannot compute exactly: beyond max_position_embeddings
+ * (the rope table), or longer than a sliding window in force (every position would need masking that
+ * full causal attention does not do).
+ */
+export function checkLlamaLength(c: LlamaBlockConfig, T: number, what: string): void {
+  if (T > c.max_position_embeddings) throw new Error(`${what} of ${T} tokens exceeds max_position_embeddings=${c.max_position_embeddings}`);
+  if (c.slidingWindow != null && T > c.slidingWindow) {
+    throw new Error(`${what} of ${T} tokens exceeds the model's sliding_window=${c.slidingWindow} (attention over a sliding window is not implemented)`);
+  }
+}
+
+/**
+ * The LoRA-capable linears of a Llama-family model in model order (layer, then q, k, v, o, gate, up,
+ * down), as io/peft's loraModules lists them: PEFT path `model.layers.{l}.<module>`, canonical weight,
+ * nn.Linear layout, IN/OUT from the stored [out, in] shape.
+ */
+export function llamaLoraModules(src: Pick<LlamaSource, 'tensors'>, spec: FamilySpec): { path: string; weight: string; layout: 'linear'; IN: number; OUT: number }[] {
+  const out: { path: string; weight: string; layout: 'linear'; IN: number; OUT: number }[] = [];
+  for (let l = 0; l < spec.L; l++) {
+    for (const m of LLAMA_MODULES) {
+      const weight = `${spec.blockPrefix(l)}${m}.weight`;
+      const t = src.tensors.get(weight);
+      if (!t || t.shape.length !== 2) throw new Error(`${spec.family} engine: no 2-D weight ${weight}`);
+      out.push({ path: `${spec.peftPrefix(l)}${m}`, weight, layout: 'linear', IN: t.shape[1], OUT: t.shape[0] });
+    }
+  }
+  return out;
 }

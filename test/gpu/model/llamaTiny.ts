@@ -4,7 +4,7 @@
 // modules in model order as io/peft lists them (PEFT path, canonical weight, nn.Linear layout).
 import type { LoraModule } from '../../../src/io/peft';
 import { blockModules } from '../../../src/model/block';
-import { type LlamaBlockConfig, llamaSpecOf } from '../../../src/model/families/llama';
+import { type LlamaBlockConfig, type LlamaSource, llamaSpecOf } from '../../../src/model/families/llama';
 import type { FamilySpec } from '../../../src/model/families/spec';
 import { uniformF32 } from '../../helpers/random';
 
@@ -61,3 +61,7 @@ export function tinyLlama(o: TinyOptions = {}): TinyLlama {
   if (!(o.tied ?? true)) put('lm_head.weight', [V, C], -0.5, 0.5);
   return { config, spec, V, tensors, modules };
 }
+
+/** The engine's view of a tiny model (what a loaded Llama gives it). */
+export const sourceOf = (m: TinyLlama, extra: Partial<LlamaSource['config']> = {}): LlamaSource =>
+  ({ config: { ...m.config, vocab_size: m.V, ...extra }, tensors: m.tensors, tied: m.spec.tiedHead });
