@@ -113,8 +113,25 @@ export class Studio {
     this.ctx?.device.destroy();
   }
 
+  /** The Hub download in progress, if any (cancel-load aborts it). */
+  private loading: AbortController | undefined;
+
+  cancelLoad(): ReplyValue['cancel-load'] {
+    const l = this.loading;
+    l?.abort();
+    return { cancelled: !!l };
+  }
+
   async loadModel(s: ModelSource): Promise<ModelInfo> {
-    const { source, label } = await modelSource(s, this.base);
+    const loading = new AbortController();
+    this.loading = loading;
+    let opened: Awaited<ReturnType<typeof modelSource>>;
+    try {
+      opened = await modelSource(s, this.base, { signal: loading.signal, onHubProgress: (progress) => this.emit({ kind: 'hub-progress', progress }) });
+    } finally {
+      if (this.loading === loading) this.loading = undefined;
+    }
+    const { source, label } = opened;
     const loaded = await loadModelDir(source);
     const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : null;
     if (loaded.kind === 'gpt2' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the GPT-2 weights`);
@@ -127,7 +144,8 @@ export class Studio {
       defaultTargets: loaded.kind === 'gpt2' ? ['c_attn'] : ['query', 'value'],
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'gpt2' ? { nPositions: loaded.config.n_positions } : { classes: loaded.config.id2label }),
-      warnings: loaded.warnings,
+      warnings: [...(opened.warnings ?? []), ...loaded.warnings],
+      ...(opened.hub ? { hub: opened.hub } : {}),
     };
     this.model = { source, loaded, tokenizer, info };
     this.data = undefined;

@@ -44,6 +44,8 @@ export interface HubServer {
   dropNext(file: string, after: number, times?: number): void;
   /** Answer every Range request with the whole file (200), as a server without range support. */
   ignoreRange: boolean;
+  /** Send file bodies in chunks of this many bytes with a pause between them (a slow link), or null. */
+  slow: { chunk: number; delayMs: number } | null;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
   const log: LoggedRequest[] = [];
   const drops = new Map<string, { after: number; times: number }>();
   const sockets = new Set<Socket>();
-  const state = { ignoreRange: false };
+  const state: { ignoreRange: boolean; slow: HubServer['slow'] } = { ignoreRange: false, slow: null };
   // The CDN serves blobs by sha256 under a "signed" path; the signature is checked, as a CDN would.
   const blobs = new Map<string, { name: string; bytes: Uint8Array }>();
 
@@ -110,7 +112,17 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
       res.write(body.subarray(0, cut), () => req.socket.destroy());
       return;
     }
-    res.end(body);
+    const slow = state.slow;
+    if (!slow) { res.end(body); return; }
+    let at = 0;
+    const next = () => {
+      if (res.destroyed) return;
+      if (at >= body.byteLength) { res.end(); return; }
+      res.write(body.subarray(at, at + slow.chunk));
+      at += slow.chunk;
+      setTimeout(next, slow.delayMs);
+    };
+    next();
   };
 
   const hub = createServer((req, res) => {
@@ -187,6 +199,8 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
     dropNext(file, after, times = 1) { drops.set(file, { after, times }); },
     get ignoreRange() { return state.ignoreRange; },
     set ignoreRange(v: boolean) { state.ignoreRange = v; },
+    get slow() { return state.slow; },
+    set slow(v) { state.slow = v; },
     close: async () => {
       for (const s of sockets) s.destroy();
       await Promise.all([hub, cdn].map((s) => new Promise<void>((ok) => s.close(() => ok()))));
