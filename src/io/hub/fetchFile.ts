@@ -26,12 +26,31 @@ export interface FetchFileOptions {
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 
-function concat(chunks: Uint8Array[], n: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0].byteLength === n) return chunks[0];
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) { out.set(c, o); o += c.byteLength; }
-  return out;
+/**
+ * Where the bytes go: straight into one buffer of the final size when the size is known (a model's
+ * weights are hundreds of MB: no second copy at the end), else into chunks joined once at the end.
+ */
+class Sink {
+  private buf: Uint8Array | null = null;
+  private chunks: Uint8Array[] = [];
+  length = 0;
+  push(value: Uint8Array, total: number | null): void {
+    if (this.length === 0 && total !== null && this.buf?.byteLength !== total) this.buf = new Uint8Array(total);
+    if (this.buf && this.chunks.length === 0 && this.length + value.byteLength <= this.buf.byteLength) this.buf.set(value, this.length);
+    else {
+      if (this.buf) { this.chunks = [this.buf.subarray(0, this.length)]; this.buf = null; }
+      this.chunks.push(value);
+    }
+    this.length += value.byteLength;
+  }
+  reset(): void { this.chunks = []; this.length = 0; }
+  bytes(): Uint8Array {
+    if (this.buf && this.chunks.length === 0) return this.length === this.buf.byteLength ? this.buf : this.buf.slice(0, this.length);
+    const out = new Uint8Array(this.length);
+    let o = 0;
+    for (const c of this.chunks) { out.set(c, o); o += c.byteLength; }
+    return out;
+  }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -45,7 +64,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function fetchFile(url: string, o: FetchFileOptions): Promise<{ bytes: Uint8Array; etag: string | null }> {
   const retries = o.retries ?? 3;
   const what = `${o.asked.repo}@${o.asked.revision}: ${o.asked.file}`;
-  let chunks: Uint8Array[] = [];
+  const sink = new Sink();
   let received = 0;
   let total: number | null = o.size ?? null;
   let drops = 0;
@@ -71,14 +90,16 @@ export async function fetchFile(url: string, o: FetchFileOptions): Promise<{ byt
       const m = CONTENT_RANGE.exec(res.headers.get('content-range') ?? '');
       if (res.status !== 206 || !m || Number(m[1]) !== received) {
         // Range ignored or answered for another offset: start the file over.
-        chunks = [];
+        sink.reset();
         received = 0;
         if (res.status === 206) { await res.body?.cancel(); continue; }
       }
     }
     if (!res.ok) throw await httpError(res, o.asked);
     if (res.status === 200) {
-      const len = Number(res.headers.get('content-length'));
+      // No Content-Length (chunked) or a compressed body: the size stays unknown until the end.
+      const header = res.headers.get('content-length');
+      const len = header === null ? NaN : Number(header);
       if (total === null && Number.isSafeInteger(len) && len >= 0 && !res.headers.get('content-encoding')) total = len;
     } else {
       const m = CONTENT_RANGE.exec(res.headers.get('content-range') ?? '');
@@ -92,7 +113,7 @@ export async function fetchFile(url: string, o: FetchFileOptions): Promise<{ byt
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
-        chunks.push(value);
+        sink.push(value, total);
         received += value.byteLength;
         if (total !== null && received > total) throw new HubError('HUB_CORRUPT', `${what}: more bytes than the ${total} listed`);
         o.onProgress?.({ loaded: received, total });
@@ -102,7 +123,7 @@ export async function fetchFile(url: string, o: FetchFileOptions): Promise<{ byt
       if (isAbort(e) || o.signal?.aborted) throw cancelled();
       dropped = e;
     }
-    if (dropped === null && (total === null || received === total)) return { bytes: concat(chunks, received), etag };
+    if (dropped === null && (total === null || received === total)) return { bytes: sink.bytes(), etag };
     // The body ended early (a dropped connection, or a short answer): resume from `received`.
     if (++drops > retries) throw interrupted(what, received, total, drops, dropped);
     await sleep((o.backoffMs ?? 500) * 2 ** (drops - 1), o.signal).catch(() => { throw cancelled(); });
