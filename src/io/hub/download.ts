@@ -104,10 +104,13 @@ export async function openHubRepo(o: OpenHubOptions): Promise<HubRepo> {
     listing = parseListing(where, json);
   } catch (e) {
     if (o.signal?.aborted) throw cancelled();
-    if (e instanceof HubError) throw e;
-    // No answer at all: offline, or the Hub unreachable. A revision loaded before still opens.
+    // No answer at all (offline, the Hub unreachable), or the Hub failing (5xx, rate limit): a revision
+    // loaded before still opens from the cache. A definite answer (not found, gated, …) is final.
+    const unreachable = !(e instanceof HubError);
+    if (!unreachable && (e as HubError).code !== 'HUB_HTTP') throw e;
     const manifest = await cache?.readManifest(repo, revision);
     if (manifest && cache) return fromManifest(cache, manifest, base, o, e);
+    if (!unreachable) throw e;
     throw new HubError('HUB_NETWORK', `${networkError(apiUrl, e).message}, and ${where} is not in this browser's cache`, { cause: e });
   }
 

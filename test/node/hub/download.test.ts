@@ -109,6 +109,12 @@ describe('openHubRepo against a local Hub', () => {
     expect(again.from).toBe('cache');
     expect(server.log.map((r) => r.path)).toEqual(['/api/models/lorasc/gpt2-fortunes/revision/main?blobs=true']);
     expect(events.map((e) => `${e.file} ${e.state}`)).toEqual(['config.json cached', 'model.safetensors cached', 'tokenizer.json cached']);
+    // The Hub answering 503: the cached copy opens; with nothing cached, the 503 is the error.
+    server.apiDown = true;
+    expect(await openHubRepo({ repo: 'lorasc/gpt2-fortunes', base: server.base, cache })).toMatchObject({ from: 'cache', offline: true });
+    const down = await hubError(openHubRepo({ repo: 'lorasc/gpt2-fortunes', base: server.base }));
+    expect(down.code).toBe('HUB_HTTP');
+    expect(down.message).toBe('lorasc/gpt2-fortunes@main: HTTP 503 Service Unavailable: Service Unavailable');
     const base = server.base;
     await server.close();
     server = undefined;

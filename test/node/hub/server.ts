@@ -44,6 +44,8 @@ export interface HubServer {
   dropNext(file: string, after: number, times?: number): void;
   /** Answer every Range request with the whole file (200), as a server without range support. */
   ignoreRange: boolean;
+  /** The API answers 503 (the Hub failing while reachable). */
+  apiDown: boolean;
   /** Send file bodies in chunks of this many bytes with a pause between them (a slow link), or null. */
   slow: { chunk: number; delayMs: number } | null;
   close(): Promise<void>;
@@ -69,7 +71,7 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
   const log: LoggedRequest[] = [];
   const drops = new Map<string, { after: number; times: number }>();
   const sockets = new Set<Socket>();
-  const state: { ignoreRange: boolean; slow: HubServer['slow'] } = { ignoreRange: false, slow: null };
+  const state: { ignoreRange: boolean; slow: HubServer['slow']; apiDown: boolean } = { ignoreRange: false, slow: null, apiDown: false };
   // The CDN serves blobs by sha256 under a "signed" path; the signature is checked, as a CDN would.
   const blobs = new Map<string, { name: string; bytes: Uint8Array }>();
 
@@ -145,6 +147,7 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
     const rev = decodeURIComponent((api ?? resolve)![2]);
     const commit = commits.get(repoName)?.get(rev);
     if (!commit) { fail(res, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`); return; }
+    if (api && state.apiDown) { fail(res, 503, '', 'Service Unavailable'); return; }
     if (api) {
       res.writeHead(200, { ...CORS, 'Content-Type': 'application/json' });
       res.end(JSON.stringify({
@@ -199,6 +202,8 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
     dropNext(file, after, times = 1) { drops.set(file, { after, times }); },
     get ignoreRange() { return state.ignoreRange; },
     set ignoreRange(v: boolean) { state.ignoreRange = v; },
+    get apiDown() { return state.apiDown; },
+    set apiDown(v: boolean) { state.apiDown = v; },
     get slow() { return state.slow; },
     set slow(v) { state.slow = v; },
     close: async () => {
