@@ -36,7 +36,7 @@ export async function httpError(res: Response, a: Asked): Promise<HubError> {
       ? `${a.repo} is gated and this access token has no access yet: accept its conditions on ${page}, then try again`
       : `${a.repo} is gated: accept its conditions on ${page} and give an access token (read scope) in the token field`);
   }
-  if (code === 'RevisionNotFound' || (res.status === 404 && /revision/i.test(said))) {
+  if (code === 'RevisionNotFound' || (res.status === 404 && /revision|rev id/i.test(said))) {
     return new HubError('HUB_REVISION', `${a.repo} has no branch, tag or commit ${JSON.stringify(a.revision)}`);
   }
   if (code === 'EntryNotFound' || (res.status === 404 && a.file)) {

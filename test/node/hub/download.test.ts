@@ -176,8 +176,9 @@ describe('openHubRepo against a local Hub', () => {
     expect(e.message).not.toMatch(/\n/);
   });
 
-  it('names a missing repo, a missing revision and a file the listing named but the server lacks', async () => {
+  for (const hideErrorCode of [false, true]) it(`names a missing repo, a missing revision and a file the listing named but the server lacks${hideErrorCode ? ' (from the body alone, no X-Error-Code)' : ''}`, async () => {
     server = await startHubServer({ repos: { 'lorasc/gpt2-fortunes': demoRepo({ vanished: ['tokenizer.json'] }) } });
+    server.hideErrorCode = hideErrorCode;
     let e = await hubError(openHubRepo({ repo: 'nobody/nothing', base: server.base }));
     expect(e.code).toBe('HUB_NOT_FOUND');
     expect(e.message).toBe('nobody/nothing: no such model repo on the Hub, or it is private (HTTP 401): check the id, or give an access token');
@@ -207,8 +208,9 @@ describe('openHubRepo against a local Hub', () => {
     expect(server.log.some((r) => /pytorch_model|README|onnx/.test(r.path))).toBe(false);
   });
 
-  it('gated: 401 without a token, 403 with one not granted, loads with a granted one that never reaches the CDN', async () => {
+  for (const hideErrorCode of [false, true]) it(`gated: 401 without a token, 403 with one not granted, loads with a granted one that never reaches the CDN${hideErrorCode ? ' (no X-Error-Code)' : ''}`, async () => {
     server = await startHubServer({ repos: { 'meta/gated': demoRepo({ gatedTokens: ['hf_granted'] }), 'me/private': demoRepo({ privateTokens: ['hf_mine'] }) } });
+    server.hideErrorCode = hideErrorCode;
     let e = await hubError(openHubRepo({ repo: 'meta/gated', base: server.base }));
     expect(e.code).toBe('HUB_GATED');
     expect(e.message).toBe('meta/gated is gated: accept its conditions on https://huggingface.co/meta/gated and give an access token (read scope) in the token field');

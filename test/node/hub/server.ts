@@ -44,6 +44,8 @@ export interface HubServer {
   dropNext(file: string, after: number, times?: number): void;
   /** Answer every Range request with the whole file (200), as a server without range support. */
   ignoreRange: boolean;
+  /** Send no X-Error-Code header (as a browser sees the Hub when CORS does not expose it): the body must do. */
+  hideErrorCode: boolean;
   /** The API answers 503 (the Hub failing while reachable). */
   apiDown: boolean;
   /** Send file bodies in chunks of this many bytes with a pause between them (a slow link), or null. */
@@ -71,7 +73,7 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
   const log: LoggedRequest[] = [];
   const drops = new Map<string, { after: number; times: number }>();
   const sockets = new Set<Socket>();
-  const state: { ignoreRange: boolean; slow: HubServer['slow']; apiDown: boolean } = { ignoreRange: false, slow: null, apiDown: false };
+  const state: { ignoreRange: boolean; slow: HubServer['slow']; apiDown: boolean; hideErrorCode: boolean } = { ignoreRange: false, slow: null, apiDown: false, hideErrorCode: false };
   // The CDN serves blobs by sha256 under a "signed" path; the signature is checked, as a CDN would.
   const blobs = new Map<string, { name: string; bytes: Uint8Array }>();
 
@@ -88,7 +90,7 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
   }
 
   const fail = (res: ServerResponse, status: number, code: string, error: string) => {
-    res.writeHead(status, { ...CORS, 'Content-Type': 'application/json', 'X-Error-Code': code });
+    res.writeHead(status, { ...CORS, 'Content-Type': 'application/json', ...(state.hideErrorCode ? {} : { 'X-Error-Code': code }) });
     res.end(JSON.stringify({ error }));
   };
 
@@ -202,6 +204,8 @@ export async function startHubServer(o: HubServerOptions): Promise<HubServer> {
     dropNext(file, after, times = 1) { drops.set(file, { after, times }); },
     get ignoreRange() { return state.ignoreRange; },
     set ignoreRange(v: boolean) { state.ignoreRange = v; },
+    get hideErrorCode() { return state.hideErrorCode; },
+    set hideErrorCode(v: boolean) { state.hideErrorCode = v; },
     get apiDown() { return state.apiDown; },
     set apiDown(v: boolean) { state.apiDown = v; },
     get slow() { return state.slow; },
