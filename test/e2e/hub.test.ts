@@ -3,8 +3,9 @@
 // folder, with its weights behind a redirect to a second "CDN" origin. The test build points the Hub at
 // that server through VITE_HUB_BASE / VITE_HUB_CONNECT, and the page's CSP names exactly those two
 // origins. The control is off until ticked (no request to the Hub before); the download shows a row per
-// file, can be cancelled, loads the model; after the server is stopped, a reload loads it again from the
-// browser's cache. Nothing but the page's origin and the two Hub origins is ever asked, with no CSP
+// file, can be cancelled, loads the model; a gated repo loads with a token that reaches neither the
+// CDN nor any storage; after the server is stopped, a reload loads the model again from the browser's
+// cache. Nothing but the page's origin and the two Hub origins is ever asked, with no CSP
 // violation, console, page or worker error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -18,6 +19,7 @@ import { type HubServer, commitOf, startHubServer } from '../node/hub/server';
 const LONG = 600_000;
 const DEMO = resolve(import.meta.dirname, '../../public/demo/gpt2-fortunes');
 const REPO = 'lorasc/gpt2-fortunes';
+const TOKEN = 'hf_e2eSecretToken123';
 
 async function openHubForm(page: Page): Promise<void> {
   await page.waitForSelector('[data-testid=data-preview]', { timeout: LONG }); // the start-up demo is in
@@ -38,14 +40,9 @@ describe('the studio downloads a model from the Hub (local Hub-layout server)', 
   let url: string;
 
   beforeAll(async () => {
-    hub = await startHubServer({
-      repos: {
-        [REPO]: {
-          files: new Map(['config.json', 'model.safetensors', 'tokenizer.json'].map((n) => [n, new Uint8Array(readFileSync(join(DEMO, n)))] as const)
-            .concat([['README.md', new TextEncoder().encode('# card')]])),
-        },
-      },
-    });
+    const files = () => new Map(['config.json', 'model.safetensors', 'tokenizer.json'].map((n) => [n, new Uint8Array(readFileSync(join(DEMO, n)))] as const)
+      .concat([['README.md', new TextEncoder().encode('# card')]]));
+    hub = await startHubServer({ repos: { [REPO]: { files: files() }, 'meta/gated': { files: files(), gatedTokens: [TOKEN] } } });
     // The test-only setting: read by the page policy plugin (CSP) and by the worker (import.meta.env).
     process.env.VITE_HUB_BASE = hub.base;
     process.env.VITE_HUB_CONNECT = hub.cdn;
@@ -118,6 +115,37 @@ describe('the studio downloads a model from the Hub (local Hub-layout server)', 
     await page.getByTestId('hub-download').click();
     await page.waitForFunction(() => /nobody\/nothing/.test(document.querySelector('[role=alert]')?.textContent ?? ''), null, { timeout: LONG });
     expect(await page.locator('[role=alert]').textContent()).toBe('Model refused: HubError: nobody/nothing: no such model repo on the Hub, or it is private (HTTP 401): check the id, or give an access token');
+  });
+
+  it('a gated repo: refused without a token, loads with one; the token reaches neither the CDN nor any storage', { timeout: LONG }, async () => {
+    await page.getByTestId('hub-repo').fill('meta/gated');
+    await page.getByTestId('hub-download').click();
+    await page.waitForFunction(() => /meta\/gated is gated/.test(document.querySelector('[role=alert]')?.textContent ?? ''), null, { timeout: LONG });
+    expect(await page.locator('[role=alert]').textContent()).toBe('Model refused: HubError: meta/gated is gated: accept its conditions on https://huggingface.co/meta/gated and give an access token (read scope) in the token field');
+    expect(await page.getByTestId('hub-token').getAttribute('type')).toBe('password');
+    await page.getByTestId('hub-token').fill(TOKEN);
+    hub.log.length = 0;
+    await page.getByTestId('hub-download').click();
+    await page.waitForFunction(() => /^meta\/gated@main: GPT-2/.test(document.querySelector('[data-testid=model-info]')?.textContent ?? ''), null, { timeout: LONG });
+    const gets = hub.log.filter((r) => r.method === 'GET');
+    expect(gets.filter((r) => r.origin === 'hub').map((r) => r.authorization)).toEqual([`Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer ${TOKEN}`, `Bearer ${TOKEN}`]);
+    // Chromium drops Authorization on the cross-origin redirect: the CDN gets a plain GET.
+    expect(gets.filter((r) => r.origin === 'cdn').map((r) => r.authorization)).toEqual([null]);
+    // Nothing the page keeps holds the token: localStorage, and Cache Storage's keys, headers and manifests.
+    const kept = await page.evaluate(async () => {
+      const out = [JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage })];
+      for (const name of await caches.keys()) {
+        const c = await caches.open(name);
+        for (const req of await c.keys()) {
+          const res = await c.match(req);
+          out.push(req.url, JSON.stringify([...(res?.headers ?? [])]));
+          if (res?.headers.get('content-type')?.startsWith('application/json')) out.push(await res.text());
+        }
+      }
+      return out.join('\n');
+    });
+    expect(kept).toContain('meta/gated'); // the manifest and files are there…
+    expect(kept).not.toContain(TOKEN); // …without the token
   });
 
   it('with the server stopped, a reload loads the model from the browser cache', { timeout: LONG }, async () => {
