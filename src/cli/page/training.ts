@@ -15,6 +15,7 @@ import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
 import { decodeImage } from '../../io/imageDecode';
+import { refuseLlamaEngine } from '../../train/llamaPending';
 
 type Emit = (e: CliEvent) => void;
 
@@ -23,6 +24,7 @@ const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
 export async function runTrain(job: TrainJob, emit: Emit) {
   const source = dirSource(job.model);
   const loaded = await loadModelDir(source);
+  if (loaded.kind === 'llama') refuseLlamaEngine('train'); // LLAMA_ENGINE_PENDING
   let input: RunInput;
   if (loaded.kind === 'gpt2') {
     if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a GPT-2 trains on a .txt, .jsonl or .csv file`);
