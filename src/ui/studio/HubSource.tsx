@@ -15,7 +15,7 @@ function ProgressRow({ p }: { p: HubProgress }) {
   return (
     <tr data-testid={`hub-file-${p.file}`} data-state={p.state}>
       <td><code>{p.file}</code></td>
-      <td><progress max={p.total ?? undefined} value={p.loaded} aria-label={`${p.file} progress`} /></td>
+      <td><progress max={p.total ?? undefined} value={p.total !== null ? p.loaded : undefined} aria-label={`${p.file} progress`} /></td>
       <td>{mb(p.loaded)}{p.total !== null ? ` / ${mb(p.total)}` : ''} MB</td>
       <td>{status}</td>
     </tr>
