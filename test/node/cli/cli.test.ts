@@ -84,7 +84,8 @@ function lorasc(args: string[], timeoutMs: number): Promise<{ code: number | nul
 }
 
 /** stderr lines other than the progress bar's. */
-const messages = (stderr: string) => stderr.split(/[\r\n]+/).filter((l) => l.trim() !== '' && !l.startsWith('['));
+// The error lines alone: progress bars ('[###…]', 'loading […]') and the load's summary line are not messages.
+const messages = (stderr: string) => stderr.split(/[\r\n]+/).filter((l) => l.trim() !== '' && !l.startsWith('[') && !l.startsWith('loading [') && !l.startsWith('loaded '));
 
 describe('the real lorasc in a child process', () => {
   it('eval --logits-out /proc/nonexistent/l.safetensors: one line and exit 2 (it used to hang after the progress bar)', async () => {
