@@ -9,7 +9,8 @@ import type { GpuContext } from '../gpu/context';
 import { type TextFormat, listImageFolder } from '../io/datasets';
 import { type LoadedGpt2, type LoadedModel, type LoadedVit, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import type { PixelImage } from '../io/preprocess';
-import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
+import type { ChatTemplate } from '../io/chat';
+import type { TextTokenizer } from '../io/tokenizer';
 import type { Gpt2LoraModel } from '../model/gpt2/model';
 import type { VitLoraModel } from '../model/vit/model';
 import { type TrainingConfig, resolveConfig } from './config';
@@ -23,8 +24,11 @@ import { type TrainResult, type TrainSetup, train } from './trainer';
 
 /** The data of a run, as the caller has it. */
 export type RunInput =
-  /** A text dataset file and the model's tokenizer (GPT-2); `format` overrides the guess from the name. */
-  | { kind: 'text'; bytes: Uint8Array | ArrayBuffer; name: string; tokenizer: ByteLevelBpeTokenizer; format?: TextFormat }
+  /**
+   * A text dataset file and the model's tokenizer; `format` overrides the guess from the name. A chat .jsonl
+   * is rendered with `chatTemplate` (the model's or a supplied one; refused without one).
+   */
+  | { kind: 'text'; bytes: Uint8Array | ArrayBuffer; name: string; tokenizer: TextTokenizer; format?: TextFormat; chatTemplate?: ChatTemplate | null }
   /** An image folder (one subfolder per class) and a decoder for its files (ViT). */
   | { kind: 'images'; paths: string[]; decode: (path: string) => Promise<PixelImage> }
   /** Token sequences the caller prepared (the study's cut splits); T is their length. */
@@ -73,7 +77,7 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
     let data: TaskData<LmExample, Uint32Array>, preview: TextPreview | null = null;
     if (input.kind === 'text') {
       config.seqLen = Math.min(config.seqLen, loaded0.config.n_positions);
-      ({ data, preview } = prepareText(input.bytes, input.name, input.tokenizer, config.seqLen, config.valFraction, config.seed, input.format));
+      ({ data, preview } = prepareText(input.bytes, input.name, input.tokenizer, config.seqLen, config.valFraction, config.seed, input.format, input.chatTemplate));
     } else if (input.kind === 'lm') {
       config.seqLen = input.T;
       data = input.data;
