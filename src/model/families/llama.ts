@@ -5,8 +5,11 @@
 // with biases per role (q/k/v, o, MLP) as the config says; stem = embed_tokens[ids] (no position
 // embedding), head = the final RMSNorm and lm_head, tied to embed_tokens or not (../llama/ files).
 // Equations: docs/engineering.md#llama-block. Names: canonical = the HF key minus `model.`; PEFT paths keep it.
+import { LLAMA_MODULES, type LoadedLlama } from '../../io/hfModel';
 import type { RopeScalingConfig } from '../../ref/rope_freq';
 import type { FamilySpec } from './spec';
+
+export { LLAMA_MODULES };
 
 /** The config fields the block engine reads (HF names; the derived switches as io/hfModel's LlamaConfig names them). */
 export interface LlamaBlockConfig {
@@ -42,12 +45,10 @@ export interface LlamaSource {
   tied: boolean;
 }
 
-/** The seven PEFT-targetable linears of every block, in model order. */
-export const LLAMA_MODULES = [
-  'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj',
-] as const;
-
 export const LLAMA_ATTENTION = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj'] as const;
+
+/** The spec of a loaded Llama-family model (its config was checked, key by key, when it was parsed). */
+export const llamaSpec = (loaded: LoadedLlama): FamilySpec => llamaSpecOf(loaded.config, loaded.tied);
 
 /** The block-engine spec of a Llama-family config; `tied`: the LM head is embed_tokens. */
 export function llamaSpecOf(c: LlamaBlockConfig, tied: boolean): FamilySpec {
@@ -84,7 +85,7 @@ export function checkLlamaLength(c: LlamaBlockConfig, T: number, what: string): 
 
 /**
  * The LoRA-capable linears of a Llama-family model in model order (layer, then q, k, v, o, gate, up,
- * down), as io/peft's loraModules lists them: PEFT path `model.layers.{l}.<module>`, canonical weight,
+ * down), as io/peft's loraModules lists them for a loaded Llama (the engine also takes a bare source): PEFT path `model.layers.{l}.<module>`, canonical weight,
  * nn.Linear layout, IN/OUT from the stored [out, in] shape.
  */
 export function llamaLoraModules(src: Pick<LlamaSource, 'tensors'>, spec: FamilySpec): { path: string; weight: string; layout: 'linear'; IN: number; OUT: number }[] {
@@ -99,3 +100,6 @@ export function llamaLoraModules(src: Pick<LlamaSource, 'tensors'>, spec: Family
   }
   return out;
 }
+
+/** The longest sequence the engine computes for this config: max_position_embeddings, or a shorter sliding window in force. */
+export const llamaContext = (c: LlamaBlockConfig): number => Math.min(c.max_position_embeddings, c.slidingWindow ?? Infinity);
