@@ -11,6 +11,8 @@ import { type LoadedLlama, loadModelDir, sourceFromMap } from '../../../src/io/h
 import { type SafetensorsFile, readSafetensors } from '../../../src/io/safetensors';
 import { LlamaDecoder } from '../../../src/model/llama/generate';
 import { LlamaLoraModel } from '../../../src/model/llama/model';
+import { createEngine } from '../../../src/train/engine';
+import { linearModules } from '../../../src/train/modules';
 import { type Tolerance, expectAllClose } from '../../helpers/allclose';
 import { testContext } from '../../helpers/gpu';
 
@@ -188,6 +190,21 @@ for (const fam of FAMILIES) {
           }
         } finally {
           dec.destroy();
+        }
+      });
+
+      it('the engine createEngine builds (trainer, CLI) evaluates the same loss over the same targets', async () => {
+        const mods = linearModules(loaded).filter((m) => targets.some((t) => m.path.endsWith(`.${t}`)));
+        expect(mods.length).toBe(loaded.config.num_hidden_layers * targets.length);
+        const engine = await createEngine(ctx, loaded, { targets: mods, r, scale, useDora: dora, B, T, seed: 0 });
+        try {
+          expect(engine).toBeInstanceOf(LlamaLoraModel);
+          engine.setLoraWeights(adapter);
+          const { loss, count } = await engine.evalLoss(ids, labels);
+          expectAllClose([loss], state.get('loss').data, TOL.loss, 'createEngine loss');
+          expect(count).toBe(labels.filter((l) => l !== -100).length);
+        } finally {
+          engine.destroy();
         }
       });
     });
