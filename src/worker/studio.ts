@@ -121,8 +121,25 @@ export class Studio {
     this.ctx?.device.destroy();
   }
 
+  /** The Hub download in progress, if any (cancel-load aborts it). */
+  private loading: AbortController | undefined;
+
+  cancelLoad(): ReplyValue['cancel-load'] {
+    const l = this.loading;
+    l?.abort();
+    return { cancelled: !!l };
+  }
+
   async loadModel(s: ModelSource): Promise<ModelInfo> {
-    const { source, label } = await modelSource(s, this.base);
+    const loading = new AbortController();
+    this.loading = loading;
+    let opened: Awaited<ReturnType<typeof modelSource>>;
+    try {
+      opened = await modelSource(s, this.base, { signal: loading.signal, onHubProgress: (progress) => this.emit({ kind: 'hub-progress', progress }) });
+    } finally {
+      if (this.loading === loading) this.loading = undefined;
+    }
+    const { source, label } = opened;
     const loaded = await loadModelDir(source);
     // GPT-2: the hand-written byte-level BPE; a Llama family: tokenizer.json with tokenizer_config.json's rules.
     const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : loaded.kind === 'llama' ? await loadFolderTokenizer(source) : null;
@@ -138,7 +155,8 @@ export class Studio {
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: context }),
-      warnings: loaded.warnings,
+      warnings: [...(opened.warnings ?? []), ...loaded.warnings],
+      ...(opened.hub ? { hub: opened.hub } : {}),
     };
     this.model = { source, loaded, tokenizer, info };
     this.data = undefined;
