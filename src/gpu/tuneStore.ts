@@ -55,7 +55,7 @@ abstract class JsonTuneStore implements TuneStore {
   }
 }
 
-class LocalStorageTuneStore extends JsonTuneStore {
+export class LocalStorageTuneStore extends JsonTuneStore {
   constructor(private readonly storage: Storage) {
     super();
   }
