@@ -2,7 +2,7 @@
 // (src/gpu/selector.ts). On a hardware adapter the eligible variants are checked against the CPU
 // reference and timed for a few milliseconds each; on a CPU implementation of WebGPU (SwiftShader) the
 // kernel lab's shipped table decides (docs/kernels.md#swiftshader), unless tuning is forced.
-import type { Candidate, Trial } from '../gpu/autotune';
+import { type Candidate, type Trial, tune } from '../gpu/autotune';
 import type { GpuContext } from '../gpu/context';
 import { adapterKey, deviceFeatures, isSoftwareAdapter } from '../gpu/features';
 import type { KernelDescriptor } from '../gpu/kernel';
@@ -124,4 +124,42 @@ export async function chooseMatmul(ctx: GpuContext, s: MatmulShape): Promise<Mat
 /** Every matmul choice this page has made on this context's adapter, for the Device panel. */
 export function matmulChoices(ctx: GpuContext): Promise<SelectedRecord[]> {
   return selectorFor(ctx).records();
+}
+
+/** The products of a LoRA training step, one per shape class the Device panel reports. */
+export const REPORTED_PRODUCTS: { name: string; shape: MatmulShape }[] = [
+  { name: 'x·W (Conv1D forward)', shape: { M: 128, N: 768, K: 768 } },
+  { name: 'x·Wᵀ + b (nn.Linear forward)', shape: { M: 128, N: 768, K: 768, transB: true, hasBias: true } },
+  { name: 'xᵀ·dy, accumulated (weight gradient)', shape: { M: 768, N: 768, K: 128, transA: true, beta: 1 } },
+  { name: 'x·Aᵀ (LoRA down, rank 8)', shape: { M: 128, N: 8, K: 768, transB: true } },
+];
+
+export interface MatmulChoiceReport {
+  name: string;
+  shapeClass: string;
+  variant: string;
+  source: string;
+  /** Measured on the class's timed product (capped at 512 per side). */
+  gflops: number;
+}
+
+/**
+ * The variant each reported product's class runs on this device and its speed: the tuner's own figure
+ * when it just timed them, else one short measurement of the chosen variant.
+ */
+export async function reportMatmulChoices(ctx: GpuContext, products = REPORTED_PRODUCTS): Promise<MatmulChoiceReport[]> {
+  const out: MatmulChoiceReport[] = [];
+  for (const { name, shape } of products) {
+    const { variant } = await chooseMatmul(ctx, shape);
+    const shapeClass = matmulShapeClass(shape);
+    const record = (await matmulChoices(ctx)).find((r) => r.shapeClass === shapeClass)!;
+    let gflops = record.gflops;
+    if (gflops === undefined) {
+      const v = matmulVariants(deviceFeatures(ctx), shape, { allowF16: matmulSelection.allowF16 }).eligible.find((e) => e.id === variant)!;
+      // The same timing as the tuner's, on the chosen variant only.
+      gflops = (await tune([{ id: v.id, prepare: () => matmulTrial(ctx, v, shape) }])).gflops!;
+    }
+    out.push({ name, shapeClass, variant, source: record.source, gflops });
+  }
+  return out;
 }
