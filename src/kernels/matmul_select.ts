@@ -102,6 +102,14 @@ export async function matmulTrial(ctx: GpuContext, v: MatmulVariantInfo, s: Matm
   }
 }
 
+const observers = new Set<(variant: string, s: MatmulShape) => void>();
+
+/** Calls `fn` with the variant of every product bound from now on (the bench's variant column); returns the stop. */
+export function observeMatmulChoices(fn: (variant: string, s: MatmulShape) => void): () => void {
+  observers.add(fn);
+  return () => observers.delete(fn);
+}
+
 export interface MatmulChoice {
   kernel: KernelDescriptor<MatmulShape>;
   variant: string;
@@ -118,6 +126,7 @@ export async function chooseMatmul(ctx: GpuContext, s: MatmulShape): Promise<Mat
     builtIn: software ? () => shippedMatmulVariant(s) : undefined,
   });
   const v = eligible.find((e) => e.id === choice.variant)!;
+  for (const fn of observers) fn(v.id, s);
   return { kernel: v.kernel, variant: v.id };
 }
 
