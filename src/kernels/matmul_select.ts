@@ -131,8 +131,8 @@ export async function chooseMatmul(ctx: GpuContext, s: MatmulShape): Promise<Mat
 }
 
 /** Every matmul choice this page has made on this context's adapter, for the Device panel. */
-export function matmulChoices(ctx: GpuContext): Promise<SelectedRecord[]> {
-  return selectorFor(ctx).records();
+export async function matmulChoices(ctx: GpuContext): Promise<SelectedRecord[]> {
+  return (await selectorFor(ctx).records()).filter((r) => r.kernel === 'matmul');
 }
 
 /** The products of a LoRA training step, one per shape class the Device panel reports. */
