@@ -3,6 +3,7 @@
 // SwiftShader the prepared kernels run the shipped size.
 import { describe, expect, it } from 'vitest';
 import { isSoftwareAdapter } from '../../src/gpu/features';
+import { attentionBackwardRows, attentionForwardRows } from '../../src/kernels/attention';
 import { layernormBackwardRows, layernormForwardRows, prepareLayernormForward } from '../../src/kernels/layernorm';
 import { rmsnormBackwardRows, rmsnormForwardRows } from '../../src/kernels/rmsnorm';
 import { ROW_WORKGROUPS, SOFTWARE_ROW_WORKGROUP, type RowKernelSpec, type RowData, rowCandidates } from '../../src/kernels/row_select';
@@ -15,6 +16,9 @@ const cases: [string, RowKernelSpec<any, Record<string, RowData>>, (n: number) =
   ['rmsnorm_forward', rmsnormForwardRows as never, (C) => ({ rows: 5, C, eps: 1e-6 })],
   ['rmsnorm_backward', rmsnormBackwardRows as never, (C) => ({ rows: 5, C, eps: 1e-6 })],
   ['softmax_xent_forward', softmaxXentForwardRows as never, (V) => ({ BT: 5, V })],
+  ['attention_forward (causal)', attentionForwardRows as never, (T) => ({ B: 1, T, C: 12, NH: 2, causal: true })],
+  ['attention_forward (bidirectional)', attentionForwardRows as never, (T) => ({ B: 1, T, C: 12, NH: 2, causal: false })],
+  ['attention_backward (causal)', attentionBackwardRows as never, (T) => ({ B: 1, T, C: 12, NH: 2, causal: true })],
 ];
 
 describe('row-reduction workgroup variants vs CPU reference', () => {
