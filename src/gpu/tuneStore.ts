@@ -87,9 +87,25 @@ class OpfsTuneStore extends JsonTuneStore {
   }
 }
 
-/** The origin's storage where there is one (OPFS, else localStorage), else memory. */
+type Bridge = (op: 'read' | 'write', text?: string) => Promise<string | null>;
+
+/** The CLI's file, reached through a function the CLI exposes to its page (src/cli/kernelChoices.ts). */
+class BridgeTuneStore extends JsonTuneStore {
+  constructor(private readonly bridge: Bridge) {
+    super();
+  }
+  protected read() {
+    return this.bridge('read');
+  }
+  protected async write(text: string) {
+    await this.bridge('write', text);
+  }
+}
+
+/** The CLI's file where the page runs under the CLI, else the origin's storage (OPFS, else localStorage), else memory. */
 export function defaultTuneStore(): TuneStore {
-  const g = globalThis as { navigator?: Navigator; window?: { localStorage?: Storage } };
+  const g = globalThis as { navigator?: Navigator; window?: { localStorage?: Storage }; lorascKernelChoices?: Bridge };
+  if (typeof g.lorascKernelChoices === 'function') return new BridgeTuneStore(g.lorascKernelChoices);
   const storage = g.navigator?.storage as (StorageManager & { getDirectory?: () => Promise<FileSystemDirectoryHandle> }) | undefined;
   if (storage?.getDirectory) return new OpfsTuneStore(() => storage.getDirectory!());
   if (g.window?.localStorage) return new LocalStorageTuneStore(g.window.localStorage);

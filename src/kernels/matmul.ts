@@ -75,10 +75,13 @@ export const matmulFlags = { scalarOnly: false };
  * variants, matmul_select.ts), from `npm run bench -- --lab` on SwiftShader (interleaved medians): the 4×8
  * kernel led on the plain x·W products (e.g. 1.29 vs 1.19 GFLOP/s at 1024³), the 4×4 one on the
  * transposed products of the backward pass (0.76 vs 0.71 for dy·Wᵀ); the scalar kernel is the fallback.
+ * Issue 16 re-measured the weight gradient xᵀ·dy (TN, 768×3072×128; `bench -- --device` and interleaved
+ * timings, loaded machine): the 4×8 kernel took 0.5–0.96 s against 0.95–2.1 s for the 4×4 one, so TN now
+ * runs 4×8 as NN does; dy·Wᵀ (NT) stayed within noise and keeps the 4×4 kernel.
  */
 export function matmulVariant(s: MatmulShape): KernelDescriptor<MatmulShape> {
   if (matmulFlags.scalarOnly || !fitsVec4(s)) return matmulKernel;
-  return !s.transA && !s.transB ? matmulVec4x8Kernel : matmulVec4Kernel;
+  return !s.transB ? matmulVec4x8Kernel : matmulVec4Kernel;
 }
 
 export interface MatmulBuffers {
