@@ -34,6 +34,8 @@ export interface CaseResult {
   N: number;
   K: number;
   layout: string;
+  /** The engine's matmul variant for this product on this device (matmul_variants.ts ids). */
+  variant: string;
   engineMs: number;
   tfjsMs: number;
   engineGflops: number;
@@ -103,6 +105,8 @@ export interface TrainCaseResult {
   engineRepsMs: number[];
   tfjsRepsMs: number[];
   profile?: TrainProfile;
+  /** The matmul variants the engine's step used on this device. */
+  variants?: string[];
 }
 
 export interface BenchReport {
