@@ -41,7 +41,7 @@ export type DataSource =
   | { kind: 'images'; label: string; files: { path: string; bytes: ArrayBuffer }[] };
 
 export interface ModelInfo {
-  kind: 'gpt2' | 'vit';
+  kind: 'gpt2' | 'vit' | 'llama';
   label: string;
   layers: number;
   /** Module names a target_modules list can use (c_attn, …; query, value, …). */

@@ -50,9 +50,10 @@ export type LoadedData =
   | { kind: 'images'; label: string; files: { path: string; bytes: ArrayBuffer }[] };
 
 /** The demo data that goes with the loaded model kind. */
-export async function dataSource(s: DataSource, modelKind: 'gpt2' | 'vit', base: string): Promise<LoadedData> {
+export async function dataSource(s: DataSource, modelKind: 'gpt2' | 'vit' | 'llama', base: string): Promise<LoadedData> {
   if (s.kind === 'text') return { kind: 'text', name: s.name, bytes: s.bytes };
   if (s.kind === 'images') return { kind: 'images', label: s.label, files: s.files };
+  if (modelKind === 'llama') throw new Error('no built-in demo data for a Llama-family model yet: drop a .txt, .jsonl or .csv file');
   if (modelKind === 'gpt2') {
     return { kind: 'text', name: 'fortunes-finetune.txt', bytes: await fetchBytes(`${base}demo/fortunes-finetune.txt`) };
   }

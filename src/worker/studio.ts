@@ -7,15 +7,17 @@ import { getDevice } from '../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { listImageFolder } from '../io/datasets';
 import type { PixelImage } from '../io/preprocess';
-import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
+import { type TextTokenizer, loadFolderTokenizer } from '../io/tokenizer';
 import { decodeImage } from '../io/imageDecode';
 import { defaultTargets } from '../io/peft';
 import { preprocessImage } from '../io/preprocess';
 import { generate } from '../model/gpt2/generate';
+import { llamaContext } from '../model/families/llama';
+import { generateLlama } from '../model/llama/generate';
 import { topKPredictions } from '../model/vit/classify';
 import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
-import { type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
+import { PRESETS, type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
 import { createPlainEngine, loadTokenizer } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
@@ -32,7 +34,6 @@ import { zipFiles } from './zip';
 import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
-import { refuseLlamaEngine } from '../train/llamaPending';
 
 /** The decoder of an image folder the user dropped: its files by path, decoded on demand. */
 function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: string) => Promise<PixelImage> {
@@ -47,8 +48,13 @@ function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: str
 interface ModelSlot {
   source: ModelDirSource;
   loaded: LoadedModel;
-  tokenizer: ByteLevelBpeTokenizer | null;
+  tokenizer: TextTokenizer | null;
   info: ModelInfo;
+}
+
+/** The longest sequence a language model computes (GPT-2 n_positions; a Llama's context and sliding window); ViT: none. */
+function contextOf(loaded: LoadedModel): number | undefined {
+  return loaded.kind === 'gpt2' ? loaded.config.n_positions : loaded.kind === 'llama' ? llamaContext(loaded.config) : undefined;
 }
 
 interface RunRecord {
@@ -135,18 +141,20 @@ export class Studio {
     }
     const { source, label } = opened;
     const loaded = await loadModelDir(source);
-    if (loaded.kind === 'llama') refuseLlamaEngine('the studio'); // LLAMA_ENGINE_PENDING
-    const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : null;
-    if (loaded.kind === 'gpt2' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the GPT-2 weights`);
+    // GPT-2: the hand-written byte-level BPE; a Llama family: tokenizer.json with tokenizer_config.json's rules.
+    const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : loaded.kind === 'llama' ? await loadFolderTokenizer(source) : null;
+    if (loaded.kind !== 'vit' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the model's weights`);
     const mods = linearModules(loaded);
-    const skip = loaded.kind === 'gpt2' ? 3 : 4;
+    // Module names after the layer index: transformer.h.{i}. / model.layers.{i}. (3 parts), vit.encoder.layer.{i}. (4).
+    const skip = loaded.kind === 'vit' ? 4 : 3;
+    const context = contextOf(loaded);
     const info: ModelInfo = {
       kind: loaded.kind, label,
       layers: loaded.kind === 'gpt2' ? loaded.config.n_layer : loaded.config.num_hidden_layers,
       moduleNames: [...new Set(mods.map((m) => m.path.split('.').slice(skip).join('.')))],
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
-      ...(loaded.kind === 'gpt2' ? { nPositions: loaded.config.n_positions } : { classes: loaded.config.id2label }),
+      ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: context }),
       warnings: [...(opened.warnings ?? []), ...loaded.warnings],
       ...(opened.hub ? { hub: opened.hub } : {}),
     };
@@ -162,12 +170,12 @@ export class Studio {
 
   async loadData(s: DataSource, seqLen: number): Promise<DataPreview> {
     const m = this.needModel();
-    if (m.loaded.kind === 'llama') refuseLlamaEngine('the studio'); // LLAMA_ENGINE_PENDING
     const data = await dataSource(s, m.loaded.kind, this.base);
-    if (m.loaded.kind === 'gpt2') {
-      if (data.kind !== 'text') throw new Error('a GPT-2 trains on text: drop a .txt, .jsonl or .csv file');
-      const T = Math.min(seqLen, m.loaded.config.n_positions);
-      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as ByteLevelBpeTokenizer, T, 0.1, 0);
+    const context = contextOf(m.loaded);
+    if (context !== undefined) {
+      if (data.kind !== 'text') throw new Error(`a ${m.loaded.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on text: drop a .txt, .jsonl or .csv file`);
+      const T = Math.min(seqLen, context);
+      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as TextTokenizer, T, 0.1, 0);
       this.data = data;
       return {
         kind: 'text', label: data.name,
@@ -191,7 +199,9 @@ export class Studio {
   /** The fields the user left unset come from the demo preset of the chosen run size (quick: the CPU one). */
   private resolve(partial: Partial<TrainingConfig>, profile: RunProfile): TrainingConfig {
     const kind = this.needModel().loaded.kind;
-    return resolveConfig(partial, `${kind}-demo${profile === 'quick' ? '-cpu' : ''}`);
+    const demo = `${kind}-demo${profile === 'quick' ? '-cpu' : ''}`;
+    // A family without demo presets (the Llama families until theirs land) starts from its default preset.
+    return resolveConfig(partial, demo in PRESETS ? demo : `${kind}-default`);
   }
 
   /** The adapter this worker trains on, and whether it is a CPU implementation (the page picks the run size from it). */
@@ -209,7 +219,7 @@ export class Studio {
     let sizes = this.splitSizes.get(key);
     if (!sizes) {
       if (data.kind === 'text' && m.tokenizer) {
-        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, m.loaded.kind === 'gpt2' ? m.loaded.config.n_positions : c.seqLen), c.valFraction, c.seed).data;
+        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, contextOf(m.loaded) ?? c.seqLen), c.valFraction, c.seed).data;
         sizes = { train: t.train.length, val: t.val.length };
       } else {
         const n = data.kind === 'images' ? listImageFolder(data.files.map((f) => f.path)).items.length : 0;
@@ -225,7 +235,7 @@ export class Studio {
     const c = this.resolve(partial, profile);
     const ctx = await this.device();
     const loaded = this.needModel().loaded;
-    return { ...estimateMemory(loaded, c, ctx.limits), size: runSize(c, this.splitOf(c), loaded.kind === 'gpt2') };
+    return { ...estimateMemory(loaded, c, ctx.limits), size: runSize(c, this.splitOf(c), loaded.kind !== 'vit') };
   }
 
   /** The measured speed of this device for a run's shape (./stepTiming.ts); cached per shape, refused while a run trains. */
@@ -234,7 +244,7 @@ export class Studio {
     const c = this.resolve(partial, profile);
     const m = this.needModel();
     const loaded = m.loaded;
-    const T = loaded.kind === 'gpt2' ? Math.min(c.seqLen, loaded.config.n_positions) : c.seqLen;
+    const T = Math.min(c.seqLen, contextOf(loaded) ?? c.seqLen);
     const targets = targetedModules(loaded, c.targetModules);
     const key = JSON.stringify([m.info.label, c.batchSize, T, c.gradAccum, c.r, c.useDora, c.loraDropout > 0, targets.map((t) => t.path)]);
     const known = this.timings.get(key);
@@ -341,7 +351,7 @@ export class Studio {
       }
       const data = this.data as LoadedData;
       const input: RunInput = data.kind === 'text'
-        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as ByteLevelBpeTokenizer }
+        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as TextTokenizer }
         : { kind: 'images', paths: data.files.map((f) => f.path), decode: imageDecoder(data.files) };
       ctx = await this.device();
       const prepared = await prepareRun(ctx, m, input, { resolved: c });
@@ -449,13 +459,23 @@ export class Studio {
 
   async generate(r: Extract<import('./protocol').Request, { type: 'generate' }>): Promise<ReplyValue['generate']> {
     const m = this.needModel();
-    if (m.loaded.kind !== 'gpt2' || !m.tokenizer) throw new Error('text generation needs a GPT-2 model');
+    if (m.loaded.kind === 'vit' || !m.tokenizer) throw new Error('text generation needs a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3)');
     const tok = m.tokenizer;
-    const ids = Uint32Array.from(tok.encode(r.prompt));
+    // A Llama-family prompt starts as HF's tokenizer(prompt) does: with the BOS its tokenizer_config.json asks for.
+    const ids = Uint32Array.from(tok.encode(r.prompt, { addSpecialTokens: m.loaded.kind === 'llama' }));
     if (ids.length === 0) throw new Error('the prompt is empty: type a few words first');
     const once = async (runId: string | null) => {
       const src = await this.inferenceEngine(runId);
-      if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a GPT-2 model');
+      if (src.loaded.kind === 'llama') {
+        // The decoder plans its own passes; the engine's own plan needs one position.
+        const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: 1 }, src.weights);
+        try {
+          const eos = [...src.loaded.config.eos_token_id, ...(tok.eosTokenId === null ? [] : [tok.eosTokenId])];
+          const out = await generateLlama(engine, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenIds: eos });
+          return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
+        } finally { engine.destroy(); }
+      }
+      if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a language model');
       const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: src.loaded.config.n_positions }, src.weights, src.head);
       try {
         const out = await generate(engine, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenId: tok.eosTokenId ?? undefined });
