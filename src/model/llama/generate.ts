@@ -38,7 +38,7 @@ async function prepareKvAppend(ctx: GpuContext, cache: KvCache, p: LlamaParts, l
 
 /** The model's weights and adapter with fresh activations for a (1, T) pass and the decoder's rope table. */
 function partsFor(parts: LlamaParts, T: number, rope: RopeTables): LlamaParts {
-  return { ...parts, dropout: undefined, rope, acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath) };
+  return { ...parts, dropout: undefined, rope, acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath, parts.weights.vocab) };
 }
 
 export class LlamaDecoder {
