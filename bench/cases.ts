@@ -1,5 +1,6 @@
 // The benchmark's matmul cases: square sizes and the products of one GPT-2 (small) block at T = 128.
 import type { MatmulShape } from '../src/ref/matmul';
+import type { LlamaCaseResult } from './llama';
 
 export interface MatmulCase {
   name: string;
@@ -110,4 +111,6 @@ export interface BenchReport {
   kernelKeys: Record<string, string>;
   results: CaseResult[];
   train: TrainCaseResult[];
+  /** The Llama block-stack row (bench/llama.ts). */
+  llama?: LlamaCaseResult[];
 }

@@ -10,6 +10,7 @@ import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Ke
 import type { MatmulShape } from '../src/ref/matmul';
 import { type BenchReport, type CaseResult, GPT2_CASES, type MatmulCase, EXTRA_TRAIN_CASES, SQUARE_CASES, TRAIN_CASES, type TrainCaseResult, flops } from './cases';
 import { runTrainCase } from './train';
+import { LLAMA_CASES, type LlamaCaseResult, runLlamaCase } from './llama';
 import { type MatmulTimer, engineTimer, tfjsTimer } from './timers';
 import { seededUniform } from '../src/ref/seeded';
 
@@ -89,6 +90,12 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   await tf.ready();
   const ctx = await getDevice({ label: 'bench-engine' });
   const adapter = ctx.describe();
+  if (opts.only === 'llama') { // the Llama row alone (bench/llama.ts)
+    const llama: LlamaCaseResult[] = [];
+    for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log));
+    ctx.destroy();
+    return { adapter, userAgent: navigator.userAgent, kernelKeys: {}, results: [], train: [], llama };
+  }
   const named = [...TRAIN_CASES, ...EXTRA_TRAIN_CASES];
   const unknown = (opts.trainCases ?? []).filter((n) => !named.some((c) => c.name === n));
   if (unknown.length) throw new Error(`unknown training case ${unknown.join(', ')}; known: ${named.map((c) => c.name).join(', ')}`);
@@ -103,8 +110,10 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   }
   const train: TrainCaseResult[] = [];
   for (const c of trainCases) train.push(await runTrainCase(ctx, c, opts.reps ?? 3, log, !!opts.profile));
+  const llama: LlamaCaseResult[] = [];
+  if (opts.only === undefined) for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log));
   ctx.destroy();
-  return { adapter, userAgent: navigator.userAgent, kernelKeys, results, train };
+  return { adapter, userAgent: navigator.userAgent, kernelKeys, results, train, llama };
 }
 
 (window as unknown as { runBench: typeof runBench }).runBench = runBench;

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --reps N] [-- --only matmul|train] [-- --case NAME]…
+// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --reps N] [-- --only matmul|train|llama] [-- --case NAME]…
 // [-- --profile] [-- --lab]`: serves bench/index.html with Vite, opens it in headless Chromium (WebGPU; SwiftShader
 // where there is no GPU), runs the engine beside tfjs-webgpu on the same adapter in one page, and prints matmul
 // GFLOP/s and one LoRA training step of a GPT-2 block stack in tokens/s, with the engine/tfjs ratio of each case.
@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from '../src/cli/chromium';
 import type { BenchReport } from './cases';
+import { llamaTable } from './llama';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
@@ -66,6 +67,7 @@ function table(r: BenchReport): string {
   const parts = [
     mm.length ? `matmul ${mm.map((x) => x.toFixed(2)).join(' ')} (${span(mm)})` : '',
     tr.length ? `train step ${tr.map((x) => x.toFixed(2)).join(' ')} (${span(tr)})` : '',
+    r.llama?.length ? `Llama train step ${r.llama.map((x) => x.ratio.toFixed(2)).join(' ')}` : '',
   ].filter(Boolean);
   return [
     `adapter: ${r.adapter}`,
@@ -73,6 +75,7 @@ function table(r: BenchReport): string {
     '',
     ...matmulTable(r),
     ...trainTable(r),
+    ...llamaTable(r.llama),
     `summary engine/tfjs-webgpu speed (>1: engine faster): ${parts.join('; ')}`,
   ].join('\n');
 }
