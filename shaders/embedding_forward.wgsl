@@ -7,10 +7,14 @@
 // 65535 (fold2d): flat workgroup = wid.x + wid.y · nwg.x.
 // Out-of-range ids: the host validates ids before upload (validateIds); should one slip through it is
 // clamped to V − 1 here, so the kernel never reads outside wte (a wrong row, never a fault).
+// Vocabulary chunks: when wte is stored split in row chunks (src/kernels/vocab_split.ts), one launch per
+// chunk binds rows [v0, v0 + rows) as `wte` and writes only the positions whose id falls in them; every
+// position is written by exactly one chunk, with the same sum, so the result is bit-identical to the
+// whole-table launch (v0 = 0, rows = V).
 // Caches nothing (the backward needs only ids). Writes out with `=`.
 override WG: u32 = 64;
 
-struct Dims { B: u32, T: u32, C: u32, V: u32 }
+struct Dims { B: u32, T: u32, C: u32, V: u32, v0: u32, rows: u32 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
@@ -27,5 +31,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let c = idx % dims.C;
   let t = bt % dims.T;
   let v = min(ids[bt], dims.V - 1u);
-  out[idx] = wte[v * dims.C + c] + wpe[t * dims.C + c];
+  if (v < dims.v0 || v - dims.v0 >= dims.rows) { return; } // another chunk's row
+  out[idx] = wte[(v - dims.v0) * dims.C + c] + wpe[t * dims.C + c];
 }

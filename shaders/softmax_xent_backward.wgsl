@@ -7,10 +7,13 @@
 // Shapes: probs (cached by the forward), dlogits (BT, V) row-major f32; targets (BT) i32.
 // Threads: one thread per element of (BT, V); WG threads per workgroup, workgroups folded over
 // (x, y) when more than 65535: i = (wid.x + wid.y · nwg.x) · WG + lid.
+// Vocabulary chunks: probs and dlogits may hold columns [v0, v0 + V) of a vocabulary of VT
+// (src/kernels/vocab_split.ts); targets are checked against VT and the one-hot sits at v0 + v.
+// The whole vocabulary is v0 = 0, V = VT.
 // Writes dlogits with `=`.
 override WG: u32 = 256;
 
-struct Dims { BT: u32, V: u32, ignoreIndex: i32, scale: f32 }
+struct Dims { BT: u32, V: u32, ignoreIndex: i32, scale: f32, v0: u32, VT: u32 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> probs: array<f32>;
@@ -35,10 +38,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     dlogits[i] = 0.0;
     return;
   }
-  if (t < 0 || u32(t) >= dims.V) {
+  if (t < 0 || u32(t) >= dims.VT) {
     dlogits[i] = quietNan(); // an invalid target
     return;
   }
-  let onehot = select(0.0, 1.0, u32(t) == v);
+  let onehot = select(0.0, 1.0, u32(t) == dims.v0 + v);
   dlogits[i] = (probs[i] - onehot) * dims.scale;
 }

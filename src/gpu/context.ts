@@ -52,7 +52,8 @@ export class Launch {
 
 export class GpuContext {
   readonly events = new GpuEvents();
-  readonly limits: GPUSupportedLimits;
+  /** The device's limits, as granted; tests may lower the buffer limits (restrictBufferLimits). */
+  limits: GPUSupportedLimits;
   readonly hasF16: boolean;
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
@@ -78,6 +79,28 @@ export class GpuContext {
       const error = (e as GPUUncapturedErrorEvent).error;
       this.events.emit({ type: 'uncaptured-error', kind: errorKind(error), message: error.message });
     });
+  }
+
+  /**
+   * Lowers maxBufferSize / maxStorageBufferBindingSize as this context sees them (never raises them):
+   * how tests run the vocabulary-split path on a device whose real limits would never need it. Every
+   * buffer and binding check, and every split plan, reads `limits`, so they all follow.
+   */
+  restrictBufferLimits(over: { maxBufferSize?: number; maxStorageBufferBindingSize?: number }): void {
+    const granted = this.device.limits;
+    const lowered: Record<string, number> = {};
+    for (const [k, v] of Object.entries(over)) {
+      if (typeof v === 'number') lowered[k] = Math.min(v, (granted as unknown as Record<string, number>)[k]);
+    }
+    // GPUSupportedLimits' fields are prototype getters, so a spread copies nothing: read through a proxy.
+    this.limits = new Proxy(granted, {
+      get: (target, key) => (typeof key === 'string' && key in lowered ? lowered[key] : Reflect.get(target, key)),
+    });
+  }
+
+  /** The largest storage buffer one tensor can be held in and bound as: the smaller of the two limits. */
+  get maxTensorBytes(): number {
+    return Math.min(this.limits.maxBufferSize, this.limits.maxStorageBufferBindingSize);
   }
 
   get isLost(): boolean {

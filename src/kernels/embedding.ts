@@ -6,17 +6,21 @@ import type { GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { EmbeddingShape } from '../ref/embedding';
 import { type KernelDescriptor, ceilDiv, fold2d, u32 } from '../gpu/kernel';
+import type { VocabSplit } from './vocab_split';
 
 export type { EmbeddingShape };
 
 const WG = 64;
 const dims = (s: EmbeddingShape) => [u32(s.B), u32(s.T), u32(s.C), u32(s.V)];
 
-export const embeddingForwardKernel: KernelDescriptor<EmbeddingShape> = {
+/** The forward's shape: which rows [v0, v0 + rows) of the table this launch's `wte` holds (the whole table by default). */
+export type EmbeddingChunkShape = EmbeddingShape & { v0?: number; rows?: number };
+
+export const embeddingForwardKernel: KernelDescriptor<EmbeddingChunkShape> = {
   name: 'embedding_forward',
   wgsl: embeddingForwardWgsl,
   bindings: ['dims:uniform', 'ids:read', 'wte:read', 'wpe:read', 'out:rw'],
-  uniforms: dims,
+  uniforms: (s) => [...dims(s), u32(s.v0 ?? 0), u32(s.rows ?? s.V)],
   overrides: () => ({ WG }),
   dispatch: (s) => fold2d(ceilDiv(s.B * s.T * s.C, WG)),
   key: () => `embedding_forward/wg${WG}`,
@@ -63,6 +67,19 @@ export interface EmbeddingBackwardBuffers {
 export async function prepareEmbeddingForward(ctx: GpuContext, s: EmbeddingShape, buf: EmbeddingForwardBuffers): Promise<Launch> {
   checkEmbeddingShape(s);
   return ctx.prepare(embeddingForwardKernel, s, { ...buf });
+}
+
+/**
+ * The forward over a table stored in vocabulary chunks (src/kernels/vocab_split.ts): one launch per
+ * chunk, each writing the positions whose id lies in its rows. Bit-identical to the whole-table launch.
+ */
+export async function prepareEmbeddingForwardChunks(
+  ctx: GpuContext, s: EmbeddingShape, split: VocabSplit, buf: Omit<EmbeddingForwardBuffers, 'wte'> & { wte: GPUBuffer[] },
+): Promise<Launch[]> {
+  checkEmbeddingShape(s);
+  if (buf.wte.length !== split.chunks.length) throw new KernelShapeError(`embedding: ${buf.wte.length} table chunks for a split of ${split.chunks.length}`);
+  return Promise.all(split.chunks.map(({ v0, n }, k) =>
+    ctx.prepare(embeddingForwardKernel, { ...s, v0, rows: n }, { ids: buf.ids, wte: buf.wte[k], wpe: buf.wpe, out: buf.out })));
 }
 
 /** Accumulates into dwte and dwpe (`+=`): zero them first for a fresh gradient. */

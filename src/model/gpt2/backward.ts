@@ -6,19 +6,19 @@
 //   then every block in reverse (../block.ts), which accumulates dA, dB (and DoRA's dm) in the arena.
 import type { Launch } from '../../gpu/context';
 import { prepareLayernormBackward } from '../../kernels/layernorm';
-import { prepareMatmul } from '../../kernels/matmul';
-import { prepareSoftmaxXentBackward } from '../../kernels/softmax_xent';
+import { prepareLmHeadBackward } from '../../kernels/lm_head';
+import { prepareSoftmaxXentBackwardChunks } from '../../kernels/softmax_xent';
 import { prepareStackBackward } from '../block';
 import type { Gpt2Parts } from './forward';
 
 /**
- * dlogits for the mean loss: its scale 1/count depends on the step's labels, so this one launch is
- * prepared per distinct count (the caller caches it). Overwrites the logits buffer.
+ * dlogits for the mean loss (one launch per vocabulary chunk): its scale 1/count depends on the step's
+ * labels, so these launches are prepared per distinct count (the caller caches it). Overwrites the logits buffer.
  */
-export function prepareLossBackward(p: Gpt2Parts, scale: number): Promise<Launch> {
+export function prepareLossBackward(p: Gpt2Parts, scale: number): Promise<Launch[]> {
   const { acts } = p;
-  return prepareSoftmaxXentBackward(p.ctx, { BT: acts.B * acts.T, V: p.config.vocab_size, scale }, {
-    probs: acts.probs, targets: acts.targets, dlogits: acts.logits,
+  return prepareSoftmaxXentBackwardChunks(p.ctx, { BT: acts.B * acts.T, V: p.config.vocab_size, scale }, acts.vocab, {
+    probs: acts.probsChunks, targets: acts.targets, dlogits: acts.logitsChunks,
   });
 }
 
@@ -28,8 +28,8 @@ export async function prepareBackward(p: Gpt2Parts): Promise<Launch[]> {
   const { B, T } = acts;
   const C = c.n_embd;
   const launches: Launch[] = [
-    // dlnf (BT, C) = dlogits (BT, V) · wte (V, C).
-    await prepareMatmul(ctx, { M: B * T, N: C, K: c.vocab_size }, { a: acts.logits, b: weights.wte, c: acts.dln }),
+    // dlnf (BT, C) = dlogits (BT, V) · wte (V, C), summed over the vocabulary chunks.
+    ...await prepareLmHeadBackward(ctx, { BT: B * T, C }, weights.vocab, { dlogits: acts.logitsChunks, W: weights.wteChunks, dh: acts.dln }),
     await prepareLayernormBackward(ctx, { B, T, C, eps: c.layer_norm_epsilon }, {
       dy: acts.dln, x: acts.resid[c.n_layer], w: weights.lnfw, mean: acts.lnfMean, rstd: acts.lnfRstd, dx: acts.dresid,
     }),

@@ -4,10 +4,10 @@
 //   lnf = LN_f(resid[L]);  logits = lnf · wteᵀ (tied head);  loss = mean softmax-xent over targets ≠ −100.
 import type { Launch } from '../../gpu/context';
 import type { Gpt2Config } from '../../io/hfModel/config';
-import { prepareEmbeddingForward } from '../../kernels/embedding';
+import { prepareEmbeddingForwardChunks } from '../../kernels/embedding';
 import { prepareLayernormForward } from '../../kernels/layernorm';
-import { prepareMatmul } from '../../kernels/matmul';
-import { prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
+import { prepareLmHeadForward } from '../../kernels/lm_head';
+import { prepareSoftmaxXentForwardChunks, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import type { LoraSlot } from '../adaptedLinear';
 import { type StackPass, prepareStackForward } from '../block';
 import type { Gpt2Acts } from './plan';
@@ -27,15 +27,15 @@ export async function prepareForward(p: Gpt2Parts): Promise<Launch[]> {
   const { B, T } = acts;
   const C = c.n_embd, V = c.vocab_size, L = c.n_layer;
   const launches: Launch[] = [
-    await prepareEmbeddingForward(ctx, { B, T, C, V, maxT: c.n_positions }, { ids: acts.ids, wte: weights.wte, wpe: weights.wpe, out: acts.resid[0] }),
+    ...await prepareEmbeddingForwardChunks(ctx, { B, T, C, V, maxT: c.n_positions }, weights.vocab, { ids: acts.ids, wte: weights.wteChunks, wpe: weights.wpe, out: acts.resid[0] }),
   ];
   launches.push(...await prepareStackForward(p));
   launches.push(
     await prepareLayernormForward(ctx, { B, T, C, eps: c.layer_norm_epsilon }, {
       x: acts.resid[L], w: weights.lnfw, b: weights.lnfb, y: acts.lnf, mean: acts.lnfMean, rstd: acts.lnfRstd,
     }),
-    // logits (BT, V) = lnf (BT, C) · wteᵀ, wte stored (V, C) = (N, K): transB.
-    await prepareMatmul(ctx, { M: B * T, N: V, K: C, transB: true }, { a: acts.lnf, b: weights.wte, c: acts.logits }),
+    // logits (BT, V) = lnf (BT, C) · wteᵀ, chunk by chunk of the vocabulary.
+    ...await prepareLmHeadForward(ctx, { BT: B * T, C }, weights.vocab, { h: acts.lnf, W: weights.wteChunks, logits: acts.logitsChunks }),
   );
   return launches;
 }
@@ -45,7 +45,9 @@ export async function prepareLoss(p: Gpt2Parts): Promise<Launch[]> {
   const { ctx, acts } = p;
   const s = { BT: acts.B * acts.T, V: p.config.vocab_size };
   return [
-    await prepareSoftmaxXentForward(ctx, s, { logits: acts.logits, targets: acts.targets, probs: acts.probs, losses: acts.losses }),
+    ...await prepareSoftmaxXentForwardChunks(ctx, s, acts.vocab, {
+      logits: acts.logitsChunks, targets: acts.targets, probs: acts.probsChunks, stats: acts.xentStats, losses: acts.losses,
+    }),
     await prepareSoftmaxXentMean(ctx, s, { losses: acts.losses, targets: acts.targets, loss: acts.loss }),
   ];
 }

@@ -20,7 +20,7 @@ import { destroyGpt2Acts, planGpt2Acts } from './plan';
 /** The model's weights and LoRA buffers with fresh activations for a (1, T) pass. */
 function partsFor(parts: Gpt2Parts, T: number): Gpt2Parts {
   // Generation is inference: no LoRA dropout.
-  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.spec, parts.config, 1, T, parts.byPath) };
+  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.spec, parts.config, 1, T, parts.byPath, parts.weights.vocab) };
 }
 
 /** The position-independent launches of one decode step, around the per-step attention. */

@@ -12,6 +12,7 @@ import { IGNORE_INDEX, meanLossScale } from '../../ref/softmax_xent';
 import { prepareBackward, prepareLossBackward } from './backward';
 import { gpt2Spec } from '../families/gpt2';
 import { type Gpt2Parts, prepareForward, prepareLoss } from './forward';
+import { readVocabColumns, splitVocab } from '../../kernels/vocab_split';
 import { destroyGpt2Acts, planGpt2Acts } from './plan';
 import { GPT2_MODULES, type Gpt2Module, destroyGpt2Weights, moduleDims, uploadGpt2Weights } from './weights';
 
@@ -43,7 +44,7 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
    * ../lora_dropout.ts). Set it to resume a run reproducibly.
    */
   dropoutStep = 0;
-  private readonly lossBackward = new Map<number, Launch>();
+  private readonly lossBackward = new Map<number, Launch[]>();
 
   private constructor(
     readonly parts: Gpt2Parts,
@@ -57,12 +58,13 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
   static async create(ctx: GpuContext, loaded: LoadedGpt2, o: Gpt2LoraOptions): Promise<Gpt2LoraModel> {
     const config = loaded.config;
     const spec = gpt2Spec(loaded);
-    const weights = uploadGpt2Weights(ctx, loaded, spec);
+    // The vocabulary is split in row chunks only where wte or the (B·T, V) logits exceed the binding limit.
+    const weights = uploadGpt2Weights(ctx, loaded, spec, splitVocab(ctx, config.vocab_size, config.n_embd, o.B * o.T, 'wte.weight'));
     const layout = new ArenaLayout(ctx.limits.minStorageBufferOffsetAlignment);
     const slots = layoutSlots(layout, loraModules(loaded), o, 'GPT-2');
     const arena = TrainableArena.create(ctx, layout, 'lora');
     const byPath = new Map(slots.map((s) => [s.path, s]));
-    const acts = planGpt2Acts(ctx, spec, config, o.B, o.T, byPath);
+    const acts = planGpt2Acts(ctx, spec, config, o.B, o.T, byPath, weights.vocab);
     const parts: Gpt2Parts = { ctx, spec, config, weights, blocks: weights.layers, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const p = o.loraDropout ?? 0;
@@ -143,7 +145,7 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
     const { ctx, acts } = this.parts;
     this.writeInputs(inputIds);
     ctx.submit(this.forward, 'gpt2/forward');
-    return ctx.readF32(acts.logits, acts.B * acts.T * this.parts.config.vocab_size);
+    return readVocabColumns(ctx, acts.logitsChunks, acts.B * acts.T, acts.vocab);
   }
 
   /** Mean loss over the targets ≠ −100 and their count; forward and loss only, gradients untouched. */
@@ -168,7 +170,7 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
     }
     if (this.train) this.train.dropout.setStep(this.dropoutStep++);
     const forward = this.train?.forward ?? this.forward;
-    ctx.submit([...forward, ...this.loss, lossBackward, ...this.backward], 'gpt2/step');
+    ctx.submit([...forward, ...this.loss, ...lossBackward, ...this.backward], 'gpt2/step');
     const loss = await ctx.readF32(acts.loss, 2);
     return { loss: loss[0] };
   }
@@ -218,7 +220,7 @@ export class Gpt2LoraModel implements TrainableModel<Uint32Array> {
   }
 
   destroy(): void {
-    for (const l of [...this.forward, ...this.loss, ...this.backward, ...this.lossBackward.values(), ...this.train?.forward ?? []]) l.destroy();
+    for (const l of [...this.forward, ...this.loss, ...this.backward, ...[...this.lossBackward.values()].flat(), ...this.train?.forward ?? []]) l.destroy();
     this.train?.dropout.destroy();
     destroyGpt2Acts(this.parts.acts);
     destroyGpt2Weights(this.parts.weights);

@@ -4,6 +4,7 @@
 // walks the layers one at a time), as in llm.c.
 import type { GpuContext } from '../../gpu/context';
 import type { Gpt2Config } from '../../io/hfModel/config';
+import { type VocabSplit, planVocabColumns, wholeBuffer } from '../../kernels/vocab_split';
 import type { LoraSlot } from '../adaptedLinear';
 import { type StackActs, destroyStack, planStack } from '../block';
 import type { FamilySpec } from '../families/spec';
@@ -15,21 +16,27 @@ export interface Gpt2Acts extends StackActs {
   lnf: GPUBuffer; // (B, T, C)
   lnfMean: GPUBuffer; // (B, T)
   lnfRstd: GPUBuffer; // (B, T)
-  logits: GPUBuffer; // (B, T, V); overwritten by dlogits in the backward
-  probs: GPUBuffer; // (B, T, V) softmax, cached for the backward
+  vocab: VocabSplit; // the weights' split: logits and probs are stored in the same vocabulary chunks
+  logitsChunks: GPUBuffer[]; // (B·T, n_k) per chunk; overwritten by dlogits in the backward
+  probsChunks: GPUBuffer[]; // (B·T, n_k) per chunk, softmax cached for the backward
+  xentStats: GPUBuffer; // (B·T, 3) softmax statistics across chunks (used only when split)
+  /** The logits (B, T, V) whole: for paths without a chunked form (generation); refuses when split. */
+  readonly logits: GPUBuffer;
   losses: GPUBuffer; // (B, T) per-position loss, 0 where ignored
   loss: GPUBuffer; // (2) [mean over non-ignored positions, their count]
   head: GPUBuffer[]; // the buffers above, for destroy
 }
 
 export function planGpt2Acts(
-  ctx: GpuContext, spec: FamilySpec, c: Gpt2Config, B: number, T: number, byPath: ReadonlyMap<string, LoraSlot>,
+  ctx: GpuContext, spec: FamilySpec, c: Gpt2Config, B: number, T: number, byPath: ReadonlyMap<string, LoraSlot>, vocab: VocabSplit,
 ): Gpt2Acts {
   if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new Error(`GPT-2 plan: B=${B}, T=${T} must be positive integers`);
   if (T > c.n_positions) throw new Error(`GPT-2 plan: T=${T} exceeds n_positions=${c.n_positions}`);
   const C = c.n_embd, V = c.vocab_size, BT = B * T;
   const stack = planStack(ctx, spec, B, T, (l, m) => byPath.get(`${spec.peftPrefix(l)}${m}`), 'gpt2');
-  const head: GPUBuffer[] = [];
+  if (vocab.V !== V) throw new Error(`GPT-2 plan: a vocabulary split of ${vocab.V} rows for V=${V}`);
+  const logitsChunks = planVocabColumns(ctx, 'logits', BT, vocab), probsChunks = planVocabColumns(ctx, 'probs', BT, vocab);
+  const head: GPUBuffer[] = [...logitsChunks, ...probsChunks];
   const f = (label: string, n: number) => {
     const b = ctx.createBuffer(label, n * 4);
     head.push(b);
@@ -39,7 +46,9 @@ export function planGpt2Acts(
     ...stack,
     ids: f('ids', BT), targets: f('targets', BT),
     lnf: f('lnf', BT * C), lnfMean: f('lnfMean', BT), lnfRstd: f('lnfRstd', BT),
-    logits: f('logits', BT * V), probs: f('probs', BT * V), losses: f('losses', BT), loss: f('loss', 2),
+    vocab, logitsChunks, probsChunks, get logits() { return wholeBuffer(logitsChunks, 'the logits', vocab); },
+    xentStats: f('xentStats', vocab.chunks.length > 1 ? BT * 3 : 1),
+    losses: f('losses', BT), loss: f('loss', 2),
     head,
   };
 }

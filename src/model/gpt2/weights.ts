@@ -5,6 +5,7 @@
 import type { GpuContext } from '../../gpu/context';
 import type { LoadedGpt2 } from '../../io/hfModel';
 import type { Gpt2Config } from '../../io/hfModel/config';
+import { type VocabSplit, uploadVocabRows, wholeBuffer } from '../../kernels/vocab_split';
 import { type BlockWeights, uploadBlocks } from '../block';
 import type { FamilySpec } from '../families/spec';
 
@@ -24,7 +25,11 @@ export function moduleDims(c: Gpt2Config, m: Gpt2Module): { IN: number; OUT: num
 }
 
 export interface Gpt2Weights {
-  wte: GPUBuffer; // (V, C); also the LM head (tied)
+  /** (V, C) in vocabulary row chunks that each fit the binding limit (one chunk on most devices); also the LM head (tied). */
+  wteChunks: GPUBuffer[];
+  vocab: VocabSplit;
+  /** wte whole: for the paths without a chunked form (generation); refuses when split. */
+  readonly wte: GPUBuffer;
   wpe: GPUBuffer; // (n_positions, C)
   layers: BlockWeights[]; // L entries
   lnfw: GPUBuffer; // (C)
@@ -33,7 +38,8 @@ export interface Gpt2Weights {
   byName: Map<string, GPUBuffer>;
 }
 
-export function uploadGpt2Weights(ctx: GpuContext, loaded: LoadedGpt2, spec: FamilySpec): Gpt2Weights {
+/** `vocab`: how wte is split (splitVocab for the model's B·T; src/kernels/vocab_split.ts). */
+export function uploadGpt2Weights(ctx: GpuContext, loaded: LoadedGpt2, spec: FamilySpec, vocab: VocabSplit): Gpt2Weights {
   const byName = new Map<string, GPUBuffer>();
   const get = (name: string): GPUBuffer => {
     let buf = byName.get(name);
@@ -46,11 +52,16 @@ export function uploadGpt2Weights(ctx: GpuContext, loaded: LoadedGpt2, spec: Fam
     return buf;
   };
   const layers = uploadBlocks(spec, loaded.tensors, get);
+  const wte = loaded.tensors.get('wte.weight');
+  if (!wte) throw new Error('GPT-2 engine: canonical tensor wte.weight is missing from the loaded model');
+  const wteChunks = uploadVocabRows(ctx, 'wte.weight', wte.data, loaded.config.n_embd, vocab);
   return {
-    wte: get('wte.weight'), wpe: get('wpe.weight'), layers, lnfw: get('ln_f.weight'), lnfb: get('ln_f.bias'), byName,
+    wteChunks, vocab, get wte() { return wholeBuffer(wteChunks, 'wte.weight', vocab); },
+    wpe: get('wpe.weight'), layers, lnfw: get('ln_f.weight'), lnfb: get('ln_f.bias'), byName,
   };
 }
 
 export function destroyGpt2Weights(w: Gpt2Weights): void {
   for (const b of w.byName.values()) b.destroy();
+  for (const b of w.wteChunks) b.destroy();
 }

@@ -6,10 +6,10 @@
 // Backward: dlogits = (probs − onehot) / count (overwrites logits); dlnf = dlogits · W; dresid = rms_fᵀ(dlnf);
 // then every block in reverse, accumulating the adapters' gradients in the arena.
 import type { Launch } from '../../gpu/context';
-import { prepareEmbeddingForward } from '../../kernels/embedding';
-import { prepareMatmul } from '../../kernels/matmul';
+import { prepareEmbeddingForwardChunks } from '../../kernels/embedding';
+import { prepareLmHeadBackward, prepareLmHeadForward } from '../../kernels/lm_head';
 import { prepareRmsnormBackward, prepareRmsnormForward } from '../../kernels/rmsnorm';
-import { prepareSoftmaxXentBackward, prepareSoftmaxXentForward, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
+import { prepareSoftmaxXentBackwardChunks, prepareSoftmaxXentForwardChunks, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import type { LoraSlot } from '../adaptedLinear';
 import { type StackPass, prepareStackBackward, prepareStackForward } from '../block';
 import type { LlamaActs } from './plan';
@@ -27,8 +27,8 @@ export async function prepareHead(p: LlamaParts, rows: number): Promise<Launch[]
   const { ctx, acts, weights, spec } = p;
   return [
     await prepareRmsnormForward(ctx, { rows, C: spec.C, eps: spec.eps }, { x: acts.resid[spec.L], w: weights.norm, y: acts.lnf, rstd: acts.lnfRstd }),
-    // logits (rows, V) = lnf (rows, C) · Wᵀ, W stored (V, C) = (N, K): transB.
-    await prepareMatmul(ctx, { M: rows, N: p.V, K: spec.C, transB: true }, { a: acts.lnf, b: weights.head, c: acts.logits }),
+    // logits (rows, V) = lnf (rows, C) · Wᵀ, chunk by chunk of the vocabulary.
+    ...await prepareLmHeadForward(ctx, { BT: rows, C: spec.C }, weights.vocab, { h: acts.lnf, W: weights.headChunks, logits: acts.logitsChunks }),
   ];
 }
 
@@ -38,8 +38,8 @@ export async function prepareForward(p: LlamaParts): Promise<Launch[]> {
   const { B, T } = acts;
   return [
     // The position rows are zeros: out = embed_tokens[ids] exactly.
-    await prepareEmbeddingForward(ctx, { B, T, C: spec.C, V: p.V, maxT: weights.noPositions.size / 4 / spec.C },
-      { ids: acts.ids, wte: weights.embed, wpe: weights.noPositions, out: acts.resid[0] }),
+    ...await prepareEmbeddingForwardChunks(ctx, { B, T, C: spec.C, V: p.V, maxT: weights.noPositions.size / 4 / spec.C }, weights.vocab,
+      { ids: acts.ids, wte: weights.embedChunks, wpe: weights.noPositions, out: acts.resid[0] }),
     ...await prepareStackForward(p),
     ...await prepareHead(p, B * T),
   ];
@@ -50,15 +50,18 @@ export async function prepareLoss(p: LlamaParts): Promise<Launch[]> {
   const { ctx, acts } = p;
   const s = { BT: acts.B * acts.T, V: p.V };
   return [
-    await prepareSoftmaxXentForward(ctx, s, { logits: acts.logits, targets: acts.targets, probs: acts.probs, losses: acts.losses }),
+    ...await prepareSoftmaxXentForwardChunks(ctx, s, acts.vocab, {
+      logits: acts.logitsChunks, targets: acts.targets, probs: acts.probsChunks, stats: acts.xentStats, losses: acts.losses,
+    }),
     await prepareSoftmaxXentMean(ctx, s, { losses: acts.losses, targets: acts.targets, loss: acts.loss }),
   ];
 }
 
-/** dlogits for the mean loss at scale 1/count (prepared per distinct count); overwrites logits. */
-export function prepareLossBackward(p: LlamaParts, scale: number): Promise<Launch> {
+/** dlogits for the mean loss at scale 1/count, one launch per vocabulary chunk (prepared per distinct count); overwrites logits. */
+export function prepareLossBackward(p: LlamaParts, scale: number): Promise<Launch[]> {
   const { acts } = p;
-  return prepareSoftmaxXentBackward(p.ctx, { BT: acts.B * acts.T, V: p.V, scale }, { probs: acts.probs, targets: acts.targets, dlogits: acts.logits });
+  return prepareSoftmaxXentBackwardChunks(p.ctx, { BT: acts.B * acts.T, V: p.V, scale }, acts.vocab,
+    { probs: acts.probsChunks, targets: acts.targets, dlogits: acts.logitsChunks });
 }
 
 /** Everything after dlogits: the head, the final norm, then every block in reverse. */
@@ -66,8 +69,8 @@ export async function prepareBackward(p: LlamaParts): Promise<Launch[]> {
   const { ctx, acts, weights, spec } = p;
   const N = acts.B * acts.T;
   return [
-    // dlnf (N, C) = dlogits (N, V) · W (V, C).
-    await prepareMatmul(ctx, { M: N, N: spec.C, K: p.V }, { a: acts.logits, b: weights.head, c: acts.dln }),
+    // dlnf (N, C) = dlogits (N, V) · W (V, C), summed over the vocabulary chunks.
+    ...await prepareLmHeadBackward(ctx, { BT: N, C: spec.C }, weights.vocab, { dlogits: acts.logitsChunks, W: weights.headChunks, dh: acts.dln }),
     await prepareRmsnormBackward(ctx, { rows: N, C: spec.C, eps: spec.eps }, {
       dy: acts.dln, x: acts.resid[spec.L], w: weights.norm, rstd: acts.lnfRstd, dx: acts.dresid,
     }),

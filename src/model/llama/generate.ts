@@ -46,7 +46,7 @@ interface DecoderTables {
 function partsFor(parts: LlamaParts, T: number, t: DecoderTables): LlamaParts {
   return {
     ...parts, dropout: undefined, rope: t.rope, weights: { ...parts.weights, rope: t.rope, noPositions: t.noPositions },
-    acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath),
+    acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath, parts.weights.vocab),
   };
 }
 

@@ -11,7 +11,9 @@ import { ArenaLayout, TrainableArena, type TrainableEntry } from '../arena';
 import { LLAMA_MODULES, type LlamaSource, checkLlamaLength, llamaLoraModules, llamaSpecOf } from '../families/llama';
 import { DropoutStreams } from '../lora_dropout';
 import { type LlamaParts, prepareBackward, prepareForward, prepareLoss, prepareLossBackward } from './forward';
+import { readVocabColumns, splitVocab } from '../../kernels/vocab_split';
 import { destroyLlamaActs, planLlamaActs } from './plan';
+import { LLAMA_EMBED } from './reference';
 import { destroyLlamaWeights, uploadLlamaWeights } from './weights';
 
 export interface LlamaLoraOptions {
@@ -33,7 +35,7 @@ const ADAMW_DEFAULTS = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 export class LlamaLoraModel implements TrainableModel<Uint32Array> {
   /** Training steps taken with LoRA dropout (the masks' Philox counters); set it to resume reproducibly. */
   dropoutStep = 0;
-  private readonly lossBackward = new Map<number, Launch>();
+  private readonly lossBackward = new Map<number, Launch[]>();
 
   private constructor(
     readonly parts: LlamaParts,
@@ -48,12 +50,13 @@ export class LlamaLoraModel implements TrainableModel<Uint32Array> {
   static async create(ctx: GpuContext, src: LlamaSource, o: LlamaLoraOptions): Promise<LlamaLoraModel> {
     const spec = llamaSpecOf(src.config, src.tied);
     checkLlamaLength(src.config, o.T, 'a training sequence');
-    const weights = uploadLlamaWeights(ctx, src, spec, o.T);
+    // The vocabulary is split in row chunks only where embed_tokens / lm_head or the (B·T, V) logits exceed the binding limit.
+    const weights = uploadLlamaWeights(ctx, src, spec, o.T, splitVocab(ctx, src.config.vocab_size, spec.C, o.B * o.T, LLAMA_EMBED));
     const layout = new ArenaLayout(ctx.limits.minStorageBufferOffsetAlignment);
     const slots = layoutSlots(layout, llamaLoraModules(src, spec), o, spec.family);
     const arena = TrainableArena.create(ctx, layout, 'lora');
     const byPath = new Map(slots.map((s) => [s.path, s]));
-    const acts = planLlamaActs(ctx, spec, src.config.vocab_size, o.B, o.T, byPath);
+    const acts = planLlamaActs(ctx, spec, src.config.vocab_size, o.B, o.T, byPath, weights.vocab);
     const parts: LlamaParts = { ctx, spec, V: src.config.vocab_size, weights, blocks: weights.layers, rope: weights.rope, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const p = o.loraDropout ?? 0;
@@ -127,10 +130,10 @@ export class LlamaLoraModel implements TrainableModel<Uint32Array> {
 
   /** Logits (B, T, V) of the adapted model, no loss or gradients. */
   async forwardLogits(inputIds: Uint32Array): Promise<Float32Array> {
-    const { ctx, acts, V } = this.parts;
+    const { ctx, acts } = this.parts;
     this.writeInputs(inputIds);
     ctx.submit(this.forward, 'llama/forward');
-    return ctx.readF32(acts.logits, acts.B * acts.T * V);
+    return readVocabColumns(ctx, acts.logitsChunks, acts.B * acts.T, acts.vocab);
   }
 
   async evalLoss(inputIds: Uint32Array, labels: Int32Array): Promise<{ loss: number; count: number }> {
@@ -154,7 +157,7 @@ export class LlamaLoraModel implements TrainableModel<Uint32Array> {
     }
     if (this.train) this.train.dropout.setStep(this.dropoutStep++);
     const forward = this.train?.forward ?? this.forward;
-    ctx.submit([...forward, ...this.loss, lossBackward, ...this.backward], 'llama/step');
+    ctx.submit([...forward, ...this.loss, ...lossBackward, ...this.backward], 'llama/step');
     const loss = await ctx.readF32(acts.loss, 2);
     return { loss: loss[0] };
   }
@@ -201,7 +204,7 @@ export class LlamaLoraModel implements TrainableModel<Uint32Array> {
   }
 
   destroy(): void {
-    for (const l of [...this.forward, ...this.loss, ...this.backward, ...this.lossBackward.values(), ...this.train?.forward ?? []]) l.destroy();
+    for (const l of [...this.forward, ...this.loss, ...this.backward, ...[...this.lossBackward.values()].flat(), ...this.train?.forward ?? []]) l.destroy();
     this.train?.dropout.destroy();
     destroyLlamaActs(this.parts.acts);
     destroyLlamaWeights(this.parts.weights);

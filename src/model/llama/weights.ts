@@ -3,6 +3,7 @@
 // The blocks' weights are named by the spec (../families/llama.ts) and uploaded by ../block.ts. Nothing
 // here receives a gradient.
 import type { GpuContext } from '../../gpu/context';
+import { type VocabSplit, uploadVocabRows, wholeBuffer } from '../../kernels/vocab_split';
 import { type BlockWeights, uploadBlocks } from '../block';
 import type { LlamaSource } from '../families/llama';
 import type { FamilySpec } from '../families/spec';
@@ -10,8 +11,14 @@ import { type RopeTables, destroyRopeTables, uploadRopeTables } from '../rotary'
 import { LLAMA_EMBED, LLAMA_FINAL_NORM, LLAMA_LM_HEAD } from './reference';
 
 export interface LlamaWeights {
-  embed: GPUBuffer; // (V, C) embed_tokens
-  head: GPUBuffer; // (V, C) lm_head, or embed_tokens when tied
+  /** (V, C) embed_tokens in vocabulary row chunks that each fit the binding limit (one chunk on most devices). */
+  embedChunks: GPUBuffer[];
+  /** (V, C) lm_head in the same chunks, or embedChunks itself when tied. */
+  headChunks: GPUBuffer[];
+  vocab: VocabSplit;
+  /** embed_tokens / the head whole: for the paths without a chunked form (generation); refuse when split. */
+  readonly embed: GPUBuffer;
+  readonly head: GPUBuffer;
   norm: GPUBuffer; // (C) the final RMSNorm
   /** (T, C) zeros: the embedding kernel adds a position row, and Llama has none (x + 0 = x exactly). */
   noPositions: GPUBuffer;
@@ -20,8 +27,11 @@ export interface LlamaWeights {
   byName: Map<string, GPUBuffer>;
 }
 
-/** P: positions the rope table covers (the longest pass this model runs). */
-export function uploadLlamaWeights(ctx: GpuContext, src: LlamaSource, spec: FamilySpec, P: number): LlamaWeights {
+/**
+ * P: positions the rope table covers (the longest pass this model runs). vocab: how the (V, C) matrices
+ * are split (splitVocab for the model's B·T; src/kernels/vocab_split.ts).
+ */
+export function uploadLlamaWeights(ctx: GpuContext, src: LlamaSource, spec: FamilySpec, P: number, vocab: VocabSplit): LlamaWeights {
   const byName = new Map<string, GPUBuffer>();
   const get = (name: string): GPUBuffer => {
     let buf = byName.get(name);
@@ -34,14 +44,25 @@ export function uploadLlamaWeights(ctx: GpuContext, src: LlamaSource, spec: Fami
     return buf;
   };
   const layers = uploadBlocks(spec, src.tensors, get);
-  const embed = get(LLAMA_EMBED);
-  const head = src.tied ? embed : get(LLAMA_LM_HEAD);
+  const rows = (name: string): GPUBuffer[] => {
+    const t = src.tensors.get(name);
+    if (!t) throw new Error(`${spec.family} engine: canonical tensor ${name} is missing from the loaded model`);
+    return uploadVocabRows(ctx, name, t.data, spec.C, vocab);
+  };
+  const embedChunks = rows(LLAMA_EMBED);
+  const headChunks = src.tied ? embedChunks : rows(LLAMA_LM_HEAD);
   const noPositions = ctx.createBuffer('no_positions', P * spec.C * 4);
-  return { embed, head, norm: get(LLAMA_FINAL_NORM), noPositions, layers, rope: uploadRopeTables(ctx, spec, P), byName };
+  return {
+    embedChunks, headChunks, vocab,
+    get embed() { return wholeBuffer(embedChunks, LLAMA_EMBED, vocab); },
+    get head() { return wholeBuffer(headChunks, src.tied ? LLAMA_EMBED : LLAMA_LM_HEAD, vocab); },
+    norm: get(LLAMA_FINAL_NORM), noPositions, layers, rope: uploadRopeTables(ctx, spec, P), byName,
+  };
 }
 
 export function destroyLlamaWeights(w: LlamaWeights): void {
   for (const b of w.byName.values()) b.destroy();
+  for (const b of new Set([...w.embedChunks, ...w.headChunks])) b.destroy();
   w.noPositions.destroy();
   destroyRopeTables(w.rope);
 }

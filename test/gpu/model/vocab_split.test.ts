@@ -1,0 +1,133 @@
+// Vocabulary splits through whole models (issue 13 item 2): a context whose binding limit is lowered to
+// 64 KiB holds the (V, C) embedding / LM head and the (B·T, V) logits in row chunks, and the engines' chunked
+// stem and head (embedding gather, head matmul, cross-entropy forward and backward, dh = Σ_k dlogits_k · W_k)
+// must give what the same model gives on the device's own limits, where everything is whole.
+// Bit-identical: logits (each logit is the same dot product in the same order). At F32 tolerance: the loss
+// (Σ exp is summed in another order across chunks) and the gradients (dlnf sums the chunks' products).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getDevice } from '../../../src/gpu/device';
+import type { GpuContext } from '../../../src/gpu/context';
+import { GpuLimitError } from '../../../src/gpu/errors';
+import type { LoadedGpt2 } from '../../../src/io/hfModel';
+import { Gpt2LoraModel } from '../../../src/model/gpt2/model';
+import { LlamaLoraModel } from '../../../src/model/llama/model';
+import { expectAllClose } from '../../helpers/allclose';
+import { loadFixture } from '../../helpers/fixtures';
+import { testContext } from '../../helpers/gpu';
+import { randomInts, uniformF32 } from '../../helpers/random';
+import { sourceOf, tinyLlama } from './llamaTiny';
+
+const LIMIT = 64 * 1024;
+/** Two F32 paths that differ only in summation order (as gpt2.test.ts's f32Paths). */
+const F32_PATHS = { atol: 1e-6, rtol: 1e-5 };
+const LOSS = { atol: 0, rtol: 2e-6 };
+
+interface Lm {
+  forwardLogits(ids: Uint32Array): Promise<Float32Array>;
+  evalLoss(ids: Uint32Array, labels: Int32Array): Promise<{ loss: number; count: number }>;
+  step(ids: Uint32Array, labels: Int32Array): Promise<{ loss: number }>;
+  readGrads(): Promise<Map<string, Float32Array>>;
+  readLoraWeights(): Promise<Map<string, Float32Array>>;
+  setLoraWeights(v: ReadonlyMap<string, Float32Array>): void;
+  destroy(): void;
+}
+
+/** Everything the chunked and the whole model must agree on, with the same nonzero adapters. */
+async function run(model: Lm, lora: Map<string, Float32Array>, ids: Uint32Array, labels: Int32Array) {
+  model.setLoraWeights(lora);
+  const logits = await model.forwardLogits(ids);
+  const evalLoss = await model.evalLoss(ids, labels);
+  const { loss } = await model.step(ids, labels);
+  return { logits, evalLoss, loss, grads: await model.readGrads() };
+}
+
+function expectSame(chunked: Awaited<ReturnType<typeof run>>, whole: Awaited<ReturnType<typeof run>>) {
+  expect(chunked.logits).toEqual(whole.logits); // bit-identical
+  expect(chunked.evalLoss.count).toBe(whole.evalLoss.count);
+  expectAllClose([chunked.evalLoss.loss], [whole.evalLoss.loss], LOSS, 'eval loss');
+  expectAllClose([chunked.loss], [whole.loss], LOSS, 'step loss');
+  expect([...chunked.grads.keys()]).toEqual([...whole.grads.keys()]);
+  for (const [name, g] of whole.grads) expectAllClose(chunked.grads.get(name) as Float32Array, g, F32_PATHS, name);
+}
+
+/** Labels with ignored positions (−100) mixed in, as a chat mask gives. */
+function labelsOf(n: number, V: number, seed: number): Int32Array {
+  const labels = Int32Array.from(randomInts(n, seed, V));
+  for (let i = 0; i < n; i += 5) labels[i] = -100;
+  return labels;
+}
+
+describe('vocabulary split under a 64 KiB binding limit', () => {
+  let whole: GpuContext, small: GpuContext;
+  beforeAll(async () => {
+    whole = await testContext();
+    small = await getDevice({ label: 'small-binding-limit' });
+    small.restrictBufferLimits({ maxStorageBufferBindingSize: LIMIT });
+  });
+
+  it('GPT-2 (tied wte, V = 1,000): wte and logits in chunks; logits bit-identical, loss and LoRA gradients at F32 tolerance', async () => {
+    const { loaded: fixture } = await loadFixture('gpt2_tiny', 'gpt2');
+    // The fixture's blocks with a 1,000-token vocabulary: wte is 1,000 × 48 × 4 = 192 KB, three times the limit.
+    const V = 1000, C = fixture.config.n_embd;
+    const tensors = new Map(fixture.tensors);
+    tensors.set('wte.weight', { ...fixture.tensors.get('wte.weight')!, data: uniformF32(V * C, 7, -0.5, 0.5), shape: [V, C] });
+    const loaded: LoadedGpt2 = { ...fixture, config: { ...fixture.config, vocab_size: V }, tensors };
+    const B = 2, T = 13;
+    const o = { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 2, scale: 2, B, T, seed: 3 };
+    const a = await Gpt2LoraModel.create(whole, loaded, o);
+    const b = await Gpt2LoraModel.create(small, loaded, o);
+    try {
+      expect(a.parts.weights.vocab.chunks).toHaveLength(1);
+      const { chunks } = b.parts.weights.vocab;
+      expect(chunks.length).toBeGreaterThan(2);
+      expect(chunks.map((c) => c.n).reduce((x, y) => x + y)).toBe(V);
+      for (const buf of [...b.parts.weights.wteChunks, ...b.parts.acts.logitsChunks, ...b.parts.acts.probsChunks]) expect(buf.size).toBeLessThanOrEqual(LIMIT);
+      const lora = await a.readLoraWeights();
+      for (const s of a.parts.slots) lora.set(s.b.name, uniformF32(s.b.numel, 50 + s.index, -0.5, 0.5));
+      const ids = randomInts(B * T, 11, V);
+      ids[0] = V - 1; ids[1] = 0; // the last chunk's last row and the first chunk's first
+      const labels = labelsOf(B * T, V, 12);
+      labels[1] = V - 1; labels[2] = 0;
+      expectSame(await run(b, lora, ids, labels), await run(a, lora, ids, labels));
+      // Paths without a chunked form refuse in one line instead of reading the wrong buffer.
+      expect(() => b.parts.weights.wte).toThrow(/wte\.weight is split into \d+ vocabulary chunks/);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('Llama family (untied lm_head, GQA, V = 2,001): embed_tokens, lm_head and logits in chunks; same results', async () => {
+    const m = tinyLlama({ tied: false, hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 24, V: 2001 });
+    const B = 2, T = 6;
+    const o = { targetModules: ['q_proj', 'v_proj', 'down_proj'], r: 2, scale: 2, B, T, seed: 4 };
+    const a = await LlamaLoraModel.create(whole, sourceOf(m), o);
+    const b = await LlamaLoraModel.create(small, sourceOf(m), o);
+    try {
+      expect(a.parts.weights.vocab.chunks).toHaveLength(1);
+      expect(b.parts.weights.vocab.chunks.length).toBeGreaterThan(1);
+      expect(b.parts.weights.headChunks).not.toBe(b.parts.weights.embedChunks);
+      for (const buf of [...b.parts.weights.embedChunks, ...b.parts.weights.headChunks, ...b.parts.acts.logitsChunks]) expect(buf.size).toBeLessThanOrEqual(LIMIT);
+      const lora = await a.readLoraWeights();
+      for (const s of a.parts.slots) lora.set(s.b.name, uniformF32(s.b.numel, 60 + s.index, -0.5, 0.5));
+      const ids = randomInts(B * T, 21, m.V);
+      ids[3] = m.V - 1;
+      const labels = labelsOf(B * T, m.V, 22);
+      labels[4] = m.V - 1;
+      expectSame(await run(b, lora, ids, labels), await run(a, lora, ids, labels));
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('refuses, naming the limit and the tensor, when one vocabulary row cannot fit', async () => {
+    const tiny = await getDevice({ label: 'tiny-binding-limit' });
+    tiny.restrictBufferLimits({ maxStorageBufferBindingSize: 32 });
+    const m = tinyLlama({ V: 50 }); // C = 12: a row is 48 bytes
+    const err = await LlamaLoraModel.create(tiny, sourceOf(m), { targetModules: ['q_proj'], r: 1, scale: 1, B: 1, T: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GpuLimitError);
+    expect((err as Error).message).toMatch(/^one row of embed_tokens\.weight \(C=12 F32\) needs maxStorageBufferBindingSize of 48 bytes but this device allows 32 bytes$/);
+    tiny.destroy();
+  });
+});
