@@ -8,7 +8,7 @@ import { METHOD_OPTIONS } from '../adapters/variant';
 import type { TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import { StudioClient } from '../worker/client';
-import type { DataPreview, DeviceInfo, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
+import type { DataPreview, DemoModel, DeviceInfo, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
 import type { RunSize, StepTiming } from '../worker/runSize';
 
 export interface LayerPoint {
@@ -73,7 +73,7 @@ export interface StudioState {
   order: string[];
   deviceLost?: string;
   lastExport?: { runId: string; what: string; fileName: string; parity: ExportReply['parity']; note: string | null };
-  loadDemo(name: 'gpt2-fortunes' | 'vit-mnist'): Promise<void>;
+  loadDemo(name: DemoModel): Promise<void>;
   loadModelFiles(files: File[], label: string): Promise<void>;
   loadDataFiles(files: File[], label: string): Promise<void>;
   setSettings(patch: Partial<TrainingConfig>): void;
@@ -88,6 +88,19 @@ export interface StudioState {
   resetDevice(): Promise<void>;
   clearHistory(): void;
   client: StudioClient;
+}
+
+/**
+ * The target checkboxes ticked when a model loads: GPT-2 the demo's three (c_attn, c_proj, c_fc), ViT query
+ * and value, every other family PEFT's defaults for it as the worker reports them (llama, mistral, qwen2,
+ * qwen3: q_proj, v_proj), kept to the names the model has.
+ */
+export function initialTargets(info: Pick<ModelInfo, 'kind' | 'moduleNames' | 'defaultTargets'>): string[] {
+  if (info.kind === 'gpt2') return ['c_attn', 'c_proj', 'c_fc'];
+  if (info.kind === 'vit') return ['query', 'value'];
+  const has = (t: string) => info.moduleNames.some((m) => m === t || m.endsWith(`.${t}`));
+  const picked = info.defaultTargets.filter(has);
+  return picked.length > 0 ? picked : info.moduleNames.slice(0, 1);
 }
 
 const HISTORY_KEY = 'lorasc-studio-runs';
@@ -210,7 +223,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       set({ model: { status: 'loading' }, data: { status: 'idle' }, estimate: undefined });
       try {
         const info = await p;
-        set((s) => ({ model: { status: 'ready', value: info }, settings: { ...s.settings, targetModules: info.kind === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['query', 'value'] } }));
+        set((s) => ({ model: { status: 'ready', value: info }, settings: { ...s.settings, targetModules: initialTargets(info) } }));
       } catch (e) {
         set({ model: { status: 'error', error: errText(e) } });
       }
@@ -259,7 +272,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         await afterModel(client.request('load-model', { source: { kind: 'files', label, files: payload } }, payload.map((f) => f.bytes)));
       },
       async loadDataFiles(files, label) {
-        if (get().model.value?.kind === 'gpt2') {
+        if (get().model.value?.kind !== 'vit') { // GPT-2 and Llama-family models train on one text or chat file
           const f = files[0];
           if (!f) return;
           const bytes = await f.arrayBuffer();

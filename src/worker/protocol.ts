@@ -16,7 +16,7 @@ export interface SerializedError {
   cause?: string;
 }
 
-export type DemoModel = 'gpt2-fortunes' | 'vit-mnist';
+export type DemoModel = 'gpt2-fortunes' | 'vit-mnist' | 'llama-fortunes';
 
 export type ModelSource =
   | { kind: 'demo'; name: DemoModel }
@@ -28,10 +28,10 @@ export type DataSource =
   | { kind: 'images'; label: string; files: { path: string; bytes: ArrayBuffer }[] };
 
 export interface ModelInfo {
-  kind: 'gpt2' | 'vit';
+  kind: 'gpt2' | 'vit' | 'llama';
   label: string;
   layers: number;
-  /** Module names a target_modules list can use (c_attn, …; query, value, …). */
+  /** Module names a target_modules list can use (c_attn, …; query, value, …; self_attn.q_proj, …): the loaded model's linear modules. */
   moduleNames: string[];
   defaultTargets: string[];
   parameters: number;

@@ -46,6 +46,13 @@ function DropZone({ label, testId, onFiles, directory, accept }: { label: string
   );
 }
 
+const KIND_NAME = { gpt2: 'GPT-2', vit: 'ViT', llama: 'Llama' } as const;
+const DATA_LABEL = {
+  gpt2: 'Training text: .jsonl ({"text"} or alpaca {"instruction","input","output"}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)',
+  llama: 'Training data: chat .jsonl ({"messages": [{"role", "content"}, …]} or ShareGPT {"conversations"}), or text as for GPT-2',
+  vit: 'Training images: a folder with one subfolder per class',
+} as const;
+
 export function SourcePanel() {
   const model = useStudio((s) => s.model);
   const data = useStudio((s) => s.data);
@@ -59,20 +66,21 @@ export function SourcePanel() {
       <div className="row" role="tablist" aria-label="Built-in demos">
         <button type="button" role="tab" aria-selected={model.value?.label === 'built-in gpt2-fortunes'} data-testid="demo-gpt2" onClick={() => loadDemo('gpt2-fortunes')}>Demo GPT-2 · fortunes</button>
         <button type="button" role="tab" aria-selected={model.value?.label === 'built-in vit-mnist'} data-testid="demo-vit" onClick={() => loadDemo('vit-mnist')}>Demo ViT · rotated digits</button>
+        <button type="button" role="tab" aria-selected={model.value?.label === 'built-in llama-fortunes'} data-testid="demo-llama" onClick={() => loadDemo('llama-fortunes')}>Demo Llama · chat definitions</button>
       </div>
       <DropZone label="…or your own HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)" testId="model-input" directory onFiles={loadModelFiles} />
       {model.status === 'loading' && <p className="row" data-testid="model-loading"><progress aria-label="model loading" /> Loading the model: reading the weights, checking every tensor…</p>}
       {model.status === 'error' && <p role="alert" className="error">Model refused: {model.error}</p>}
       {model.value && (
         <p data-testid="model-info">
-          <strong>{model.value.label}</strong>: {model.value.kind === 'gpt2' ? 'GPT-2' : 'ViT'}, {model.value.layers} layers,{' '}
+          <strong>{model.value.label}</strong>: {KIND_NAME[model.value.kind]}, {model.value.layers} layers,{' '}
           {(model.value.parameters / 1e6).toFixed(2)} M parameters{model.value.classes ? `, ${model.value.classes.length} classes` : ''}
           {model.value.warnings.length > 0 && <span className="warn"> ({model.value.warnings.length} warnings: {model.value.warnings[0]})</span>}
         </p>
       )}
       {kind && (
         <DropZone
-          label={kind === 'gpt2' ? 'Training text: .jsonl ({"text"} or alpaca {"instruction","input","output"}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)' : 'Training images: a folder with one subfolder per class'}
+          label={DATA_LABEL[kind]}
           testId="data-input" directory={kind === 'vit'} onFiles={loadDataFiles}
         />
       )}
