@@ -122,6 +122,7 @@ export const PRESETS: Record<string, Partial<TrainingConfig>> = {
   'llama-demo-cpu': { targetModules: ['q_proj', 'v_proj'], r: 8, loraAlpha: 16, lr: 4e-3, batchSize: 8, seqLen: 96, maxSteps: 45, iterationSteps: 15, evalEvery: 15, evalExamples: 16 },
   'gpt2-default': { targetModules: ['c_attn'], lr: 2e-4 },
   'vit-default': { targetModules: ['query', 'value'], lr: 5e-4 },
+  'llama-default': { targetModules: ['q_proj', 'v_proj'], lr: 2e-4 }, // PEFT's default targets for llama / mistral / qwen2 / qwen3
 };
 
 export class ConfigError extends Error {

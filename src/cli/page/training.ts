@@ -134,8 +134,8 @@ export async function runExport(job: ExportJob, emit: Emit) {
   }
   const files = buildMergedModelFiles({ model: loaded, merged, newHead, companions: await readCompanions(source) });
   // Parity on one sample: a fixed token row (GPT-2) or a mid-grey image (ViT).
-  const T = loaded.kind === 'gpt2' ? Math.min(32, loaded.config.n_positions) : 0;
-  const sample = loaded.kind === 'gpt2'
+  const T = loaded.kind === 'gpt2' ? Math.min(32, loaded.config.n_positions) : loaded.kind === 'llama' ? Math.min(32, loaded.config.max_position_embeddings, loaded.config.slidingWindow ?? 32) : 0;
+  const sample = loaded.kind !== 'vit'
     ? Uint32Array.from({ length: T }, (_, i) => (i * 7919) % loaded.config.vocab_size)
     : new Float32Array(loaded.config.num_channels * loaded.config.image_size[0] * loaded.config.image_size[1]).fill(0.1);
   const values = adapterValues(adapter);
