@@ -1,15 +1,17 @@
 // From a loaded HF model to an engine model on the GPU, the same way for the studio's worker, the CLI
-// page and the tests: GPT-2 → Gpt2LoraModel (fixed batch shape B×T), ViT → VitLoraModel. The LoRA
+// page and the tests: GPT-2 → Gpt2LoraModel and the Llama families → LlamaLoraModel (fixed batch shape
+// B×T), ViT → VitLoraModel. The LoRA
 // targets are passed as the full module paths the caller resolved (so a regex target_modules works for
 // both families), and an imported PEFT adapter is written into the slots by its PEFT keys.
 import type { GpuContext } from '../gpu/context';
-import { type LoadedGpt2, type LoadedModel, type LoadedVit, loadModelDir, type ModelDirSource } from '../io/hfModel';
+import { type LoadedGpt2, type LoadedLlama, type LoadedModel, type LoadedVit, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { type ImportedAdapter, readAdapterDir } from '../io/peft';
 import { fromTokenizerJson, fromVocabMerges, type ByteLevelBpeTokenizer } from '../io/tokenizer';
+import { llamaSpec } from '../model/families/llama';
 import { Gpt2LoraModel } from '../model/gpt2/model';
+import { LlamaLoraModel } from '../model/llama/model';
 import { VitLoraModel } from '../model/vit/model';
 import { type TrainingConfig, loraScale } from './config';
-import { refuseLlamaEngine } from './llamaPending';
 import { type LinearModule, linearModules } from './modules';
 import type { EngineModel } from './trainer';
 
@@ -48,10 +50,16 @@ export type AnyEngine = EngineModel<Uint32Array> | EngineModel<Float32Array>;
 /** The engine of a loaded model, typed by its family: a GPT-2 gives a Gpt2LoraModel, a ViT a VitLoraModel. */
 export async function createEngine(ctx: GpuContext, loaded: LoadedGpt2, o: EngineOptions): Promise<Gpt2LoraModel>;
 export async function createEngine(ctx: GpuContext, loaded: LoadedVit, o: EngineOptions): Promise<VitLoraModel>;
+export async function createEngine(ctx: GpuContext, loaded: LoadedLlama, o: EngineOptions): Promise<LlamaLoraModel>;
 export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine>;
 export async function createEngine(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
-  return ctx.allocating(`the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine (batch ${o.B}${loaded.kind === 'gpt2' ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o), (e) => e.destroy());
+  const tokens = loaded.kind !== 'vit';
+  return ctx.allocating(`the ${familyName(loaded)} engine (batch ${o.B}${tokens ? ` × ${o.T} tokens` : ''}, rank ${o.r})`, () => build(ctx, loaded, o), (e) => e.destroy());
 }
+
+/** The family's name for messages. */
+export const familyName = (loaded: LoadedModel): string =>
+  (loaded.kind === 'gpt2' ? 'GPT-2' : loaded.kind === 'vit' ? 'ViT' : llamaSpec(loaded).family);
 
 async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Promise<AnyEngine> {
   const targetModules = o.targets.map((m) => m.path);
@@ -59,7 +67,9 @@ async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Pr
     if (o.T > loaded.config.n_positions) throw new Error(`sequence length ${o.T} exceeds the model's n_positions ${loaded.config.n_positions}`);
     return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
   }
-  if (loaded.kind === 'llama') refuseLlamaEngine('an engine'); // LLAMA_ENGINE_PENDING
+  if (loaded.kind === 'llama') {
+    return LlamaLoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
+  }
   return VitLoraModel.create(ctx, loaded, {
     targetModules, r: o.r, scale: o.scale, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0 },
@@ -73,6 +83,7 @@ async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Pr
  */
 export async function createPlainEngine(ctx: GpuContext, loaded: LoadedGpt2, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>): Promise<Gpt2LoraModel>;
 export async function createPlainEngine(ctx: GpuContext, loaded: LoadedVit, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>): Promise<VitLoraModel>;
+export async function createPlainEngine(ctx: GpuContext, loaded: LoadedLlama, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>): Promise<LlamaLoraModel>;
 export async function createPlainEngine(ctx: GpuContext, loaded: LoadedModel, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>): Promise<AnyEngine>;
 export async function createPlainEngine(
   ctx: GpuContext, loaded: LoadedModel, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>,
@@ -91,12 +102,12 @@ export async function createPlainEngine(
 }
 
 /**
- * Logits of one input through either engine. The input's type picks the family (token ids: GPT-2,
- * pixels: ViT); an engine of the other family is refused rather than fed the wrong buffer.
+ * Logits of one input through any engine. The input's type picks the family (token ids: GPT-2 and the
+ * Llama families, pixels: ViT); an engine of the other kind is refused rather than fed the wrong buffer.
  */
 export function forwardLogits(e: AnyEngine, input: Uint32Array | Float32Array): Promise<Float32Array> {
-  if (e instanceof Gpt2LoraModel) {
-    if (!(input instanceof Uint32Array)) throw new Error('a GPT-2 engine takes token ids (Uint32Array)');
+  if (e instanceof Gpt2LoraModel || e instanceof LlamaLoraModel) {
+    if (!(input instanceof Uint32Array)) throw new Error('a language-model engine takes token ids (Uint32Array)');
     return e.forwardLogits(input);
   }
   if (e instanceof VitLoraModel) {

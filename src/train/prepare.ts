@@ -5,8 +5,10 @@
 import {
   type ImageFolder, type Rejected, type RejectedFile, type TextFormat, buildLmSequences, listImageFolder, lmTokenizer, parseTextDataset, splitTrainVal,
 } from '../io/datasets';
+import { type ChatTemplate, type PreviewSegment, buildChatSequences, noTemplateMessage, previewSegments, renderWithSpans, tokenOffsets } from '../io/chat';
+import { DatasetError } from '../io/datasets/errors';
 import { type PixelImage, type PreprocessorConfig, preprocessImage, VIT_PROCESSOR_DEFAULTS } from '../io/preprocess';
-import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
+import type { TextTokenizer } from '../io/tokenizer';
 import type { VitConfig } from '../io/hfModel/config';
 import { type ImageExample, type LmExample, type TaskData, imageTaskData, lmTaskData } from './data';
 
@@ -21,13 +23,53 @@ export interface TextPreview {
   truncated: number;
   rejected: Rejected[];
   sample: string[];
+  /** A chat .jsonl: the template's source, the first conversations rendered with their trained spans, and
+   *  the lines of the conversations cut to T + 1 tokens. */
+  chat?: { template: string; samples: PreviewSegment[][]; truncatedLines: number[] };
 }
 
+/** Conversations the data preview shows rendered. */
+const CHAT_SAMPLES = 3;
+
+/**
+ * A text dataset as training sequences. A chat .jsonl is rendered with `chatTemplate` (the model's, or one
+ * the user supplied) and trained on the assistant tokens only; without a template it is refused.
+ */
 export function prepareText(
-  bytes: Uint8Array | ArrayBuffer, fileName: string, tokenizer: ByteLevelBpeTokenizer, T: number, valFraction: number, seed: number,
-  format?: TextFormat,
+  bytes: Uint8Array | ArrayBuffer, fileName: string, tokenizer: TextTokenizer, T: number, valFraction: number, seed: number,
+  format?: TextFormat, chatTemplate?: ChatTemplate | null,
 ): { data: TaskData<LmExample, Uint32Array>; preview: TextPreview } {
   const ds = parseTextDataset(bytes, fileName, { format });
+  if (ds.chats !== undefined) {
+    if (!chatTemplate) throw new DatasetError('DATA_ARGS', fileName, noTemplateMessage(fileName));
+    const seqs = buildChatSequences(ds.chats, fileName, chatTemplate, tokenOffsets(tokenizer), tokenizer.eosTokenId, T);
+    const rejected = [...ds.rejected, ...seqs.rejected].sort((a, b) => a.line - b.line);
+    if (seqs.ids.length === 0) {
+      const first = rejected[0];
+      throw new DatasetError('DATA_EMPTY', fileName, `0 usable conversations (${rejected.length} rejected${first ? `; line ${first.line}: ${first.reason}` : ''})`);
+    }
+    const all: LmExample[] = seqs.ids.map((ids, i) => ({ ids, labels: seqs.labels[i] }));
+    const { train, val } = splitTrainVal(all, valFraction, seed);
+    const samples: PreviewSegment[][] = [];
+    for (const row of ds.chats) {
+      if (samples.length === CHAT_SAMPLES) break;
+      try {
+        const r = renderWithSpans(chatTemplate, row.messages);
+        samples.push(previewSegments(r.text, r.spans));
+      } catch {
+        // a refused conversation is already in `rejected`, with its reason
+      }
+    }
+    return {
+      data: lmTaskData(train, val, T),
+      preview: {
+        kind: 'text', file: fileName, format: 'chat', examples: ds.chats.length, sequences: all.length, tokens: seqs.tokenCount,
+        trainedTokens: seqs.trainedTokens, truncated: seqs.truncated, rejected,
+        sample: samples.map((segs) => segs.map((g) => g.text).join('').slice(0, 200)),
+        chat: { template: chatTemplate.spec.source, samples, truncatedLines: seqs.truncatedLines },
+      },
+    };
+  }
   const seqs = buildLmSequences(ds, lmTokenizer(tokenizer), T);
   const all: LmExample[] = seqs.ids.map((ids, i) => ({ ids, labels: seqs.labels[i] }));
   const { train, val } = splitTrainVal(all, valFraction, seed);

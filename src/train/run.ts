@@ -7,24 +7,29 @@
 // `trainRun` drives it and emits the trainer's events; the callers only map those to their outputs.
 import type { GpuContext } from '../gpu/context';
 import { type TextFormat, listImageFolder } from '../io/datasets';
-import { type LoadedGpt2, type LoadedModel, type LoadedVit, loadModelDir, type ModelDirSource } from '../io/hfModel';
+import { type LoadedGpt2, type LoadedLlama, type LoadedModel, type LoadedVit, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import type { PixelImage } from '../io/preprocess';
-import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
+import type { ChatTemplate } from '../io/chat';
+import type { TextTokenizer } from '../io/tokenizer';
+import { llamaContext } from '../model/families/llama';
 import type { Gpt2LoraModel } from '../model/gpt2/model';
+import type { LlamaLoraModel } from '../model/llama/model';
 import type { VitLoraModel } from '../model/vit/model';
 import { type TrainingConfig, resolveConfig } from './config';
 import type { ImageExample, LmExample, TaskData } from './data';
 import { createEngine, engineOptions } from './engine';
 import { type EvalResult, evaluate } from './evaluate';
-import { refuseLlamaEngine } from './llamaPending';
 import { type LinearModule, targetedModules } from './modules';
 import { type ImagePreview, type TextPreview, prepareImages, prepareText } from './prepare';
 import { type TrainResult, type TrainSetup, train } from './trainer';
 
 /** The data of a run, as the caller has it. */
 export type RunInput =
-  /** A text dataset file and the model's tokenizer (GPT-2); `format` overrides the guess from the name. */
-  | { kind: 'text'; bytes: Uint8Array | ArrayBuffer; name: string; tokenizer: ByteLevelBpeTokenizer; format?: TextFormat }
+  /**
+   * A text dataset file and the model's tokenizer; `format` overrides the guess from the name. A chat .jsonl
+   * is rendered with `chatTemplate` (the model's or a supplied one; refused without one).
+   */
+  | { kind: 'text'; bytes: Uint8Array | ArrayBuffer; name: string; tokenizer: TextTokenizer; format?: TextFormat; chatTemplate?: ChatTemplate | null }
   /** An image folder (one subfolder per class) and a decoder for its files (ViT). */
   | { kind: 'images'; paths: string[]; decode: (path: string) => Promise<PixelImage> }
   /** Token sequences the caller prepared (the study's cut splits); T is their length. */
@@ -47,7 +52,11 @@ interface RunParts<L extends LoadedModel, M, E, I> {
   sample: I;
 }
 
-export type LmRun = { kind: 'lm'; preview: TextPreview | null } & RunParts<LoadedGpt2, Gpt2LoraModel, LmExample, Uint32Array>;
+/** A language-model run: a GPT-2, or a Llama-family model (Llama, Mistral, Qwen2, Qwen3). */
+export type LmRun = { kind: 'lm'; preview: TextPreview | null } & (
+  | RunParts<LoadedGpt2, Gpt2LoraModel, LmExample, Uint32Array>
+  | RunParts<LoadedLlama, LlamaLoraModel, LmExample, Uint32Array>
+);
 export type ImageRun = { kind: 'image'; preview: ImagePreview | null; classNames: string[] | null } & RunParts<LoadedVit, VitLoraModel, ImageExample, Float32Array>;
 export type Run = LmRun | ImageRun;
 
@@ -69,21 +78,25 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
   const config = resolveRunConfig(model.loaded.kind, runConfig);
   const sampleOf = <E, I>(data: TaskData<E, I>) => data.collate((data.val.length ? data.val : data.train).slice(0, config.batchSize), config.batchSize).input;
   const loaded0 = model.loaded;
-  if (loaded0.kind === 'gpt2') {
+  if (loaded0.kind === 'gpt2' || loaded0.kind === 'llama') {
     let data: TaskData<LmExample, Uint32Array>, preview: TextPreview | null = null;
+    // The longest sequence the model computes: GPT-2's n_positions; a Llama's context (and sliding window).
+    const maxT = loaded0.kind === 'gpt2' ? loaded0.config.n_positions : llamaContext(loaded0.config);
     if (input.kind === 'text') {
-      config.seqLen = Math.min(config.seqLen, loaded0.config.n_positions);
-      ({ data, preview } = prepareText(input.bytes, input.name, input.tokenizer, config.seqLen, config.valFraction, config.seed, input.format));
+      config.seqLen = Math.min(config.seqLen, maxT);
+      ({ data, preview } = prepareText(input.bytes, input.name, input.tokenizer, config.seqLen, config.valFraction, config.seed, input.format, input.chatTemplate));
     } else if (input.kind === 'lm') {
       config.seqLen = input.T;
       data = input.data;
-    } else throw new Error('a GPT-2 trains on text: give a .txt, .jsonl or .csv file');
+    } else throw new Error(`a ${loaded0.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on text: give a .txt, .jsonl or .csv file`);
     const targets = targetedModules(loaded0, config.targetModules);
     const sample = sampleOf(data); // before the engine: nothing that can throw comes after it
-    const engine = await createEngine(ctx, loaded0, engineOptions(config, targets, config.seqLen));
-    return { kind: 'lm', loaded: loaded0, engine, data, config, targets, sample, preview };
+    const options = engineOptions(config, targets, config.seqLen);
+    if (loaded0.kind === 'llama') {
+      return { kind: 'lm', loaded: loaded0, engine: await createEngine(ctx, loaded0, options), data, config, targets, sample, preview };
+    }
+    return { kind: 'lm', loaded: loaded0, engine: await createEngine(ctx, loaded0, options), data, config, targets, sample, preview };
   }
-  if (loaded0.kind === 'llama') refuseLlamaEngine('training'); // LLAMA_ENGINE_PENDING
   if (input.kind !== 'images' && input.kind !== 'image') throw new Error('a ViT trains on images: give a folder with one subfolder per class');
   let loaded: LoadedVit = loaded0;
   let data: TaskData<ImageExample, Float32Array>, preview: ImagePreview | null = null, classNames: string[] | null = null;

@@ -1,14 +1,19 @@
-// The CLI's inference jobs, run in the engine page: eval (LM loss over a text or token file, ViT loss
-// and accuracy over an image folder), generate and classify, each with an optional PEFT adapter.
+// The CLI's inference jobs, run in the engine page: eval (LM loss over a text or token file — GPT-2 or a
+// Llama-family model —, ViT loss and accuracy over an image folder), generate and classify, each with an
+// optional PEFT adapter.
 import { getDevice } from '../../gpu/device';
 import type { GpuContext } from '../../gpu/context';
-import { type LoadedGpt2, type LoadedModel, type LoadedVit, loadModelDir } from '../../io/hfModel';
+import { type LoadedGpt2, type LoadedLlama, type LoadedModel, type LoadedVit, loadModelDir } from '../../io/hfModel';
 import { listImageFolder } from '../../io/datasets';
 import { preprocessImage, type PreprocessorConfig } from '../../io/preprocess';
 import { defaultProcessor } from '../../train/prepare';
 import { writeSafetensors } from '../../io/safetensors';
 import { generate } from '../../model/gpt2/generate';
 import type { Gpt2LoraModel } from '../../model/gpt2/model';
+import { llamaContext } from '../../model/families/llama';
+import { generateLlama } from '../../model/llama/generate';
+import type { LlamaLoraModel } from '../../model/llama/model';
+import { loadFolderTokenizer } from '../../io/tokenizer';
 import type { VitLoraModel } from '../../model/vit/model';
 import { topKPredictions } from '../../model/vit/classify';
 import type { VitConfig } from '../../io/hfModel/config';
@@ -18,13 +23,13 @@ import { linearModules } from '../../train/modules';
 import type { CliEvent, ClassifyJob, DirRef, EvalImagesJob, EvalLmJob, GenerateJob } from '../jobs';
 import { dirSource, pathIn, readFile, writeOut } from './bridge';
 import { decodeImage } from '../../io/imageDecode';
-import { refuseLlamaEngine } from '../../train/llamaPending';
 
 type Emit = (e: CliEvent) => void;
 
 /** The engine of an inference job, typed by the model's family. */
 type Ready =
   | { kind: 'gpt2'; ctx: GpuContext; loaded: LoadedGpt2; engine: Gpt2LoraModel }
+  | { kind: 'llama'; ctx: GpuContext; loaded: LoadedLlama; engine: LlamaLoraModel }
   | { kind: 'vit'; ctx: GpuContext; loaded: LoadedVit; engine: VitLoraModel };
 
 /** Builds an engine for the loaded model with the adapter, or the plain engine (no adapter effect) without one. */
@@ -46,7 +51,11 @@ async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef | unde
     if (imported) applyAdapter(engine, imported);
     return { kind: 'gpt2', ctx, loaded, engine };
   }
-  if (loaded.kind === 'llama') refuseLlamaEngine('inference'); // LLAMA_ENGINE_PENDING
+  if (loaded.kind === 'llama') {
+    const engine = options ? await createEngine(ctx, loaded, options) : await createPlainEngine(ctx, loaded, { B, T });
+    if (imported) applyAdapter(engine, imported);
+    return { kind: 'llama', ctx, loaded, engine };
+  }
   const engine = options ? await createEngine(ctx, loaded, options) : await createPlainEngine(ctx, loaded, { B, T });
   if (imported) applyAdapter(engine, imported);
   return { kind: 'vit', ctx, loaded, engine };
@@ -54,28 +63,38 @@ async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef | unde
 
 /**
  * Mean next-token loss (as HF's `model(ids, labels=ids).loss`) over the token stream, in windows of up
- * to n_positions tokens that overlap by one, so every token after the first is predicted exactly once.
- * The last window is padded at the end; causal attention keeps padding from touching real positions.
+ * to the model's context (GPT-2 n_positions; a Llama's max_position_embeddings or shorter sliding window)
+ * that overlap by one, so every token after the first is predicted exactly once. The last window is
+ * padded at the end; causal attention keeps padding from touching real positions. `--text` is tokenized
+ * as HF's `tokenizer(text)` does: a Llama-family tokenizer adds its BOS (tokenizer_config.json rules).
  */
 export async function runEvalLm(job: EvalLmJob, emit: Emit) {
   const source = dirSource(job.model);
   const loadedProbe = await loadModelDir(source);
-  if (loadedProbe.kind !== 'gpt2') throw new Error(`eval --text/--tokens needs a GPT-2 model; ${job.model.root} is a ${loadedProbe.kind}`);
+  if (loadedProbe.kind === 'vit') throw new Error(`eval --text/--tokens needs a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3); ${job.model.root} is a ViT`);
   let ids: number[];
   if (job.tokens) ids = job.tokens;
   else {
-    const tok = await loadTokenizer(source);
-    if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt); pass --tokens FILE.json instead`);
-    const bytes = await readFile(job.text!.path);
-    ids = tok.encode(new TextDecoder('utf-8', { fatal: false }).decode(bytes));
+    const noTokenizer = `${job.model.root} has no tokenizer.json (or vocab.json + merges.txt); pass --tokens FILE.json instead`;
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(await readFile(job.text!.path));
+    if (loadedProbe.kind === 'gpt2') {
+      const tok = await loadTokenizer(source);
+      if (!tok) throw new Error(noTokenizer);
+      ids = tok.encode(text);
+    } else {
+      const tok = await loadFolderTokenizer(source);
+      if (!tok) throw new Error(noTokenizer);
+      ids = tok.encode(text, { addSpecialTokens: true });
+    }
   }
   const V = loadedProbe.config.vocab_size;
   const bad = ids.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= V);
   if (bad >= 0) throw new Error(`token ${bad} is ${ids[bad]}, outside the vocabulary [0, ${V})`);
   if (ids.length < 2) throw new Error(`the input is ${ids.length} token(s); at least 2 are needed to predict one`);
-  const T = Math.min(loadedProbe.config.n_positions, ids.length);
+  const context = loadedProbe.kind === 'gpt2' ? loadedProbe.config.n_positions : llamaContext(loadedProbe.config);
+  const T = Math.min(context, ids.length);
   const ready = await prepare(loadedProbe, job.model, job.adapter, 1, T);
-  if (ready.kind !== 'gpt2') throw new Error(`eval --text/--tokens needs a GPT-2 model; ${job.model.root} is a ${ready.kind}`);
+  if (ready.kind === 'vit') throw new Error(`eval --text/--tokens needs a language model; ${job.model.root} is a ViT`);
   const gpt = ready.engine;
   const N = ids.length;
   const logitsAll = job.logitsOut ? new Float32Array(N * V) : null;
@@ -166,7 +185,8 @@ export async function runEvalImages(job: EvalImagesJob, emit: Emit) {
 export async function runGenerate(job: GenerateJob) {
   const source = dirSource(job.model);
   const probe = await loadModelDir(source);
-  if (probe.kind !== 'gpt2') throw new Error(`generate needs a GPT-2 model; ${job.model.root} is a ${probe.kind}`);
+  if (probe.kind === 'llama') return runGenerateLlama(job, probe);
+  if (probe.kind !== 'gpt2') throw new Error(`generate needs a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3); ${job.model.root} is a ${probe.kind}`);
   const tok = await loadTokenizer(source);
   if (!tok) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
   const promptIds = tok.encode(job.prompt);
@@ -175,6 +195,29 @@ export async function runGenerate(job: GenerateJob) {
   if (ready.kind !== 'gpt2') throw new Error(`generate needs a GPT-2 model; ${job.model.root} is a ${ready.kind}`);
   const out = await generate(ready.engine, Uint32Array.from(promptIds), {
     maxNewTokens: job.maxNewTokens, temperature: job.temperature, topK: job.topK, seed: job.seed, eosTokenId: tok.eosTokenId ?? undefined,
+  });
+  return {
+    text: job.prompt + tok.decode(out.ids, { skipSpecialTokens: true }),
+    promptTokens: promptIds.length, newTokens: out.ids.length, stopReason: out.stopReason,
+  };
+}
+
+/**
+ * generate with a Llama-family model: the prompt tokenized as HF's `tokenizer(prompt)` (BOS added per
+ * tokenizer_config.json), KV-cached decoding (src/model/llama/generate.ts) that stops at any EOS id of
+ * config.json's eos_token_id or the tokenizer's.
+ */
+async function runGenerateLlama(job: GenerateJob, probe: LoadedLlama) {
+  const tok = await loadFolderTokenizer(dirSource(job.model));
+  if (!tok) throw new Error(`${job.model.root} has no tokenizer.json`);
+  const promptIds = tok.encode(job.prompt, { addSpecialTokens: true });
+  if (promptIds.length === 0) throw new Error('the prompt is empty');
+  // The decoder plans its own (1, T) passes; the engine's own plan only needs one position.
+  const ready = await prepare(probe, job.model, job.adapter, 1, 1);
+  if (ready.kind !== 'llama') throw new Error(`generate: ${job.model.root} changed while loading (now a ${ready.kind})`);
+  const eos = [...probe.config.eos_token_id, ...(tok.eosTokenId === null ? [] : [tok.eosTokenId])];
+  const out = await generateLlama(ready.engine, Uint32Array.from(promptIds), {
+    maxNewTokens: job.maxNewTokens, temperature: job.temperature, topK: job.topK, seed: job.seed, eosTokenIds: eos,
   });
   return {
     text: job.prompt + tok.decode(out.ids, { skipSpecialTokens: true }),

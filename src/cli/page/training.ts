@@ -15,6 +15,7 @@ import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
 import { decodeImage } from '../../io/imageDecode';
+import { loadFolderTokenizer } from '../../io/tokenizer';
 
 type Emit = (e: CliEvent) => void;
 
@@ -24,9 +25,10 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   const source = dirSource(job.model);
   const loaded = await loadModelDir(source);
   let input: RunInput;
-  if (loaded.kind === 'gpt2') {
-    if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a GPT-2 trains on a .txt, .jsonl or .csv file`);
-    const tokenizer = await loadTokenizer(source);
+  if (loaded.kind !== 'vit') {
+    if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a ${loaded.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on a .txt, .jsonl or .csv file`);
+    // GPT-2: the hand-written byte-level BPE; a Llama family: its tokenizer.json with tokenizer_config.json's rules.
+    const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : await loadFolderTokenizer(source);
     if (!tokenizer) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
     input = { kind: 'text', bytes: await readFile(job.data.path), name: job.data.path.split('/').pop() as string, tokenizer, ...(job.textFormat ? { format: job.textFormat } : {}) };
   } else {

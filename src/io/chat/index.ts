@@ -3,6 +3,8 @@
 export { chatFromRow, isChatRow, type ChatMessage, type ChatRole } from './messages';
 export { ChatTemplate, ChatTemplateError, chatTemplateFromConfig, type ChatTemplateOptions, type ChatTemplateSpec } from './template';
 export { renderWithSpans, type CharSpan, type RenderedChat } from './spans';
-export { byteLevelOffsets, tokenMask, type ByteLevelLike, type OffsetEncoder, type TokenOffsets } from './offsets';
+export { byteLevelOffsets, tokenMask, tokenOffsets, TokenOffsetError, type OffsetEncoder, type TokenOffsets, type UnitTokenizer } from './offsets';
 export { conversationPreview, previewSegments, type PreviewSegment } from './preview';
 export { buildChatSequences, type ChatRow, type ChatSequences } from './sequences';
+export { endOfTurnId, loadChatSetup, noTemplateMessage, type ChatSetup, type ChatSetupOptions } from './folder';
+export { stripMarkers } from './template';

@@ -14,7 +14,7 @@ import { quoteToken } from './errors';
 /** What both implementations offer; the `chat` data path and the trainer use only this. */
 export type TextTokenizer = Pick<
   ByteLevelBpeTokenizer,
-  'vocabSize' | 'eosTokenId' | 'bosTokenId' | 'encode' | 'decode' | 'tokenToId' | 'idToTokenString'
+  'vocabSize' | 'eosTokenId' | 'bosTokenId' | 'encode' | 'decode' | 'tokenToId' | 'idToTokenString' | 'tokenUnits' | 'isSpecial'
 >;
 
 export interface TokenizerFiles {
@@ -68,6 +68,7 @@ export function loadTokenizer(files: TokenizerFiles): TextTokenizer {
     vocabSize: maxId + 1,
     // transformers ≥ 4.45 defaults clean_up_tokenization_spaces to false; Tokenizers.js would default to true.
     cleanUpTokenizationSpaces: cfg.cleanUpTokenizationSpaces ?? false,
+    addedTokens: added,
   });
 }
 

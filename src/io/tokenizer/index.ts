@@ -15,6 +15,7 @@ export { TokenizerError, type TokenizerErrorCode } from './errors';
 export { ByteLevelBpeTokenizer, type DecodeOptions, type EncodeOptions, type TokenizerSpec } from './tokenizer';
 export { fromTokenizerJson, fromTokenizerObject, fromVocabMerges, type SpecialTokenNames, type VocabMergesOptions } from './load';
 export { loadTokenizer, type TextTokenizer, type TokenizerFiles } from './auto';
+export { loadFolderTokenizer, type TokenizerFolder } from './folder';
 export { LibraryTokenizer } from './library';
 export type { SpecialTemplate, TokenizerConfig } from './special';
 export { MAX_TOKENIZER_FILE_CHARS, MAX_TOKEN_ID } from './validate';

@@ -19,8 +19,10 @@
 
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TokenizerError } from './errors';
+import type { AddedToken } from './added';
 import { NO_TEMPLATE, type SpecialTemplate } from './special';
 import type { DecodeOptions, EncodeOptions } from './tokenizer';
+import { byteLevelUnits, contentUnits, metaspaceUnits } from './units';
 import { describe, typeName, type FileCheck, type JsonObject } from './validate';
 
 const SUPPORTED: Record<string, readonly string[]> = {
@@ -73,6 +75,38 @@ export interface LibraryTokenizerOptions {
   bosTokenId: number | null;
   vocabSize: number;
   cleanUpTokenizationSpaces: boolean;
+  /** added_tokens, validated (auto.ts): their ids map to their content, not to a vocabulary form. */
+  addedTokens: readonly AddedToken[];
+}
+
+/** LibraryTokenizer.metaspacePrepend from the normalizer and pre-tokenizer of a tokenizer.json. */
+function metaspacePrepend(root: JsonObject): 'always' | 'first' | 'never' {
+  const find = (value: unknown, type: string, list: string): JsonObject | null => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+    const obj = value as JsonObject;
+    if (obj.type === type) return obj;
+    if (obj.type === 'Sequence' && Array.isArray(obj[list])) {
+      for (const c of obj[list] as unknown[]) {
+        const hit = find(c, type, list);
+        if (hit) return hit;
+      }
+    }
+    return null;
+  };
+  const prepend = find(root.normalizer, 'Prepend', 'normalizers');
+  if (prepend && prepend.prepend === '\u2581') return 'always';
+  const meta = find(root.pre_tokenizer, 'Metaspace', 'pretokenizers');
+  if (!meta) return 'never';
+  const scheme = meta.prepend_scheme ?? (meta.add_prefix_space === false ? 'never' : 'always');
+  return scheme === 'first' ? 'first' : scheme === 'never' ? 'never' : 'always';
+}
+
+/** True when `decoder` (or one of a Sequence's) has the given type. */
+function hasDecoder(value: unknown, type: string): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const obj = value as JsonObject;
+  if (obj.type === type) return true;
+  return obj.type === 'Sequence' && Array.isArray(obj.decoders) && obj.decoders.some((d) => hasDecoder(d, type));
 }
 
 /** The same surface as ByteLevelBpeTokenizer, over a Tokenizers.js instance. */
@@ -83,6 +117,15 @@ export class LibraryTokenizer {
   private readonly lib: Tokenizer;
   private readonly template: SpecialTemplate;
   private readonly clean: boolean;
+  private readonly addedById = new Map<number, AddedToken>();
+  /**
+   * Where the normalizer / pre-tokenizer writes a `▁` the text does not have: before every piece between
+   * added tokens (Prepend normalizer, Metaspace prepend_scheme "always"), before the first piece only
+   * (prepend_scheme "first"), or never. The offset encoder (src/io/chat/offsets.ts) needs it.
+   */
+  readonly metaspacePrepend: 'always' | 'first' | 'never';
+  /** How a vocabulary form spells its text (units.ts): the ByteLevel alphabet, or `▁` and `<0xNN>`. */
+  private readonly unitsOf: (vocabForm: string) => number[];
 
   constructor(check: FileCheck, root: JsonObject, opts: LibraryTokenizerOptions) {
     try {
@@ -97,6 +140,10 @@ export class LibraryTokenizer {
     this.bosTokenId = opts.bosTokenId;
     this.vocabSize = opts.vocabSize;
     this.clean = opts.cleanUpTokenizationSpaces;
+    for (const t of opts.addedTokens) this.addedById.set(t.id, t);
+    // the supported decoders are ByteLevel (byte-level BPE) or Replace ▁ / ByteFallback / Metaspace (SentencePiece)
+    this.unitsOf = hasDecoder(root.decoder, 'ByteLevel') ? byteLevelUnits : metaspaceUnits;
+    this.metaspacePrepend = metaspacePrepend(root);
   }
 
   /** Token ids of `text`; the special tokens of special.ts are added only with `addSpecialTokens`. */
@@ -121,5 +168,23 @@ export class LibraryTokenizer {
 
   idToTokenString(id: number): string | undefined {
     return this.lib.id_to_token(id);
+  }
+
+  /** The token's text as UTF-8 bytes, `▁` as META (units.ts); undefined for an unknown id. */
+  tokenUnits(id: number): number[] | undefined {
+    const added = this.addedById.get(id);
+    if (added !== undefined) return contentUnits(added.content);
+    const form = this.lib.id_to_token(id);
+    return form === undefined ? undefined : this.unitsOf(form);
+  }
+
+  /** True for an added token marked special (what `skipSpecialTokens` leaves out). */
+  isSpecial(id: number): boolean {
+    return this.addedById.get(id)?.special === true;
+  }
+
+  /** True for any added token (special or not): the text around it is normalized as separate pieces. */
+  isAdded(id: number): boolean {
+    return this.addedById.has(id);
   }
 }

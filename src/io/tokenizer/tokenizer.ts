@@ -6,6 +6,7 @@ import { BpeModel, type BpeModelSpec } from './bpe';
 import { pushTokenBytes } from './bytes';
 import { splitWords, type ByteLevelPreTokenizerOptions } from './pretokenize';
 import { NO_TEMPLATE, type SpecialTemplate } from './special';
+import { byteLevelUnits, contentUnits } from './units';
 
 export interface TokenizerSpec extends BpeModelSpec, ByteLevelPreTokenizerOptions {
   addedTokens: readonly AddedToken[];
@@ -124,6 +125,19 @@ export class ByteLevelBpeTokenizer {
   /** Vocabulary form of an id (added tokens: their content); undefined if unknown. */
   idToTokenString(id: number): string | undefined {
     return this.addedById.get(id)?.content ?? this.idToToken.get(id);
+  }
+
+  /** The token's text as UTF-8 bytes (units.ts); undefined for an unknown id. */
+  tokenUnits(id: number): number[] | undefined {
+    const added = this.addedById.get(id);
+    if (added !== undefined) return contentUnits(added.content);
+    const token = this.idToToken.get(id);
+    return token === undefined ? undefined : byteLevelUnits(token);
+  }
+
+  /** True for an added token marked special (what `skipSpecialTokens` leaves out). */
+  isSpecial(id: number): boolean {
+    return this.addedById.get(id)?.special === true;
   }
 
   /** An explicit token name must exist; otherwise the first conventional name the tokenizer has. */

@@ -21,7 +21,7 @@ export function gpt2Spec(loaded: LoadedGpt2): FamilySpec {
     norm: 'layernorm',
     position: 'learned',
     mlp: 'gelu_tanh',
-    attention: { causal: true, NH: c.n_head, NKV: c.n_head, qkNorm: false },
+    attention: { causal: true, NH: c.n_head, NKV: c.n_head, HS: c.n_embd / c.n_head, qkNorm: false },
     C: c.n_embd, I: c.n_inner, L: c.n_layer, eps: c.layer_norm_epsilon,
     layout: 'conv1d',
     modules: { qkv: ['attn.c_attn'], o: 'attn.c_proj', up: 'mlp.c_fc', down: 'mlp.c_proj' },

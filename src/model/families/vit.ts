@@ -14,7 +14,7 @@ export function vitSpec(loaded: LoadedVit): FamilySpec {
     norm: 'layernorm',
     position: 'learned',
     mlp: 'gelu_erf',
-    attention: { causal: false, NH: c.num_attention_heads, NKV: c.num_attention_heads, qkNorm: false },
+    attention: { causal: false, NH: c.num_attention_heads, NKV: c.num_attention_heads, HS: c.hidden_size / c.num_attention_heads, qkNorm: false },
     C: c.hidden_size, I: c.intermediate_size, L: c.num_hidden_layers, eps: c.layer_norm_eps,
     layout: 'linear',
     modules: {

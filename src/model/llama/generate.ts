@@ -1,0 +1,187 @@
+// Llama-family text generation with a KV cache (B = 1), the adapted model (LoRA included where targeted).
+// The prompt's T0 tokens run once through the ordinary forward on a (1, T0) plan, whose k (after the q/k
+// norm and RoPE) and v rows fill the cache; each decode step then feeds one token at position pos: the
+// block's q/k/v projections (M = 1), RoPE at pos (pos0 = pos in the same cos/sin table), its k and v
+// appended to the cache, and its query attending over all cached positions with grouped-query heads
+// (attention_gqa_decode.wgsl). Each step reads back the V logits of the new position; sampling is on the
+// CPU (../sampling.ts). Generation stops at any of the model's EOS ids.
+import type { GpuContext, Launch } from '../../gpu/context';
+import { prepareGqaDecode } from '../../kernels/attention_gqa_decode';
+import { validateIds } from '../../kernels/embedding';
+import { prepareStridedCopy } from '../../kernels/strided_copy';
+import { prepareAttentionIn, prepareBlockOut, prepareRotary } from '../block';
+import { checkLlamaLength } from '../families/llama';
+import { qkvWidths } from '../families/spec';
+import { type RopeTables, destroyRopeTables, uploadRopeTables } from '../rotary';
+import { type SamplingOptions, createRng, sampleToken } from '../sampling';
+import { type LlamaParts, prepareForward, prepareHead } from './forward';
+import type { LlamaLoraModel } from './model';
+import { destroyLlamaActs, planLlamaActs } from './plan';
+
+/** Per layer, the keys (after RoPE) and values of every position fed so far. */
+interface KvCache {
+  maxT: number;
+  length: number; // positions written; the next token goes to row `length`
+  k: GPUBuffer[]; // L × (maxT, NKV·HS)
+  v: GPUBuffer[]; // L × (maxT, NKV·HS)
+  att: GPUBuffer; // (NH, maxT) decode scratch, shared by the layers (they run in order)
+}
+
+/** Copies rows [0, rows) of the k and v buffers into cache rows [pos, pos + rows) of one layer. */
+async function prepareKvAppend(ctx: GpuContext, cache: KvCache, p: LlamaParts, l: number, pos: number, rows: number): Promise<Launch[]> {
+  const { KW } = qkvWidths(p.spec);
+  const [, k, v] = p.acts.layers[l].qkvParts;
+  const copy = (src: GPUBuffer, dst: GPUBuffer) =>
+    prepareStridedCopy(ctx, { batch: 1, rows, cols: KW, srcRowStride: KW, dstOffset: pos * KW, dstRowStride: KW }, { src, dst });
+  return [await copy(k, cache.k[l]), await copy(v, cache.v[l])];
+}
+
+/** The model's weights and adapter with fresh activations for a (1, T) pass and the decoder's rope table. */
+function partsFor(parts: LlamaParts, T: number, rope: RopeTables): LlamaParts {
+  return { ...parts, dropout: undefined, rope, acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath) };
+}
+
+export class LlamaDecoder {
+  private constructor(
+    private readonly parts: LlamaParts, // the (1, 1) step plan
+    private readonly pre: Launch[][], // per layer: norm1, q/k/v (+ q/k norms)
+    private readonly post: Launch[][], // per layer: o, residual, norm2, MLP, residual
+    private readonly head: Launch[],
+    private readonly rope: RopeTables,
+    private readonly cache: KvCache,
+  ) {}
+
+  /** maxT: cache capacity (prompt + new tokens), at most max_position_embeddings and any sliding window. */
+  static async create(model: LlamaLoraModel, maxT: number): Promise<LlamaDecoder> {
+    const { ctx, spec } = model.parts;
+    checkLlamaLength(model.source.config, maxT, 'a generated sequence');
+    const rope = uploadRopeTables(ctx, spec, maxT);
+    const { KW } = qkvWidths(spec);
+    const f = (label: string, n: number) => ctx.createBuffer(label, n * 4);
+    const cache: KvCache = {
+      maxT, length: 0,
+      k: Array.from({ length: spec.L }, (_, l) => f(`kv.${l}.k`, maxT * KW)),
+      v: Array.from({ length: spec.L }, (_, l) => f(`kv.${l}.v`, maxT * KW)),
+      att: f('kv.att', spec.attention.NH * maxT),
+    };
+    const parts = partsFor(model.parts, 1, rope);
+    const pre: Launch[][] = [], post: Launch[][] = [];
+    for (let l = 0; l < spec.L; l++) {
+      pre.push(await prepareAttentionIn(parts, l));
+      post.push(await prepareBlockOut(parts, l));
+    }
+    return new LlamaDecoder(parts, pre, post, await prepareHead(parts, 1), rope, cache);
+  }
+
+  get length(): number {
+    return this.cache.length;
+  }
+
+  /** Starts a new sequence: runs the prompt (1 ≤ T0 ≤ maxT), fills the cache, returns the last row's logits (V). */
+  async prefill(prompt: Uint32Array): Promise<Float32Array> {
+    const { cache } = this, { ctx, V, spec } = this.parts;
+    const T0 = prompt.length;
+    if (T0 < 1 || T0 > cache.maxT) throw new Error(`generate: prompt of ${T0} tokens; must be 1..${cache.maxT}`);
+    validateIds(prompt, V);
+    const p = partsFor(this.parts, T0, this.rope);
+    const launches = await prepareForward(p);
+    for (let l = 0; l < spec.L; l++) launches.push(...await prepareKvAppend(ctx, cache, p, l, 0, T0));
+    try {
+      ctx.write(p.acts.ids, prompt);
+      ctx.submit(launches, 'llama/prefill');
+      cache.length = T0;
+      return new Float32Array(await ctx.read(p.acts.logits, V * 4, (T0 - 1) * V * 4));
+    } finally {
+      for (const l of launches) l.destroy();
+      destroyLlamaActs(p.acts);
+    }
+  }
+
+  /** Feeds one token at position `length` and returns its logits (V). */
+  async step(token: number): Promise<Float32Array> {
+    const { cache, parts: p, pre, post, head } = this;
+    const { ctx, V, spec, acts, weights } = p;
+    const pos = cache.length, C = spec.C, { NH, NKV, HS } = spec.attention;
+    if (pos === 0) throw new Error('generate: step before prefill');
+    if (pos >= cache.maxT) throw new Error(`generate: the cache is full (${cache.maxT} positions)`);
+    validateIds(Uint32Array.of(token), V);
+    const dynamic: Launch[] = [await prepareStridedCopy(ctx, { batch: 1, rows: 1, cols: C, srcOffset: token * C, srcRowStride: C, dstRowStride: C },
+      { src: weights.embed, dst: acts.resid[0] })];
+    const order: Launch[] = [...dynamic];
+    for (let l = 0; l < spec.L; l++) {
+      const a = acts.layers[l];
+      const per = [
+        ...await prepareRotary(p, l, pos),
+        ...await prepareKvAppend(ctx, cache, p, l, pos, 1),
+        await prepareGqaDecode(ctx, { T: pos + 1, NH, NKV, HS, maxT: cache.maxT }, {
+          q: a.qkvParts[0], kcache: cache.k[l], vcache: cache.v[l], att: cache.att, out: a.atty,
+        }),
+      ];
+      dynamic.push(...per);
+      order.push(...pre[l], ...per, ...post[l]);
+    }
+    order.push(...head);
+    try {
+      ctx.submit(order, 'llama/decode');
+      cache.length = pos + 1;
+      return await ctx.readF32(acts.logits, V);
+    } finally {
+      for (const l of dynamic) l.destroy();
+    }
+  }
+
+  destroy(): void {
+    for (const l of [...this.pre.flat(), ...this.post.flat(), ...this.head]) l.destroy();
+    destroyLlamaActs(this.parts.acts);
+    destroyRopeTables(this.rope);
+    for (const b of [...this.cache.k, ...this.cache.v, this.cache.att]) b.destroy();
+  }
+}
+
+/** Why generation ended: maxNewTokens reached, an EOS id sampled, or the context (maxT) full. */
+export type LlamaStopReason = 'max_tokens' | 'eos' | 'max_length';
+
+export interface LlamaGenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  seed?: number;
+  /** Stop after sampling any of these ids (included in `ids`, as HF's generate does). */
+  eosTokenIds?: readonly number[];
+  /** Longest sequence (prompt + new); default max_position_embeddings, or the sliding window if shorter. */
+  maxLength?: number;
+}
+
+export interface LlamaGenerateResult {
+  ids: number[]; // the new tokens only
+  stopReason: LlamaStopReason;
+}
+
+/** Samples up to maxNewTokens tokens after the prompt with the adapted model. */
+export async function generateLlama(model: LlamaLoraModel, prompt: Uint32Array, o: LlamaGenerateOptions): Promise<LlamaGenerateResult> {
+  if (!Number.isInteger(o.maxNewTokens) || o.maxNewTokens < 0) throw new Error(`generate: maxNewTokens=${o.maxNewTokens} must be an integer ≥ 0`);
+  const c = model.source.config;
+  const limit = Math.min(o.maxLength ?? Infinity, c.max_position_embeddings, c.slidingWindow ?? Infinity);
+  const ids: number[] = [];
+  if (o.maxNewTokens === 0) return { ids, stopReason: 'max_tokens' };
+  if (prompt.length >= limit) {
+    validateIds(prompt, model.parts.V);
+    if (prompt.length > limit) throw new Error(`generate: prompt of ${prompt.length} tokens exceeds the model's ${limit}-token context`);
+    return { ids, stopReason: 'max_length' };
+  }
+  // The cache holds what this call can reach: the prompt and its new tokens, within the limit.
+  const decoder = await LlamaDecoder.create(model, Math.min(limit, prompt.length + o.maxNewTokens));
+  const eos = new Set(o.eosTokenIds ?? []);
+  try {
+    const rng = createRng(o.seed ?? 0);
+    let logits = await decoder.prefill(prompt);
+    for (;;) {
+      const token = sampleToken(logits, o, rng);
+      ids.push(token);
+      if (eos.has(token)) return { ids, stopReason: 'eos' };
+      if (ids.length >= o.maxNewTokens) return { ids, stopReason: 'max_tokens' };
+      if (prompt.length + ids.length >= limit) return { ids, stopReason: 'max_length' };
+      logits = await decoder.step(token);
+    }
+  } finally {
+    decoder.destroy();
+  }
+}

@@ -1,0 +1,47 @@
+// Frozen Llama-family base weights on the GPU: every canonical tensor uploaded once as F32 in its file
+// layout (nn.Linear [out, in]), labelled by its canonical name, plus the rotary cos/sin tables (../rotary.ts).
+// The blocks' weights are named by the spec (../families/llama.ts) and uploaded by ../block.ts. Nothing
+// here receives a gradient.
+import type { GpuContext } from '../../gpu/context';
+import { type BlockWeights, uploadBlocks } from '../block';
+import type { LlamaSource } from '../families/llama';
+import type { FamilySpec } from '../families/spec';
+import { type RopeTables, destroyRopeTables, uploadRopeTables } from '../rotary';
+import { LLAMA_EMBED, LLAMA_FINAL_NORM, LLAMA_LM_HEAD } from './reference';
+
+export interface LlamaWeights {
+  embed: GPUBuffer; // (V, C) embed_tokens
+  head: GPUBuffer; // (V, C) lm_head, or embed_tokens when tied
+  norm: GPUBuffer; // (C) the final RMSNorm
+  /** (T, C) zeros: the embedding kernel adds a position row, and Llama has none (x + 0 = x exactly). */
+  noPositions: GPUBuffer;
+  layers: BlockWeights[];
+  rope: RopeTables;
+  byName: Map<string, GPUBuffer>;
+}
+
+/** P: positions the rope table covers (the longest pass this model runs). */
+export function uploadLlamaWeights(ctx: GpuContext, src: LlamaSource, spec: FamilySpec, P: number): LlamaWeights {
+  const byName = new Map<string, GPUBuffer>();
+  const get = (name: string): GPUBuffer => {
+    let buf = byName.get(name);
+    if (!buf) {
+      const t = src.tensors.get(name);
+      if (!t) throw new Error(`${spec.family} engine: canonical tensor ${name} is missing from the loaded model`);
+      buf = ctx.upload(name, t.data);
+      byName.set(name, buf);
+    }
+    return buf;
+  };
+  const layers = uploadBlocks(spec, src.tensors, get);
+  const embed = get(LLAMA_EMBED);
+  const head = src.tied ? embed : get(LLAMA_LM_HEAD);
+  const noPositions = ctx.createBuffer('no_positions', P * spec.C * 4);
+  return { embed, head, norm: get(LLAMA_FINAL_NORM), noPositions, layers, rope: uploadRopeTables(ctx, spec, P), byName };
+}
+
+export function destroyLlamaWeights(w: LlamaWeights): void {
+  for (const b of w.byName.values()) b.destroy();
+  w.noPositions.destroy();
+  destroyRopeTables(w.rope);
+}
