@@ -7,7 +7,8 @@ import { getDevice } from '../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { listImageFolder } from '../io/datasets';
 import type { PixelImage } from '../io/preprocess';
-import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
+import { type ChatMessage, type ChatSetup, loadChatSetup, noTemplateForChat } from '../io/chat';
+import { loadFolderTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { decodeImage } from '../io/imageDecode';
 import { preprocessImage } from '../io/preprocess';
 import { generate } from '../model/gpt2/generate';
@@ -15,7 +16,7 @@ import { topKPredictions } from '../model/vit/classify';
 import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
 import { type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
-import { createPlainEngine, loadTokenizer } from '../train/engine';
+import { createPlainEngine } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
 import { defaultProcessor, prepareText } from '../train/prepare';
@@ -45,7 +46,9 @@ function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: str
 interface ModelSlot {
   source: ModelDirSource;
   loaded: LoadedModel;
-  tokenizer: ByteLevelBpeTokenizer | null;
+  tokenizer: TextTokenizer | null;
+  /** The chat template and stop ids (language models); template null when the model has none. */
+  chat: ChatSetup | null;
   info: ModelInfo;
 }
 
@@ -116,7 +119,8 @@ export class Studio {
   async loadModel(s: ModelSource): Promise<ModelInfo> {
     const { source, label } = await modelSource(s, this.base);
     const loaded = await loadModelDir(source);
-    const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : null;
+    const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
+    const chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
     if (loaded.kind === 'gpt2' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the GPT-2 weights`);
     const mods = linearModules(loaded);
     const skip = loaded.kind === 'gpt2' ? 3 : 4;
@@ -128,8 +132,9 @@ export class Studio {
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'gpt2' ? { nPositions: loaded.config.n_positions } : { classes: loaded.config.id2label }),
       warnings: loaded.warnings,
+      ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
     };
-    this.model = { source, loaded, tokenizer, info };
+    this.model = { source, loaded, tokenizer, chat, info };
     this.data = undefined;
     return info;
   }
@@ -145,8 +150,21 @@ export class Studio {
     if (m.loaded.kind === 'gpt2') {
       if (data.kind !== 'text') throw new Error('a GPT-2 trains on text: drop a .txt, .jsonl or .csv file');
       const T = Math.min(seqLen, m.loaded.config.n_positions);
-      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as ByteLevelBpeTokenizer, T, 0.1, 0);
+      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as TextTokenizer, T, 0.1, 0, undefined, m.chat?.template);
       this.data = data;
+      if (preview.chat) {
+        const c = preview.chat;
+        return {
+          kind: 'text', label: data.name,
+          lines: [`chat: ${preview.examples} conversations rendered with the model's template (${c.template}), ${preview.tokens} tokens`,
+            `${preview.trainedTokens} trained tokens: the assistant replies and their end-of-turn tokens`,
+            `${preview.sequences} sequences of ${T} tokens, one conversation each (${task.train.length} train / ${task.val.length} validation at a 10 % split)`,
+            ...(c.truncatedLines.length ? [`${c.truncatedLines.length} conversations cut to ${T + 1} tokens (lines ${c.truncatedLines.slice(0, 10).join(', ')}${c.truncatedLines.length > 10 ? ', …' : ''})`] : [])],
+          samples: preview.sample,
+          chat: c.samples,
+          rejected: preview.rejected.map((r) => ({ where: `${r.file}, line ${r.line}`, reason: r.reason })),
+        };
+      }
       return {
         kind: 'text', label: data.name,
         lines: [`${preview.format}: ${preview.examples} examples, ${preview.tokens} tokens`, `${preview.sequences} sequences of ${T} tokens (${task.train.length} train / ${task.val.length} validation at a 10 % split)`,
@@ -187,7 +205,7 @@ export class Studio {
     let sizes = this.splitSizes.get(key);
     if (!sizes) {
       if (data.kind === 'text' && m.tokenizer) {
-        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, m.loaded.kind === 'gpt2' ? m.loaded.config.n_positions : c.seqLen), c.valFraction, c.seed).data;
+        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, m.loaded.kind === 'gpt2' ? m.loaded.config.n_positions : c.seqLen), c.valFraction, c.seed, undefined, m.chat?.template).data;
         sizes = { train: t.train.length, val: t.val.length };
       } else {
         const n = data.kind === 'images' ? listImageFolder(data.files.map((f) => f.path)).items.length : 0;
@@ -319,7 +337,7 @@ export class Studio {
       }
       const data = this.data as LoadedData;
       const input: RunInput = data.kind === 'text'
-        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as ByteLevelBpeTokenizer }
+        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as TextTokenizer, chatTemplate: m.chat?.template ?? null }
         : { kind: 'images', paths: data.files.map((f) => f.path), decode: imageDecoder(data.files) };
       ctx = await this.device();
       const prepared = await prepareRun(ctx, m, input, { resolved: c });
@@ -429,6 +447,7 @@ export class Studio {
     const m = this.needModel();
     if (m.loaded.kind !== 'gpt2' || !m.tokenizer) throw new Error('text generation needs a GPT-2 model');
     const tok = m.tokenizer;
+    if (r.chat) return this.chatReply(r, r.chat, m, tok);
     const ids = Uint32Array.from(tok.encode(r.prompt));
     if (ids.length === 0) throw new Error('the prompt is empty: type a few words first');
     const once = async (runId: string | null) => {
@@ -438,6 +457,31 @@ export class Studio {
       try {
         const out = await generate(engine, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenId: tok.eosTokenId ?? undefined });
         return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
+      } finally { engine.destroy(); }
+    };
+    return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };
+  }
+
+  /**
+   * Chat mode: the conversation rendered with the model's template and add_generation_prompt, tokenized as
+   * is (the template writes BOS), sampled until any stop id (config / generation_config eos_token_id, the
+   * tokenizer's EOS, the template's end-of-turn token); the reply is decoded without special tokens.
+   */
+  private async chatReply(r: Extract<import('./protocol').Request, { type: 'generate' }>, chat: ChatMessage[], m: ModelSlot, tok: TextTokenizer): Promise<ReplyValue['generate']> {
+    const tpl = m.chat?.template;
+    if (!tpl) throw new Error(noTemplateForChat());
+    const stops = m.chat!.stopIds;
+    const once = async (runId: string | null) => {
+      const turns = runId ? (r.tunedChat ?? chat) : chat;
+      if (turns.length === 0 || turns[turns.length - 1].role !== 'user') throw new Error('chat: the conversation must end with a user message');
+      const ids = Uint32Array.from(tok.encode(tpl.render(turns, true)));
+      const src = await this.inferenceEngine(runId);
+      if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a GPT-2 model');
+      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: src.loaded.config.n_positions }, src.weights, src.head);
+      try {
+        const out = await generate(engine, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenId: stops });
+        const reply = out.stopReason === 'eos' ? out.ids.slice(0, -1) : out.ids;
+        return tok.decode(reply, { skipSpecialTokens: true });
       } finally { engine.destroy(); }
     };
     return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };

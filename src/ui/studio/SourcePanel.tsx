@@ -72,7 +72,7 @@ export function SourcePanel() {
       )}
       {kind && (
         <DropZone
-          label={kind === 'gpt2' ? 'Training text: .jsonl ({"text"} or alpaca {"instruction","input","output"}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)' : 'Training images: a folder with one subfolder per class'}
+          label={kind === 'gpt2' ? `Training text: .jsonl ({"text"}, alpaca {"instruction","input","output"}${model.value?.chatTemplate ? ', or chat {"messages"} / ShareGPT {"conversations"}' : ''}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)` : 'Training images: a folder with one subfolder per class'}
           testId="data-input" directory={kind === 'vit'} onFiles={loadDataFiles}
         />
       )}
@@ -82,12 +82,19 @@ export function SourcePanel() {
         <div data-testid="data-preview" className="preview">
           <strong>{data.value.label}</strong>
           <ul>{data.value.lines.map((l) => <li key={l}>{l}</li>)}</ul>
-          {data.value.samples.length > 0 && (
+          {data.value.chat && data.value.chat.length > 0 && (
+            <details open data-testid="chat-preview"><summary>Rendered conversations (<mark className="trained">highlighted</mark>: trained tokens)</summary>
+              {data.value.chat.map((segs, i) => (
+                <pre key={i} className="chat-render">{segs.map((g, k) => (g.trained ? <mark key={k} className="trained">{g.text}</mark> : <span key={k}>{g.text}</span>))}</pre>
+              ))}
+            </details>
+          )}
+          {!data.value.chat && data.value.samples.length > 0 && (
             <details><summary>Examples</summary><ul>{data.value.samples.map((s, i) => <li key={i}><code>{s}</code></li>)}</ul></details>
           )}
           {data.value.rejected.length > 0 && (
             <details open><summary className="warn">{data.value.rejected.length} rejected</summary>
-              <ul>{data.value.rejected.slice(0, 20).map((r, i) => <li key={i}>{r.where}: {r.reason}</li>)}</ul>
+              <ul className="rejected-list" data-testid="data-rejected">{data.value.rejected.map((r, i) => <li key={i}>{r.where}: {r.reason}</li>)}</ul>
             </details>
           )}
         </div>
