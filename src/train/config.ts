@@ -118,6 +118,7 @@ export const PRESETS: Record<string, Partial<TrainingConfig>> = {
   'vit-demo-cpu': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, maxSteps: 40, iterationSteps: 10, evalEvery: 10, evalExamples: 32 },
   'gpt2-default': { targetModules: ['c_attn'], lr: 2e-4 },
   'vit-default': { targetModules: ['query', 'value'], lr: 5e-4 },
+  'llama-default': { targetModules: ['q_proj', 'v_proj'], lr: 2e-4 }, // PEFT's default targets for llama / mistral / qwen2 / qwen3
 };
 
 export class ConfigError extends Error {

@@ -9,6 +9,7 @@ import { fromTokenizerJson, fromVocabMerges, type ByteLevelBpeTokenizer } from '
 import { Gpt2LoraModel } from '../model/gpt2/model';
 import { VitLoraModel } from '../model/vit/model';
 import { type TrainingConfig, loraScale } from './config';
+import { refuseLlamaEngine } from './llamaPending';
 import { type LinearModule, linearModules } from './modules';
 import type { EngineModel } from './trainer';
 
@@ -58,6 +59,7 @@ async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Pr
     if (o.T > loaded.config.n_positions) throw new Error(`sequence length ${o.T} exceeds the model's n_positions ${loaded.config.n_positions}`);
     return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
   }
+  if (loaded.kind === 'llama') refuseLlamaEngine('an engine'); // LLAMA_ENGINE_PENDING
   return VitLoraModel.create(ctx, loaded, {
     targetModules, r: o.r, scale: o.scale, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0 },

@@ -3,7 +3,7 @@
 // that names the model's modules, and the PEFT keys of one module's LoRA tensors. The cascade keeps
 // CPU copies of these weights; the noise scope 'all' means every one of them.
 import type { LoadedModel } from '../io/hfModel';
-import { type LoraModule, type ModuleSelector, loraKey, loraModules, matchesModule } from '../io/peft';
+import { type LoraModule, type ModuleSelector, loraKey, loraModules, matchesModule, peftLayerRoot } from '../io/peft';
 
 export type LinearModule = LoraModule;
 
@@ -13,7 +13,7 @@ export function targetedModules(model: LoadedModel, target: ModuleSelector): Lin
   const all = linearModules(model);
   const hit = all.filter((m) => matchesModule(m.path, target));
   if (hit.length === 0) {
-    const names = [...new Set(all.map((m) => m.path.split('.').slice(model.kind === 'gpt2' ? 3 : 4).join('.')))];
+    const names = [...new Set(all.map((m) => m.path.slice(peftLayerRoot(model.kind).length).split('.').slice(1).join('.')))];
     throw new Error(`target_modules ${JSON.stringify(target)} match no linear module of this ${model.kind}; its modules are ${names.join(', ')}`);
   }
   return hit;

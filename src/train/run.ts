@@ -17,6 +17,7 @@ import { type TrainingConfig, resolveConfig } from './config';
 import type { ImageExample, LmExample, TaskData } from './data';
 import { createEngine, engineOptions } from './engine';
 import { type EvalResult, evaluate } from './evaluate';
+import { refuseLlamaEngine } from './llamaPending';
 import { type LinearModule, targetedModules } from './modules';
 import { type ImagePreview, type TextPreview, prepareImages, prepareText } from './prepare';
 import { type TrainResult, type TrainSetup, train } from './trainer';
@@ -86,6 +87,7 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
     const engine = await createEngine(ctx, loaded0, engineOptions(config, targets, config.seqLen));
     return { kind: 'lm', loaded: loaded0, engine, data, config, targets, sample, preview };
   }
+  if (loaded0.kind === 'llama') refuseLlamaEngine('training'); // LLAMA_ENGINE_PENDING
   if (input.kind !== 'images' && input.kind !== 'image') throw new Error('a ViT trains on images: give a folder with one subfolder per class');
   let loaded: LoadedVit = loaded0;
   let data: TaskData<ImageExample, Float32Array>, preview: ImagePreview | null = null, classNames: string[] | null = null;

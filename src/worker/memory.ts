@@ -5,6 +5,7 @@ import type { LoadedModel } from '../io/hfModel';
 import type { TrainingConfig } from '../train/config';
 import { targetedModules } from '../train/modules';
 import type { MemoryEstimate } from './protocol';
+import { refuseLlamaEngine } from '../train/llamaPending';
 
 export function estimateMemory(loaded: LoadedModel, c: TrainingConfig, limits: GPUSupportedLimits): Omit<MemoryEstimate, 'size'> {
   const F = 4;
@@ -18,6 +19,8 @@ export function estimateMemory(loaded: LoadedModel, c: TrainingConfig, limits: G
     const perLayer = N * (C * 6 + 3 * C + I * 2) + c.batchSize * loaded.config.n_head * T * T;
     acts = L * perLayer + 2 * N * V + N * C * 4;
     largest = Math.max(N * V, V * C) * F;
+  } else if (loaded.kind === 'llama') {
+    refuseLlamaEngine('a memory estimate'); // LLAMA_ENGINE_PENDING
   } else {
     const { hidden_size: C, intermediate_size: I, num_hidden_layers: L, num_attention_heads: NH, image_size, patch_size } = loaded.config;
     const P = (image_size[0] / patch_size[0]) * (image_size[1] / patch_size[1]) + 1;

@@ -8,8 +8,10 @@ import type { TrainingConfig } from '../train/config';
 import { createEngine, engineOptions } from '../train/engine';
 import type { LinearModule } from '../train/modules';
 import type { StepTiming } from './runSize';
+import { refuseLlamaEngine } from '../train/llamaPending';
 
 export async function timeOneStep(ctx: GpuContext, loaded: LoadedModel, c: TrainingConfig, targets: LinearModule[], T: number): Promise<StepTiming> {
+  if (loaded.kind === 'llama') refuseLlamaEngine('step timing'); // LLAMA_ENGINE_PENDING
   const engine = await createEngine(ctx, loaded, engineOptions(c, targets, T));
   try {
     engine.initLora(1);

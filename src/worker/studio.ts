@@ -10,6 +10,7 @@ import type { PixelImage } from '../io/preprocess';
 import { type ChatMessage, type ChatSetup, loadChatSetup, noTemplateForChat } from '../io/chat';
 import { loadFolderTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { decodeImage } from '../io/imageDecode';
+import { defaultTargets } from '../io/peft';
 import { preprocessImage } from '../io/preprocess';
 import { generate } from '../model/gpt2/generate';
 import { topKPredictions } from '../model/vit/classify';
@@ -32,6 +33,7 @@ import { zipFiles } from './zip';
 import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
+import { refuseLlamaEngine } from '../train/llamaPending';
 
 /** The decoder of an image folder the user dropped: its files by path, decoded on demand. */
 function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: string) => Promise<PixelImage> {
@@ -119,6 +121,7 @@ export class Studio {
   async loadModel(s: ModelSource): Promise<ModelInfo> {
     const { source, label } = await modelSource(s, this.base);
     const loaded = await loadModelDir(source);
+    if (loaded.kind === 'llama') refuseLlamaEngine('the studio'); // LLAMA_ENGINE_PENDING
     const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
     const chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
     if (loaded.kind === 'gpt2' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the GPT-2 weights`);
@@ -128,7 +131,7 @@ export class Studio {
       kind: loaded.kind, label,
       layers: loaded.kind === 'gpt2' ? loaded.config.n_layer : loaded.config.num_hidden_layers,
       moduleNames: [...new Set(mods.map((m) => m.path.split('.').slice(skip).join('.')))],
-      defaultTargets: loaded.kind === 'gpt2' ? ['c_attn'] : ['query', 'value'],
+      defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'gpt2' ? { nPositions: loaded.config.n_positions } : { classes: loaded.config.id2label }),
       warnings: loaded.warnings,
@@ -146,6 +149,7 @@ export class Studio {
 
   async loadData(s: DataSource, seqLen: number): Promise<DataPreview> {
     const m = this.needModel();
+    if (m.loaded.kind === 'llama') refuseLlamaEngine('the studio'); // LLAMA_ENGINE_PENDING
     const data = await dataSource(s, m.loaded.kind, this.base);
     if (m.loaded.kind === 'gpt2') {
       if (data.kind !== 'text') throw new Error('a GPT-2 trains on text: drop a .txt, .jsonl or .csv file');

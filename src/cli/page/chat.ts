@@ -54,6 +54,7 @@ export async function runEvalChat(job: EvalChatJob, emit: Emit) {
   let T = 1;
   for (const labels of seqs.labels) for (let j = labels.length - 1; j >= 0; j--) if (labels[j] !== IGNORE_INDEX) { T = Math.max(T, j + 1); break; }
   const ready = await prepare(m.loaded, job.model, job.adapter, 1, T);
+  // LLAMA_ENGINE_PENDING: a llama engine from prepare() scores the same way (forwardLogits over [1, T])
   if (ready.kind !== 'gpt2') throw new Error(`eval --data needs a language model; ${job.model.root} is a ${ready.kind}`);
   const V = ready.loaded.config.vocab_size;
   let lossSum = 0, scored = 0;
@@ -83,6 +84,7 @@ export async function runGenerateChat(job: GenerateJob & { chat: ChatMessage[] }
   const text = m.chat.template.render(job.chat, true);
   const promptIds = m.tok.encode(text); // the template writes BOS itself where the model wants one
   const ready = await prepare(m.loaded, job.model, job.adapter, 1, contextOf(m.loaded));
+  // LLAMA_ENGINE_PENDING: a llama engine needs its KV-cached generate here, with the same stop ids
   if (ready.kind !== 'gpt2') throw new Error(`generate needs a language model; ${job.model.root} is a ${ready.kind}`);
   try {
     const stop = new Set(m.chat.stopIds);

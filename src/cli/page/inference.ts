@@ -18,6 +18,7 @@ import { linearModules } from '../../train/modules';
 import type { CliEvent, ClassifyJob, DirRef, EvalImagesJob, EvalLmJob, GenerateJob } from '../jobs';
 import { dirSource, pathIn, readFile, writeOut } from './bridge';
 import { decodeImage } from '../../io/imageDecode';
+import { refuseLlamaEngine } from '../../train/llamaPending';
 
 type Emit = (e: CliEvent) => void;
 
@@ -45,6 +46,7 @@ export async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef
     if (imported) applyAdapter(engine, imported);
     return { kind: 'gpt2', ctx, loaded, engine };
   }
+  if (loaded.kind === 'llama') refuseLlamaEngine('inference'); // LLAMA_ENGINE_PENDING
   const engine = options ? await createEngine(ctx, loaded, options) : await createPlainEngine(ctx, loaded, { B, T });
   if (imported) applyAdapter(engine, imported);
   return { kind: 'vit', ctx, loaded, engine };

@@ -17,6 +17,7 @@ import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
 import { decodeImage } from '../../io/imageDecode';
+import { refuseLlamaEngine } from '../../train/llamaPending';
 
 type Emit = (e: CliEvent) => void;
 
@@ -25,6 +26,7 @@ const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
 export async function runTrain(job: TrainJob, emit: Emit) {
   const source = dirSource(job.model);
   const loaded = await loadModelDir(source);
+  if (loaded.kind === 'llama') refuseLlamaEngine('train'); // LLAMA_ENGINE_PENDING
   let input: RunInput;
   if (loaded.kind === 'gpt2') {
     if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a GPT-2 trains on a .txt, .jsonl or .csv file`);
@@ -150,8 +152,8 @@ export async function runExport(job: ExportJob, emit: Emit) {
   }
   const files = buildMergedModelFiles({ model: loaded, merged, newHead, companions: await readCompanions(source) });
   // Parity on one sample: a fixed token row (GPT-2) or a mid-grey image (ViT).
-  const T = loaded.kind === 'gpt2' ? Math.min(32, loaded.config.n_positions) : 0;
-  const sample = loaded.kind === 'gpt2'
+  const T = loaded.kind === 'gpt2' ? Math.min(32, loaded.config.n_positions) : loaded.kind === 'llama' ? Math.min(32, loaded.config.max_position_embeddings, loaded.config.slidingWindow ?? 32) : 0;
+  const sample = loaded.kind !== 'vit'
     ? Uint32Array.from({ length: T }, (_, i) => (i * 7919) % loaded.config.vocab_size)
     : new Float32Array(loaded.config.num_channels * loaded.config.image_size[0] * loaded.config.image_size[1]).fill(0.1);
   const values = adapterValues(adapter);

@@ -17,6 +17,7 @@ import type { TrainEvent } from '../../train/trainer';
 import { CORRUPTIONS, corruptImage, type ImageShape } from './corrupt';
 import type { Cell, CorruptionSpec, TaskData } from './grid';
 import type { CellResult, Environment, EvalPoint } from './result';
+import { refuseLlamaEngine } from '../../train/llamaPending';
 
 export type StudyEvent =
   | { type: 'status'; message: string }
@@ -93,6 +94,7 @@ async function prepareUncached(d: TaskData, loaded: LoadedModel): Promise<Prepar
       note: `${p.preview.sequences} sequences of ${T} tokens (${p.data.train.length} train / ${p.data.val.length} val); the study uses ${train.length} train / ${val.length} val`,
     };
   }
+  if (loaded.kind === 'llama') refuseLlamaEngine('a study'); // LLAMA_ENGINE_PENDING
   const index = JSON.parse(new TextDecoder().decode(await fetchBytes(`${d.data}/index.json`))) as { files: string[] };
   const root = d.data.split('/').pop() as string;
   const bytes = new Map<string, ArrayBuffer>(await Promise.all(index.files.map(async (f) => [`${root}/${f}`, await fetchBytes(`${d.data}/${f}`)] as const)));

@@ -1,12 +1,12 @@
 // A merged checkpoint folder (docs/formats.md#export-merged): model.safetensors under exactly the tensor names of
-// the loaded file (same `transformer.` / `vit.` prefix or none, same buffers), F32, canonical writer;
+// the loaded file (same `transformer.` / `vit.` / `model.` prefix or none, same buffers), F32, canonical writer;
 // sharded as transformers shards above max_shard_size (default "5GB" = 5·10⁹ bytes) with
 // model.safetensors.index.json; config.json with torch_dtype "float32" (and, for a new ViT head,
 // id2label / label2id / num_labels of that head), every other key kept in its order; other companion
 // files copied byte for byte. Exception to "same names": a new classifier on a bare ViTModel checkpoint
 // gets the `vit.` prefix and architectures ["ViTForImageClassification"], because transformers would
 // otherwise prefix every key (classifier included) and drop the head.
-import type { LoadedGpt2, LoadedVit } from '../hfModel';
+import type { LoadedModel, LoadedVit } from '../hfModel';
 import { parseJsonObject, type JsonValue } from '../hfModel/json';
 import { CONFIG_FILE } from '../hfModel/config';
 import { type F32Tensor, SHARD_INDEX_NAME, shardFileName, writeSafetensors } from '../safetensors';
@@ -27,7 +27,7 @@ export interface NewHead {
 }
 
 export interface MergedModelOptions {
-  model: LoadedGpt2 | LoadedVit;
+  model: LoadedModel;
   /** Canonical name → merged F32 data (same element count as the loaded tensor); others are copied. */
   merged: ReadonlyMap<string, Float32Array>;
   /** ViT only: the classifier the app created (replaces the checkpoint's, if any). */
@@ -65,8 +65,9 @@ export function buildMergedModelFiles(o: MergedModelOptions): Map<string, Uint8A
   }
   for (const [key, t] of model.passthrough) {
     if (!t.supported) bad(`buffer has dtype ${t.dtype}; only F32/F16/BF16 buffers can be written as F32`, key);
-    // A stored duplicate of a tied head must stay equal to wte (the loader checks it).
-    const tiedCopy = model.kind === 'gpt2' && model.tied && key === 'lm_head.weight' ? o.merged.get('wte.weight') : undefined;
+    // A stored duplicate of a tied head must stay equal to the embedding (the loader checks it).
+    const tied = model.kind !== 'vit' && model.tied && key === 'lm_head.weight';
+    const tiedCopy = tied ? o.merged.get(model.kind === 'gpt2' ? 'wte.weight' : 'embed_tokens.weight') : undefined;
     list.push([rename(key), { shape: [...t.shape], data: tiedCopy ?? t.data }]);
   }
   let labels: string[] | null = null;

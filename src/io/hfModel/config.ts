@@ -6,6 +6,9 @@
 // Size caps keep all later arithmetic exact and stop absurd sizes at preflight (docs/failure-scenarios.md#a9).
 import { ModelDirError } from './errors';
 import { JsonFields, kindOf, parseJsonObject, type JsonObject, type JsonValue } from './json';
+import { LLAMA_ARCHITECTURES, LLAMA_FAMILIES, type LlamaConfig, type LlamaFamily, parseLlamaConfig } from './llamaConfig';
+
+export { LLAMA_ARCHITECTURES, LLAMA_FAMILIES, parseLlamaConfig, type LlamaConfig, type LlamaFamily };
 
 export const CONFIG_FILE = 'config.json';
 
@@ -64,12 +67,13 @@ export interface VitConfig {
   raw: JsonObject;
 }
 
-export type ModelConfig = Gpt2Config | VitConfig;
+export type ModelConfig = Gpt2Config | VitConfig | LlamaConfig;
 
 /** Architectures whose weight layout the loader knows; others (DoubleHeads, SequenceClassification…) are refused. */
 export const SUPPORTED_ARCHITECTURES = {
   gpt2: ['GPT2LMHeadModel', 'GPT2Model'],
   vit: ['ViTForImageClassification', 'ViTModel'],
+  ...LLAMA_ARCHITECTURES,
 } as const;
 
 /** transformers' ACT2FN names: an unknown name is a KeyError there, a refusal here. */
@@ -94,10 +98,12 @@ export const MAX_LABELS = 1 << 16;
 export function parseModelConfig(source: string | ArrayBuffer | Uint8Array, file = CONFIG_FILE): ModelConfig {
   const f = new JsonFields(parseJsonObject(source, file, 'MODEL_CONFIG'), file, 'MODEL_CONFIG');
   const modelType = f.obj.get('model_type');
-  if (modelType === undefined) f.fail('model_type', 'is missing; it says which architecture the weights are (gpt2 or vit)');
+  if (modelType === undefined) f.fail('model_type', 'is missing; it says which architecture the weights are (gpt2, vit, llama, mistral, qwen2, qwen3)');
   if (modelType === 'gpt2') return parseGpt2Config(f);
   if (modelType === 'vit') return parseVitConfig(f);
-  return f.fail('model_type', `${kindOf(modelType)} is not supported; supported: "gpt2", "vit"`);
+  const family = LLAMA_FAMILIES.find((t) => t === modelType);
+  if (family !== undefined) return parseLlamaConfig(f, family);
+  return f.fail('model_type', `${kindOf(modelType)} is not supported; supported: "gpt2", "vit", ${LLAMA_FAMILIES.map((t) => `"${t}"`).join(', ')}`);
 }
 
 /** GPT2Config defaults (transformers), aliases from GPT2Config.attribute_map. */

@@ -13,11 +13,11 @@ export type ModelDirErrorCode =
   | 'MODEL_TENSOR_MISSING' // an expected parameter is absent
   | 'MODEL_TENSOR_SHAPE' // an expected parameter has the wrong shape
   | 'MODEL_TENSOR_UNEXPECTED' // a tensor that is neither an expected parameter nor a tolerated buffer
-  | 'MODEL_TIED_HEAD' // tie_word_embeddings is true but lm_head.weight differs from wte.weight
+  | 'MODEL_TIED_HEAD' // tie_word_embeddings is true but lm_head.weight differs from the embedding (wte / embed_tokens)
   | 'MODEL_DTYPE_UNSUPPORTED'; // a parameter is stored in a dtype other than F32/F16/BF16 (A5)
 
 const ACTION: Record<ModelDirErrorCode, string> = {
-  MODEL_CONFIG: 'fix config.json or pick a GPT-2 / ViT model folder saved by transformers',
+  MODEL_CONFIG: 'fix config.json or pick a GPT-2, ViT, Llama, Mistral, Qwen2 or Qwen3 model folder saved by transformers',
   MODEL_PREPROCESSOR: 'fix preprocessor_config.json or remove it to use the ViTImageProcessor defaults',
   MODEL_FORMAT: 'only safetensors is supported; convert the checkpoint with save_pretrained(safe_serialization=True)',
   MODEL_WEIGHTS_MISSING: 'add model.safetensors (or the shards and model.safetensors.index.json) to the folder',

@@ -7,13 +7,15 @@
 //      ViT:   `embeddings.cls_token`, `embeddings.position_embeddings`,
 //             `embeddings.patch_embeddings.projection.weight`, `encoder.layer.{i}.attention.attention.query.weight`,
 //             …, `layernorm.weight` (a file may store them as `vit.encoder.layer.{i}…`);
-//  - heads keep their top-level names, which never carry a prefix: GPT-2 `lm_head.weight` (only when
-//    untied), ViT `classifier.weight` / `classifier.bias`;
+//      Llama family (llama, mistral, qwen2, qwen3): `embed_tokens.weight`, `layers.{i}.self_attn.q_proj.weight`,
+//             …, `norm.weight` (the file stores them as `model.layers.{i}…`; a bare LlamaModel without it);
+//  - heads keep their top-level names, which never carry a prefix: GPT-2 and Llama `lm_head.weight` (only
+//    when untied), ViT `classifier.weight` / `classifier.bias`;
 //  - shapes and layouts are exactly those of the file: GPT-2 Conv1D weights stay [in, out], ViT
 //    nn.Linear weights stay [out, in], the patch Conv2d stays [C, channels, ph, pw]. Nothing is transposed.
 //  - buffers (GPT-2 `attn.bias`, `attn.masked_bias`), a duplicate tied `lm_head.weight` and the ViTModel
 //    pooler are not canonical parameters: the loader keeps them, under their original keys, for export.
-import type { Gpt2Config, VitConfig } from './config';
+import type { Gpt2Config, LlamaConfig, VitConfig } from './config';
 
 export interface TensorSpec {
   /** Canonical name. */
@@ -40,7 +42,23 @@ export const VIT_LINEAR_MODULES = [
 ] as const;
 export type VitLinearModule = (typeof VIT_LINEAR_MODULES)[number];
 
+/**
+ * Llama-family linear modules under `layers.{i}.`, in forward order; all nn.Linear ([out, in]). PEFT's
+ * suffix rule makes "q_proj" … "down_proj" name them (docs/formats.md#llama-peft).
+ */
+export const LLAMA_MODULES = [
+  'self_attn.q_proj',
+  'self_attn.k_proj',
+  'self_attn.v_proj',
+  'self_attn.o_proj',
+  'mlp.gate_proj',
+  'mlp.up_proj',
+  'mlp.down_proj',
+] as const;
+export type LlamaModule = (typeof LLAMA_MODULES)[number];
+
 export const GPT2_PREFIX = 'transformer.';
+export const LLAMA_PREFIX = 'model.';
 export const VIT_PREFIX = 'vit.';
 
 /** GPT-2 parameters in model order; `lm_head.weight` only when the head is not tied to wte. */
@@ -71,6 +89,49 @@ export function gpt2Parameters(c: Gpt2Config): TensorSpec[] {
   if (!c.tie_word_embeddings) out.push({ name: 'lm_head.weight', shape: [c.vocab_size, C], part: 'head' }); // (V, C)
   return out;
 }
+
+/**
+ * Llama-family parameters in model order (docs/formats.md#llama-tensors); nn.Linear weights [out, in].
+ * Biases and the per-head q/k norms follow the config's switches; `lm_head.weight` only when untied.
+ */
+export function llamaParameters(c: LlamaConfig): TensorSpec[] {
+  const C = c.hidden_size;
+  const I = c.intermediate_size;
+  const Q = c.num_attention_heads * c.head_dim; // NH·HS
+  const KV = c.num_key_value_heads * c.head_dim; // NKV·HS
+  const out: TensorSpec[] = [];
+  const add = (name: string, ...shape: number[]) => out.push({ name, shape, part: 'backbone' });
+  const linear = (name: string, OUT: number, IN: number, bias: boolean) => {
+    add(`${name}.weight`, OUT, IN);
+    if (bias) add(`${name}.bias`, OUT);
+  };
+  add('embed_tokens.weight', c.vocab_size, C); // (V, C)
+  for (let i = 0; i < c.num_hidden_layers; i++) {
+    const l = `layers.${i}.`;
+    add(`${l}input_layernorm.weight`, C);
+    linear(`${l}self_attn.q_proj`, Q, C, c.qkvBias);
+    linear(`${l}self_attn.k_proj`, KV, C, c.qkvBias);
+    linear(`${l}self_attn.v_proj`, KV, C, c.qkvBias);
+    linear(`${l}self_attn.o_proj`, C, Q, c.oBias);
+    if (c.qkNorm) {
+      add(`${l}self_attn.q_norm.weight`, c.head_dim); // one RMSNorm weight shared by every head
+      add(`${l}self_attn.k_norm.weight`, c.head_dim);
+    }
+    add(`${l}post_attention_layernorm.weight`, C);
+    linear(`${l}mlp.gate_proj`, I, C, c.mlpBias);
+    linear(`${l}mlp.up_proj`, I, C, c.mlpBias);
+    linear(`${l}mlp.down_proj`, C, I, c.mlpBias);
+  }
+  add('norm.weight', C);
+  if (!c.tie_word_embeddings) out.push({ name: 'lm_head.weight', shape: [c.vocab_size, C], part: 'head' }); // (V, C)
+  return out;
+}
+
+/**
+ * Rotary `inv_freq` buffers that checkpoints saved by transformers < 4.31 hold per layer (and some
+ * conversions at the model level): recomputed from the config by the engine, kept for export only.
+ */
+export const LLAMA_BUFFER = /^(?:layers\.(0|[1-9][0-9]*)\.self_attn\.)?rotary_emb\.inv_freq$/;
 
 /** GPT-2 non-parameter buffers of layer `i` (causal mask, old masked-fill constant). */
 export const GPT2_BUFFER = /^h\.(0|[1-9][0-9]*)\.attn\.(bias|masked_bias)$/;

@@ -6,18 +6,18 @@
 //
 // Refusals: ModelDirError (config, missing/mismatched tensors, pickle-only folders) or, for the
 // container itself, SafetensorsError (ST_* codes, MODEL_SHARD), both naming the file.
-import { type Gpt2Config, type VitConfig, CONFIG_FILE, MAX_LABELS, parseModelConfig } from './config';
+import { type Gpt2Config, type LlamaConfig, type VitConfig, CONFIG_FILE, MAX_LABELS, parseModelConfig } from './config';
 import { checkPreprocessorFits, parsePreprocessorConfig, PREPROCESSOR_FILE, type PreprocessorConfig } from '../preprocess';
 import { compareUtf8, loadShardedSafetensors, readSafetensors, SHARD_INDEX_NAME } from '../safetensors';
 import { ModelDirError, readFailure } from './errors';
 import { numel, vitClassifier } from './layout';
-import { matchGpt2, matchVit, type Matched, type StoredTensor, type VitHeadInfo } from './match';
+import { matchGpt2, matchLlama, matchVit, type Matched, type StoredTensor, type VitHeadInfo } from './match';
 import { guardedRead, type ModelDirSource } from './source';
 
 export const WEIGHTS_FILE = 'model.safetensors';
 
 export interface LoadOptions {
-  /** ViT: the class count of the user's task; default the checkpoint's (config num_labels). */
+  /** ViT: the class count of the user's task; default the checkpoint's (config num_labels). Ignored for decoders. */
   numClasses?: number;
   /** Largest safetensors header accepted (see the safetensors reader's DEFAULT_HEADER_CAP). */
   maxHeaderBytes?: number;
@@ -57,7 +57,15 @@ export interface LoadedVit extends LoadedCommon {
   preprocessor: PreprocessorConfig | null;
 }
 
-export type LoadedModel = LoadedGpt2 | LoadedVit;
+/** Llama, Mistral, Qwen2 or Qwen3 (config.model_type says which; one engine with switches). */
+export interface LoadedLlama extends LoadedCommon {
+  kind: 'llama';
+  config: LlamaConfig;
+  /** LM head = embed_tokens; when false the canonical tensors include `lm_head.weight`. */
+  tied: boolean;
+}
+
+export type LoadedModel = LoadedGpt2 | LoadedVit | LoadedLlama;
 
 const PICKLE = /\.(bin|pt|pth|ckpt|pkl)$/i;
 
@@ -74,6 +82,10 @@ export async function loadModelDir(source: ModelDirSource, options: LoadOptions 
   if (config.model_type === 'gpt2') {
     const m = matchGpt2(config, input);
     return { kind: 'gpt2', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
+  }
+  if (config.model_type !== 'vit') {
+    const m = matchLlama(config, input);
+    return { kind: 'llama', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
   }
   const m = matchVit(config, input, numClasses);
   const preprocessor = names.has(PREPROCESSOR_FILE) ? parsePreprocessorConfig(await readOne(source, PREPROCESSOR_FILE)) : null;

@@ -5,16 +5,19 @@
 //     (ViTForImageClassification) on backbone tensors, or none (Hub gpt2, ViTModel);
 //  2. GPT-2 buffers `h.{i}.attn.bias` / `h.{i}.attn.masked_bias`, present or not: kept for export only;
 //  3. the tied LM head: no `lm_head.weight`, or one equal to `wte.weight` (kept for export only);
-//  4. ViT heads: a classifier of config.num_labels classes, or none (ViTModel, with an optional pooler
+//  4. Llama family: the `model.` prefix (LlamaForCausalLM & co.) or none (a bare LlamaModel); rotary
+//     `inv_freq` buffers of old checkpoints kept for export only; the tied head as in 3, against
+//     `embed_tokens.weight`;
+//  5. ViT heads: a classifier of config.num_labels classes, or none (ViTModel, with an optional pooler
 //     kept for export only); a requested class count other than the checkpoint's means a NEW head.
 // Checks run in a fixed order so the error names the FIRST mismatch: expected parameters in model order
 // (missing, then shape, then dtype), then the tied head, then leftover tensors in file order.
 import type { SafetensorsTensor } from '../safetensors';
-import type { Gpt2Config, VitConfig } from './config';
+import type { Gpt2Config, LlamaConfig, VitConfig } from './config';
 import { quote } from '../safetensors/errors';
 import { ModelDirError } from './errors';
 import {
-  GPT2_BUFFER, GPT2_PREFIX, gpt2Parameters, VIT_PREFIX, vitClassifier, vitParameters, vitPooler, type TensorSpec,
+  GPT2_BUFFER, GPT2_PREFIX, gpt2Parameters, LLAMA_BUFFER, LLAMA_PREFIX, llamaParameters, VIT_PREFIX, vitClassifier, vitParameters, vitPooler, type TensorSpec,
 } from './layout';
 
 export interface StoredTensor {
@@ -45,6 +48,11 @@ export interface Matched {
 
 export interface Gpt2Match extends Matched {
   /** LM head = wte (no separate parameter). */
+  tied: boolean;
+}
+
+export interface LlamaMatch extends Matched {
+  /** LM head = embed_tokens (no separate parameter). */
   tied: boolean;
 }
 
@@ -151,24 +159,46 @@ export function matchGpt2(config: Gpt2Config, input: MatchInput): Gpt2Match {
   };
   const m = new Matcher(input, prefix, (k) => expected.has(k) || isBuffer(k) || k === 'lm_head.weight');
   for (const spec of specs) m.take(spec);
-  if (config.tie_word_embeddings) checkTiedHead(m, config);
+  if (config.tie_word_embeddings) checkTiedHead(m, 'wte.weight', [config.vocab_size, config.n_embd]);
   for (const key of input.stored.keys()) if (isBuffer(key)) m.keep(key);
   m.finish('GPT-2');
   return { ...m.out, tied: config.tie_word_embeddings };
 }
 
-/** A stored lm_head next to a tied config must be the very same matrix as wte (then it is only kept). */
-function checkTiedHead(m: Matcher, config: Gpt2Config): void {
+/** Llama, Mistral, Qwen2, Qwen3 (one layout with switches: layout.ts llamaParameters). */
+export function matchLlama(config: LlamaConfig, input: MatchInput): LlamaMatch {
+  const prefix = detectPrefix(input.stored, LLAMA_PREFIX);
+  const specs = llamaParameters(config);
+  const expected = new Set(specs.map((s) => (s.part === 'backbone' ? prefix + s.name : s.name)));
+  const isBuffer = (key: string) => {
+    const m = key.startsWith(prefix) ? LLAMA_BUFFER.exec(key.slice(prefix.length)) : null;
+    return m !== null && (m[1] === undefined || Number(m[1]) < config.num_hidden_layers);
+  };
+  const m = new Matcher(input, prefix, (k) => expected.has(k) || isBuffer(k) || k === 'lm_head.weight');
+  for (const spec of specs) m.take(spec);
+  if (config.tie_word_embeddings) checkTiedHead(m, 'embed_tokens.weight', [config.vocab_size, config.hidden_size]);
+  for (const key of input.stored.keys()) {
+    if (!isBuffer(key)) continue;
+    const s = m.stored(key) as StoredTensor;
+    m.checkShape(s, [config.head_dim / 2]);
+    m.keep(key);
+  }
+  m.finish(`${config.model_type} (${config.architectures[0] ?? 'LlamaForCausalLM-style'})`);
+  return { ...m.out, tied: config.tie_word_embeddings };
+}
+
+/** A stored lm_head next to a tied config must be the very same matrix as the embedding (then it is only kept). */
+function checkTiedHead(m: Matcher, embedding: string, shape: readonly number[]): void {
   const head = m.stored('lm_head.weight');
   if (!head) return;
-  m.checkShape(head, [config.vocab_size, config.n_embd]);
-  const wte = m.out.tensors.get('wte.weight') as SafetensorsTensor;
+  m.checkShape(head, shape);
+  const wte = m.out.tensors.get(embedding) as SafetensorsTensor;
   const a = wte.data;
   const b = head.tensor.data;
   for (let i = 0; i < a.length; i++) {
     // Bitwise equality through Object.is would split +0/−0; the weights are tied, so compare values.
     if (a[i] !== b[i]) {
-      const detail = `differs from wte.weight at element ${i} (${b[i]} vs ${a[i]}), but config.json has tie_word_embeddings: true`;
+      const detail = `differs from ${embedding} at element ${i} (${b[i]} vs ${a[i]}), but config.json has tie_word_embeddings: true`;
       throw new ModelDirError('MODEL_TIED_HEAD', head.file, detail, { tensor: head.key });
     }
   }

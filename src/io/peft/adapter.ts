@@ -3,7 +3,7 @@
 // sidecar; readAdapterDir imports a folder written by PEFT's save_pretrained for a loaded base model and
 // refuses, naming file, key and rule, anything PEFT would not load into this model or that the app
 // cannot compute (docs/failure-scenarios.md#g2, #a12).
-import { type LoadedGpt2, type LoadedVit, type ModelDirSource } from '../hfModel';
+import { type LoadedModel, type LoadedVit, type ModelDirSource } from '../hfModel';
 import { readFailure } from '../hfModel/errors';
 import { readSafetensors, writeSafetensors, type F32Tensor, type SafetensorsTensor } from '../safetensors';
 import {
@@ -13,7 +13,7 @@ import {
 import { PeftError } from './errors';
 import {
   CLASSIFIER_KEYS, defaultTargets, isTargetedModule, type LoraModule, loraKey, loraModules, matchesModule,
-  type ModuleSelector, parseLoraKey, type PeftTensorRole, savesClassifier,
+  type ModuleSelector, parseLoraKey, peftLayerRoot, type PeftTensorRole, savesClassifier,
 } from './modules';
 
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -70,7 +70,7 @@ function checkExportTensors(c: AdapterConfigOptions, tensors: BuildAdapterOption
   const bad = (key: string, detail: string): never => {
     throw new PeftError('EXPORT_INVALID', file, detail, { key });
   };
-  const root = c.modelKind === 'gpt2' ? 'transformer.' : 'vit.';
+  const root = peftLayerRoot(c.modelKind);
   const byPath = new Map<string, Partial<Record<PeftTensorRole, { shape: number[] }>>>();
   const classifier = savesClassifier(c.modulesToSave) && c.modelKind === 'vit';
   for (const [key, t] of tensors) {
@@ -110,7 +110,7 @@ function checkExportTensors(c: AdapterConfigOptions, tensors: BuildAdapterOption
 }
 
 /** Imports a PEFT adapter folder for `model`; every refusal is a PeftError (or a container ST_* error). */
-export async function readAdapterDir(source: ModelDirSource, model: LoadedGpt2 | LoadedVit): Promise<ImportedAdapter> {
+export async function readAdapterDir(source: ModelDirSource, model: LoadedModel): Promise<ImportedAdapter> {
   const names = new Set(source.names);
   if (!names.has(ADAPTER_CONFIG_FILE)) throw new PeftError('ADAPTER_MISSING', ADAPTER_CONFIG_FILE, 'the folder has no adapter_config.json');
   if (!names.has(ADAPTER_WEIGHTS_FILE)) {
@@ -140,7 +140,7 @@ export async function readAdapterDir(source: ModelDirSource, model: LoadedGpt2 |
     if (parsed !== null && 'hint' in parsed) fail('ADAPTER_KEY', key, parsed.hint);
     const { path, role } = parsed as { path: string; role: PeftTensorRole };
     const module = byPath.get(path);
-    if (!module) fail('ADAPTER_MODULE', key, `this ${model.kind === 'gpt2' ? 'GPT-2' : 'ViT'} has no LoRA-capable module ${path}`);
+    if (!module) fail('ADAPTER_MODULE', key, `this ${familyName(model)} has no LoRA-capable module ${path}`);
     if (!isTargetedModule(path, target, config.excludeModules)) fail('ADAPTER_UNTARGETED', key, `module ${path} is not matched by target_modules ${JSON.stringify(target)}`);
     if (role === 'magnitude' && !config.useDora) fail('ADAPTER_INCOMPLETE', key, 'a DoRA magnitude is present but use_dora is false');
     const { IN, OUT } = module as LoraModule;
@@ -173,7 +173,7 @@ export async function readAdapterDir(source: ModelDirSource, model: LoadedGpt2 |
 }
 
 /** Model-level checks of the config; returns the effective target_modules. */
-function checkConfigForModel(config: AdapterConfig, model: LoadedGpt2 | LoadedVit, warnings: string[]): ModuleSelector {
+function checkConfigForModel(config: AdapterConfig, model: LoadedModel, warnings: string[]): ModuleSelector {
   const file = ADAPTER_CONFIG_FILE;
   const target = config.targetModules ?? defaultTargets(model.kind);
   if (target === null) throw new PeftError('ADAPTER_CONFIG', file, 'is missing and PEFT has no default for ViT', { key: 'target_modules' });
@@ -186,14 +186,18 @@ function checkConfigForModel(config: AdapterConfig, model: LoadedGpt2 | LoadedVi
     }
   }
   const saved = config.modulesToSave ?? [];
-  if (saved.length > 0 && (model.kind === 'gpt2' || saved.some((m) => !savesClassifier([m])))) {
+  if (saved.length > 0 && (model.kind !== 'vit' || saved.some((m) => !savesClassifier([m])))) {
     throw new PeftError('ADAPTER_UNSUPPORTED', file, `${JSON.stringify(saved)}: only the ViT classifier can be a fully trained module`, { key: 'modules_to_save' });
   }
   const fanInFanOut = model.kind === 'gpt2';
   if (config.fanInFanOut !== fanInFanOut) warnings.push(`${file}: fan_in_fan_out is ${config.fanInFanOut}; PEFT forces ${fanInFanOut} for ${model.kind === 'gpt2' ? 'Conv1D' : 'nn.Linear'} layers`);
-  const task = model.kind === 'gpt2' ? 'CAUSAL_LM' : null;
+  const task = model.kind === 'vit' ? null : 'CAUSAL_LM';
   if (config.taskType !== null && config.taskType !== task) warnings.push(`${file}: task_type ${config.taskType} (expected ${task ?? 'null'} for ${model.kind})`);
   return target;
+}
+
+function familyName(model: LoadedModel): string {
+  return model.kind === 'gpt2' ? 'GPT-2' : model.kind === 'vit' ? 'ViT' : `${model.config.model_type} model`;
 }
 
 function importHead(head: { weight?: SafetensorsTensor; bias?: SafetensorsTensor }, model: LoadedVit, warnings: string[]) {

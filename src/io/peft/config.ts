@@ -12,7 +12,8 @@ export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const TRAINING_ARGS_FILE = 'training_args.json';
 
 export interface AdapterConfigOptions {
-  modelKind: 'gpt2' | 'vit';
+  /** 'llama' covers Llama, Mistral, Qwen2 and Qwen3 (nn.Linear, causal LM). */
+  modelKind: 'gpt2' | 'vit' | 'llama';
   baseModelNameOrPath: string;
   r: number;
   loraAlpha: number;
@@ -22,7 +23,7 @@ export interface AdapterConfigOptions {
   targetModules: string[] | string;
   useRslora: boolean;
   useDora: boolean;
-  /** ViT classification: ["classifier"]; GPT-2: null. */
+  /** ViT classification: ["classifier"]; GPT-2, Llama: null. */
   modulesToSave: string[] | null;
 }
 
@@ -35,7 +36,7 @@ export interface AdapterConfig {
   r: number;
   loraAlpha: number;
   loraDropout: number;
-  /** null when absent: the model family's PEFT default applies (GPT-2 ["c_attn"]; ViT has none). */
+  /** null when absent: the model family's PEFT default applies (GPT-2 ["c_attn"]; Llama ["q_proj", "v_proj"]; ViT has none). */
   targetModules: string[] | string | null;
   /** Modules removed from the target set (PEFT ≥ 0.14); same matching rules as targetModules. */
   excludeModules: string[] | string | null;
@@ -54,7 +55,7 @@ export function writeAdapterConfig(o: AdapterConfigOptions): string {
   const bad = (key: string, detail: string): never => {
     throw new PeftError('EXPORT_INVALID', file, detail, { key });
   };
-  if (o.modelKind !== 'gpt2' && o.modelKind !== 'vit') bad('task_type', `model kind ${String(o.modelKind)} is not gpt2 or vit`);
+  if (o.modelKind !== 'gpt2' && o.modelKind !== 'vit' && o.modelKind !== 'llama') bad('task_type', `model kind ${String(o.modelKind)} is not gpt2, vit or llama`);
   if (!Number.isSafeInteger(o.r) || o.r < 1) bad('r', `must be a positive integer, got ${o.r}`);
   if (!Number.isFinite(o.loraAlpha) || o.loraAlpha <= 0) bad('lora_alpha', `must be a positive number, got ${o.loraAlpha}`);
   if (!Number.isFinite(o.loraDropout) || o.loraDropout < 0 || o.loraDropout >= 1) bad('lora_dropout', `must be in [0, 1), got ${o.loraDropout}`);
@@ -82,7 +83,7 @@ export function writeAdapterConfig(o: AdapterConfigOptions): string {
     rank_pattern: {},
     revision: null,
     target_modules: typeof t === 'string' ? t : [...t],
-    task_type: o.modelKind === 'gpt2' ? 'CAUSAL_LM' : null,
+    task_type: o.modelKind === 'vit' ? null : 'CAUSAL_LM',
     use_dora: o.useDora,
     use_rslora: o.useRslora,
   };

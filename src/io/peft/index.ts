@@ -8,6 +8,7 @@ export { ADAPTER_WEIGHTS_FILE, buildAdapterFiles, readAdapterDir } from './adapt
 export type { BuildAdapterOptions, ImportedAdapter, ImportedModule } from './adapter';
 export {
   CLASSIFIER_KEYS, PEFT_PREFIX, defaultTargets, isTargetedModule, loraKey, loraModules, matchesModule, parseLoraKey,
+  peftLayerRoot,
 } from './modules';
 export type { LoraModule, ModuleSelector, PeftTensorRole, WeightLayout } from './modules';
 export { PyFloat, PyRaw, pyDumps, pyFloatRepr, pyString } from './pyjson';

@@ -1,11 +1,12 @@
 // The LoRA-capable modules of a loaded model, by PeftModel path (docs/formats.md#adapter-tensors): the module path of the
-// HF model CLASS (GPT2LMHeadModel: `transformer.h.{i}.…`, ViTForImageClassification: `vit.encoder.…`),
+// HF model CLASS (GPT2LMHeadModel: `transformer.h.{i}.…`, ViTForImageClassification: `vit.encoder.…`,
+// LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM: `model.layers.{i}.…`),
 // whatever prefix the weight file used, with the canonical weight name, layout and in/out widths read
-// from the loaded weight (GPT-2 Conv1D: in, out = weight.shape, as PEFT does; ViT nn.Linear [out, in]).
+// from the loaded weight (GPT-2 Conv1D: in, out = weight.shape, as PEFT does; ViT, Llama nn.Linear [out, in]).
 // Target matching follows PEFT: a list entry matches a name equal to it or ending in "." + entry; a
 // string is a regex over the whole name; "all-linear" is every such module (never the output head).
-import type { LoadedGpt2, LoadedVit } from '../hfModel';
-import { GPT2_MODULES, VIT_LINEAR_MODULES } from '../hfModel/layout';
+import type { LoadedModel } from '../hfModel';
+import { GPT2_MODULES, LLAMA_MODULES, VIT_LINEAR_MODULES } from '../hfModel/layout';
 
 export type WeightLayout = 'conv1d' /* [in, out] */ | 'linear' /* [out, in] */;
 
@@ -22,7 +23,7 @@ export interface LoraModule {
 export const PEFT_PREFIX = 'base_model.model.';
 
 /** Every LoRA-capable module of the model, in model order (layer, then forward order). */
-export function loraModules(model: LoadedGpt2 | LoadedVit): LoraModule[] {
+export function loraModules(model: LoadedModel): LoraModule[] {
   const out: LoraModule[] = [];
   const add = (path: string, weight: string, layout: WeightLayout) => {
     const t = model.tensors.get(weight);
@@ -33,6 +34,11 @@ export function loraModules(model: LoadedGpt2 | LoadedVit): LoraModule[] {
   if (model.kind === 'gpt2') {
     for (let i = 0; i < model.config.n_layer; i++) {
       for (const m of GPT2_MODULES) add(`transformer.h.${i}.${m}`, `h.${i}.${m}.weight`, 'conv1d');
+    }
+  } else if (model.kind === 'llama') {
+    // The PEFT path is the module path of XForCausalLM (`model.` …), whatever prefix the file had.
+    for (let i = 0; i < model.config.num_hidden_layers; i++) {
+      for (const m of LLAMA_MODULES) add(`model.layers.${i}.${m}`, `layers.${i}.${m}.weight`, 'linear');
     }
   } else {
     for (let i = 0; i < model.config.num_hidden_layers; i++) {
@@ -58,9 +64,19 @@ export function isTargetedModule(path: string, target: ModuleSelector, exclude: 
   return matchesModule(path, target) && !(exclude !== null && matchesModule(path, exclude));
 }
 
-/** PEFT's default target_modules per model type; ViT has none. */
-export function defaultTargets(kind: 'gpt2' | 'vit'): string[] | null {
-  return kind === 'gpt2' ? ['c_attn'] : null;
+/**
+ * PEFT's default target_modules per model type (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING:
+ * gpt2 ["c_attn"]; llama, mistral, qwen2, qwen3 ["q_proj", "v_proj"]); ViT has none.
+ */
+export function defaultTargets(kind: LoadedModel['kind']): string[] | null {
+  if (kind === 'gpt2') return ['c_attn'];
+  if (kind === 'llama') return ['q_proj', 'v_proj'];
+  return null;
+}
+
+/** Where a family's PEFT module paths start (`root` + layer index + `.` + module). */
+export function peftLayerRoot(kind: LoadedModel['kind']): string {
+  return kind === 'gpt2' ? 'transformer.h.' : kind === 'llama' ? 'model.layers.' : 'vit.encoder.layer.';
 }
 
 export type PeftTensorRole = 'lora_A' | 'lora_B' | 'magnitude';

@@ -93,6 +93,13 @@ function checkConfig(c: ModelConfig): void {
     for (const p of [c.resid_pdrop, c.embd_pdrop, c.attn_pdrop]) expect(p >= 0 && p <= 1).toBe(true);
     // Every element count the model will allocate stays exact.
     expect(safe(c.vocab_size * c.n_embd) && safe(c.n_embd * c.n_inner * c.n_layer)).toBe(true);
+  } else if (c.model_type !== 'vit') {
+    const { hidden_size: C, intermediate_size: I, num_attention_heads: NH, num_key_value_heads: NKV, head_dim: HS, vocab_size: V } = c;
+    for (const n of [C, I, NH, NKV, HS, V, c.num_hidden_layers]) expect(safe(n), String(n)).toBe(true);
+    expect(NH % NKV).toBe(0);
+    expect(HS % 2).toBe(0);
+    expect(safe(V * C) && safe(NH * HS * C * c.num_hidden_layers) && safe(3 * I * C * c.num_hidden_layers)).toBe(true);
+    expect(c.eos_token_id.every((id) => safe(id, 0))).toBe(true);
   } else {
     for (const n of [c.hidden_size, c.num_hidden_layers, c.num_attention_heads, c.intermediate_size, c.num_channels, c.num_patches, c.num_labels]) {
       expect(safe(n), String(n)).toBe(true);
