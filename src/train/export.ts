@@ -45,6 +45,24 @@ export async function readCompanions(source: ModelDirSource): Promise<Map<string
 }
 
 export async function buildExports(x: ExportInput): Promise<ExportBundle> {
+  const files = buildExportFiles(x);
+  if (!files.adapter) return { ...files, parity: null };
+  const parity = await computeParity(x, files.mergedWeights);
+  return { merged: files.merged, adapter: files.adapter, adapterNote: null, parity };
+}
+
+/** What buildExportFiles needs: no GPU (the parity figure is computed apart). */
+export type ExportFilesInput = Pick<ExportInput, 'loaded' | 'companions' | 'baseName' | 'classNames'> & {
+  result: Pick<TrainResult, 'merged' | 'adapter' | 'adapterNote' | 'head' | 'iterations'>;
+  config: TrainingConfig;
+};
+
+/**
+ * The merged folder and the adapter folder of a finished run, on the CPU: merged weights by canonical
+ * name, under the loaded names (GPT-2 `transformer.`, ViT `vit.`, Llama-family `model.` or none), and the
+ * PEFT adapter (a cascade's is already the rank-T·r stack, src/train/cascade.ts stackedAdapter).
+ */
+export function buildExportFiles(x: ExportFilesInput): { merged: Map<string, Uint8Array>; adapter: Map<string, Uint8Array> | null; adapterNote: string | null; mergedWeights: Map<string, Float32Array> } {
   const { loaded, result, config } = x;
   const modules = new Map(linearModules(loaded).map((m) => [m.path, m]));
   const merged = new Map<string, Float32Array>();
@@ -63,7 +81,7 @@ export async function buildExports(x: ExportInput): Promise<ExportBundle> {
   }
   const mergedFiles = buildMergedModelFiles({ model: loaded, merged, newHead, companions: x.companions });
 
-  if (!result.adapter) return { merged: mergedFiles, adapter: null, adapterNote: result.adapterNote, parity: null };
+  if (!result.adapter) return { merged: mergedFiles, adapter: null, adapterNote: result.adapterNote, mergedWeights: merged };
   const a = result.adapter;
   const tensors = new Map(a.tensors);
   if (loaded.kind === 'vit') {
@@ -81,8 +99,7 @@ export async function buildExports(x: ExportInput): Promise<ExportBundle> {
     tensors,
     trainingArgs: { ...config, exported_rank: a.r, cascade_iterations: result.iterations.length },
   });
-  const parity = await computeParity(x, merged);
-  return { merged: mergedFiles, adapter: adapterFiles, adapterNote: null, parity };
+  return { merged: mergedFiles, adapter: adapterFiles, adapterNote: null, mergedWeights: merged };
 }
 
 /** Logits of (original base + adapter) and of (merged weights, no adapter) on the same sample. */

@@ -5,7 +5,7 @@ import type { LoadedModel } from '../io/hfModel';
 import type { TrainingConfig } from '../train/config';
 import { targetedModules } from '../train/modules';
 import type { MemoryEstimate } from './protocol';
-import { refuseLlamaEngine } from '../train/llamaPending';
+import { llamaContext } from '../model/families/llama';
 
 export function estimateMemory(loaded: LoadedModel, c: TrainingConfig, limits: GPUSupportedLimits): Omit<MemoryEstimate, 'size'> {
   const F = 4;
@@ -20,7 +20,12 @@ export function estimateMemory(loaded: LoadedModel, c: TrainingConfig, limits: G
     acts = L * perLayer + 2 * N * V + N * C * 4;
     largest = Math.max(N * V, V * C) * F;
   } else if (loaded.kind === 'llama') {
-    refuseLlamaEngine('a memory estimate'); // LLAMA_ENGINE_PENDING
+    const { hidden_size: C, intermediate_size: I, num_hidden_layers: L, num_attention_heads: NH, num_key_value_heads: NKV, head_dim: HS, vocab_size: V } = loaded.config;
+    const T = Math.min(c.seqLen, llamaContext(loaded.config)), N = c.batchSize * T;
+    // Per layer: rms1, q/k/v, roped q/k, attention probs (B·NH·T·T), attn out, resid, rms2, gate, up, silu·up; then logits and probs.
+    const perLayer = N * (C * 4 + (NH + NKV) * HS * 2 + NKV * HS + NH * HS + I * 3) + c.batchSize * NH * T * T;
+    acts = L * perLayer + 2 * N * V + N * C * 4;
+    largest = Math.max(N * V, V * C, N * I) * F;
   } else {
     const { hidden_size: C, intermediate_size: I, num_hidden_layers: L, num_attention_heads: NH, image_size, patch_size } = loaded.config;
     const P = (image_size[0] / patch_size[0]) * (image_size[1] / patch_size[1]) + 1;

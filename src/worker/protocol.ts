@@ -38,6 +38,8 @@ export interface ModelInfo {
   nPositions?: number;
   classes?: string[];
   warnings: string[];
+  /** Where the model's chat template came from (chat_template.jinja / tokenizer_config.json); absent: no chat mode. */
+  chatTemplate?: string;
 }
 
 export interface DataPreview {
@@ -45,6 +47,8 @@ export interface DataPreview {
   label: string;
   lines: string[]; // what was parsed (counts, formats)
   samples: string[]; // first examples (text) or class names with counts
+  /** A chat .jsonl: the first conversations rendered by the template, cut into trained / not-trained segments. */
+  chat?: { text: string; trained: boolean }[][];
   rejected: { where: string; reason: string }[];
 }
 
@@ -69,6 +73,11 @@ export interface MemoryEstimate {
   why?: string;
 }
 
+export interface ChatTurn {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
 export type Request =
   | { id: number; type: 'load-model'; source: ModelSource }
   | { id: number; type: 'load-data'; source: DataSource; seqLen: number }
@@ -83,7 +92,11 @@ export type Request =
   /** Runs with a checkpoint in OPFS that did not finish (offered for resume after a reload). */
   | { id: number; type: 'unfinished' }
   | { id: number; type: 'export'; runId: string; what: 'merged' | 'adapter' | 'log' }
-  | { id: number; type: 'generate'; prompt: string; runId: string | null; maxNewTokens: number; temperature: number; topK: number; seed: number }
+  /**
+   * Continue `prompt`, or with `chat`, reply to the conversation through the model's chat template (the
+   * fine-tuned side replies to `tunedChat` when given: each side keeps its own replies in its history).
+   */
+  | { id: number; type: 'generate'; prompt: string; chat?: ChatTurn[]; tunedChat?: ChatTurn[]; runId: string | null; maxNewTokens: number; temperature: number; topK: number; seed: number }
   | { id: number; type: 'classify'; image: ArrayBuffer; name: string; runId: string | null }
   | { id: number; type: 'reset-device' };
 

@@ -8,24 +8,22 @@ import type { TrainingConfig } from '../train/config';
 import { createEngine, engineOptions } from '../train/engine';
 import type { LinearModule } from '../train/modules';
 import type { StepTiming } from './runSize';
-import { refuseLlamaEngine } from '../train/llamaPending';
 
 export async function timeOneStep(ctx: GpuContext, loaded: LoadedModel, c: TrainingConfig, targets: LinearModule[], T: number): Promise<StepTiming> {
-  if (loaded.kind === 'llama') refuseLlamaEngine('step timing'); // LLAMA_ENGINE_PENDING
   const engine = await createEngine(ctx, loaded, engineOptions(c, targets, T));
   try {
     engine.initLora(1);
     const B = c.batchSize;
-    const input = loaded.kind === 'gpt2' ? new Uint32Array(B * T) : new Float32Array(B * loaded.config.num_channels * loaded.config.image_size[0] * loaded.config.image_size[1]);
-    const labels = new Int32Array(loaded.kind === 'gpt2' ? B * T : B);
+    const input = loaded.kind !== 'vit' ? new Uint32Array(B * T) : new Float32Array(B * loaded.config.num_channels * loaded.config.image_size[0] * loaded.config.image_size[1]);
+    const labels = new Int32Array(loaded.kind !== 'vit' ? B * T : B);
     const e = engine as unknown as { step(i: typeof input, l: Int32Array): Promise<unknown>; evalLoss(i: typeof input, l: Int32Array): Promise<unknown>; forwardLogits(i: typeof input): Promise<unknown> };
     const step = async () => {
       for (let j = 0; j < c.gradAccum; j++) await e.step(input, labels);
       await Promise.all([engine.nonFiniteGrads(), engine.gradNorm()]);
       await engine.adamwStep(() => 0, { weightDecay: () => 0, beta1: c.beta1, beta2: c.beta2, eps: c.eps });
     };
-    // GPT-2 validation is evalLoss; ViT validation reads the logits (src/train/evaluate.ts).
-    const evalBatch = () => (loaded.kind === 'gpt2' ? e.evalLoss(input, labels) : e.forwardLogits(input));
+    // Language-model validation is evalLoss; ViT validation reads the logits (src/train/evaluate.ts).
+    const evalBatch = () => (loaded.kind !== 'vit' ? e.evalLoss(input, labels) : e.forwardLogits(input));
     await step(); await evalBatch(); // warm-up: pipelines compile on first use
     let t0 = performance.now();
     await step(); await step();

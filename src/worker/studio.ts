@@ -7,16 +7,19 @@ import { getDevice } from '../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { listImageFolder } from '../io/datasets';
 import type { PixelImage } from '../io/preprocess';
-import type { ByteLevelBpeTokenizer } from '../io/tokenizer';
+import { type ChatMessage, type ChatSetup, loadChatSetup, noTemplateForChat } from '../io/chat';
+import { loadFolderTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { decodeImage } from '../io/imageDecode';
 import { defaultTargets } from '../io/peft';
 import { preprocessImage } from '../io/preprocess';
 import { generate } from '../model/gpt2/generate';
+import { llamaContext } from '../model/families/llama';
+import { generateLlama } from '../model/llama/generate';
 import { topKPredictions } from '../model/vit/classify';
 import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
 import { type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
-import { createPlainEngine, loadTokenizer } from '../train/engine';
+import { createPlainEngine } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
 import { defaultProcessor, prepareText } from '../train/prepare';
@@ -32,7 +35,11 @@ import { zipFiles } from './zip';
 import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
-import { refuseLlamaEngine } from '../train/llamaPending';
+
+/** Longest sequence of a language model: GPT-2's n_positions, a llama's max_position_embeddings (or sliding window). */
+function contextOf(loaded: Exclude<LoadedModel, { kind: 'vit' }>): number {
+  return loaded.kind === 'gpt2' ? loaded.config.n_positions : llamaContext(loaded.config);
+}
 
 /** The decoder of an image folder the user dropped: its files by path, decoded on demand. */
 function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: string) => Promise<PixelImage> {
@@ -47,7 +54,9 @@ function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: str
 interface ModelSlot {
   source: ModelDirSource;
   loaded: LoadedModel;
-  tokenizer: ByteLevelBpeTokenizer | null;
+  tokenizer: TextTokenizer | null;
+  /** The chat template and stop ids (language models); template null when the model has none. */
+  chat: ChatSetup | null;
   info: ModelInfo;
 }
 
@@ -118,9 +127,9 @@ export class Studio {
   async loadModel(s: ModelSource): Promise<ModelInfo> {
     const { source, label } = await modelSource(s, this.base);
     const loaded = await loadModelDir(source);
-    if (loaded.kind === 'llama') refuseLlamaEngine('the studio'); // LLAMA_ENGINE_PENDING
-    const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : null;
-    if (loaded.kind === 'gpt2' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the GPT-2 weights`);
+    const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
+    const chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
+    if (loaded.kind !== 'vit' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'Llama-family'} weights`);
     const mods = linearModules(loaded);
     const skip = loaded.kind === 'gpt2' ? 3 : 4;
     const info: ModelInfo = {
@@ -129,10 +138,11 @@ export class Studio {
       moduleNames: [...new Set(mods.map((m) => m.path.split('.').slice(skip).join('.')))],
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
-      ...(loaded.kind === 'gpt2' ? { nPositions: loaded.config.n_positions } : { classes: loaded.config.id2label }),
+      ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: contextOf(loaded) }),
       warnings: loaded.warnings,
+      ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
     };
-    this.model = { source, loaded, tokenizer, info };
+    this.model = { source, loaded, tokenizer, chat, info };
     this.data = undefined;
     return info;
   }
@@ -144,13 +154,25 @@ export class Studio {
 
   async loadData(s: DataSource, seqLen: number): Promise<DataPreview> {
     const m = this.needModel();
-    if (m.loaded.kind === 'llama') refuseLlamaEngine('the studio'); // LLAMA_ENGINE_PENDING
     const data = await dataSource(s, m.loaded.kind, this.base);
-    if (m.loaded.kind === 'gpt2') {
-      if (data.kind !== 'text') throw new Error('a GPT-2 trains on text: drop a .txt, .jsonl or .csv file');
-      const T = Math.min(seqLen, m.loaded.config.n_positions);
-      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as ByteLevelBpeTokenizer, T, 0.1, 0);
+    if (m.loaded.kind !== 'vit') {
+      if (data.kind !== 'text') throw new Error(`a ${m.loaded.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on text: drop a .txt, .jsonl or .csv file`);
+      const T = Math.min(seqLen, contextOf(m.loaded));
+      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as TextTokenizer, T, 0.1, 0, undefined, m.chat?.template);
       this.data = data;
+      if (preview.chat) {
+        const c = preview.chat;
+        return {
+          kind: 'text', label: data.name,
+          lines: [`chat: ${preview.examples} conversations rendered with the model's template (${c.template}), ${preview.tokens} tokens`,
+            `${preview.trainedTokens} trained tokens: the assistant replies and their end-of-turn tokens`,
+            `${preview.sequences} sequences of ${T} tokens, one conversation each (${task.train.length} train / ${task.val.length} validation at a 10 % split)`,
+            ...(c.truncatedLines.length ? [`${c.truncatedLines.length} conversations cut to ${T + 1} tokens (lines ${c.truncatedLines.slice(0, 10).join(', ')}${c.truncatedLines.length > 10 ? ', …' : ''})`] : [])],
+          samples: preview.sample,
+          chat: c.samples,
+          rejected: preview.rejected.map((r) => ({ where: `${r.file}, line ${r.line}`, reason: r.reason })),
+        };
+      }
       return {
         kind: 'text', label: data.name,
         lines: [`${preview.format}: ${preview.examples} examples, ${preview.tokens} tokens`, `${preview.sequences} sequences of ${T} tokens (${task.train.length} train / ${task.val.length} validation at a 10 % split)`,
@@ -191,7 +213,7 @@ export class Studio {
     let sizes = this.splitSizes.get(key);
     if (!sizes) {
       if (data.kind === 'text' && m.tokenizer) {
-        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, m.loaded.kind === 'gpt2' ? m.loaded.config.n_positions : c.seqLen), c.valFraction, c.seed).data;
+        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, m.loaded.kind === 'vit' ? c.seqLen : contextOf(m.loaded)), c.valFraction, c.seed, undefined, m.chat?.template).data;
         sizes = { train: t.train.length, val: t.val.length };
       } else {
         const n = data.kind === 'images' ? listImageFolder(data.files.map((f) => f.path)).items.length : 0;
@@ -207,7 +229,7 @@ export class Studio {
     const c = this.resolve(partial, profile);
     const ctx = await this.device();
     const loaded = this.needModel().loaded;
-    return { ...estimateMemory(loaded, c, ctx.limits), size: runSize(c, this.splitOf(c), loaded.kind === 'gpt2') };
+    return { ...estimateMemory(loaded, c, ctx.limits), size: runSize(c, this.splitOf(c), loaded.kind !== 'vit') };
   }
 
   /** The measured speed of this device for a run's shape (./stepTiming.ts); cached per shape, refused while a run trains. */
@@ -216,7 +238,7 @@ export class Studio {
     const c = this.resolve(partial, profile);
     const m = this.needModel();
     const loaded = m.loaded;
-    const T = loaded.kind === 'gpt2' ? Math.min(c.seqLen, loaded.config.n_positions) : c.seqLen;
+    const T = loaded.kind === 'vit' ? c.seqLen : Math.min(c.seqLen, contextOf(loaded));
     const targets = targetedModules(loaded, c.targetModules);
     const key = JSON.stringify([m.info.label, c.batchSize, T, c.gradAccum, c.r, c.useDora, c.loraDropout > 0, targets.map((t) => t.path)]);
     const known = this.timings.get(key);
@@ -323,7 +345,7 @@ export class Studio {
       }
       const data = this.data as LoadedData;
       const input: RunInput = data.kind === 'text'
-        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as ByteLevelBpeTokenizer }
+        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as TextTokenizer, chatTemplate: m.chat?.template ?? null }
         : { kind: 'images', paths: data.files.map((f) => f.path), decode: imageDecoder(data.files) };
       ctx = await this.device();
       const prepared = await prepareRun(ctx, m, input, { resolved: c });
@@ -431,18 +453,50 @@ export class Studio {
 
   async generate(r: Extract<import('./protocol').Request, { type: 'generate' }>): Promise<ReplyValue['generate']> {
     const m = this.needModel();
-    if (m.loaded.kind !== 'gpt2' || !m.tokenizer) throw new Error('text generation needs a GPT-2 model');
+    if (m.loaded.kind === 'vit' || !m.tokenizer) throw new Error('text generation needs a language model (GPT-2 or a Llama family)');
     const tok = m.tokenizer;
+    if (r.chat) return this.chatReply(r, r.chat, m, tok);
     const ids = Uint32Array.from(tok.encode(r.prompt));
     if (ids.length === 0) throw new Error('the prompt is empty: type a few words first');
+    // A llama stops at any of config.json's eos ids too (the demo's: <|im_end|> and <|endoftext|>).
+    const stops = [...(tok.eosTokenId === null ? [] : [tok.eosTokenId]), ...(m.loaded.kind === 'llama' ? m.loaded.config.eos_token_id : [])];
     const once = async (runId: string | null) => {
-      const src = await this.inferenceEngine(runId);
-      if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a GPT-2 model');
-      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: src.loaded.config.n_positions }, src.weights, src.head);
-      try {
-        const out = await generate(engine, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenId: tok.eosTokenId ?? undefined });
-        return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
-      } finally { engine.destroy(); }
+      const out = await this.sample(runId, ids, r, stops);
+      return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
+    };
+    return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };
+  }
+
+  /** New tokens after `ids` on the base (runId null) or a run's merged weights: GPT-2's sampler or the Llama KV-cached one. */
+  private async sample(runId: string | null, ids: Uint32Array, r: { maxNewTokens: number; temperature: number; topK: number; seed: number }, stops: readonly number[]): Promise<{ ids: number[]; stopReason: string }> {
+    const src = await this.inferenceEngine(runId);
+    const o = { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed };
+    if (src.loaded.kind === 'llama') {
+      // The decoder plans its own (1, T) passes; the engine's own plan needs one position only.
+      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: 1 }, src.weights);
+      try { return await generateLlama(engine, ids, { ...o, eosTokenIds: stops }); } finally { engine.destroy(); }
+    }
+    if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a language model (GPT-2 or a Llama family)');
+    const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: src.loaded.config.n_positions }, src.weights, src.head);
+    try { return await generate(engine, ids, { ...o, eosTokenId: stops.length ? stops : undefined }); } finally { engine.destroy(); }
+  }
+
+  /**
+   * Chat mode: the conversation rendered with the model's template and add_generation_prompt, tokenized as
+   * is (the template writes BOS), sampled until any stop id (config / generation_config eos_token_id, the
+   * tokenizer's EOS, the template's end-of-turn token); the reply is decoded without special tokens.
+   */
+  private async chatReply(r: Extract<import('./protocol').Request, { type: 'generate' }>, chat: ChatMessage[], m: ModelSlot, tok: TextTokenizer): Promise<ReplyValue['generate']> {
+    const tpl = m.chat?.template;
+    if (!tpl) throw new Error(noTemplateForChat());
+    const stops = m.chat!.stopIds;
+    const once = async (runId: string | null) => {
+      const turns = runId ? (r.tunedChat ?? chat) : chat;
+      if (turns.length === 0 || turns[turns.length - 1].role !== 'user') throw new Error('chat: the conversation must end with a user message');
+      const ids = Uint32Array.from(tok.encode(tpl.render(turns, true)));
+      const out = await this.sample(runId, ids, r, stops);
+      const reply = out.stopReason === 'eos' ? out.ids.slice(0, -1) : out.ids;
+      return tok.decode(reply, { skipSpecialTokens: true });
     };
     return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };
   }

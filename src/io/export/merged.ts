@@ -66,8 +66,8 @@ export function buildMergedModelFiles(o: MergedModelOptions): Map<string, Uint8A
   for (const [key, t] of model.passthrough) {
     if (!t.supported) bad(`buffer has dtype ${t.dtype}; only F32/F16/BF16 buffers can be written as F32`, key);
     // A stored duplicate of a tied head must stay equal to the embedding (the loader checks it).
-    const embedding = model.kind === 'gpt2' ? 'wte.weight' : model.kind === 'llama' ? 'embed_tokens.weight' : null;
-    const tiedCopy = embedding !== null && model.kind !== 'vit' && model.tied && key === 'lm_head.weight' ? o.merged.get(embedding) : undefined;
+    const tied = model.kind !== 'vit' && model.tied && key === 'lm_head.weight';
+    const tiedCopy = tied ? o.merged.get(model.kind === 'gpt2' ? 'wte.weight' : 'embed_tokens.weight') : undefined;
     list.push([rename(key), { shape: [...t.shape], data: tiedCopy ?? t.data }]);
   }
   let labels: string[] | null = null;

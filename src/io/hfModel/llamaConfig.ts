@@ -88,7 +88,8 @@ export function parseLlamaConfig(f: JsonFields, family: LlamaFamily): LlamaConfi
   for (const [key, why] of Object.entries(REFUSED_KEYS)) if (f.obj.has(key) && f.obj.get(key) !== null) f.fail(key, why);
   const hidden_size = f.int('hidden_size', 4096, { min: 1, max: MAX_WIDTH });
   const heads = f.int('num_attention_heads', 32, { min: 1, max: MAX_WIDTH });
-  const kvHeads = f.int('num_key_value_heads', null, { min: 1, max: MAX_WIDTH }) ?? d.num_key_value_heads ?? heads;
+  // Absent: the class default; null: every config class sets it to num_attention_heads (plain multi-head).
+  const kvHeads = f.int('num_key_value_heads', null, { min: 1, max: MAX_WIDTH }) ?? (f.obj.has('num_key_value_heads') ? heads : d.num_key_value_heads ?? heads);
   if (heads % kvHeads !== 0) {
     f.fail('num_key_value_heads', `num_attention_heads ${heads} is not a multiple of num_key_value_heads ${kvHeads} (grouped-query attention needs whole groups)`);
   }

@@ -47,11 +47,11 @@ function DropZone({ label, testId, onFiles, directory, accept }: { label: string
 }
 
 const KIND_NAME = { gpt2: 'GPT-2', vit: 'ViT', llama: 'Llama' } as const;
-const DATA_LABEL = {
-  gpt2: 'Training text: .jsonl ({"text"} or alpaca {"instruction","input","output"}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)',
-  llama: 'Training data: chat .jsonl ({"messages": [{"role", "content"}, …]} or ShareGPT {"conversations"}), or text as for GPT-2',
-  vit: 'Training images: a folder with one subfolder per class',
-} as const;
+/** What the data drop zone takes: text (chat rows too when the model has a chat template), or an image folder. */
+function dataLabel(kind: 'gpt2' | 'vit' | 'llama', chat: boolean): string {
+  if (kind === 'vit') return 'Training images: a folder with one subfolder per class';
+  return `Training text: .jsonl (${chat ? 'chat {"messages"} / ShareGPT {"conversations"}, ' : ''}{"text"}, alpaca {"instruction","input","output"}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)`;
+}
 
 export function SourcePanel() {
   const model = useStudio((s) => s.model);
@@ -80,7 +80,7 @@ export function SourcePanel() {
       )}
       {kind && (
         <DropZone
-          label={DATA_LABEL[kind]}
+          label={dataLabel(kind, !!model.value?.chatTemplate)}
           testId="data-input" directory={kind === 'vit'} onFiles={loadDataFiles}
         />
       )}
@@ -90,12 +90,19 @@ export function SourcePanel() {
         <div data-testid="data-preview" className="preview">
           <strong>{data.value.label}</strong>
           <ul>{data.value.lines.map((l) => <li key={l}>{l}</li>)}</ul>
-          {data.value.samples.length > 0 && (
+          {data.value.chat && data.value.chat.length > 0 && (
+            <details open data-testid="chat-preview"><summary>Rendered conversations (<mark className="trained">highlighted</mark>: trained tokens)</summary>
+              {data.value.chat.map((segs, i) => (
+                <pre key={i} className="chat-render">{segs.map((g, k) => (g.trained ? <mark key={k} className="trained">{g.text}</mark> : <span key={k}>{g.text}</span>))}</pre>
+              ))}
+            </details>
+          )}
+          {!data.value.chat && data.value.samples.length > 0 && (
             <details><summary>Examples</summary><ul>{data.value.samples.map((s, i) => <li key={i}><code>{s}</code></li>)}</ul></details>
           )}
           {data.value.rejected.length > 0 && (
             <details open><summary className="warn">{data.value.rejected.length} rejected</summary>
-              <ul>{data.value.rejected.slice(0, 20).map((r, i) => <li key={i}>{r.where}: {r.reason}</li>)}</ul>
+              <ul className="rejected-list" data-testid="data-rejected">{data.value.rejected.map((r, i) => <li key={i}>{r.where}: {r.reason}</li>)}</ul>
             </details>
           )}
         </div>

@@ -43,6 +43,8 @@ describe('Llama-family config.json', () => {
     expect([l.max_position_embeddings, l.rms_norm_eps, l.rope_theta, l.rope_scaling, l.tie_word_embeddings, l.bos_token_id, l.eos_token_id]).toEqual([2048, 1e-6, 10000, null, false, 1, [2]]);
     const m = parse({ model_type: 'mistral' });
     expect([m.num_key_value_heads, m.intermediate_size, m.slidingWindow, m.max_position_embeddings]).toEqual([8, 14336, 4096, 131072]);
+    // An explicit null means "as many KV heads as heads" in every class (MistralConfig's default 8 is for absence).
+    expect(parse({ model_type: 'mistral', num_key_value_heads: null }).num_key_value_heads).toBe(32);
     const q2 = parse({ model_type: 'qwen2', hidden_size: 64 });
     expect([q2.vocab_size, q2.num_attention_heads, q2.num_key_value_heads, q2.head_dim, q2.qkvBias, q2.oBias, q2.slidingWindow, q2.bos_token_id, q2.eos_token_id]).toEqual([151936, 32, 32, 2, true, false, null, null, []]);
     // Qwen3Config's head_dim defaults to 128 whatever hidden_size / num_attention_heads is.
@@ -79,6 +81,25 @@ describe('Llama-family config.json', () => {
     expect(parse(llamaConfig('llama', { rope_theta: 500000.0, rope_scaling: l3 })).rope_scaling).toEqual({ ...l3, factor: 32, low_freq_factor: 1, high_freq_factor: 4 });
     const p = parse(llamaConfig('llama', { rope_theta: undefined, rope_scaling: undefined, rope_parameters: { rope_type: 'default', rope_theta: 1000000.0 } }));
     expect([p.rope_theta, p.rope_scaling]).toEqual([1e6, null]);
+  });
+
+  // config.json files shaped as the Hub's (keys and values of SmolLM2-135M, Qwen3-0.6B, Llama-3.2-1B,
+  // Qwen2.5-0.5B, Mistral-7B-v0.1), including keys transformers ignores (rope_interleaved, is_llama_config).
+  const HUB: [string, Record<string, unknown>, Partial<LlamaConfig>][] = [
+    ['SmolLM2-135M', { architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 0, eos_token_id: 0, hidden_act: 'silu', hidden_size: 576, initializer_range: 0.041666666666666664, intermediate_size: 1536, is_llama_config: true, max_position_embeddings: 8192, mlp_bias: false, model_type: 'llama', num_attention_heads: 9, num_hidden_layers: 30, num_key_value_heads: 3, pretraining_tp: 1, rms_norm_eps: 1e-05, rope_interleaved: false, rope_scaling: null, rope_theta: 100000, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_cache: true, vocab_size: 49152 },
+      { head_dim: 64, num_key_value_heads: 3, tie_word_embeddings: true, eos_token_id: [0], qkvBias: false }],
+    ['Qwen3-0.6B', { architectures: ['Qwen3ForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 151643, eos_token_id: 151645, head_dim: 128, hidden_act: 'silu', hidden_size: 1024, intermediate_size: 3072, max_position_embeddings: 40960, max_window_layers: 28, model_type: 'qwen3', num_attention_heads: 16, num_hidden_layers: 28, num_key_value_heads: 8, rms_norm_eps: 1e-06, rope_scaling: null, rope_theta: 1000000, sliding_window: null, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_cache: true, use_sliding_window: false, vocab_size: 151936 },
+      { head_dim: 128, qkNorm: true, slidingWindow: null, rope_theta: 1e6 }],
+    ['Llama-3.2-1B', { architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 128000, eos_token_id: 128001, head_dim: 64, hidden_act: 'silu', hidden_size: 2048, intermediate_size: 8192, max_position_embeddings: 131072, mlp_bias: false, model_type: 'llama', num_attention_heads: 32, num_hidden_layers: 16, num_key_value_heads: 8, pretraining_tp: 1, rms_norm_eps: 1e-05, rope_scaling: { factor: 32.0, high_freq_factor: 4.0, low_freq_factor: 1.0, original_max_position_embeddings: 8192, rope_type: 'llama3' }, rope_theta: 500000.0, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_cache: true, vocab_size: 128256 },
+      { head_dim: 64, rope_theta: 500000, max_position_embeddings: 131072 }],
+    ['Qwen2.5-0.5B', { architectures: ['Qwen2ForCausalLM'], attention_dropout: 0.0, bos_token_id: 151643, eos_token_id: 151643, hidden_act: 'silu', hidden_size: 896, intermediate_size: 4864, max_position_embeddings: 32768, max_window_layers: 24, model_type: 'qwen2', num_attention_heads: 14, num_hidden_layers: 24, num_key_value_heads: 2, rms_norm_eps: 1e-06, rope_theta: 1000000.0, sliding_window: 32768, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_cache: true, use_sliding_window: false, vocab_size: 151936 },
+      { head_dim: 64, qkvBias: true, oBias: false, slidingWindow: null }],
+    ['Mistral-7B-v0.1', { architectures: ['MistralForCausalLM'], bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu', hidden_size: 4096, intermediate_size: 14336, max_position_embeddings: 32768, model_type: 'mistral', num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 8, rms_norm_eps: 1e-05, rope_theta: 10000.0, sliding_window: 4096, tie_word_embeddings: false, torch_dtype: 'bfloat16', use_cache: true, vocab_size: 32000 },
+      { head_dim: 128, slidingWindow: 4096, tie_word_embeddings: false }],
+  ];
+
+  it.each(HUB)('accepts a %s config.json', (_name, file, want) => {
+    expect(parse(file)).toMatchObject(want);
   });
 
   const REFUSED: [string, Record<string, unknown>, string, string?][] = [
