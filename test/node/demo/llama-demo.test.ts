@@ -10,6 +10,8 @@ import { ChatTemplate, byteLevelOffsets, chatFromRow, chatTemplateFromConfig, re
 import { loadModelDir, sourceFromMap } from '../../../src/io/hfModel';
 import { defaultTargets, loraModules } from '../../../src/io/peft';
 import { readSafetensors } from '../../../src/io/safetensors';
+import { llamaSpecOf } from '../../../src/model/families/llama';
+import { referenceLlamaLogits, referenceLlamaLoss } from '../../../src/model/llama/reference';
 import { loadTokenizer, type ByteLevelBpeTokenizer } from '../../../src/io/tokenizer';
 
 const DEMO = resolve(__dirname, '../../../public/demo');
@@ -86,6 +88,28 @@ describe('the Llama demo folder', () => {
       ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'].map((m) => `model.layers.0.${m}`),
     );
     expect(defaultTargets(loaded.kind)).toEqual(['q_proj', 'v_proj']); // what the studio preselects
+  });
+
+  it("the app's CPU reference on the loaded folder gives PyTorch's float64 loss and logits (llama_demo_check.json)", async () => {
+    const check = JSON.parse(readFileSync(resolve(__dirname, '../../fixtures/demo/llama_demo_check.json'), 'utf8')) as { tokens: number[]; loss: number; last_logits: number[] };
+    const files = new Map<string, ArrayBuffer>();
+    for (const n of ['config.json', 'model.safetensors']) {
+      const b = readFileSync(resolve(dir, n));
+      files.set(n, b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+    }
+    const loaded = await loadModelDir(sourceFromMap(files));
+    if (loaded.kind !== 'llama') throw new Error(`loaded as ${loaded.kind}`);
+    const spec = llamaSpecOf(loaded.config, loaded.tied);
+    const V = loaded.config.vocab_size;
+    const T = check.tokens.length - 1;
+    const ids = check.tokens.slice(0, T);
+    const { loss, count } = referenceLlamaLoss(spec, loaded.tensors, V, ids, check.tokens.slice(1), 1, T);
+    expect(count).toBe(T);
+    expect(Math.abs(loss - check.loss) / check.loss).toBeLessThan(1e-6); // float64 both (F32 weights)
+    const logits = referenceLlamaLogits(spec, loaded.tensors, V, ids, 1, T).subarray((T - 1) * V);
+    let worst = 0;
+    for (let j = 0; j < V; j++) worst = Math.max(worst, Math.abs(logits[j] - check.last_logits[j]));
+    expect(worst).toBeLessThan(1e-6); // the file rounds to 1e-8
   });
 
   it('the tokenizer loads with ChatML as single special tokens; eos is <|im_end|> and config.json stops on it', () => {
