@@ -5,7 +5,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { ADAPTERS, DEFAULT_METHOD, adapterVariant, isMethodName, methodLabel } from '../adapters/registry';
 import { METHOD_OPTIONS } from '../adapters/variant';
-import type { TrainingConfig } from '../train/config';
+import { PRESETS, type TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import { StudioClient } from '../worker/client';
 import type { DataPreview, DemoModel, DeviceInfo, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
@@ -101,6 +101,17 @@ export function initialTargets(info: Pick<ModelInfo, 'kind' | 'moduleNames' | 'd
   const has = (t: string) => info.moduleNames.some((m) => m === t || m.endsWith(`.${t}`));
   const picked = info.defaultTargets.filter(has);
   return picked.length > 0 ? picked : info.moduleNames.slice(0, 1);
+}
+
+/**
+ * The context the demo data is previewed at when the form leaves seqLen unset: 64 as before for GPT-2; a
+ * llama's demo preset's (its chat set's exchanges are up to 92 tokens, so the preview does not report
+ * conversations cut that the run will not cut).
+ */
+function demoSeqLen(s: Pick<StudioState, 'model' | 'profile'>): number {
+  const kind = s.model.value?.kind;
+  if (kind !== 'llama') return 64;
+  return PRESETS[`llama-demo${s.profile === 'quick' ? '-cpu' : ''}`]?.seqLen ?? 64;
 }
 
 const HISTORY_KEY = 'lorasc-studio-runs';
@@ -265,7 +276,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       client,
       async loadDemo(name) {
         await afterModel(client.request('load-model', { source: { kind: 'demo', name } }));
-        if (get().model.status === 'ready') await afterData(client.request('load-data', { source: { kind: 'demo' }, seqLen: get().settings.seqLen ?? 64 }));
+        if (get().model.status === 'ready') await afterData(client.request('load-data', { source: { kind: 'demo' }, seqLen: get().settings.seqLen ?? demoSeqLen(get()) }));
       },
       async loadModelFiles(files, label) {
         const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
