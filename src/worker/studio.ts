@@ -124,8 +124,25 @@ export class Studio {
     this.ctx?.device.destroy();
   }
 
+  /** The Hub download in progress, if any (cancel-load aborts it). */
+  private loading: AbortController | undefined;
+
+  cancelLoad(): ReplyValue['cancel-load'] {
+    const l = this.loading;
+    l?.abort();
+    return { cancelled: !!l };
+  }
+
   async loadModel(s: ModelSource): Promise<ModelInfo> {
-    const { source, label } = await modelSource(s, this.base);
+    const loading = new AbortController();
+    this.loading = loading;
+    let opened: Awaited<ReturnType<typeof modelSource>>;
+    try {
+      opened = await modelSource(s, this.base, { signal: loading.signal, onHubProgress: (progress) => this.emit({ kind: 'hub-progress', progress }) });
+    } finally {
+      if (this.loading === loading) this.loading = undefined;
+    }
+    const { source, label } = opened;
     const loaded = await loadModelDir(source);
     const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
     const chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
@@ -139,8 +156,9 @@ export class Studio {
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: contextOf(loaded) }),
-      warnings: loaded.warnings,
+      warnings: [...(opened.warnings ?? []), ...loaded.warnings],
       ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
+      ...(opened.hub ? { hub: opened.hub } : {}),
     };
     this.model = { source, loaded, tokenizer, chat, info };
     this.data = undefined;
