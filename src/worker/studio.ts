@@ -490,8 +490,8 @@ export class Studio {
     const src = await this.inferenceEngine(runId);
     const o = { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed };
     if (src.loaded.kind === 'llama') {
-      // The decoder plans its own (1, T) passes; the engine's own plan needs one position only.
-      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: 1 }, src.weights);
+      // The engine's (1, T) plan must hold the prompt (the decoder's prefill embeds it): the model's context.
+      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: contextOf(src.loaded) }, src.weights);
       try { return await generateLlama(engine, ids, { ...o, eosTokenIds: stops }); } finally { engine.destroy(); }
     }
     if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a language model (GPT-2 or a Llama family)');
