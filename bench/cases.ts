@@ -1,5 +1,6 @@
 // The benchmark's matmul cases: square sizes and the products of one GPT-2 (small) block at T = 128.
 import type { MatmulShape } from '../src/ref/matmul';
+import type { LlamaCaseResult } from './llama';
 
 export interface MatmulCase {
   name: string;
@@ -33,6 +34,8 @@ export interface CaseResult {
   N: number;
   K: number;
   layout: string;
+  /** The engine's matmul variant for this product on this device (matmul_variants.ts ids). */
+  variant: string;
   engineMs: number;
   tfjsMs: number;
   engineGflops: number;
@@ -102,6 +105,8 @@ export interface TrainCaseResult {
   engineRepsMs: number[];
   tfjsRepsMs: number[];
   profile?: TrainProfile;
+  /** The matmul variants the engine's step used on this device. */
+  variants?: string[];
 }
 
 export interface BenchReport {
@@ -110,4 +115,6 @@ export interface BenchReport {
   kernelKeys: Record<string, string>;
   results: CaseResult[];
   train: TrainCaseResult[];
+  /** The Llama block-stack row (bench/llama.ts). */
+  llama?: LlamaCaseResult[];
 }

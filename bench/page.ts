@@ -6,10 +6,14 @@ import '@tensorflow/tfjs-backend-webgpu';
 import type { GpuContext } from '../src/gpu/context';
 import { getDevice } from '../src/gpu/device';
 import type { KernelDescriptor } from '../src/gpu/kernel';
-import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from '../src/kernels/matmul';
+import { fitsVec4, matmulKernel, matmulVec4Kernel, matmulVec4x8Kernel } from '../src/kernels/matmul';
+import { chooseMatmul, observeMatmulChoices } from '../src/kernels/matmul_select';
+import { matmulTiledKernel } from '../src/kernels/matmul_variants';
+import { runDevice } from './device';
 import type { MatmulShape } from '../src/ref/matmul';
 import { type BenchReport, type CaseResult, GPT2_CASES, type MatmulCase, EXTRA_TRAIN_CASES, SQUARE_CASES, TRAIN_CASES, type TrainCaseResult, flops } from './cases';
 import { runTrainCase } from './train';
+import { LLAMA_CASES, type LlamaCaseResult, runLlamaCase } from './llama';
 import { type MatmulTimer, engineTimer, tfjsTimer } from './timers';
 import { seededUniform } from '../src/ref/seeded';
 
@@ -31,7 +35,8 @@ async function runCase(ctx: GpuContext, cse: MatmulCase, reps: number, log: (s: 
   const s = cse.shape;
   const a = seededUniform(s.M * s.K, 1);
   const b = seededUniform(s.K * s.N, 2);
-  const engine = await engineTimer(ctx, matmulVariant(s), s, a, b);
+  const { kernel, variant } = await chooseMatmul(ctx, s);
+  const engine = await engineTimer(ctx, kernel, s, a, b);
   const tfjs = await tfjsTimer(s, a, b);
   const [engineMs, tfjsMs] = await interleave([engine, tfjs], itersFor(s), reps);
   const [eo, to] = [await engine.output(), await tfjs.output()];
@@ -41,7 +46,7 @@ async function runCase(ctx: GpuContext, cse: MatmulCase, reps: number, log: (s: 
   for (let i = 0; i < eo.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(eo[i] - to[i]));
   const gf = (ms: number) => flops(s) / (ms * 1e6);
   const r: CaseResult = {
-    name: cse.name, M: s.M, N: s.N, K: s.K, layout: `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`,
+    name: cse.name, M: s.M, N: s.N, K: s.K, layout: `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, variant,
     engineMs, tfjsMs, engineGflops: gf(engineMs), tfjsGflops: gf(tfjsMs), ratio: tfjsMs / engineMs, maxAbsDiff,
   };
   log(`${cse.name}: engine ${r.engineGflops.toFixed(2)} GFLOP/s, tfjs ${r.tfjsGflops.toFixed(2)} GFLOP/s`);
@@ -52,6 +57,7 @@ async function runCase(ctx: GpuContext, cse: MatmulCase, reps: number, log: (s: 
 async function runLab(opts: { reps?: number }): Promise<Record<string, Record<string, number>>> {
   const versions: Record<string, KernelDescriptor<MatmulShape>> = {
     'v3 scalar 4×4': matmulKernel, 'v4 vec4 4×4': matmulVec4Kernel, 'v5 vec4 4×8': matmulVec4x8Kernel,
+    'v6 tiled 64×64 (workgroup memory)': matmulTiledKernel,
   };
   const ctx = await getDevice({ label: 'bench-lab' });
   const out: Record<string, Record<string, number>> = {};
@@ -89,6 +95,12 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   await tf.ready();
   const ctx = await getDevice({ label: 'bench-engine' });
   const adapter = ctx.describe();
+  if (opts.only === 'llama') { // the Llama row alone (bench/llama.ts)
+    const llama: LlamaCaseResult[] = [];
+    for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log));
+    ctx.destroy();
+    return { adapter, userAgent: navigator.userAgent, kernelKeys: {}, results: [], train: [], llama };
+  }
   const named = [...TRAIN_CASES, ...EXTRA_TRAIN_CASES];
   const unknown = (opts.trainCases ?? []).filter((n) => !named.some((c) => c.name === n));
   if (unknown.length) throw new Error(`unknown training case ${unknown.join(', ')}; known: ${named.map((c) => c.name).join(', ')}`);
@@ -98,15 +110,27 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const results: CaseResult[] = [];
   const kernelKeys: Record<string, string> = {};
   for (const c of cases) {
-    kernelKeys[c.name] = matmulVariant(c.shape).key(c.shape);
+    kernelKeys[c.name] = (await chooseMatmul(ctx, c.shape)).kernel.key(c.shape);
     results.push(await runCase(ctx, c, opts.reps ?? 3, log));
   }
   const train: TrainCaseResult[] = [];
-  for (const c of trainCases) train.push(await runTrainCase(ctx, c, opts.reps ?? 3, log, !!opts.profile));
+  for (const c of trainCases) {
+    // Every matmul variant the step's products ran (their shape classes' choices), for the table.
+    const used = new Set<string>();
+    const stop = observeMatmulChoices((variant) => used.add(variant));
+    try {
+      train.push({ ...await runTrainCase(ctx, c, opts.reps ?? 3, log, !!opts.profile), variants: [...used].sort() });
+    } finally {
+      stop();
+    }
+  }
+  const llama: LlamaCaseResult[] = [];
+  if (opts.only === undefined) for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log));
   ctx.destroy();
-  return { adapter, userAgent: navigator.userAgent, kernelKeys, results, train };
+  return { adapter, userAgent: navigator.userAgent, kernelKeys, results, train, llama };
 }
 
 (window as unknown as { runBench: typeof runBench }).runBench = runBench;
 (window as unknown as { runLab: typeof runLab }).runLab = runLab;
+(window as unknown as { runDevice: typeof runDevice }).runDevice = runDevice;
 (window as unknown as { benchReady: boolean }).benchReady = true;

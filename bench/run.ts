@@ -1,13 +1,17 @@
-// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --reps N] [-- --only matmul|train] [-- --case NAME]…
-// [-- --profile] [-- --lab]`: serves bench/index.html with Vite, opens it in headless Chromium (WebGPU; SwiftShader
+// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --reps N] [-- --only matmul|train|llama] [-- --case NAME]…
+// [-- --profile] [-- --lab] [-- --device]`: serves bench/index.html with Vite, opens it in headless Chromium (WebGPU; SwiftShader
 // where there is no GPU), runs the engine beside tfjs-webgpu on the same adapter in one page, and prints matmul
 // GFLOP/s and one LoRA training step of a GPT-2 block stack in tokens/s, with the engine/tfjs ratio of each case.
 // --case takes a training-case name as printed (e.g. "C128 L2 B4 T64"); --profile adds the engine's per-kernel times.
+// Each row names the engine's matmul variant(s) on this device. --device: the preset for a machine with a real GPU
+// (bench/device.ts: peak, GFLOP/s of every matmul variant, a GPT-2 124M-layout training step; docs/kernels.md).
 import { writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from '../src/cli/chromium';
 import type { BenchReport } from './cases';
+import type { DeviceReport } from './device';
+import { llamaTable } from './llama';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
@@ -22,9 +26,9 @@ function matmulTable(r: BenchReport): string[] {
   const rows = r.results.map((x) =>
     [x.name.padEnd(22), `${x.M}×${x.N}×${x.K} ${x.layout}`.padEnd(20),
       x.engineGflops.toFixed(2).padStart(8), x.tfjsGflops.toFixed(2).padStart(8),
-      `${x.ratio.toFixed(2)}×`.padStart(8), x.maxAbsDiff.toExponential(1).padStart(9)].join(' '));
+      `${x.ratio.toFixed(2)}×`.padStart(8), x.maxAbsDiff.toExponential(1).padStart(9), ` ${x.variant}`].join(' '));
   return [
-    `${'matmul case'.padEnd(22)} ${'M×N×K layout'.padEnd(20)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(8)} ${'max|Δ|'.padStart(9)}`,
+    `${'matmul case'.padEnd(22)} ${'M×N×K layout'.padEnd(20)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(8)} ${'max|Δ|'.padStart(9)}  variant`,
     `${''.padEnd(22)} ${''.padEnd(20)} ${'GFLOP/s'.padStart(8)} ${'GFLOP/s'.padStart(8)}`,
     ...rows,
     '',
@@ -38,12 +42,12 @@ function trainTable(r: BenchReport): string[] {
       x.engineTokensPerS.toFixed(0).padStart(8), x.tfjsTokensPerS.toFixed(0).padStart(8), `${x.ratio.toFixed(2)}×`.padStart(7),
       x.engineLoss0.toFixed(5).padStart(9), x.lossDiff.toExponential(1).padStart(8),
       `${x.gradMaxAbsDiff.toExponential(1)}/${x.gradMaxAbs.toExponential(1)}`.padStart(15),
-      `${x.engineDispatches}/${x.tfjsKernels}`.padStart(9)].join(' '));
+      `${x.engineDispatches}/${x.tfjsKernels}`.padStart(9), ` ${(x.variants ?? []).join(',')}`].join(' '));
   const lines = [
     `LoRA training step (forward, loss, backward to A/B, AdamW) of a synthetic GPT-2: HS 64, n_inner 4C, V ${r.train[0].V},`,
     `tied head; LoRA r ${r.train[0].R}, alpha 16 on c_attn, c_proj (attn + mlp), c_fc; tfjs: tf.train.adam = AdamW with decay 0`,
     `${'case'.padEnd(20)} ${'tokens'.padStart(6)} ${'LoRA'.padStart(7)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(7)} ` +
-      `${'loss0'.padStart(9)} ${'|Δloss|'.padStart(8)} ${'max|Δg|/max|g|'.padStart(15)} ${'dispatch'.padStart(9)}`,
+      `${'loss0'.padStart(9)} ${'|Δloss|'.padStart(8)} ${'max|Δg|/max|g|'.padStart(15)} ${'dispatch'.padStart(9)}  matmul variants`,
     `${''.padEnd(20)} ${'/step'.padStart(6)} ${'params'.padStart(7)} ${'tok/s'.padStart(8)} ${'tok/s'.padStart(8)} ${''.padStart(7)} ` +
       `${''.padStart(9)} ${''.padStart(8)} ${''.padStart(15)} ${'eng/tfjs'.padStart(9)}`,
     ...rows,
@@ -66,6 +70,7 @@ function table(r: BenchReport): string {
   const parts = [
     mm.length ? `matmul ${mm.map((x) => x.toFixed(2)).join(' ')} (${span(mm)})` : '',
     tr.length ? `train step ${tr.map((x) => x.toFixed(2)).join(' ')} (${span(tr)})` : '',
+    r.llama?.length ? `Llama train step ${r.llama.map((x) => x.ratio.toFixed(2)).join(' ')}` : '',
   ].filter(Boolean);
   return [
     `adapter: ${r.adapter}`,
@@ -73,8 +78,32 @@ function table(r: BenchReport): string {
     '',
     ...matmulTable(r),
     ...trainTable(r),
+    ...llamaTable(r.llama),
     `summary engine/tfjs-webgpu speed (>1: engine faster): ${parts.join('; ')}`,
   ].join('\n');
+}
+
+function deviceTable(r: DeviceReport): string {
+  const lines = [
+    `adapter: ${r.adapter}`,
+    `kernel features: ${r.features.join(', ') || 'none'}${r.subgroupSizes ? ` (subgroup sizes ${r.subgroupSizes})` : ''}`,
+    `measured f32 fma peak: ${r.peakGflops.toFixed(1)} GFLOP/s`,
+    '',
+    `${'matmul case'.padEnd(22)} ${'M×N×K layout'.padEnd(22)} ${'variant'.padEnd(9)} ${'GFLOP/s'.padStart(9)} ${'of peak'.padStart(8)}`,
+  ];
+  for (const m of r.matmul) {
+    for (const v of m.variants) {
+      lines.push(`${m.name.padEnd(22)} ${`${m.M}×${m.N}×${m.K} ${m.layout}`.padEnd(22)} ${v.variant.padEnd(9)} ` +
+        `${v.gflops.toFixed(1).padStart(9)} ${`${(100 * v.fractionOfPeak).toFixed(1)} %`.padStart(8)}` +
+        `${v.variant === m.chosen ? '  ← selector' : ''}${v.precision === 'f16' ? '  (f16 products, never used for training)' : ''}`);
+    }
+  }
+  lines.push('', ...r.skipped.map((s) => `not run here: ${s.variant}: ${s.reason}`), '');
+  for (const t of r.train) {
+    lines.push(`training step, ${t.name}: ${t.tokensPerS.toFixed(0)} tokens/s (${t.msPerStep.toFixed(0)} ms for ${t.tokens} tokens; matmul variants ${t.variants.join(', ')})`);
+  }
+  lines.push(...r.notMeasured.map((n) => `not measured: ${n}`));
+  return lines.join('\n');
 }
 
 async function main() {
@@ -100,6 +129,15 @@ async function main() {
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     await page.goto(`${url}bench/index.html`);
     await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, { timeout: 120_000 });
+    if (flag('--device')) {
+      const report = (await page.evaluate(
+        (opts) => (window as unknown as { runDevice: (o: unknown) => Promise<unknown> }).runDevice(opts),
+        { quick: flag('--quick'), reps: Number(option('--reps') ?? 3) },
+      )) as DeviceReport;
+      if (option('--out')) writeFileSync(option('--out')!, JSON.stringify(report, null, 2));
+      console.log(flag('--json') ? JSON.stringify(report, null, 2) : deviceTable(report));
+      return;
+    }
     if (flag('--lab')) {
       const lab = await page.evaluate(
         (opts) => (window as unknown as { runLab: (o: unknown) => Promise<unknown> }).runLab(opts),

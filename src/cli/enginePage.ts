@@ -10,6 +10,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { type Plugin, type ViteDevServer, createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from './chromium';
 import { originGuard } from './guard';
+import { kernelChoicesBridge } from './kernelChoices';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -86,6 +87,7 @@ export async function openEnginePage(o: EnginePageOptions): Promise<EnginePage> 
     page.on('pageerror', (e) => { pageError ??= e.message; });
     if (process.env.LORASC_DEBUG) page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
     for (const [name, fn] of Object.entries(o.expose ?? {})) await page.exposeFunction(name, fn);
+    await page.exposeFunction('lorascKernelChoices', kernelChoicesBridge());
     await page.goto(`${url}${o.path}${o.query ?? ''}`, { timeout: 120_000 })
       .catch((e: Error) => { throw new Error(`${o.what} did not load in 120 s (${e.message.split('\n')[0]})`); });
     await page.waitForFunction((flag) => (window as unknown as Record<string, unknown>)[flag] === true, o.readyFlag, { timeout: 180_000 })

@@ -18,11 +18,11 @@ const CHAT_TEMPLATE: OptionSpec = { kind: 'string', help: 'Jinja chat template f
 
 const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpec> }> = {
   eval: {
-    summary: 'mean next-token loss of a GPT-2 on a text/token file, the assistant-only loss on a chat .jsonl, or loss and accuracy of a ViT on an image folder',
+    summary: 'mean next-token loss of a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3) on a text/token file, the assistant-only loss on a chat .jsonl, or loss and accuracy of a ViT on an image folder',
     spec: {
       model: MODEL, adapter: ADAPTER,
-      text: { kind: 'string', help: 'UTF-8 text file (GPT-2)' },
-      tokens: { kind: 'string', help: 'JSON array of token ids (GPT-2)' },
+      text: { kind: 'string', help: 'UTF-8 text file (language models)' },
+      tokens: { kind: 'string', help: 'JSON array of token ids (language models)' },
       data: { kind: 'string', help: 'chat .jsonl ("messages" or "conversations" rows): loss on the assistant tokens only' },
       'chat-template': CHAT_TEMPLATE,
       'seq-len': { kind: 'int', help: 'with --data: tokens per conversation (default: the model\'s context)' },
@@ -33,7 +33,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
     },
   },
   generate: {
-    summary: 'continue a prompt with a GPT-2, or reply to --chat through the chat template (KV cache; greedy at temperature 0)',
+    summary: 'continue a prompt with a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3), or reply to --chat through the chat template (KV cache; greedy at temperature 0; stops at any EOS id)',
     spec: {
       model: MODEL, adapter: ADAPTER,
       prompt: { kind: 'string', help: 'the text to continue' },
@@ -85,7 +85,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       rslora: { kind: 'flag', help: 'rsLoRA scaling lora_alpha/√r' },
       batch: { kind: 'int', help: 'batch size (default 8)' },
       'grad-accum': { kind: 'int', help: 'micro-batches per optimizer step (default 1)' },
-      'seq-len': { kind: 'int', help: 'GPT-2 tokens per sequence (default 64)' },
+      'seq-len': { kind: 'int', help: 'language-model tokens per sequence (default 64)' },
       schedule: { kind: 'string', help: 'constant | linear | cosine (default cosine)' },
       'warmup-ratio': { kind: 'number', help: 'warm-up fraction of the steps (default 0.05)' },
       'weight-decay': { kind: 'number', help: 'AdamW weight decay (default 0)' },

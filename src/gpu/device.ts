@@ -2,6 +2,7 @@
 
 import { GpuUnavailableError } from './errors';
 import { GpuContext } from './context';
+import { KERNEL_FEATURES } from './features';
 
 export interface DeviceOptions {
   /** Request 'high-performance' (default) or 'low-power' hardware. */
@@ -57,8 +58,10 @@ export async function getDevice(options: DeviceOptions = {}): Promise<GpuContext
     const v = (adapter.limits as unknown as Record<string, number>)[name];
     if (typeof v === 'number') requiredLimits[name] = v;
   }
-  const requiredFeatures: GPUFeatureName[] = [];
-  if ((options.wantF16 ?? true) && adapter.features.has('shader-f16')) requiredFeatures.push('shader-f16');
+  // Every optional feature a kernel variant can use, where the adapter has it: the variant selector reads
+  // them back from the device (src/gpu/features.ts) and offers only the variants they allow.
+  const requiredFeatures = KERNEL_FEATURES.filter((f) =>
+    adapter.features.has(f) && (f !== 'shader-f16' || (options.wantF16 ?? true))) as GPUFeatureName[];
   const device = await adapter.requestDevice({
     label: options.label ?? 'lorasc-device',
     requiredLimits,

@@ -7,7 +7,9 @@ import attentionForwardWgsl from '../../shaders/attention_forward.wgsl?raw';
 import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
-import { type AttentionShape, headSize } from '../ref/attention';
+import { type AttentionShape, attentionBackward, attentionForward, headSize } from '../ref/attention';
+import { seededUniform } from '../ref/seeded';
+import { type RowKernelSpec, chooseRowWorkgroup } from './row_select';
 import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32, withLib } from '../gpu/kernel';
 import { rowWorkgroup } from './softmax';
 
@@ -22,14 +24,17 @@ const uniforms = (s: AttentionShape): UniformField[] => {
 };
 const mask = (s: AttentionShape) => (s.causal ? 'causal' : 'full');
 
-/** A kernel with one workgroup per attention row (b, h, t), reducing over the T keys. */
-/** One workgroup per (b, h, t) row, reducing with shaders/lib/workgroup_reduce.wgsl. */
+/** `wg`: the workgroup size this device chose (row_select.ts); without it, the size by row length. */
+type RowShape = AttentionShape & { wg?: number };
+const rowWg = (s: RowShape) => s.wg ?? rowWorkgroup(s.T);
+
+/** One workgroup per (b, h, t) row, reducing over the T keys with shaders/lib/workgroup_reduce.wgsl. */
 function rowKernel(name: string, wgsl: string, bindings: KernelDescriptor<AttentionShape>['bindings']) {
-  const k: KernelDescriptor<AttentionShape> = {
+  const k: KernelDescriptor<RowShape> = {
     name, wgsl: withLib(wgsl, workgroupReduceWgsl), bindings, uniforms,
-    overrides: (s) => ({ WG: rowWorkgroup(s.T), CAUSAL: s.causal ? 1 : 0 }),
+    overrides: (s) => ({ WG: rowWg(s), CAUSAL: s.causal ? 1 : 0 }),
     dispatch: (s) => fold2d(s.B * s.NH * s.T),
-    key: (s) => `${name}/wg${rowWorkgroup(s.T)}/${mask(s)}`,
+    key: (s) => `${name}/wg${rowWg(s)}/${mask(s)}`,
   };
   return k;
 }
@@ -53,6 +58,37 @@ export const attentionBackwardKernel = rowKernel('attention_backward', attention
   ['dims:uniform', 'dout:read', 'qkv:read', 'att:read', 'dpreatt:rw']);
 export const attentionBackwardQkvKernel = elementKernel('attention_backward_qkv', attentionBackwardQkvWgsl,
   ['dims:uniform', 'dout:read', 'qkv:read', 'att:read', 'dpreatt:read', 'dqkv:rw'], 3);
+
+/** Fewer rows for the selector's check and timing: one batch item, and one head for the small check. */
+const attentionRows = (s: AttentionShape, n: number): AttentionShape =>
+  (n < s.NH * s.T ? { ...s, B: 1, NH: 1, C: headSize(s) } : { ...s, B: 1 });
+
+/** What the per-device workgroup choice checks and times (row_select.ts). */
+export const attentionForwardRows: RowKernelSpec<AttentionShape> = {
+  name: 'attention_forward', kernel: attentionForwardKernel, rowLength: (s) => s.T, withRows: attentionRows,
+  inputs: (s) => ({ qkv: seededUniform(s.B * s.T * 3 * s.C, 1), att: new Float32Array(s.B * s.NH * s.T * s.T) }),
+  reference: (s, d) => {
+    const att = new Float32Array(s.B * s.NH * s.T * s.T);
+    attentionForward(new Float32Array(s.B * s.T * s.C), att, d.qkv, s);
+    return { att };
+  },
+  tolerance: { atol: 1e-5, rtol: 1e-4 },
+};
+
+export const attentionBackwardRows: RowKernelSpec<AttentionShape> = {
+  name: 'attention_backward', kernel: attentionBackwardKernel, rowLength: (s) => s.T, withRows: attentionRows,
+  inputs: (s) => {
+    const qkv = seededUniform(s.B * s.T * 3 * s.C, 2), att = new Float32Array(s.B * s.NH * s.T * s.T);
+    attentionForward(new Float32Array(s.B * s.T * s.C), att, qkv, s);
+    return { dout: seededUniform(s.B * s.T * s.C, 3), qkv, att, dpreatt: new Float32Array(att.length) };
+  },
+  reference: (s, d) => {
+    const dpreatt = new Float32Array(d.att.length);
+    attentionBackward(new Float32Array(d.qkv.length), dpreatt, d.dout, d.qkv, d.att, s);
+    return { dpreatt };
+  },
+  tolerance: { atol: 1e-4, rtol: 1e-3 },
+};
 
 export function checkAttentionShape(s: AttentionShape): void {
   for (const d of ['B', 'T', 'C', 'NH'] as const) {
@@ -82,7 +118,7 @@ export interface AttentionBackwardBuffers {
 export async function prepareAttentionForward(ctx: GpuContext, s: AttentionShape, buf: AttentionForwardBuffers): Promise<Launch[]> {
   checkAttentionShape(s);
   return [
-    await ctx.prepare(attentionForwardKernel, s, { qkv: buf.qkv, att: buf.att }),
+    await ctx.prepare(attentionForwardKernel, { ...s, wg: await chooseRowWorkgroup(ctx, attentionForwardRows, s) }, { qkv: buf.qkv, att: buf.att }),
     await ctx.prepare(attentionForwardValuesKernel, s, { qkv: buf.qkv, att: buf.att, out: buf.out }),
   ];
 }
@@ -92,7 +128,7 @@ export async function prepareAttentionBackward(ctx: GpuContext, s: AttentionShap
   checkAttentionShape(s);
   const { dout, qkv, att, dpreatt, dqkv } = buf;
   return [
-    await ctx.prepare(attentionBackwardKernel, s, { dout, qkv, att, dpreatt }),
+    await ctx.prepare(attentionBackwardKernel, { ...s, wg: await chooseRowWorkgroup(ctx, attentionBackwardRows, s) }, { dout, qkv, att, dpreatt }),
     await ctx.prepare(attentionBackwardQkvKernel, s, { dout, qkv, att, dpreatt, dqkv }),
   ];
 }

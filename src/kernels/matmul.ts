@@ -6,6 +6,7 @@ import type { BufferBinding, GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
 import { type KernelDescriptor, ceilDiv, f32, u32 } from '../gpu/kernel';
+import { chooseMatmul } from './matmul_select';
 
 export type { MatmulShape };
 
@@ -70,13 +71,17 @@ export function fitsVec4(s: MatmulShape): boolean {
 export const matmulFlags = { scalarOnly: false };
 
 /**
- * The shipped choice, from `npm run bench -- --lab` on SwiftShader (interleaved medians): the 4×8
+ * The shipped choice on SwiftShader (the selector's built-in table there; other adapters time the
+ * variants, matmul_select.ts), from `npm run bench -- --lab` on SwiftShader (interleaved medians): the 4×8
  * kernel led on the plain x·W products (e.g. 1.29 vs 1.19 GFLOP/s at 1024³), the 4×4 one on the
  * transposed products of the backward pass (0.76 vs 0.71 for dy·Wᵀ); the scalar kernel is the fallback.
+ * Issue 16 re-measured the weight gradient xᵀ·dy (TN, 768×3072×128; `bench -- --device` and interleaved
+ * timings, loaded machine): the 4×8 kernel took 0.5–0.96 s against 0.95–2.1 s for the 4×4 one, so TN now
+ * runs 4×8 as NN does; dy·Wᵀ (NT) stayed within noise and keeps the 4×4 kernel.
  */
 export function matmulVariant(s: MatmulShape): KernelDescriptor<MatmulShape> {
   if (matmulFlags.scalarOnly || !fitsVec4(s)) return matmulKernel;
-  return !s.transA && !s.transB ? matmulVec4x8Kernel : matmulVec4Kernel;
+  return !s.transB ? matmulVec4x8Kernel : matmulVec4Kernel;
 }
 
 export interface MatmulBuffers {
@@ -92,11 +97,15 @@ export function checkMatmulShape(s: MatmulShape): void {
   }
 }
 
-/** Binds a matmul (vec4 variant when aligned); without a bias, `a` stands in for the unused binding. */
-export function prepareMatmul(ctx: GpuContext, s: MatmulShape, buf: MatmulBuffers) {
+/**
+ * Binds a matmul with the variant this device chose for the shape's class (matmul_select.ts); without a
+ * bias, `a` stands in for the unused binding.
+ */
+export async function prepareMatmul(ctx: GpuContext, s: MatmulShape, buf: MatmulBuffers) {
   checkMatmulShape(s);
   const shape = { ...s, hasBias: !!buf.bias };
-  return ctx.prepare(matmulVariant(shape), shape, { a: buf.a, b: buf.b, bias: buf.bias ?? buf.a, c: buf.c });
+  const kernel = matmulFlags.scalarOnly ? matmulKernel : (await chooseMatmul(ctx, shape)).kernel;
+  return ctx.prepare(kernel, shape, { a: buf.a, b: buf.b, bias: buf.bias ?? buf.a, c: buf.c });
 }
 
 export async function runMatmul(ctx: GpuContext, s: MatmulShape, buf: MatmulBuffers): Promise<void> {

@@ -8,20 +8,24 @@ import forwardWgsl from '../../shaders/rmsnorm_forward.wgsl?raw';
 import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
-import type { RmsnormShape } from '../ref/rmsnorm';
+import { type RmsnormShape, rmsnormBackward, rmsnormForward } from '../ref/rmsnorm';
+import { seededUniform } from '../ref/seeded';
+import { type RowKernelSpec, chooseRowWorkgroup } from './row_select';
 import { type FoldOption, checkCount, flatDispatch, submitOnce } from './elementwise';
 import { type KernelDescriptor, f32, fold2d, u32, withLib } from '../gpu/kernel';
 
 export type { RmsnormShape };
 
 type Shape = RmsnormShape & FoldOption;
+/** `wg`: the workgroup size this device chose (row_select.ts); without it, the size by row width. */
+type RowShape = Shape & { wg?: number };
 
 /** Threads per row: wide rows get more threads; per-head rows (HS ≤ 256) need few. Power of two for the tree. */
-const rowWorkgroup = (s: RmsnormShape): number => (s.C >= 1024 ? 256 : s.C > 32 ? 64 : 32);
+const rowWorkgroup = (s: RowShape): number => s.wg ?? (s.C >= 1024 ? 256 : s.C > 32 ? 64 : 32);
 /** Threads per workgroup of the one-thread-per-channel params kernel. */
 const PARAMS_WG = 64;
 
-export const rmsnormForwardKernel: KernelDescriptor<Shape> = {
+export const rmsnormForwardKernel: KernelDescriptor<RowShape> = {
   name: 'rmsnorm_forward',
   wgsl: withLib(forwardWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'x:read', 'w:read', 'y:rw', 'rstd:rw'],
@@ -31,7 +35,7 @@ export const rmsnormForwardKernel: KernelDescriptor<Shape> = {
   key: (s) => `rmsnorm_forward/wg${rowWorkgroup(s)}`,
 };
 
-export const rmsnormBackwardKernel: KernelDescriptor<Shape> = {
+export const rmsnormBackwardKernel: KernelDescriptor<RowShape> = {
   name: 'rmsnorm_backward',
   wgsl: withLib(backwardWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'dy:read', 'x:read', 'w:read', 'rstd:read', 'dx:rw'],
@@ -79,14 +83,46 @@ function checkShape(kernel: string, s: RmsnormShape): void {
   if (s.rows * s.C >= 2 ** 32) throw new KernelShapeError(`${kernel}: rows·C=${s.rows * s.C} overflows u32 indices`);
 }
 
-export function prepareRmsnormForward(ctx: GpuContext, s: Shape, buf: RmsnormForwardBuffers) {
+const rowsOf = (s: Shape, n: number): Shape => ({ ...s, rows: Math.min(s.rows, n) });
+const data = (n: number, seed: number, scale = 1) => seededUniform(n, seed).map((v) => v * scale);
+
+/** What the per-device workgroup choice checks and times (row_select.ts). */
+export const rmsnormForwardRows: RowKernelSpec<Shape> = {
+  name: 'rmsnorm_forward', kernel: rmsnormForwardKernel, rowLength: (s) => s.C, withRows: rowsOf,
+  inputs: (s) => ({ x: data(s.rows * s.C, 1, 3), w: data(s.C, 2), y: new Float32Array(s.rows * s.C), rstd: new Float32Array(s.rows) }),
+  reference: (s, d) => {
+    const out = { y: new Float32Array(s.rows * s.C), rstd: new Float32Array(s.rows) };
+    rmsnormForward(out.y, out.rstd, d.x, d.w, s);
+    return out;
+  },
+  tolerance: { atol: 1e-5, rtol: 1e-4 },
+};
+
+export const rmsnormBackwardRows: RowKernelSpec<Shape> = {
+  name: 'rmsnorm_backward', kernel: rmsnormBackwardKernel, rowLength: (s) => s.C, withRows: rowsOf,
+  inputs: (s) => {
+    const x = data(s.rows * s.C, 4, 3), w = data(s.C, 5), rstd = new Float32Array(s.rows);
+    rmsnormForward(new Float32Array(s.rows * s.C), rstd, x, w, s);
+    return { dy: data(s.rows * s.C, 7), x, w, rstd, dx: data(s.rows * s.C, 8) };
+  },
+  reference: (s, d) => {
+    const dx = Float32Array.from(d.dx);
+    rmsnormBackward(dx, d.dy, d.x, d.w, d.rstd, s);
+    return { dx };
+  },
+  tolerance: { atol: 1e-4, rtol: 1e-3 },
+};
+
+export async function prepareRmsnormForward(ctx: GpuContext, s: Shape, buf: RmsnormForwardBuffers) {
   checkShape('rmsnorm_forward', s);
-  return ctx.prepare(rmsnormForwardKernel, s, { ...buf });
+  const wg = await chooseRowWorkgroup(ctx, rmsnormForwardRows, s);
+  return ctx.prepare(rmsnormForwardKernel, { ...s, wg }, { ...buf });
 }
 
-export function prepareRmsnormBackward(ctx: GpuContext, s: Shape, buf: RmsnormBackwardBuffers) {
+export async function prepareRmsnormBackward(ctx: GpuContext, s: Shape, buf: RmsnormBackwardBuffers) {
   checkShape('rmsnorm_backward', s);
-  return ctx.prepare(rmsnormBackwardKernel, s, { ...buf });
+  const wg = await chooseRowWorkgroup(ctx, rmsnormBackwardRows, s);
+  return ctx.prepare(rmsnormBackwardKernel, { ...s, wg }, { ...buf });
 }
 
 export function prepareRmsnormBackwardParams(ctx: GpuContext, s: Shape, buf: RmsnormParamsBuffers) {

@@ -6,7 +6,9 @@ import softmaxXentMeanWgsl from '../../shaders/softmax_xent_mean.wgsl?raw';
 import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
-import { IGNORE_INDEX, type SoftmaxXentShape } from '../ref/softmax_xent';
+import { IGNORE_INDEX, type SoftmaxXentShape, softmaxXentForward } from '../ref/softmax_xent';
+import { seededUniform } from '../ref/seeded';
+import { type RowKernelSpec, chooseRowWorkgroup } from './row_select';
 import { type KernelDescriptor, ceilDiv, f32, fold2d, i32, u32, withLib } from '../gpu/kernel';
 import { rowWorkgroup } from './softmax';
 
@@ -18,14 +20,34 @@ export type SoftmaxXentBackwardShape = SoftmaxXentShape & { scale: number };
 const ELEMENT_WG = 256;
 const MEAN_WG = 256;
 
-export const softmaxXentForwardKernel: KernelDescriptor<SoftmaxXentShape> = {
+/** `wg`: the workgroup size this device chose (row_select.ts); without it, the size by row length. */
+const forwardWorkgroup = (s: SoftmaxXentShape & { wg?: number }) => s.wg ?? rowWorkgroup(s.V);
+
+export const softmaxXentForwardKernel: KernelDescriptor<SoftmaxXentShape & { wg?: number }> = {
   name: 'softmax_xent_forward',
   wgsl: withLib(softmaxXentForwardWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'logits:read', 'targets:read', 'probs:rw', 'losses:rw'],
   uniforms: (s) => [u32(s.BT), u32(s.V), i32(s.ignoreIndex ?? IGNORE_INDEX)],
-  overrides: (s) => ({ WG: rowWorkgroup(s.V) }),
+  overrides: (s) => ({ WG: forwardWorkgroup(s) }),
   dispatch: (s) => fold2d(s.BT),
-  key: (s) => `softmax_xent_forward/wg${rowWorkgroup(s.V)}`,
+  key: (s) => `softmax_xent_forward/wg${forwardWorkgroup(s)}`,
+};
+
+/** What the per-device workgroup choice checks and times (row_select.ts): one ignored row, the rest valid. */
+export const softmaxXentForwardRows: RowKernelSpec<SoftmaxXentShape, { logits: Float32Array; targets: Int32Array; probs: Float32Array; losses: Float32Array }> = {
+  name: 'softmax_xent_forward', kernel: softmaxXentForwardKernel, rowLength: (s) => s.V,
+  withRows: (s, n) => ({ ...s, BT: Math.min(s.BT, n) }),
+  inputs: (s) => {
+    const u = seededUniform(s.BT, 2);
+    const targets = Int32Array.from(u, (v, r) => (r === 1 ? (s.ignoreIndex ?? IGNORE_INDEX) : Math.floor(((v + 1) / 2) * (s.V - 1))));
+    return { logits: seededUniform(s.BT * s.V, 1).map((v) => 4 * v), targets, probs: new Float32Array(s.BT * s.V), losses: new Float32Array(s.BT) };
+  },
+  reference: (s, d) => {
+    const out = { probs: new Float32Array(s.BT * s.V), losses: new Float32Array(s.BT) };
+    softmaxXentForward(out.losses, out.probs, d.logits, d.targets, s);
+    return out;
+  },
+  tolerance: { atol: 1e-5, rtol: 1e-4 },
 };
 
 export const softmaxXentBackwardKernel: KernelDescriptor<SoftmaxXentBackwardShape> = {
@@ -63,9 +85,10 @@ export interface SoftmaxXentForwardBuffers {
   losses: GPUBuffer; // (BT)
 }
 
-export function prepareSoftmaxXentForward(ctx: GpuContext, s: SoftmaxXentShape, buf: SoftmaxXentForwardBuffers) {
+export async function prepareSoftmaxXentForward(ctx: GpuContext, s: SoftmaxXentShape, buf: SoftmaxXentForwardBuffers) {
   checkSoftmaxXentShape(s);
-  return ctx.prepare(softmaxXentForwardKernel, s, { ...buf });
+  const wg = await chooseRowWorkgroup(ctx, softmaxXentForwardRows, s);
+  return ctx.prepare(softmaxXentForwardKernel, { ...s, wg }, { ...buf });
 }
 
 /** loss (2 floats) = [mean over non-ignored rows, their count]. */

@@ -1,5 +1,7 @@
 // The Device panel, collapsed by default: the adapter, whether it is a CPU implementation, its limits,
-// shader-f16, the measured matmul speed, and the kernel self-check (GPU against the CPU reference).
+// shader-f16, the measured matmul speed, the kernel self-check (GPU against the CPU reference), and the
+// matmul variant this device chose per shape class with its GFLOP/s (a list, not a table: the kernel
+// check's table stays the panel's only one).
 import { useEffect } from 'react';
 import { useAppStore } from './store';
 import { useStudio } from './studioStore';
@@ -48,6 +50,19 @@ export function DevicePanel() {
               ))}
             </tbody>
           </table>
+          {r.kernelChoices?.length > 0 && (
+            <>
+              <h3>Matmul variant per shape class</h3>
+              <ul className="note" data-testid="kernel-choices">
+                {r.kernelChoices.map((k) => (
+                  <li key={k.shapeClass} data-variant={k.variant}>
+                    {k.name} <span className="note">[{k.shapeClass}]</span>: <code>{k.variant}</code>, {k.gflops.toFixed(2)} GFLOP/s
+                    {' '}({k.source === 'tuned' ? 'timed on this device' : k.source === 'stored' ? 'chosen earlier on this device' : 'shipped choice for this adapter'})
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
         </>
       )}
     </details>

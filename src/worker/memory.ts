@@ -20,12 +20,14 @@ export function estimateMemory(loaded: LoadedModel, c: TrainingConfig, limits: G
     acts = L * perLayer + 2 * N * V + N * C * 4;
     largest = Math.max(N * V, V * C) * F;
   } else if (loaded.kind === 'llama') {
-    const { hidden_size: C, intermediate_size: I, num_hidden_layers: L, num_attention_heads: NH, num_key_value_heads: NKV, head_dim: HS, vocab_size: V } = loaded.config;
+    const { hidden_size: C, intermediate_size: I, num_hidden_layers: L, vocab_size: V, num_attention_heads: NH, num_key_value_heads: NKV, head_dim: HS } = loaded.config;
     const T = Math.min(c.seqLen, llamaContext(loaded.config)), N = c.batchSize * T;
-    // Per layer: rms1, q/k/v, roped q/k, attention probs (B·NH·T·T), attn out, resid, rms2, gate, up, silu·up; then logits and probs.
-    const perLayer = N * (C * 4 + (NH + NKV) * HS * 2 + NKV * HS + NH * HS + I * 3) + c.batchSize * NH * T * T;
+    // Per layer (src/model/block.ts, grouped path): ln1, q, k, v (+ raw q, k with q/k norms), attention probs
+    // (B·NH·T·T), attention out, resid, ln2, gate, up, silu·up; then the head's lnf, logits and probs.
+    const qk = loaded.config.qkNorm ? NH * HS + NKV * HS : 0;
+    const perLayer = N * (C * 3 + 2 * NH * HS + 2 * NKV * HS + qk + I * 3) + c.batchSize * NH * T * T;
     acts = L * perLayer + 2 * N * V + N * C * 4;
-    largest = Math.max(N * V, V * C, N * I) * F;
+    largest = Math.max(N * V, V * C, c.batchSize * NH * T * T) * F;
   } else {
     const { hidden_size: C, intermediate_size: I, num_hidden_layers: L, num_attention_heads: NH, image_size, patch_size } = loaded.config;
     const P = (image_size[0] / patch_size[0]) * (image_size[1] / patch_size[1]) + 1;

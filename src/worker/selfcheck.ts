@@ -1,7 +1,8 @@
 // The engine self-check: acquire the device (inside the worker, as training will), run the matmul
 // kernel on a seeded problem, compare with the CPU reference, and time it. Pure engine code, no DOM.
 import { getDevice } from '../gpu/device';
-import { matmulVariant, prepareMatmul } from '../kernels/matmul';
+import { prepareMatmul } from '../kernels/matmul';
+import { type MatmulChoiceReport, reportMatmulChoices } from '../kernels/matmul_select';
 import { matmul, type MatmulShape } from '../ref/matmul';
 import { seededUniform } from '../ref/seeded';
 
@@ -11,6 +12,8 @@ export interface SelfCheckResult {
   limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; maxComputeWorkgroupStorageSize: number };
   checks: { name: string; kernel: string; maxAbsDiff: number; ok: boolean }[];
   gflops: number;
+  /** The matmul variant this device runs per shape class, and its speed (docs/kernels.md#selection). */
+  kernelChoices: MatmulChoiceReport[];
 }
 
 export async function runSelfCheck(): Promise<SelfCheckResult> {
@@ -30,10 +33,11 @@ export async function runSelfCheck(): Promise<SelfCheckResult> {
       const c = ctx.createBuffer('c', want.byteLength);
       const launch = await prepareMatmul(ctx, s, { a: ctx.upload('a', a), b: ctx.upload('b', b), c });
       ctx.submit([launch]);
+      launch.destroy();
       const got = await ctx.readF32(c, want.length);
       let maxAbsDiff = 0;
       for (let i = 0; i < want.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[i] - want[i]));
-      checks.push({ name, kernel: matmulVariant(s).key(s), maxAbsDiff, ok: maxAbsDiff < 1e-4 });
+      checks.push({ name, kernel: launch.label, maxAbsDiff, ok: maxAbsDiff < 1e-4 });
     }
     const s: MatmulShape = { M: 256, N: 256, K: 256 };
     const c = ctx.createBuffer('c', s.M * s.N * 4);
@@ -44,9 +48,10 @@ export async function runSelfCheck(): Promise<SelfCheckResult> {
     ctx.submit(Array(5).fill(launch));
     await ctx.finish();
     const gflops = (5 * 2 * 256 ** 3) / ((performance.now() - t0) * 1e6);
+    const kernelChoices = await reportMatmulChoices(ctx);
     const l = ctx.limits;
     return {
-      adapter: ctx.describe(), hasF16: ctx.hasF16, checks, gflops,
+      adapter: ctx.describe(), hasF16: ctx.hasF16, checks, gflops, kernelChoices,
       limits: { maxBufferSize: l.maxBufferSize, maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
         maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize },
     };

@@ -18,7 +18,7 @@ import { generateLlama } from '../model/llama/generate';
 import { topKPredictions } from '../model/vit/classify';
 import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
-import { type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
+import { PRESETS, type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
 import { createPlainEngine } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
@@ -35,11 +35,6 @@ import { zipFiles } from './zip';
 import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
-
-/** Longest sequence of a language model: GPT-2's n_positions, a llama's max_position_embeddings (or sliding window). */
-function contextOf(loaded: Exclude<LoadedModel, { kind: 'vit' }>): number {
-  return loaded.kind === 'gpt2' ? loaded.config.n_positions : llamaContext(loaded.config);
-}
 
 /** The decoder of an image folder the user dropped: its files by path, decoded on demand. */
 function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: string) => Promise<PixelImage> {
@@ -58,6 +53,11 @@ interface ModelSlot {
   /** The chat template and stop ids (language models); template null when the model has none. */
   chat: ChatSetup | null;
   info: ModelInfo;
+}
+
+/** The longest sequence a language model computes (GPT-2 n_positions; a Llama's context and sliding window); ViT: none. */
+function contextOf(loaded: LoadedModel): number | undefined {
+  return loaded.kind === 'gpt2' ? loaded.config.n_positions : loaded.kind === 'llama' ? llamaContext(loaded.config) : undefined;
 }
 
 interface RunRecord {
@@ -148,14 +148,16 @@ export class Studio {
     const chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
     if (loaded.kind !== 'vit' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'Llama-family'} weights`);
     const mods = linearModules(loaded);
-    const skip = loaded.kind === 'gpt2' ? 3 : 4;
+    // Module names after the layer index: transformer.h.{i}. / model.layers.{i}. (3 parts), vit.encoder.layer.{i}. (4).
+    const skip = loaded.kind === 'vit' ? 4 : 3;
+    const context = contextOf(loaded);
     const info: ModelInfo = {
       kind: loaded.kind, label,
       layers: loaded.kind === 'gpt2' ? loaded.config.n_layer : loaded.config.num_hidden_layers,
       moduleNames: [...new Set(mods.map((m) => m.path.split('.').slice(skip).join('.')))],
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
-      ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: contextOf(loaded) }),
+      ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: context }),
       warnings: [...(opened.warnings ?? []), ...loaded.warnings],
       ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
       ...(opened.hub ? { hub: opened.hub } : {}),
@@ -175,7 +177,7 @@ export class Studio {
     const data = await dataSource(s, m.loaded.kind, this.base);
     if (m.loaded.kind !== 'vit') {
       if (data.kind !== 'text') throw new Error(`a ${m.loaded.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on text: drop a .txt, .jsonl or .csv file`);
-      const T = Math.min(seqLen, contextOf(m.loaded));
+      const T = Math.min(seqLen, contextOf(m.loaded) ?? seqLen);
       const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as TextTokenizer, T, 0.1, 0, undefined, m.chat?.template);
       this.data = data;
       if (preview.chat) {
@@ -213,7 +215,9 @@ export class Studio {
   /** The fields the user left unset come from the demo preset of the chosen run size (quick: the CPU one). */
   private resolve(partial: Partial<TrainingConfig>, profile: RunProfile): TrainingConfig {
     const kind = this.needModel().loaded.kind;
-    return resolveConfig(partial, `${kind}-demo${profile === 'quick' ? '-cpu' : ''}`);
+    const demo = `${kind}-demo${profile === 'quick' ? '-cpu' : ''}`;
+    // A family without demo presets (the Llama families until theirs land) starts from its default preset.
+    return resolveConfig(partial, demo in PRESETS ? demo : `${kind}-default`);
   }
 
   /** The adapter this worker trains on, and whether it is a CPU implementation (the page picks the run size from it). */
@@ -231,7 +235,7 @@ export class Studio {
     let sizes = this.splitSizes.get(key);
     if (!sizes) {
       if (data.kind === 'text' && m.tokenizer) {
-        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, m.loaded.kind === 'vit' ? c.seqLen : contextOf(m.loaded)), c.valFraction, c.seed, undefined, m.chat?.template).data;
+        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, contextOf(m.loaded) ?? c.seqLen), c.valFraction, c.seed, undefined, m.chat?.template).data;
         sizes = { train: t.train.length, val: t.val.length };
       } else {
         const n = data.kind === 'images' ? listImageFolder(data.files.map((f) => f.path)).items.length : 0;
@@ -256,7 +260,7 @@ export class Studio {
     const c = this.resolve(partial, profile);
     const m = this.needModel();
     const loaded = m.loaded;
-    const T = loaded.kind === 'vit' ? c.seqLen : Math.min(c.seqLen, contextOf(loaded));
+    const T = Math.min(c.seqLen, contextOf(loaded) ?? c.seqLen);
     const targets = targetedModules(loaded, c.targetModules);
     const key = JSON.stringify([m.info.label, c.batchSize, T, c.gradAccum, c.r, c.useDora, c.loraDropout > 0, targets.map((t) => t.path)]);
     const known = this.timings.get(key);
@@ -491,7 +495,7 @@ export class Studio {
     const o = { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed };
     if (src.loaded.kind === 'llama') {
       // The engine's (1, T) plan must hold the prompt (the decoder's prefill embeds it): the model's context.
-      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: contextOf(src.loaded) }, src.weights);
+      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: contextOf(src.loaded) ?? 1 }, src.weights);
       try { return await generateLlama(engine, ids, { ...o, eosTokenIds: stops }); } finally { engine.destroy(); }
     }
     if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a language model (GPT-2 or a Llama family)');

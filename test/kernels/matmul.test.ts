@@ -95,7 +95,7 @@ describe('matmul_vec4.wgsl and matmul_vec4_4x8.wgsl vs reference', () => {
   it('is chosen only for aligned shapes', () => {
     expect(matmulVariant({ M: 8, N: 8, K: 8 })).toBe(matmulVec4x8Kernel);
     expect(matmulVariant({ M: 8, N: 8, K: 8, transB: true })).toBe(matmulVec4Kernel);
-    expect(matmulVariant({ M: 8, N: 8, K: 8, transA: true })).toBe(matmulVec4Kernel);
+    expect(matmulVariant({ M: 8, N: 8, K: 8, transA: true })).toBe(matmulVec4x8Kernel);
     expect(matmulVariant({ M: 8, N: 7, K: 8 })).toBe(matmulKernel);
     expect(matmulVariant({ M: 7, N: 8, K: 8, transA: true })).toBe(matmulKernel);
     expect(matmulVariant({ M: 8, N: 8, K: 6 })).toBe(matmulKernel);

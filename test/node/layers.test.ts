@@ -22,6 +22,7 @@ const RANK: Record<string, number> = {
   cli: 7, // the CLI host: speaks the worker protocol to the same engine pages
   ui: 7,
   'main.tsx': 8,
+  'pagePolicy.ts': 8, // the page's CSP and headers, read by vite.config.ts and the tests; names the Hub origins (io/hub)
 };
 
 /**

@@ -17,7 +17,8 @@ import type { TrainEvent } from '../../train/trainer';
 import { CORRUPTIONS, corruptImage, type ImageShape } from './corrupt';
 import type { Cell, CorruptionSpec, TaskData } from './grid';
 import type { CellResult, Environment, EvalPoint } from './result';
-import { refuseLlamaEngine } from '../../train/llamaPending';
+import { loadFolderTokenizer } from '../../io/tokenizer';
+import { llamaContext } from '../../model/families/llama';
 
 export type StudyEvent =
   | { type: 'status'; message: string }
@@ -83,10 +84,11 @@ function prepare(d: TaskData, loaded: LoadedModel): Promise<Prepared> {
 const cut = <T>(xs: T[], n: number) => (n > 0 ? xs.slice(0, n) : xs);
 
 async function prepareUncached(d: TaskData, loaded: LoadedModel): Promise<Prepared> {
-  if (loaded.kind === 'gpt2') {
-    const tok = await loadTokenizer(sourceFromMap(await (modelFiles.get(d.model) as Promise<Map<string, ArrayBuffer>>)));
+  if (loaded.kind === 'gpt2' || loaded.kind === 'llama') {
+    const folder = sourceFromMap(await (modelFiles.get(d.model) as Promise<Map<string, ArrayBuffer>>));
+    const tok = loaded.kind === 'gpt2' ? await loadTokenizer(folder) : await loadFolderTokenizer(folder);
     if (!tok) throw new Error(`${d.model} has no tokenizer`);
-    const T = Math.min(d.seqLen, loaded.config.n_positions);
+    const T = Math.min(d.seqLen, loaded.kind === 'gpt2' ? loaded.config.n_positions : llamaContext(loaded.config));
     const p = prepareText(await fetchBytes(d.data), d.data.split('/').pop() as string, tok, T, d.valFraction, d.dataSeed);
     const train = cut(p.data.train, d.trainExamples), val = cut(p.data.val, d.valExamples);
     return {
@@ -94,7 +96,6 @@ async function prepareUncached(d: TaskData, loaded: LoadedModel): Promise<Prepar
       note: `${p.preview.sequences} sequences of ${T} tokens (${p.data.train.length} train / ${p.data.val.length} val); the study uses ${train.length} train / ${val.length} val`,
     };
   }
-  if (loaded.kind === 'llama') refuseLlamaEngine('a study'); // LLAMA_ENGINE_PENDING
   const index = JSON.parse(new TextDecoder().decode(await fetchBytes(`${d.data}/index.json`))) as { files: string[] };
   const root = d.data.split('/').pop() as string;
   const bytes = new Map<string, ArrayBuffer>(await Promise.all(index.files.map(async (f) => [`${root}/${f}`, await fetchBytes(`${d.data}/${f}`)] as const)));

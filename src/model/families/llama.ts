@@ -6,10 +6,10 @@
 // embedding), head = the final RMSNorm and lm_head, tied to embed_tokens or not (../llama/ files).
 // Equations: docs/engineering.md#llama-block. Names: canonical = the HF key minus `model.`; PEFT paths keep it.
 import { LLAMA_MODULES, type LoadedLlama } from '../../io/hfModel';
-
-export { LLAMA_MODULES };
 import type { RopeScalingConfig } from '../../ref/rope_freq';
 import type { FamilySpec } from './spec';
+
+export { LLAMA_MODULES };
 
 /** The config fields the block engine reads (HF names; the derived switches as io/hfModel's LlamaConfig names them). */
 export interface LlamaBlockConfig {

@@ -36,9 +36,18 @@ async function prepareKvAppend(ctx: GpuContext, cache: KvCache, p: LlamaParts, l
   return [await copy(k, cache.k[l]), await copy(v, cache.v[l])];
 }
 
-/** The model's weights and adapter with fresh activations for a (1, T) pass and the decoder's rope table. */
-function partsFor(parts: LlamaParts, T: number, rope: RopeTables): LlamaParts {
-  return { ...parts, dropout: undefined, rope, acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath) };
+/** The decoder's own tables for maxT positions: the rope table and the zero position rows of the prefill's stem. */
+interface DecoderTables {
+  rope: RopeTables;
+  noPositions: GPUBuffer; // (maxT, C) zeros
+}
+
+/** The model's weights and adapter with fresh activations for a (1, T) pass and the decoder's tables. */
+function partsFor(parts: LlamaParts, T: number, t: DecoderTables): LlamaParts {
+  return {
+    ...parts, dropout: undefined, rope: t.rope, weights: { ...parts.weights, rope: t.rope, noPositions: t.noPositions },
+    acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath),
+  };
 }
 
 export class LlamaDecoder {
@@ -47,7 +56,7 @@ export class LlamaDecoder {
     private readonly pre: Launch[][], // per layer: norm1, q/k/v (+ q/k norms)
     private readonly post: Launch[][], // per layer: o, residual, norm2, MLP, residual
     private readonly head: Launch[],
-    private readonly rope: RopeTables,
+    private readonly tables: DecoderTables,
     private readonly cache: KvCache,
   ) {}
 
@@ -55,22 +64,22 @@ export class LlamaDecoder {
   static async create(model: LlamaLoraModel, maxT: number): Promise<LlamaDecoder> {
     const { ctx, spec } = model.parts;
     checkLlamaLength(model.source.config, maxT, 'a generated sequence');
-    const rope = uploadRopeTables(ctx, spec, maxT);
-    const { KW } = qkvWidths(spec);
     const f = (label: string, n: number) => ctx.createBuffer(label, n * 4);
+    const tables = { rope: uploadRopeTables(ctx, spec, maxT), noPositions: f('decoder.no_positions', maxT * spec.C) };
+    const { KW } = qkvWidths(spec);
     const cache: KvCache = {
       maxT, length: 0,
       k: Array.from({ length: spec.L }, (_, l) => f(`kv.${l}.k`, maxT * KW)),
       v: Array.from({ length: spec.L }, (_, l) => f(`kv.${l}.v`, maxT * KW)),
       att: f('kv.att', spec.attention.NH * maxT),
     };
-    const parts = partsFor(model.parts, 1, rope);
+    const parts = partsFor(model.parts, 1, tables);
     const pre: Launch[][] = [], post: Launch[][] = [];
     for (let l = 0; l < spec.L; l++) {
       pre.push(await prepareAttentionIn(parts, l));
       post.push(await prepareBlockOut(parts, l));
     }
-    return new LlamaDecoder(parts, pre, post, await prepareHead(parts, 1), rope, cache);
+    return new LlamaDecoder(parts, pre, post, await prepareHead(parts, 1), tables, cache);
   }
 
   get length(): number {
@@ -83,7 +92,7 @@ export class LlamaDecoder {
     const T0 = prompt.length;
     if (T0 < 1 || T0 > cache.maxT) throw new Error(`generate: prompt of ${T0} tokens; must be 1..${cache.maxT}`);
     validateIds(prompt, V);
-    const p = partsFor(this.parts, T0, this.rope);
+    const p = partsFor(this.parts, T0, this.tables);
     const launches = await prepareForward(p);
     for (let l = 0; l < spec.L; l++) launches.push(...await prepareKvAppend(ctx, cache, p, l, 0, T0));
     try {
@@ -133,7 +142,8 @@ export class LlamaDecoder {
   destroy(): void {
     for (const l of [...this.pre.flat(), ...this.post.flat(), ...this.head]) l.destroy();
     destroyLlamaActs(this.parts.acts);
-    destroyRopeTables(this.rope);
+    destroyRopeTables(this.tables.rope);
+    this.tables.noPositions.destroy();
     for (const b of [...this.cache.k, ...this.cache.v, this.cache.att]) b.destroy();
   }
 }

@@ -55,6 +55,16 @@ describe('lorasc on a Llama-family folder (Qwen3, BF16, 2 shards)', () => {
     expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-4);
   }, 300_000);
 
+  it('generate continues a prompt (KV-cached decoding) and prints the text', async () => {
+    const r = await lorasc(['generate', '--model', model, '--prompt', 'Fortune favours', '--max-new-tokens', '5', '--temperature', '0', '--json'], 240_000);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.text.startsWith('Fortune favours')).toBe(true);
+    expect(out.newTokens).toBeGreaterThan(0);
+    expect(out.newTokens).toBeLessThanOrEqual(5);
+    expect(['max_tokens', 'eos']).toContain(out.stopReason);
+  }, 300_000);
+
   it('train 2 steps on text writes merged/ and adapter/; export merges the adapter back with its parity', async () => {
     const rows = join(base, 'notes.txt');
     writeFileSync(rows, Array.from({ length: 16 }, (_, i) => `Fortune ${i} favours the bold and the curious.`).join('\n'));

@@ -1,0 +1,129 @@
+// Every matmul variant the engine can run, what each needs of the shape and of the device, and the shape
+// classes the selector decides per (docs/kernels.md#matmul-variants). All variants share matmul.wgsl's
+// contract: C = alpha · op(A) · op(B) + beta · C (+ bias), NN, NT, TN (and TT), batched.
+import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
+import matmulSubgroupWgsl from '../../shaders/matmul_subgroup.wgsl?raw';
+import matmulF16Wgsl from '../../shaders/matmul_f16.wgsl?raw';
+import type { DeviceFeatures, KernelFeature } from '../gpu/features';
+import { type KernelDescriptor, ceilDiv, f32, u32 } from '../gpu/kernel';
+import { type MatmulShape, matmulStrides } from '../ref/matmul';
+import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from './matmul';
+
+export type MatmulVariantId = 'scalar' | 'vec4' | 'vec4x8' | 'tiled' | 'subgroup' | 'f16';
+
+const uniforms = (s: MatmulShape) => {
+  const { strideA, strideB, strideC } = matmulStrides(s);
+  return [u32(s.M), u32(s.N), u32(s.K), u32(s.batch ?? 1), u32(strideA), u32(strideB), u32(strideC),
+    f32(s.alpha ?? 1), f32(s.beta ?? 0)];
+};
+const bindings = ['dims:uniform', 'a:read', 'b:read', 'bias:read', 'c:rw'] as const;
+const layout = (s: MatmulShape) => `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}${s.hasBias ? '/bias' : ''}`;
+const flags = (s: MatmulShape) => ({ TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, HAS_BIAS: s.hasBias ? 1 : 0 });
+
+/** Workgroup-shared 64×64 tiles, vec4 loads, a 4×4 register micro-tile per thread (matmul_tiled.wgsl). */
+export const matmulTiledKernel: KernelDescriptor<MatmulShape> = {
+  name: 'matmul_tiled', wgsl: matmulTiledWgsl, bindings, uniforms, overrides: flags,
+  dispatch: (s) => [ceilDiv(s.N, 64), ceilDiv(s.M, 64), s.batch ?? 1],
+  key: (s) => `matmul_tiled/${layout(s)}`,
+};
+
+/** A subgroup of `sg` lanes per workgroup sharing op(A) by shuffles (matmul_subgroup.wgsl). */
+export function matmulSubgroupKernel(sg: number): KernelDescriptor<MatmulShape> {
+  return {
+    name: 'matmul_subgroup', wgsl: matmulSubgroupWgsl, bindings, uniforms,
+    overrides: (s) => ({ ...flags(s), SG: sg }),
+    dispatch: (s) => [ceilDiv(s.N, 4 * sg), ceilDiv(s.M, 4), s.batch ?? 1],
+    key: (s) => `matmul_subgroup/sg${sg}/${layout(s)}`,
+  };
+}
+
+/** matmul_vec4's layout with f16 products and f32 sums (matmul_f16.wgsl). */
+export const matmulF16Kernel: KernelDescriptor<MatmulShape> = {
+  name: 'matmul_f16', wgsl: matmulF16Wgsl, bindings, uniforms,
+  overrides: (s) => ({ ...flags(s), WG_X: 16, WG_Y: 16 }),
+  dispatch: (s) => [ceilDiv(s.N, 64), ceilDiv(s.M, 64), s.batch ?? 1],
+  key: (s) => `matmul_f16/${layout(s)}`,
+};
+
+/** |got − want| ≤ atol + rtol·|want| on the check product (K ≤ 36, inputs in [−1, 1)). */
+export interface VariantTolerance {
+  atol: number;
+  rtol: number;
+}
+
+/** f32 variants differ from the reference only in summation order (the tests' TOL.matmul). */
+const F32_TOL: VariantTolerance = { atol: 1e-4, rtol: 1e-4 };
+/**
+ * f16 products: each input rounds to 11 significant bits (2⁻¹¹ relative), each 4-term partial sum again;
+ * over K = 36 terms of |a·b| ≤ 1 the error stays below ~36 · 3 · 2⁻¹¹ ≈ 0.05 and is ~0.01 in practice.
+ */
+export const F16_TOL: VariantTolerance = { atol: 3e-2, rtol: 1e-2 };
+
+export interface MatmulVariantInfo {
+  id: MatmulVariantId;
+  kernel: KernelDescriptor<MatmulShape>;
+  tolerance: VariantTolerance;
+}
+
+export interface SkippedVariant {
+  id: MatmulVariantId;
+  reason: string;
+}
+
+export interface VariantOptions {
+  /** Offer the f16-compute variant (reduced precision: never for training). Default false. */
+  allowF16?: boolean;
+}
+
+/** All variant ids in preference order: on a tie in timing the earlier one is kept. */
+export const MATMUL_VARIANT_IDS: MatmulVariantId[] = ['vec4x8', 'vec4', 'tiled', 'subgroup', 'f16', 'scalar'];
+
+const needsFeature = (f: KernelFeature, features: DeviceFeatures) =>
+  `needs the '${f}' feature, which this device does not have (it has: ${features.has.join(', ') || 'none of shader-f16, subgroups'})`;
+
+/**
+ * The variants that can run shape `s` on a device with `features`, and every other one with the reason it
+ * cannot (a missing feature, an alignment the shape lacks, reduced precision not asked for).
+ */
+export function matmulVariants(features: DeviceFeatures, s: MatmulShape, options: VariantOptions = {}):
+{ eligible: MatmulVariantInfo[]; skipped: SkippedVariant[] } {
+  const eligible: MatmulVariantInfo[] = [];
+  const skipped: SkippedVariant[] = [];
+  const aligned = fitsVec4(s);
+  const notAligned = 'needs vec4-aligned operands (K, and each operand\'s contiguous axis and batch stride, multiples of 4)';
+  for (const id of MATMUL_VARIANT_IDS) {
+    const skip = (reason: string) => skipped.push({ id, reason });
+    if (id === 'scalar') eligible.push({ id, kernel: matmulKernel, tolerance: F32_TOL });
+    else if (!aligned) skip(notAligned);
+    else if (id === 'vec4') eligible.push({ id, kernel: matmulVec4Kernel, tolerance: F32_TOL });
+    else if (id === 'vec4x8') eligible.push({ id, kernel: matmulVec4x8Kernel, tolerance: F32_TOL });
+    else if (id === 'tiled') eligible.push({ id, kernel: matmulTiledKernel, tolerance: F32_TOL });
+    else if (id === 'subgroup') {
+      if (!features.has.includes('subgroups')) skip(needsFeature('subgroups', features));
+      else if (!features.subgroupMinSize) skip('the adapter does not report its subgroup sizes (subgroupMinSize)');
+      else eligible.push({ id, kernel: matmulSubgroupKernel(Math.min(64, features.subgroupMinSize)), tolerance: F32_TOL });
+    } else if (id === 'f16') {
+      if (!features.has.includes('shader-f16')) skip(needsFeature('shader-f16', features));
+      else if (!options.allowF16) skip('computes in f16 (~1e-3 relative error), outside the f32 tolerances of training: only on request');
+      else eligible.push({ id, kernel: matmulF16Kernel, tolerance: F16_TOL });
+    }
+  }
+  return { eligible, skipped };
+}
+
+/**
+ * The shape class a choice holds for: layout (NN/NT/TN/TT), the fused epilogue (bias, accumulate into C),
+ * alignment (which variants can run at all) and the outline (a LoRA rank-r side ≤ 16, a short K ≤ 64, or a
+ * full product), since the fastest kernel differs between those more than between sizes within one.
+ */
+export function matmulShapeClass(s: MatmulShape): string {
+  const outline = s.M <= 16 ? 'M≤16' : s.N <= 16 ? 'N≤16' : s.K <= 64 ? 'K≤64' : 'full';
+  const epilogue = [s.hasBias ? 'bias' : '', (s.beta ?? 0) !== 0 ? 'acc' : ''].filter(Boolean).join('+');
+  return [`${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, epilogue || 'plain', fitsVec4(s) ? 'vec4' : 'any', outline].join(' ');
+}
+
+/** The kernel lab's choice on SwiftShader (shipped; matmul.ts's matmulVariant), as a variant id. */
+export function shippedMatmulVariant(s: MatmulShape): MatmulVariantId {
+  const k = matmulVariant(s);
+  return k === matmulVec4x8Kernel ? 'vec4x8' : k === matmulVec4Kernel ? 'vec4' : 'scalar';
+}
