@@ -23,6 +23,18 @@ export interface EvalLmJob {
   logitsOut?: string;
 }
 
+/** `eval --data chat.jsonl`: the assistant-only loss of a chat dataset under the model's (or a given) template. */
+export interface EvalChatJob {
+  kind: 'eval-chat';
+  model: DirRef;
+  adapter?: DirRef;
+  data: FileRef;
+  /** --chat-template: a Jinja file used instead of the model's own template (a GPT-2 has none). */
+  chatTemplate?: FileRef;
+  /** --seq-len: tokens per conversation (default: the model's context); longer ones are truncated. */
+  seqLen?: number;
+}
+
 export interface EvalImagesJob {
   kind: 'eval-images';
   model: DirRef;
@@ -36,6 +48,9 @@ export interface GenerateJob {
   model: DirRef;
   adapter?: DirRef;
   prompt: string;
+  /** --chat / --chat-file: the conversation to reply to, rendered with the chat template (then `prompt` is unused). */
+  chat?: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  chatTemplate?: FileRef;
   maxNewTokens: number;
   temperature: number;
   topK: number;
@@ -56,6 +71,8 @@ export interface TrainJob {
   data: DirRef | FileRef;
   /** --format for a text file: parse as this instead of guessing from the extension (unknown: plain text). */
   textFormat?: 'txt' | 'jsonl' | 'csv';
+  /** --chat-template for a chat .jsonl on a model without a template of its own. */
+  chatTemplate?: FileRef;
   /** A partial TrainingConfig (src/train/config.ts); the page fills defaults and validates. */
   config: Record<string, unknown>;
   /** Also write the PEFT adapter folder where the method allows. */
@@ -74,7 +91,7 @@ export interface ExportJob {
   maxShardBytes?: number;
 }
 
-export type CliJob = EvalLmJob | EvalImagesJob | GenerateJob | ClassifyJob | TrainJob | ExportJob;
+export type CliJob = EvalLmJob | EvalChatJob | EvalImagesJob | GenerateJob | ClassifyJob | TrainJob | ExportJob;
 
 export type CliResult = Record<string, unknown>;
 

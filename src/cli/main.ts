@@ -9,18 +9,23 @@ import { checkOutFile, checkPathText, moveInto, prepareOutDir, privateOutDir } f
 import type { CliJob, DirRef, FileRef } from './jobs';
 import { progressPrinter } from './progress';
 import { METHOD_NAMES, methodHelp } from '../adapters/registry';
+import { type ChatMessage, chatFromRow } from '../io/chat/messages';
 
 const MODEL: OptionSpec = { kind: 'string', help: 'HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)' };
 const ADAPTER: OptionSpec = { kind: 'string', help: 'PEFT adapter folder (adapter_config.json, adapter_model.safetensors)' };
 const JSON_FLAG: OptionSpec = { kind: 'flag', help: 'print the result as JSON on stdout' };
+const CHAT_TEMPLATE: OptionSpec = { kind: 'string', help: 'Jinja chat template file, instead of the model\'s own (a GPT-2 has none)' };
 
 const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpec> }> = {
   eval: {
-    summary: 'mean next-token loss of a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3) on a text/token file, or loss and accuracy of a ViT on an image folder',
+    summary: 'mean next-token loss of a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3) on a text/token file, the assistant-only loss on a chat .jsonl, or loss and accuracy of a ViT on an image folder',
     spec: {
       model: MODEL, adapter: ADAPTER,
       text: { kind: 'string', help: 'UTF-8 text file (language models)' },
       tokens: { kind: 'string', help: 'JSON array of token ids (language models)' },
+      data: { kind: 'string', help: 'chat .jsonl ("messages" or "conversations" rows): loss on the assistant tokens only' },
+      'chat-template': CHAT_TEMPLATE,
+      'seq-len': { kind: 'int', help: 'with --data: tokens per conversation (default: the model\'s context)' },
       images: { kind: 'string', help: 'folder with one subfolder per class (ViT)' },
       'logits-out': { kind: 'string', help: 'write the logits [N, V] F32 to this .safetensors file' },
       batch: { kind: 'int', help: 'images per batch (default 16)' },
@@ -28,10 +33,13 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
     },
   },
   generate: {
-    summary: 'continue a prompt with a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3; KV cache; greedy at temperature 0; stops at any EOS id)',
+    summary: 'continue a prompt with a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3), or reply to --chat through the chat template (KV cache; greedy at temperature 0; stops at any EOS id)',
     spec: {
       model: MODEL, adapter: ADAPTER,
       prompt: { kind: 'string', help: 'the text to continue' },
+      chat: { kind: 'string', help: 'a user message: the reply of a chat model, through its chat template' },
+      'chat-file': { kind: 'string', help: 'a JSON conversation ({"messages": [...]} or the list) to reply to, through the chat template' },
+      'chat-template': CHAT_TEMPLATE,
       'max-new-tokens': { kind: 'int', help: 'default 50' },
       temperature: { kind: 'number', help: '0 = greedy (default 0.8)' },
       'top-k': { kind: 'int', help: 'sample from the k most likely tokens; 0 = all (default 40)' },
@@ -54,6 +62,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       model: MODEL,
       data: { kind: 'string', help: '.txt / .jsonl / .csv (GPT-2; any other name: UTF-8 text) or a folder with one subfolder per class (ViT)' },
       format: { kind: 'string', help: 'text | jsonl | csv | images: how to read --data (default: from its extension; folders are images)' },
+      'chat-template': CHAT_TEMPLATE,
       method: { kind: 'string', help: methodHelp() },
       out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
@@ -149,6 +158,24 @@ function shardBytes(p: Parsed): number | undefined {
   return v;
 }
 
+/** --chat MESSAGE (one user turn) or --chat-file: {"messages": [...]}, ShareGPT {"conversations": [...]}, or the bare list. */
+function chatMessages(p: Parsed): ChatMessage[] {
+  if (p.chat !== undefined) {
+    const text = p.chat as string;
+    if (text.trim() === '') throw new UsageError('--chat is empty');
+    return [{ role: 'user', content: text }];
+  }
+  const f = fileRef(p['chat-file'] as string, 'chat file');
+  let parsed: unknown;
+  try { parsed = JSON.parse(readFileSync(f.path, 'utf8')); } catch (e) { throw new UsageError(`${p['chat-file']}: not JSON (${(e as Error).message})`); }
+  const row = Array.isArray(parsed) ? { messages: parsed } : parsed;
+  if (typeof row !== 'object' || row === null) throw new UsageError(`${p['chat-file']}: expected {"messages": [...]} or a list of messages`);
+  const msgs = chatFromRow(row, { needsReply: false });
+  if (typeof msgs === 'string') throw new UsageError(`${p['chat-file']}: ${msgs}`);
+  if (msgs[msgs.length - 1].role === 'assistant') throw new UsageError(`${p['chat-file']}: the conversation ends with an assistant turn; end it with the user message to reply to`);
+  return msgs;
+}
+
 function targetsOf(s: string): string[] | string {
   if (s.startsWith('re:')) return s.slice(3);
   const list = s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -194,8 +221,18 @@ function buildJob(command: string, p: Parsed): Built {
   switch (command) {
     case 'eval': {
       const m = model();
-      const sources = ['text', 'tokens', 'images'].filter((k) => p[k] !== undefined);
-      if (sources.length !== 1) throw new UsageError('lorasc eval needs exactly one of --text FILE, --tokens FILE.json, --images DIR');
+      const sources = ['text', 'tokens', 'images', 'data'].filter((k) => p[k] !== undefined);
+      if (sources.length !== 1) throw new UsageError('lorasc eval needs exactly one of --text FILE, --tokens FILE.json, --data CHAT.jsonl, --images DIR');
+      if (p.data === undefined && (p['chat-template'] !== undefined || p['seq-len'] !== undefined)) throw new UsageError('--chat-template and --seq-len go with --data CHAT.jsonl');
+      if (p.data !== undefined) {
+        if (p['logits-out'] !== undefined) throw new UsageError('--logits-out goes with --text or --tokens');
+        const data = fileRef(p.data as string, 'chat data file');
+        const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
+        return {
+          job: { kind: 'eval-chat', model: m, adapter, data, ...(chatTemplate ? { chatTemplate } : {}), ...(p['seq-len'] !== undefined ? { seqLen: p['seq-len'] as number } : {}) },
+          inputs: [...withAdapter(m), data.path, ...(chatTemplate ? [chatTemplate.path] : [])],
+        };
+      }
       if (p.images !== undefined) {
         if (p['logits-out'] !== undefined) throw new UsageError('--logits-out goes with --text or --tokens');
         const images = listDir(p.images as string, true, 'image folder');
@@ -220,13 +257,18 @@ function buildJob(command: string, p: Parsed): Built {
     }
     case 'generate': {
       const m = model();
+      const given = ['prompt', 'chat', 'chat-file'].filter((k) => p[k] !== undefined);
+      if (given.length !== 1) throw new UsageError('lorasc generate needs exactly one of --prompt TEXT, --chat MESSAGE, --chat-file FILE.json');
+      if (p.prompt !== undefined && p['chat-template'] !== undefined) throw new UsageError('--chat-template goes with --chat or --chat-file');
+      const chat = p.prompt === undefined ? chatMessages(p) : undefined;
+      const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
       return {
         job: {
-          kind: 'generate', model: m, adapter, prompt: need(p, 'prompt', command),
+          kind: 'generate', model: m, adapter, prompt: (p.prompt as string | undefined) ?? '', ...(chat ? { chat } : {}), ...(chatTemplate ? { chatTemplate } : {}),
           maxNewTokens: (p['max-new-tokens'] as number) ?? 50, temperature: (p.temperature as number) ?? 0.8,
           topK: (p['top-k'] as number) ?? 40, seed: (p.seed as number) ?? 0,
         },
-        inputs: withAdapter(m),
+        inputs: [...withAdapter(m), ...(chatTemplate ? [chatTemplate.path] : [])],
       };
     }
     case 'classify': {
@@ -250,8 +292,12 @@ function buildJob(command: string, p: Parsed): Built {
       checkPathText(outArg, '--out');
       const checkpoints = join(resolve(outArg), 'checkpoints');
       if (p.resume && !existsSync(checkpoints)) throw new UsageError(`--resume: ${checkpoints} does not exist`);
+      const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
       const out = prepareOutDir(outArg);
-      return { job: { kind: 'train', model: m, data, textFormat, config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p) }, inputs: [m.root, dataPath], outDir: out };
+      return {
+        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p) },
+        inputs: [m.root, dataPath, ...(chatTemplate ? [chatTemplate.path] : [])], outDir: out,
+      };
     }
     case 'export': {
       const m = model();
@@ -268,9 +314,14 @@ function printResult(command: string, r: Record<string, unknown>, json: boolean)
   switch (command) {
     case 'eval':
       if ('accuracy' in r) console.log(`loss ${num(r.loss)}  accuracy ${num(r.accuracy)}  images ${r.images}`);
-      else console.log(`loss ${num(r.loss)}  tokens ${r.tokens}  predicted ${r.predicted}${r.logitsFile ? `  logits → ${r.logitsFile}` : ''}`);
+      else if ('scoredTokens' in r) {
+        console.log(`loss ${num(r.loss)}  scored tokens ${r.scoredTokens} (assistant only)  conversations ${r.conversations}  tokens ${r.tokens}`);
+        for (const line of r.rejected as string[]) console.error(`rejected: ${line}`);
+        const cut = r.truncatedLines as number[];
+        if (cut.length) console.error(`truncated to the sequence length: lines ${cut.slice(0, 20).join(', ')}${cut.length > 20 ? `, … (${cut.length})` : ''}`);
+      } else console.log(`loss ${num(r.loss)}  tokens ${r.tokens}  predicted ${r.predicted}${r.logitsFile ? `  logits → ${r.logitsFile}` : ''}`);
       break;
-    case 'generate': console.log(r.text); break;
+    case 'generate': console.log('reply' in r ? r.reply : r.text); break;
     case 'classify':
       for (const x of r.results as { image: string; top: { label: string; prob: number }[] }[]) {
         console.log(`${x.image}: ${x.top.map((t) => `${t.label} ${(100 * t.prob).toFixed(1)}%`).join(', ')}`);

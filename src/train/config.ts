@@ -112,10 +112,14 @@ export const PRESETS: Record<string, Partial<TrainingConfig>> = {
   // validation curve show within minutes even on a CPU-only machine (SwiftShader).
   'gpt2-demo': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 64, epochs: 2, iterationSteps: 25, evalEvery: 25, evalExamples: 32 },
   'vit-demo': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, epochs: 8, evalExamples: 64 },
+  // The Llama demo's chat set (public/demo/definitions-chat.jsonl): exchanges of at most 92 tokens, PEFT's
+  // default targets; 4 epochs of the 360 training exchanges as in the fine-tune measured in public/demo/README.md (lr 5e-3).
+  'llama-demo': { targetModules: ['q_proj', 'v_proj'], r: 8, loraAlpha: 16, lr: 5e-3, batchSize: 8, seqLen: 96, epochs: 4, iterationSteps: 45, evalEvery: 45, evalExamples: 40 },
   // The same demos sized for a CPU adapter (SwiftShader, llvmpipe; the studio picks these there, visibly):
   // four cascade iterations of 9 steps and an export in about three minutes on a 2-core machine (measured by test/e2e/newcomer.test.ts).
   'gpt2-demo-cpu': { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 8, seqLen: 32, maxSteps: 36, iterationSteps: 9, evalEvery: 9, evalExamples: 16 },
   'vit-demo-cpu': { targetModules: ['query', 'value'], r: 8, loraAlpha: 16, lr: 2e-3, batchSize: 16, maxSteps: 40, iterationSteps: 10, evalEvery: 10, evalExamples: 32 },
+  'llama-demo-cpu': { targetModules: ['q_proj', 'v_proj'], r: 8, loraAlpha: 16, lr: 5e-3, batchSize: 8, seqLen: 96, maxSteps: 45, iterationSteps: 15, evalEvery: 15, evalExamples: 16 },
   'gpt2-default': { targetModules: ['c_attn'], lr: 2e-4 },
   'vit-default': { targetModules: ['query', 'value'], lr: 5e-4 },
   'llama-default': { targetModules: ['q_proj', 'v_proj'], lr: 2e-4 }, // PEFT's default targets for llama / mistral / qwen2 / qwen3

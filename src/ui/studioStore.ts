@@ -5,10 +5,10 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { ADAPTERS, DEFAULT_METHOD, adapterVariant, isMethodName, methodLabel } from '../adapters/registry';
 import { METHOD_OPTIONS } from '../adapters/variant';
-import type { TrainingConfig } from '../train/config';
+import { PRESETS, type TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import { StudioClient } from '../worker/client';
-import type { DataPreview, DeviceInfo, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
+import type { DataPreview, DemoModel, DeviceInfo, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
 import type { RunSize, StepTiming } from '../worker/runSize';
 import type { HubProgress } from '../io/hub/download';
 
@@ -83,7 +83,7 @@ export interface StudioState {
   order: string[];
   deviceLost?: string;
   lastExport?: { runId: string; what: string; fileName: string; parity: ExportReply['parity']; note: string | null };
-  loadDemo(name: 'gpt2-fortunes' | 'vit-mnist'): Promise<void>;
+  loadDemo(name: DemoModel): Promise<void>;
   loadModelFiles(files: File[], label: string): Promise<void>;
   /** Downloads (or reads from the browser's cache) a Hub model repo; the token is sent to the Hub only and kept nowhere. */
   loadHub(repo: string, revision: string, token: string): Promise<void>;
@@ -101,6 +101,30 @@ export interface StudioState {
   resetDevice(): Promise<void>;
   clearHistory(): void;
   client: StudioClient;
+}
+
+/**
+ * The target checkboxes ticked when a model loads: GPT-2 the demo's three (c_attn, c_proj, c_fc), ViT query
+ * and value, every other family PEFT's defaults for it as the worker reports them (llama, mistral, qwen2,
+ * qwen3: q_proj, v_proj), kept to the names the model has.
+ */
+export function initialTargets(info: Pick<ModelInfo, 'kind' | 'moduleNames' | 'defaultTargets'>): string[] {
+  if (info.kind === 'gpt2') return ['c_attn', 'c_proj', 'c_fc'];
+  if (info.kind === 'vit') return ['query', 'value'];
+  const has = (t: string) => info.moduleNames.some((m) => m === t || m.endsWith(`.${t}`));
+  const picked = info.defaultTargets.filter(has);
+  return picked.length > 0 ? picked : info.moduleNames.slice(0, 1);
+}
+
+/**
+ * The context the demo data is previewed at when the form leaves seqLen unset: 64 as before for GPT-2; a
+ * llama's demo preset's (its chat set's exchanges are up to 92 tokens, so the preview does not report
+ * conversations cut that the run will not cut).
+ */
+function demoSeqLen(s: Pick<StudioState, 'model' | 'profile'>): number {
+  const kind = s.model.value?.kind;
+  if (kind !== 'llama') return 64;
+  return PRESETS[`llama-demo${s.profile === 'quick' ? '-cpu' : ''}`]?.seqLen ?? 64;
 }
 
 const HISTORY_KEY = 'lorasc-studio-runs';
@@ -228,7 +252,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       set({ model: { status: 'loading' }, data: { status: 'idle' }, estimate: undefined });
       try {
         const info = await p;
-        set((s) => ({ model: { status: 'ready', value: info }, settings: { ...s.settings, targetModules: info.kind === 'gpt2' ? ['c_attn', 'c_proj', 'c_fc'] : ['query', 'value'] } }));
+        set((s) => ({ model: { status: 'ready', value: info }, settings: { ...s.settings, targetModules: initialTargets(info) } }));
       } catch (e) {
         set({ model: { status: 'error', error: errText(e) } });
       }
@@ -270,7 +294,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       client,
       async loadDemo(name) {
         await afterModel(client.request('load-model', { source: { kind: 'demo', name } }));
-        if (get().model.status === 'ready') await afterData(client.request('load-data', { source: { kind: 'demo' }, seqLen: get().settings.seqLen ?? 64 }));
+        if (get().model.status === 'ready') await afterData(client.request('load-data', { source: { kind: 'demo' }, seqLen: get().settings.seqLen ?? demoSeqLen(get()) }));
       },
       async loadModelFiles(files, label) {
         const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
@@ -288,7 +312,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         await client.request('cancel-load', {});
       },
       async loadDataFiles(files, label) {
-        if (get().model.value?.kind === 'gpt2') {
+        if (get().model.value?.kind !== 'vit') { // GPT-2 and Llama-family models train on one text or chat file
           const f = files[0];
           if (!f) return;
           const bytes = await f.arrayBuffer();

@@ -17,7 +17,7 @@ export interface SerializedError {
   cause?: string;
 }
 
-export type DemoModel = 'gpt2-fortunes' | 'vit-mnist';
+export type DemoModel = 'gpt2-fortunes' | 'vit-mnist' | 'llama-fortunes';
 
 export type ModelSource =
   | { kind: 'demo'; name: DemoModel }
@@ -44,13 +44,15 @@ export interface ModelInfo {
   kind: 'gpt2' | 'vit' | 'llama';
   label: string;
   layers: number;
-  /** Module names a target_modules list can use (c_attn, …; query, value, …). */
+  /** Module names a target_modules list can use (c_attn, …; query, value, …; self_attn.q_proj, …): the loaded model's linear modules. */
   moduleNames: string[];
   defaultTargets: string[];
   parameters: number;
   nPositions?: number;
   classes?: string[];
   warnings: string[];
+  /** Where the model's chat template came from (chat_template.jinja / tokenizer_config.json); absent: no chat mode. */
+  chatTemplate?: string;
   /** Set when the model came from the Hub. */
   hub?: HubLoadInfo;
 }
@@ -60,6 +62,8 @@ export interface DataPreview {
   label: string;
   lines: string[]; // what was parsed (counts, formats)
   samples: string[]; // first examples (text) or class names with counts
+  /** A chat .jsonl: the first conversations rendered by the template, cut into trained / not-trained segments. */
+  chat?: { text: string; trained: boolean }[][];
   rejected: { where: string; reason: string }[];
 }
 
@@ -84,6 +88,11 @@ export interface MemoryEstimate {
   why?: string;
 }
 
+export interface ChatTurn {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
 export type Request =
   | { id: number; type: 'load-model'; source: ModelSource }
   | { id: number; type: 'load-data'; source: DataSource; seqLen: number }
@@ -98,7 +107,11 @@ export type Request =
   /** Runs with a checkpoint in OPFS that did not finish (offered for resume after a reload). */
   | { id: number; type: 'unfinished' }
   | { id: number; type: 'export'; runId: string; what: 'merged' | 'adapter' | 'log' }
-  | { id: number; type: 'generate'; prompt: string; runId: string | null; maxNewTokens: number; temperature: number; topK: number; seed: number }
+  /**
+   * Continue `prompt`, or with `chat`, reply to the conversation through the model's chat template (the
+   * fine-tuned side replies to `tunedChat` when given: each side keeps its own replies in its history).
+   */
+  | { id: number; type: 'generate'; prompt: string; chat?: ChatTurn[]; tunedChat?: ChatTurn[]; runId: string | null; maxNewTokens: number; temperature: number; topK: number; seed: number }
   | { id: number; type: 'classify'; image: ArrayBuffer; name: string; runId: string | null }
   | { id: number; type: 'reset-device' }
   /** Stop a Hub download in progress (the load then fails with HUB_CANCELLED). */

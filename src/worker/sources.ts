@@ -16,6 +16,7 @@ export interface SourceHooks {
 const DEMO_MODEL_FILES: Record<DemoModel, string[]> = {
   'gpt2-fortunes': ['config.json', 'model.safetensors', 'tokenizer.json'],
   'vit-mnist': ['config.json', 'model.safetensors', 'preprocessor_config.json'],
+  'llama-fortunes': ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'],
 };
 
 async function fetchBytes(url: string): Promise<ArrayBuffer> {
@@ -53,7 +54,10 @@ export type LoadedData =
 export async function dataSource(s: DataSource, modelKind: 'gpt2' | 'vit' | 'llama', base: string): Promise<LoadedData> {
   if (s.kind === 'text') return { kind: 'text', name: s.name, bytes: s.bytes };
   if (s.kind === 'images') return { kind: 'images', label: s.label, files: s.files };
-  if (modelKind === 'llama') throw new Error('no built-in demo data for a Llama-family model yet: drop a .txt, .jsonl or .csv file');
+  // The Llama demo is a chat model: its data is a chat set ({"messages": …} lines) rendered by its template.
+  if (modelKind === 'llama') {
+    return { kind: 'text', name: 'definitions-chat.jsonl', bytes: await fetchBytes(`${base}demo/definitions-chat.jsonl`) };
+  }
   if (modelKind === 'gpt2') {
     return { kind: 'text', name: 'fortunes-finetune.txt', bytes: await fetchBytes(`${base}demo/fortunes-finetune.txt`) };
   }

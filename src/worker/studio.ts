@@ -7,7 +7,8 @@ import { getDevice } from '../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { listImageFolder } from '../io/datasets';
 import type { PixelImage } from '../io/preprocess';
-import { type TextTokenizer, loadFolderTokenizer } from '../io/tokenizer';
+import { type ChatMessage, type ChatSetup, loadChatSetup, noTemplateForChat } from '../io/chat';
+import { loadFolderTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { decodeImage } from '../io/imageDecode';
 import { defaultTargets } from '../io/peft';
 import { preprocessImage } from '../io/preprocess';
@@ -18,7 +19,7 @@ import { topKPredictions } from '../model/vit/classify';
 import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
 import { PRESETS, type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
-import { createPlainEngine, loadTokenizer } from '../train/engine';
+import { createPlainEngine } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
 import { defaultProcessor, prepareText } from '../train/prepare';
@@ -49,6 +50,8 @@ interface ModelSlot {
   source: ModelDirSource;
   loaded: LoadedModel;
   tokenizer: TextTokenizer | null;
+  /** The chat template and stop ids (language models); template null when the model has none. */
+  chat: ChatSetup | null;
   info: ModelInfo;
 }
 
@@ -141,9 +144,9 @@ export class Studio {
     }
     const { source, label } = opened;
     const loaded = await loadModelDir(source);
-    // GPT-2: the hand-written byte-level BPE; a Llama family: tokenizer.json with tokenizer_config.json's rules.
-    const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : loaded.kind === 'llama' ? await loadFolderTokenizer(source) : null;
-    if (loaded.kind !== 'vit' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the model's weights`);
+    const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
+    const chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
+    if (loaded.kind !== 'vit' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'Llama-family'} weights`);
     const mods = linearModules(loaded);
     // Module names after the layer index: transformer.h.{i}. / model.layers.{i}. (3 parts), vit.encoder.layer.{i}. (4).
     const skip = loaded.kind === 'vit' ? 4 : 3;
@@ -156,9 +159,10 @@ export class Studio {
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: context }),
       warnings: [...(opened.warnings ?? []), ...loaded.warnings],
+      ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
       ...(opened.hub ? { hub: opened.hub } : {}),
     };
-    this.model = { source, loaded, tokenizer, info };
+    this.model = { source, loaded, tokenizer, chat, info };
     this.data = undefined;
     return info;
   }
@@ -171,12 +175,24 @@ export class Studio {
   async loadData(s: DataSource, seqLen: number): Promise<DataPreview> {
     const m = this.needModel();
     const data = await dataSource(s, m.loaded.kind, this.base);
-    const context = contextOf(m.loaded);
-    if (context !== undefined) {
+    if (m.loaded.kind !== 'vit') {
       if (data.kind !== 'text') throw new Error(`a ${m.loaded.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on text: drop a .txt, .jsonl or .csv file`);
-      const T = Math.min(seqLen, context);
-      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as TextTokenizer, T, 0.1, 0);
+      const T = Math.min(seqLen, contextOf(m.loaded) ?? seqLen);
+      const { data: task, preview } = prepareText(data.bytes, data.name, m.tokenizer as TextTokenizer, T, 0.1, 0, undefined, m.chat?.template);
       this.data = data;
+      if (preview.chat) {
+        const c = preview.chat;
+        return {
+          kind: 'text', label: data.name,
+          lines: [`chat: ${preview.examples} conversations rendered with the model's template (${c.template}), ${preview.tokens} tokens`,
+            `${preview.trainedTokens} trained tokens: the assistant replies and their end-of-turn tokens`,
+            `${preview.sequences} sequences of ${T} tokens, one conversation each (${task.train.length} train / ${task.val.length} validation at a 10 % split)`,
+            ...(c.truncatedLines.length ? [`${c.truncatedLines.length} conversations cut to ${T + 1} tokens (lines ${c.truncatedLines.slice(0, 10).join(', ')}${c.truncatedLines.length > 10 ? ', …' : ''})`] : [])],
+          samples: preview.sample,
+          chat: c.samples,
+          rejected: preview.rejected.map((r) => ({ where: `${r.file}, line ${r.line}`, reason: r.reason })),
+        };
+      }
       return {
         kind: 'text', label: data.name,
         lines: [`${preview.format}: ${preview.examples} examples, ${preview.tokens} tokens`, `${preview.sequences} sequences of ${T} tokens (${task.train.length} train / ${task.val.length} validation at a 10 % split)`,
@@ -219,7 +235,7 @@ export class Studio {
     let sizes = this.splitSizes.get(key);
     if (!sizes) {
       if (data.kind === 'text' && m.tokenizer) {
-        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, contextOf(m.loaded) ?? c.seqLen), c.valFraction, c.seed).data;
+        const t = prepareText(data.bytes, data.name, m.tokenizer, Math.min(c.seqLen, contextOf(m.loaded) ?? c.seqLen), c.valFraction, c.seed, undefined, m.chat?.template).data;
         sizes = { train: t.train.length, val: t.val.length };
       } else {
         const n = data.kind === 'images' ? listImageFolder(data.files.map((f) => f.path)).items.length : 0;
@@ -351,7 +367,7 @@ export class Studio {
       }
       const data = this.data as LoadedData;
       const input: RunInput = data.kind === 'text'
-        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as TextTokenizer }
+        ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as TextTokenizer, chatTemplate: m.chat?.template ?? null }
         : { kind: 'images', paths: data.files.map((f) => f.path), decode: imageDecoder(data.files) };
       ctx = await this.device();
       const prepared = await prepareRun(ctx, m, input, { resolved: c });
@@ -459,28 +475,50 @@ export class Studio {
 
   async generate(r: Extract<import('./protocol').Request, { type: 'generate' }>): Promise<ReplyValue['generate']> {
     const m = this.needModel();
-    if (m.loaded.kind === 'vit' || !m.tokenizer) throw new Error('text generation needs a language model (GPT-2, Llama, Mistral, Qwen2, Qwen3)');
+    if (m.loaded.kind === 'vit' || !m.tokenizer) throw new Error('text generation needs a language model (GPT-2 or a Llama family)');
     const tok = m.tokenizer;
-    // A Llama-family prompt starts as HF's tokenizer(prompt) does: with the BOS its tokenizer_config.json asks for.
-    const ids = Uint32Array.from(tok.encode(r.prompt, { addSpecialTokens: m.loaded.kind === 'llama' }));
+    if (r.chat) return this.chatReply(r, r.chat, m, tok);
+    const ids = Uint32Array.from(tok.encode(r.prompt));
     if (ids.length === 0) throw new Error('the prompt is empty: type a few words first');
+    // A llama stops at any of config.json's eos ids too (the demo's: <|im_end|> and <|endoftext|>).
+    const stops = [...(tok.eosTokenId === null ? [] : [tok.eosTokenId]), ...(m.loaded.kind === 'llama' ? m.loaded.config.eos_token_id : [])];
     const once = async (runId: string | null) => {
-      const src = await this.inferenceEngine(runId);
-      if (src.loaded.kind === 'llama') {
-        // The decoder plans its own passes; the engine's own plan needs one position.
-        const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: 1 }, src.weights);
-        try {
-          const eos = [...src.loaded.config.eos_token_id, ...(tok.eosTokenId === null ? [] : [tok.eosTokenId])];
-          const out = await generateLlama(engine, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenIds: eos });
-          return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
-        } finally { engine.destroy(); }
-      }
-      if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a language model');
-      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: src.loaded.config.n_positions }, src.weights, src.head);
-      try {
-        const out = await generate(engine, ids, { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed, eosTokenId: tok.eosTokenId ?? undefined });
-        return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
-      } finally { engine.destroy(); }
+      const out = await this.sample(runId, ids, r, stops);
+      return r.prompt + tok.decode(out.ids, { skipSpecialTokens: true });
+    };
+    return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };
+  }
+
+  /** New tokens after `ids` on the base (runId null) or a run's merged weights: GPT-2's sampler or the Llama KV-cached one. */
+  private async sample(runId: string | null, ids: Uint32Array, r: { maxNewTokens: number; temperature: number; topK: number; seed: number }, stops: readonly number[]): Promise<{ ids: number[]; stopReason: string }> {
+    const src = await this.inferenceEngine(runId);
+    const o = { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed };
+    if (src.loaded.kind === 'llama') {
+      // The engine's (1, T) plan must hold the prompt (the decoder's prefill embeds it): the model's context.
+      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: contextOf(src.loaded) ?? 1 }, src.weights);
+      try { return await generateLlama(engine, ids, { ...o, eosTokenIds: stops }); } finally { engine.destroy(); }
+    }
+    if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a language model (GPT-2 or a Llama family)');
+    const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: src.loaded.config.n_positions }, src.weights, src.head);
+    try { return await generate(engine, ids, { ...o, eosTokenId: stops.length ? stops : undefined }); } finally { engine.destroy(); }
+  }
+
+  /**
+   * Chat mode: the conversation rendered with the model's template and add_generation_prompt, tokenized as
+   * is (the template writes BOS), sampled until any stop id (config / generation_config eos_token_id, the
+   * tokenizer's EOS, the template's end-of-turn token); the reply is decoded without special tokens.
+   */
+  private async chatReply(r: Extract<import('./protocol').Request, { type: 'generate' }>, chat: ChatMessage[], m: ModelSlot, tok: TextTokenizer): Promise<ReplyValue['generate']> {
+    const tpl = m.chat?.template;
+    if (!tpl) throw new Error(noTemplateForChat());
+    const stops = m.chat!.stopIds;
+    const once = async (runId: string | null) => {
+      const turns = runId ? (r.tunedChat ?? chat) : chat;
+      if (turns.length === 0 || turns[turns.length - 1].role !== 'user') throw new Error('chat: the conversation must end with a user message');
+      const ids = Uint32Array.from(tok.encode(tpl.render(turns, true)));
+      const out = await this.sample(runId, ids, r, stops);
+      const reply = out.stopReason === 'eos' ? out.ids.slice(0, -1) : out.ids;
+      return tok.decode(reply, { skipSpecialTokens: true });
     };
     return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };
   }

@@ -34,7 +34,7 @@ type Ready =
   | { kind: 'vit'; ctx: GpuContext; loaded: LoadedVit; engine: VitLoraModel };
 
 /** Builds an engine for the loaded model with the adapter, or the plain engine (no adapter effect) without one. */
-async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef | undefined, B: number, T: number): Promise<Ready> {
+export async function prepare(probe: LoadedModel, model: DirRef, adapter: DirRef | undefined, B: number, T: number): Promise<Ready> {
   const imported0 = adapter ? await loadWithAdapter(dirSource(model), dirSource(adapter), probe) : null;
   const loaded = imported0?.loaded ?? probe;
   const ctx = await getDevice({ label: 'lorasc-cli' });

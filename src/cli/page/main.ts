@@ -4,6 +4,7 @@ import { type CliEvent, type CliJob, serializeError } from '../jobs';
 import { setBridgeToken } from './bridge';
 import { runEvalImages, runEvalLm, runClassify, runGenerate } from './inference';
 import { runExport, runTrain } from './training';
+import { runEvalChat, runGenerateChat } from './chat';
 
 type Emit = (e: CliEvent) => void;
 
@@ -21,7 +22,8 @@ w.__lorascRun = async (job: CliJob, token: string) => {
     switch (job.kind) {
       case 'eval-lm': return { ok: true, result: await runEvalLm(job, emit) };
       case 'eval-images': return { ok: true, result: await runEvalImages(job, emit) };
-      case 'generate': return { ok: true, result: await runGenerate(job) };
+      case 'eval-chat': return { ok: true, result: await runEvalChat(job, emit) };
+      case 'generate': return { ok: true, result: job.chat ? await runGenerateChat({ ...job, chat: job.chat }) : await runGenerate(job) };
       case 'classify': return { ok: true, result: await runClassify(job) };
       case 'train': return { ok: true, result: await runTrain(job, emit) };
       case 'export': return { ok: true, result: await runExport(job, emit) };

@@ -6,7 +6,9 @@ import { getDevice } from '../../gpu/device';
 import { loadModelDir } from '../../io/hfModel';
 import { buildMergedModelFiles, doraMerge, mergeDelta, writeMergedModelStreamed } from '../../io/export';
 import type { TrainingConfig } from '../../train/config';
-import { adapterEngineOptions, adapterValues, loadTokenizer, loadWithAdapter } from '../../train/engine';
+import { adapterEngineOptions, adapterValues, loadWithAdapter } from '../../train/engine';
+import { loadChatSetup } from '../../io/chat';
+import { loadFolderTokenizer } from '../../io/tokenizer';
 import { buildExports, fetchPassthrough, mergedParity, readCompanions } from '../../train/export';
 import { linearModules } from '../../train/modules';
 import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
@@ -16,7 +18,6 @@ import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, outSink, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
 import { loadModel } from './load';
 import { decodeImage } from '../../io/imageDecode';
-import { loadFolderTokenizer } from '../../io/tokenizer';
 
 type Emit = (e: CliEvent) => void;
 
@@ -28,10 +29,16 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   let input: RunInput;
   if (loaded.kind !== 'vit') {
     if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a ${loaded.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on a .txt, .jsonl or .csv file`);
-    // GPT-2: the hand-written byte-level BPE; a Llama family: its tokenizer.json with tokenizer_config.json's rules.
-    const tokenizer = loaded.kind === 'gpt2' ? await loadTokenizer(source) : await loadFolderTokenizer(source);
+    // The folder's tokenizer (GPT-2: the hand-written byte-level BPE; a Llama family: tokenizer.json with tokenizer_config.json's rules).
+    const tokenizer = await loadFolderTokenizer(source);
     if (!tokenizer) throw new Error(`${job.model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
-    input = { kind: 'text', bytes: await readFile(job.data.path), name: job.data.path.split('/').pop() as string, tokenizer, ...(job.textFormat ? { format: job.textFormat } : {}) };
+    // a chat .jsonl is rendered with the model's template, or --chat-template's
+    const template = job.chatTemplate ? new TextDecoder().decode(await readFile(job.chatTemplate.path)) : undefined;
+    const chat = await loadChatSetup(source, tokenizer, template !== undefined ? { template, templateSource: job.chatTemplate!.path.split('/').pop() } : {});
+    input = {
+      kind: 'text', bytes: await readFile(job.data.path), name: job.data.path.split('/').pop() as string, tokenizer, chatTemplate: chat.template,
+      ...(job.textFormat ? { format: job.textFormat } : {}),
+    };
   } else {
     if (!isDir(job.data)) throw new Error(`${job.data.path} is a file; a ViT trains on a folder with one subfolder per class`);
     const dir = job.data;
@@ -46,6 +53,14 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   const { config } = run;
   emit({ type: 'status', message: `${run.loaded.kind} model: ${job.model.root}; method ${config.method}` });
   emit({ type: 'status', message: dataLine(run) });
+  if (run.kind === 'lm' && run.preview) {
+    // every row not trained on, by line (a long list is cut, with the count of the rest)
+    const p = run.preview;
+    const lines = p.rejected.map((r) => `${r.file}, line ${r.line}: ${r.reason}`);
+    if (p.chat?.truncatedLines.length) lines.push(`${p.file}: conversations cut to ${run.config.seqLen + 1} tokens (later turns not trained): ${p.chat.truncatedLines.length} rows, lines ${p.chat.truncatedLines.slice(0, 20).join(', ')}${p.chat.truncatedLines.length > 20 ? ', …' : ''}`);
+    for (const l of lines.slice(0, 50)) emit({ type: 'warning', message: l });
+    if (lines.length > 50) emit({ type: 'warning', message: `… and ${lines.length - 50} more rejected rows` });
+  }
   let total = 0;
   const onEvent = (e: TrainEvent) => {
     if (e.type === 'start') total = e.totalSteps;

@@ -88,7 +88,14 @@ export async function loadChatSetup(source: TokenizerFolder, tok: TextTokenizer,
   return { template, stopIds: [...new Set(ids)] };
 }
 
+const NO_TEMPLATE = 'the model has no chat template (no chat_template in tokenizer_config.json, no chat_template.jinja)';
+
 /** The one line a chat dataset gets when the model has no template and none was supplied. */
 export function noTemplateMessage(file: string): string {
-  return `${file} is a chat dataset ("messages" or "conversations" rows), but the model has no chat template (no chat_template in tokenizer_config.json, no chat_template.jinja): supply one (lorasc: --chat-template FILE.jinja)`;
+  return `${file} is a chat dataset ("messages" or "conversations" rows), but ${NO_TEMPLATE}: supply one (lorasc: --chat-template FILE.jinja)`;
+}
+
+/** The one line a chat request (playground, generate --chat) gets on a model without a template. */
+export function noTemplateForChat(): string {
+  return `${NO_TEMPLATE}, so it cannot chat: supply one (lorasc: --chat-template FILE.jinja), or continue plain text instead`;
 }

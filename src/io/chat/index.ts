@@ -6,5 +6,5 @@ export { renderWithSpans, type CharSpan, type RenderedChat } from './spans';
 export { byteLevelOffsets, tokenMask, tokenOffsets, TokenOffsetError, type OffsetEncoder, type TokenOffsets, type UnitTokenizer } from './offsets';
 export { conversationPreview, previewSegments, type PreviewSegment } from './preview';
 export { buildChatSequences, type ChatRow, type ChatSequences } from './sequences';
-export { endOfTurnId, loadChatSetup, noTemplateMessage, type ChatSetup, type ChatSetupOptions } from './folder';
+export { endOfTurnId, loadChatSetup, noTemplateForChat, noTemplateMessage, type ChatSetup, type ChatSetupOptions } from './folder';
 export { stripMarkers } from './template';

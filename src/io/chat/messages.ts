@@ -29,8 +29,11 @@ export function isChatRow(obj: object): boolean {
   return Object.hasOwn(obj, 'messages') || Object.hasOwn(obj, 'conversations');
 }
 
-/** The row's messages, or why the row cannot be trained on. */
-export function chatFromRow(obj: object): ChatMessage[] | string {
+/**
+ * The row's messages, or why the row cannot be trained on. `needsReply: false` accepts a conversation with no
+ * assistant turn yet (one to reply to: the playground, `lorasc generate --chat-file`).
+ */
+export function chatFromRow(obj: object, opts: { needsReply?: boolean } = {}): ChatMessage[] | string {
   const hasMessages = Object.hasOwn(obj, 'messages');
   if (hasMessages && Object.hasOwn(obj, 'conversations')) return 'row has both "messages" and "conversations"; keep one';
   const field = hasMessages ? 'messages' : 'conversations';
@@ -59,7 +62,7 @@ export function chatFromRow(obj: object): ChatMessage[] | string {
     if (role === 'system' && i !== 0) return `${where}: a system message must come first`;
     out.push({ role, content: text });
   }
-  if (!out.some((m) => m.role === 'assistant')) return 'no assistant turn: nothing to train on';
+  if (opts.needsReply !== false && !out.some((m) => m.role === 'assistant')) return 'no assistant turn: nothing to train on';
   if (out.every((m) => m.role !== 'user')) return 'no user turn: the conversation has no prompt';
   return out;
 }

@@ -139,8 +139,11 @@ export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
   /** PRNG seed of the sampler (ignored by greedy decoding); the same seed repeats the run. */
   seed?: number;
-  /** Stop after sampling this id (it is included in `ids`, as HF's generate does). */
-  eosTokenId?: number;
+  /**
+   * Stop after sampling this id, or any of these (a chat model's EOS and end-of-turn tokens; HF's
+   * eos_token_id is an int or a list too); the stop id is included in `ids`, as HF's generate does.
+   */
+  eosTokenId?: number | readonly number[];
 }
 
 export interface GenerateResult {
@@ -165,11 +168,12 @@ export async function generate(model: Gpt2LoraModel, prompt: Uint32Array, o: Gen
   const decoder = await Gpt2Decoder.create(model, maxT);
   try {
     const rng = createRng(o.seed ?? 0);
+    const stops = new Set(typeof o.eosTokenId === 'number' ? [o.eosTokenId] : (o.eosTokenId ?? []));
     let logits = await decoder.prefill(prompt);
     for (;;) {
       const token = sampleToken(logits, o, rng);
       ids.push(token);
-      if (token === o.eosTokenId) return { ids, stopReason: 'eos' };
+      if (stops.has(token)) return { ids, stopReason: 'eos' };
       if (ids.length >= o.maxNewTokens) return { ids, stopReason: 'max_tokens' };
       if (prompt.length + ids.length >= maxT) return { ids, stopReason: 'n_positions' };
       logits = await decoder.step(token);

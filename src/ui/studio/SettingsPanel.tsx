@@ -48,7 +48,7 @@ function Check({ k, label, title }: { k: Key; label: string; title?: string }) {
 }
 
 /** The preset that fills the fields left unset: the demo of the loaded kind, quick (CPU) or full. */
-export const activePreset = (s: Pick<StudioState, 'model' | 'profile'>) => PRESETS[`${s.model.value?.kind === 'vit' ? 'vit' : 'gpt2'}-demo${s.profile === 'quick' ? '-cpu' : ''}`];
+export const activePreset = (s: Pick<StudioState, 'model' | 'profile'>) => PRESETS[`${s.model.value?.kind ?? 'gpt2'}-demo${s.profile === 'quick' ? '-cpu' : ''}`];
 
 const mmss = (ms: number) => { const t = Math.round(ms / 1000); return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`; };
 
@@ -120,7 +120,7 @@ function LoraPlusCheck() {
 function PresetPicker() {
   const kind = useStudio((s) => s.model.value?.kind);
   const setSettings = useStudio((s) => s.setSettings);
-  const names = Object.keys(PRESETS).filter((n) => n.startsWith(kind === 'vit' ? 'vit' : 'gpt2'));
+  const names = Object.keys(PRESETS).filter((n) => n.startsWith(`${kind ?? 'gpt2'}-`));
   const describe: Record<string, string> = { demo: 'demo: short cascade iterations, quick feedback', default: 'PEFT defaults (r 8, alpha 16, docs/method.md lr)' };
   return (
     <label>

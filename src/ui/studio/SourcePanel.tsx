@@ -47,6 +47,13 @@ function DropZone({ label, testId, onFiles, directory, accept }: { label: string
   );
 }
 
+const KIND_NAME = { gpt2: 'GPT-2', vit: 'ViT', llama: 'Llama' } as const;
+/** What the data drop zone takes: text (chat rows too when the model has a chat template), or an image folder. */
+function dataLabel(kind: 'gpt2' | 'vit' | 'llama', chat: boolean): string {
+  if (kind === 'vit') return 'Training images: a folder with one subfolder per class';
+  return `Training text: .jsonl (${chat ? 'chat {"messages"} / ShareGPT {"conversations"}, ' : ''}{"text"}, alpaca {"instruction","input","output"}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)`;
+}
+
 export function SourcePanel() {
   const model = useStudio((s) => s.model);
   const data = useStudio((s) => s.data);
@@ -60,6 +67,7 @@ export function SourcePanel() {
       <div className="row" role="tablist" aria-label="Built-in demos">
         <button type="button" role="tab" aria-selected={model.value?.label === 'built-in gpt2-fortunes'} data-testid="demo-gpt2" onClick={() => loadDemo('gpt2-fortunes')}>Demo GPT-2 · fortunes</button>
         <button type="button" role="tab" aria-selected={model.value?.label === 'built-in vit-mnist'} data-testid="demo-vit" onClick={() => loadDemo('vit-mnist')}>Demo ViT · rotated digits</button>
+        <button type="button" role="tab" aria-selected={model.value?.label === 'built-in llama-fortunes'} data-testid="demo-llama" onClick={() => loadDemo('llama-fortunes')}>Demo Llama · chat definitions</button>
       </div>
       <DropZone label="…or your own HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)" testId="model-input" directory onFiles={loadModelFiles} />
       <HubSource />
@@ -67,7 +75,7 @@ export function SourcePanel() {
       {model.status === 'error' && <p role="alert" className="error">Model refused: {model.error}</p>}
       {model.value && (
         <p data-testid="model-info">
-          <strong>{model.value.label}</strong>: {model.value.kind === 'gpt2' ? 'GPT-2' : 'ViT'}, {model.value.layers} layers,{' '}
+          <strong>{model.value.label}</strong>: {KIND_NAME[model.value.kind]}, {model.value.layers} layers,{' '}
           {(model.value.parameters / 1e6).toFixed(2)} M parameters{model.value.classes ? `, ${model.value.classes.length} classes` : ''}
           {model.value.hub && (
             <span className="note" data-testid="model-hub">
@@ -80,7 +88,7 @@ export function SourcePanel() {
       )}
       {kind && (
         <DropZone
-          label={kind === 'gpt2' ? 'Training text: .jsonl ({"text"} or alpaca {"instruction","input","output"}), .csv, or any UTF-8 text file (.txt, README, LICENSE, …)' : 'Training images: a folder with one subfolder per class'}
+          label={dataLabel(kind, !!model.value?.chatTemplate)}
           testId="data-input" directory={kind === 'vit'} onFiles={loadDataFiles}
         />
       )}
@@ -90,12 +98,19 @@ export function SourcePanel() {
         <div data-testid="data-preview" className="preview">
           <strong>{data.value.label}</strong>
           <ul>{data.value.lines.map((l) => <li key={l}>{l}</li>)}</ul>
-          {data.value.samples.length > 0 && (
+          {data.value.chat && data.value.chat.length > 0 && (
+            <details open data-testid="chat-preview"><summary>Rendered conversations (<mark className="trained">highlighted</mark>: trained tokens)</summary>
+              {data.value.chat.map((segs, i) => (
+                <pre key={i} className="chat-render">{segs.map((g, k) => (g.trained ? <mark key={k} className="trained">{g.text}</mark> : <span key={k}>{g.text}</span>))}</pre>
+              ))}
+            </details>
+          )}
+          {!data.value.chat && data.value.samples.length > 0 && (
             <details><summary>Examples</summary><ul>{data.value.samples.map((s, i) => <li key={i}><code>{s}</code></li>)}</ul></details>
           )}
           {data.value.rejected.length > 0 && (
             <details open><summary className="warn">{data.value.rejected.length} rejected</summary>
-              <ul>{data.value.rejected.slice(0, 20).map((r, i) => <li key={i}>{r.where}: {r.reason}</li>)}</ul>
+              <ul className="rejected-list" data-testid="data-rejected">{data.value.rejected.map((r, i) => <li key={i}>{r.where}: {r.reason}</li>)}</ul>
             </details>
           )}
         </div>

@@ -1,0 +1,102 @@
+// The CLI's chat jobs, run in the engine page: `eval --data chat.jsonl` (the assistant-only loss: mean
+// cross-entropy over the reply tokens and each reply's end-of-turn token, as TRL's assistant_only_loss
+// trains it) and `generate --chat` (the conversation rendered with add_generation_prompt, sampled until any
+// stop id: config / generation_config eos_token_id, the tokenizer's EOS, the template's end-of-turn token).
+import { type ChatMessage, type ChatSetup, buildChatSequences, loadChatSetup, noTemplateForChat, noTemplateMessage, tokenOffsets } from '../../io/chat';
+import { IGNORE_INDEX, parseTextDataset } from '../../io/datasets';
+import { type LoadedModel, type ModelDirSource, loadModelDir } from '../../io/hfModel';
+import { loadFolderTokenizer, type TextTokenizer } from '../../io/tokenizer';
+import { generate } from '../../model/gpt2/generate';
+import { crossEntropy } from '../../train/evaluate';
+import type { CliEvent, DirRef, EvalChatJob, FileRef, GenerateJob } from '../jobs';
+import { dirSource, readFile } from './bridge';
+import { prepare } from './inference';
+
+type Emit = (e: CliEvent) => void;
+
+interface ChatModel {
+  source: ModelDirSource;
+  loaded: LoadedModel;
+  tok: TextTokenizer;
+  chat: ChatSetup;
+}
+
+async function chatModel(model: DirRef, templateFile: FileRef | undefined, what: string): Promise<ChatModel> {
+  const source = dirSource(model);
+  const loaded = await loadModelDir(source);
+  if (loaded.kind === 'vit') throw new Error(`${what} needs a language model; ${model.root} is a ViT`);
+  const tok = await loadFolderTokenizer(source);
+  if (!tok) throw new Error(`${model.root} has no tokenizer.json (or vocab.json + merges.txt)`);
+  const template = templateFile ? new TextDecoder().decode(await readFile(templateFile.path)) : undefined;
+  const chat = await loadChatSetup(source, tok, template !== undefined ? { template, templateSource: templateFile!.path.split('/').pop() } : {});
+  return { source, loaded, tok, chat };
+}
+
+/** Positions a causal LM can see: GPT-2's n_positions (other families: their max_position_embeddings). */
+function contextOf(loaded: LoadedModel): number {
+  if (loaded.kind === 'gpt2') return loaded.config.n_positions;
+  const c = (loaded as { config: { max_position_embeddings?: number } }).config;
+  return c.max_position_embeddings ?? 2048;
+}
+
+export async function runEvalChat(job: EvalChatJob, emit: Emit) {
+  const m = await chatModel(job.model, job.chatTemplate, 'eval --data');
+  const name = job.data.path.split('/').pop() as string;
+  const ds = parseTextDataset(await readFile(job.data.path), name, { format: 'jsonl' });
+  if (ds.chats === undefined) throw new Error(`${name} is not a chat .jsonl (its rows have no "messages" or "conversations"); evaluate plain text with --text`);
+  if (!m.chat.template) throw new Error(noTemplateMessage(name));
+  const maxT = job.seqLen ?? contextOf(m.loaded);
+  const seqs = buildChatSequences(ds.chats, name, m.chat.template, tokenOffsets(m.tok), m.tok.eosTokenId, maxT);
+  const rejected = [...ds.rejected, ...seqs.rejected].sort((a, b) => a.line - b.line).map((r) => `line ${r.line}: ${r.reason}`);
+  if (seqs.ids.length === 0) throw new Error(`${name}: no conversation could be scored (${rejected.length} rejected${rejected[0] ? `; ${rejected[0]}` : ''})`);
+  // One engine length for all: up to the last scored position of the longest conversation (padding after it
+  // cannot reach earlier positions through causal attention).
+  let T = 1;
+  for (const labels of seqs.labels) for (let j = labels.length - 1; j >= 0; j--) if (labels[j] !== IGNORE_INDEX) { T = Math.max(T, j + 1); break; }
+  const ready = await prepare(m.loaded, job.model, job.adapter, 1, T);
+  // LLAMA_ENGINE_PENDING: a llama engine from prepare() scores the same way (forwardLogits over [1, T])
+  if (ready.kind !== 'gpt2') throw new Error(`eval --data needs a language model; ${job.model.root} is a ${ready.kind}`);
+  const V = ready.loaded.config.vocab_size;
+  let lossSum = 0, scored = 0;
+  try {
+    for (let i = 0; i < seqs.ids.length; i++) {
+      const logits = await ready.engine.forwardLogits(seqs.ids[i].subarray(0, T));
+      const labels = seqs.labels[i];
+      for (let j = 0; j < T; j++) {
+        if (labels[j] === IGNORE_INDEX) continue;
+        lossSum += crossEntropy(logits.subarray(j * V, (j + 1) * V), labels[j]);
+        scored++;
+      }
+      emit({ type: 'progress', done: i + 1, total: seqs.ids.length });
+    }
+  } finally {
+    ready.engine.destroy();
+  }
+  return {
+    loss: lossSum / scored, scoredTokens: scored, conversations: seqs.ids.length, tokens: seqs.tokenCount,
+    truncatedLines: seqs.truncatedLines, rejected, template: m.chat.template.spec.source,
+  };
+}
+
+export async function runGenerateChat(job: GenerateJob & { chat: ChatMessage[] }) {
+  const m = await chatModel(job.model, job.chatTemplate, 'generate --chat');
+  if (!m.chat.template) throw new Error(noTemplateForChat());
+  const text = m.chat.template.render(job.chat, true);
+  const promptIds = m.tok.encode(text); // the template writes BOS itself where the model wants one
+  const ready = await prepare(m.loaded, job.model, job.adapter, 1, contextOf(m.loaded));
+  // LLAMA_ENGINE_PENDING: a llama engine needs its KV-cached generate here, with the same stop ids
+  if (ready.kind !== 'gpt2') throw new Error(`generate needs a language model; ${job.model.root} is a ${ready.kind}`);
+  try {
+    const stop = new Set(m.chat.stopIds);
+    const out = await generate(ready.engine, Uint32Array.from(promptIds), {
+      maxNewTokens: job.maxNewTokens, temperature: job.temperature, topK: job.topK, seed: job.seed, eosTokenId: [...stop],
+    });
+    const ids = out.stopReason === 'eos' ? out.ids.slice(0, -1) : out.ids;
+    return {
+      reply: m.tok.decode(ids, { skipSpecialTokens: true }), promptTokens: promptIds.length, newTokens: out.ids.length,
+      stopReason: out.stopReason, stopIds: [...stop], template: m.chat.template.spec.source,
+    };
+  } finally {
+    ready.engine.destroy();
+  }
+}
