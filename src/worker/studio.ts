@@ -7,7 +7,7 @@ import { getDevice } from '../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { listImageFolder } from '../io/datasets';
 import type { PixelImage } from '../io/preprocess';
-import { type ChatMessage, type ChatSetup, loadChatSetup, noTemplateForChat } from '../io/chat';
+import { type ChatMessage, type ChatSetup, ChatTemplateError, loadChatSetup, noTemplateForChat } from '../io/chat';
 import { loadFolderTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { decodeImage } from '../io/imageDecode';
 import { defaultTargets } from '../io/peft';
@@ -123,7 +123,14 @@ export class Studio {
     const loaded = await loadModelDir(source);
     if (loaded.kind === 'llama') refuseLlamaEngine('the studio'); // LLAMA_ENGINE_PENDING
     const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
-    const chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
+    // a template that does not parse turns chat off with a warning; the model itself still loads
+    let chat: ChatSetup | null = null, chatWarning: string | null = null;
+    try {
+      chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
+    } catch (e) {
+      if (!(e instanceof ChatTemplateError)) throw e;
+      chatWarning = `${e.message} (chat data and chat mode are off)`;
+    }
     if (loaded.kind === 'gpt2' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the GPT-2 weights`);
     const mods = linearModules(loaded);
     const skip = loaded.kind === 'gpt2' ? 3 : 4;
@@ -134,7 +141,7 @@ export class Studio {
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'gpt2' ? { nPositions: loaded.config.n_positions } : { classes: loaded.config.id2label }),
-      warnings: loaded.warnings,
+      warnings: chatWarning ? [...loaded.warnings, chatWarning] : loaded.warnings,
       ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
     };
     this.model = { source, loaded, tokenizer, chat, info };
