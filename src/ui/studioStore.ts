@@ -10,6 +10,7 @@ import type { IterationReport } from '../train/cascade';
 import { StudioClient } from '../worker/client';
 import type { DataPreview, DeviceInfo, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
 import type { RunSize, StepTiming } from '../worker/runSize';
+import type { HubProgress } from '../io/hub/download';
 
 export interface LayerPoint {
   path: string;
@@ -52,8 +53,17 @@ export interface RunView {
 
 type Load<T> = { status: 'idle' | 'loading' | 'ready' | 'error'; value?: T; error?: string };
 
+/** The Hub download shown under the Hub control: each file's latest progress, in the order they started. */
+export interface HubDownloadView {
+  repo: string;
+  active: boolean;
+  files: Record<string, HubProgress>;
+  order: string[];
+}
+
 export interface StudioState {
   model: Load<ModelInfo>;
+  hub?: HubDownloadView;
   data: Load<DataPreview>;
   settings: Partial<TrainingConfig>;
   estimate?: MemoryEstimate;
@@ -75,6 +85,9 @@ export interface StudioState {
   lastExport?: { runId: string; what: string; fileName: string; parity: ExportReply['parity']; note: string | null };
   loadDemo(name: 'gpt2-fortunes' | 'vit-mnist'): Promise<void>;
   loadModelFiles(files: File[], label: string): Promise<void>;
+  /** Downloads (or reads from the browser's cache) a Hub model repo; the token is sent to the Hub only and kept nowhere. */
+  loadHub(repo: string, revision: string, token: string): Promise<void>;
+  cancelHub(): Promise<void>;
   loadDataFiles(files: File[], label: string): Promise<void>;
   setSettings(patch: Partial<TrainingConfig>): void;
   setProfile(p: RunProfile): void;
@@ -202,6 +215,11 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         case 'device-lost':
           set({ deviceLost: e.message });
           break;
+        case 'hub-progress': {
+          const p = e.progress;
+          set((s) => (s.hub ? { hub: { ...s.hub, files: { ...s.hub.files, [p.file]: p }, order: s.hub.order.includes(p.file) ? s.hub.order : [...s.hub.order, p.file] } } : {}));
+          break;
+        }
       }
     };
     client.onEvent(onEvent);
@@ -257,6 +275,17 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       async loadModelFiles(files, label) {
         const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
         await afterModel(client.request('load-model', { source: { kind: 'files', label, files: payload } }, payload.map((f) => f.bytes)));
+      },
+      async loadHub(repo, revision, token) {
+        set({ hub: { repo, active: true, files: {}, order: [] } });
+        try {
+          await afterModel(client.request('load-model', { source: { kind: 'hub', repo, revision, ...(token ? { token } : {}) } }));
+        } finally {
+          set((s) => (s.hub ? { hub: { ...s.hub, active: false } } : {}));
+        }
+      },
+      async cancelHub() {
+        await client.request('cancel-load', {});
       },
       async loadDataFiles(files, label) {
         if (get().model.value?.kind === 'gpt2') {

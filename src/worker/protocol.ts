@@ -6,6 +6,7 @@ import type { TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import type { ParityFigure } from '../io/export';
 import type { RunSize, StepTiming } from './runSize';
+import type { HubProgress } from '../io/hub/download';
 
 export const METRICS_FLUSH_MS = 150;
 
@@ -20,7 +21,19 @@ export type DemoModel = 'gpt2-fortunes' | 'vit-mnist';
 
 export type ModelSource =
   | { kind: 'demo'; name: DemoModel }
-  | { kind: 'files'; label: string; files: { name: string; bytes: ArrayBuffer }[] };
+  | { kind: 'files'; label: string; files: { name: string; bytes: ArrayBuffer }[] }
+  /** Opt-in download from the Hugging Face Hub (src/io/hub); the token is used for this load only. */
+  | { kind: 'hub'; repo: string; revision: string; token?: string };
+
+/** Where a model downloaded from the Hub came from (ModelInfo.hub). */
+export interface HubLoadInfo {
+  repo: string;
+  revision: string;
+  commit: string;
+  from: 'network' | 'cache';
+  offline: boolean;
+  bytes: number;
+}
 
 export type DataSource =
   | { kind: 'demo' }
@@ -40,6 +53,8 @@ export interface ModelInfo {
   warnings: string[];
   /** Where the model's chat template came from (chat_template.jinja / tokenizer_config.json); absent: no chat mode. */
   chatTemplate?: string;
+  /** Set when the model came from the Hub. */
+  hub?: HubLoadInfo;
 }
 
 export interface DataPreview {
@@ -98,7 +113,9 @@ export type Request =
    */
   | { id: number; type: 'generate'; prompt: string; chat?: ChatTurn[]; tunedChat?: ChatTurn[]; runId: string | null; maxNewTokens: number; temperature: number; topK: number; seed: number }
   | { id: number; type: 'classify'; image: ArrayBuffer; name: string; runId: string | null }
-  | { id: number; type: 'reset-device' };
+  | { id: number; type: 'reset-device' }
+  /** Stop a Hub download in progress (the load then fails with HUB_CANCELLED). */
+  | { id: number; type: 'cancel-load' };
 
 export type RequestType = Request['type'];
 
@@ -123,6 +140,7 @@ export interface ReplyValue {
   generate: { base: string; tuned: string | null };
   classify: { base: { label: string; prob: number }[]; tuned: { label: string; prob: number }[] | null };
   'reset-device': { adapter: string };
+  'cancel-load': { cancelled: boolean };
 }
 
 /** interrupted: the run ended without finishing (device lost, page reloaded) and can resume from a checkpoint. */
@@ -183,7 +201,8 @@ export type StudioEvent =
   | { kind: 'iteration'; runId: string; step: number; report: IterationReport }
   | { kind: 'summary'; runId: string; summary: RunSummary }
   | { kind: 'warning'; runId: string | null; message: string }
-  | { kind: 'device-lost'; message: string };
+  | { kind: 'device-lost'; message: string }
+  | { kind: 'hub-progress'; progress: HubProgress };
 
 export type WorkerMessage =
   | { type: 'result'; id: number; value: unknown }

@@ -1,7 +1,17 @@
-// Where the studio's worker gets bytes: the built-in demo (same-origin files under public/demo — never
-// another origin) or what the user dropped (ArrayBuffers sent by the UI thread).
+// Where the studio's worker gets bytes: the built-in demo (same-origin files under public/demo), what
+// the user dropped (ArrayBuffers sent by the UI thread), or — only when the user asks, through the Hub
+// control — a model repo downloaded from the Hugging Face Hub (src/io/hub), cached in Cache Storage.
 import { sourceFromMap, type ModelDirSource } from '../io/hfModel';
-import type { DataSource, DemoModel, ModelSource } from './protocol';
+import { cacheStorageHubCache, hubOrigins, openHubRepo, type HubProgress } from '../io/hub';
+import type { DataSource, DemoModel, HubLoadInfo, ModelSource } from './protocol';
+
+/** The Hub's base URL: the real Hub, unless a test build set VITE_HUB_BASE (the page's CSP follows it). */
+const HUB_BASE = hubOrigins(import.meta.env as { VITE_HUB_BASE?: string; VITE_HUB_CONNECT?: string }).base;
+
+export interface SourceHooks {
+  signal?: AbortSignal;
+  onHubProgress?: (p: HubProgress) => void;
+}
 
 const DEMO_MODEL_FILES: Record<DemoModel, string[]> = {
   'gpt2-fortunes': ['config.json', 'model.safetensors', 'tokenizer.json'],
@@ -14,7 +24,18 @@ async function fetchBytes(url: string): Promise<ArrayBuffer> {
   return res.arrayBuffer();
 }
 
-export async function modelSource(s: ModelSource, base: string): Promise<{ source: ModelDirSource; label: string }> {
+export async function modelSource(s: ModelSource, base: string, hooks: SourceHooks = {}): Promise<{ source: ModelDirSource; label: string; hub?: HubLoadInfo; warnings?: string[] }> {
+  if (s.kind === 'hub') {
+    const warnings: string[] = [];
+    // No Cache Storage (not a secure context, or storage blocked): the download still works, uncached.
+    const cache = await cacheStorageHubCache(HUB_BASE).catch((e: unknown) => {
+      warnings.push(`the browser's cache is not available (${e instanceof Error ? e.message : String(e)}): the model will download again next time`);
+      return null;
+    });
+    const r = await openHubRepo({ repo: s.repo, revision: s.revision, token: s.token, base: HUB_BASE, cache, signal: hooks.signal, onProgress: hooks.onHubProgress });
+    const hub: HubLoadInfo = { repo: r.repo, revision: r.revision, commit: r.commit, from: r.from, offline: r.offline, bytes: r.bytes };
+    return { source: r.source, label: `${r.repo}@${r.revision}`, hub, warnings: [...warnings, ...r.warnings] };
+  }
   if (s.kind === 'files') {
     if (s.files.length === 0) throw new Error('no files were dropped');
     return { source: sourceFromMap(new Map(s.files.map((f) => [f.name, f.bytes]))), label: s.label };

@@ -118,8 +118,25 @@ export class Studio {
     this.ctx?.device.destroy();
   }
 
+  /** The Hub download in progress, if any (cancel-load aborts it). */
+  private loading: AbortController | undefined;
+
+  cancelLoad(): ReplyValue['cancel-load'] {
+    const l = this.loading;
+    l?.abort();
+    return { cancelled: !!l };
+  }
+
   async loadModel(s: ModelSource): Promise<ModelInfo> {
-    const { source, label } = await modelSource(s, this.base);
+    const loading = new AbortController();
+    this.loading = loading;
+    let opened: Awaited<ReturnType<typeof modelSource>>;
+    try {
+      opened = await modelSource(s, this.base, { signal: loading.signal, onHubProgress: (progress) => this.emit({ kind: 'hub-progress', progress }) });
+    } finally {
+      if (this.loading === loading) this.loading = undefined;
+    }
+    const { source, label } = opened;
     const loaded = await loadModelDir(source);
     if (loaded.kind === 'llama') refuseLlamaEngine('the studio'); // LLAMA_ENGINE_PENDING
     const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
@@ -141,7 +158,8 @@ export class Studio {
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'gpt2' ? { nPositions: loaded.config.n_positions } : { classes: loaded.config.id2label }),
-      warnings: chatWarning ? [...loaded.warnings, chatWarning] : loaded.warnings,
+      warnings: [...(opened.warnings ?? []), ...loaded.warnings, ...(chatWarning ? [chatWarning] : [])],
+      ...(opened.hub ? { hub: opened.hub } : {}),
       ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
     };
     this.model = { source, loaded, tokenizer, chat, info };

@@ -22,11 +22,12 @@ async function handle(r: Request, s: Studio): Promise<unknown> {
     case 'generate': return s.generate(r);
     case 'classify': return s.classify(r);
     case 'reset-device': return s.resetDevice();
+    case 'cancel-load': return s.cancelLoad();
   }
 }
 
 // Requests run one after another in arrival order (a data file dropped while its model still loads
-// must see that model), except pause/resume/stop, which never wait behind anything. 'start' only
+// must see that model), except pause/resume/stop and cancelling a download, which never wait behind anything. 'start' only
 // queues its run, so a training run never blocks the requests that follow it.
 let chain: Promise<unknown> = Promise.resolve();
 function ordered(r: Request, s: Studio): Promise<unknown> {
@@ -38,7 +39,7 @@ function ordered(r: Request, s: Studio): Promise<unknown> {
 self.onmessage = (e: MessageEvent<{ base: string; request: Request }>) => {
   const { base, request } = e.data;
   studio ??= new Studio(base, (event) => post({ type: 'event', event }));
-  (request.type === 'control' ? handle(request, studio) : ordered(request, studio)).then(
+  (request.type === 'control' || request.type === 'cancel-load' ? handle(request, studio) : ordered(request, studio)).then(
     (value) => {
       const bytes = (value as { bytes?: unknown } | undefined)?.bytes;
       post({ type: 'result', id: request.id, value }, bytes instanceof ArrayBuffer ? [bytes] : []);

@@ -1,8 +1,11 @@
 // The built app (dist/, as `npm start` serves it) under its own policy: every response carries the CSP
-// and security headers of src/pagePolicy.ts and index.html the matching meta tag; a session (self-check,
-// demo load, a short training run with its charts, generation) raises no CSP violation, console error,
-// page or worker error, and asks nothing of another origin; the guard does see a worker's request to
-// another origin; the app refuses to be framed by another origin; a form cannot post elsewhere.
+// and security headers of src/pagePolicy.ts and index.html the matching meta tag; connect-src names
+// the page's origin and exactly the Hugging Face Hub origins of src/io/hub/origins.ts (for the opt-in Hub
+// download), nothing else; a session (self-check, demo load, a short training run with its charts,
+// generation) raises no CSP violation, console error, page or worker error, and asks nothing of another
+// origin — the Hub included, as its control is off by default; the guard does see a worker's request
+// to another origin, and the policy stops it (a look-alike of a Hub host too); the app refuses to be
+// framed by another origin; a form cannot post elsewhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromium } from 'playwright-core';
 import { type Server, createServer } from 'node:http';
@@ -10,6 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium';
 import { inlineScriptHashes, metaPolicy, securityHeaders } from '../../src/pagePolicy';
+import { HUB_ORIGINS } from '../../src/io/hub/origins';
 import { type BuiltApp, buildAndPreview } from './builtApp';
 import { guardContext } from './pageGuard';
 
@@ -68,9 +72,14 @@ describe('the built app under its page policy', () => {
       for (const [k, v] of Object.entries(securityHeaders('build'))) expect(res.headers.get(k), `${k} on ${path}`).toBe(v);
     }
     const csp = securityHeaders('build')['Content-Security-Policy'];
-    for (const d of ["frame-ancestors 'none'", "form-action 'none'", "worker-src 'self'", "object-src 'none'", "base-uri 'none'", "default-src 'self'", "connect-src 'self'", "style-src 'self'"]) {
-      expect(csp).toContain(`${d};`.replace(/;$/, ''));
+    const directives = new Map(csp.split('; ').map((d) => [d.split(' ')[0], d]));
+    for (const d of ["frame-ancestors 'none'", "form-action 'none'", "worker-src 'self'", "object-src 'none'", "base-uri 'none'", "default-src 'self'", "style-src 'self'"]) {
+      expect(directives.get(d.split(' ')[0])).toBe(d);
     }
+    // The Hub download's origins and nothing more: huggingface.co and its storage CDNs, https, no wildcard.
+    expect(directives.get('connect-src')).toBe(`connect-src 'self' ${HUB_ORIGINS.join(' ')}`);
+    expect(HUB_ORIGINS[0]).toBe('https://huggingface.co');
+    for (const o of HUB_ORIGINS.slice(1)) expect(o).toMatch(/^https:\/\/[a-z0-9-]+(\.[a-z0-9-]+)*\.hf\.co$/);
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|blob:|data:|\*/);
   });
 
@@ -119,6 +128,15 @@ describe('the built app under its page policy', () => {
     // The guard reports the attempt. Chromium raises no request event for a request its CSP blocks, so
     // here it is the worker's securitypolicyviolation (its console line arrives after the reply: poll).
     await expect.poll(() => guard.problems.join('\n'), { timeout: 10_000 }).toMatch(/securitypolicyviolation connect-src blocked http:\/\/127\.0\.0\.1:\d+\/leak-from-worker/);
+    // A look-alike of a Hub host is another origin: blocked before any DNS lookup.
+    const lookalike = 'https://huggingface.co.evil.invalid/leak';
+    const reply2 = await page.evaluate((u) => new Promise<string>((ok) => {
+      const w = (window as unknown as { probe: Worker }).probe;
+      w.onmessage = (e) => ok(String(e.data));
+      w.postMessage(u);
+    }), lookalike);
+    expect(reply2).toMatch(/^failed/);
+    await expect.poll(() => guard.problems.join('\n'), { timeout: 10_000 }).toMatch(/securitypolicyviolation connect-src blocked https:\/\/huggingface\.co\.evil\.invalid\/leak/);
     await context.close();
   });
 

@@ -3,6 +3,7 @@
 // parsed and what was rejected, with reasons. Every string from a file is rendered as text.
 import { useRef, useState, type DragEvent } from 'react';
 import { useStudio } from '../studioStore';
+import { HubSource } from './HubSource';
 
 async function filesFromDrop(e: DragEvent): Promise<File[]> {
   const out: File[] = [];
@@ -61,12 +62,19 @@ export function SourcePanel() {
         <button type="button" role="tab" aria-selected={model.value?.label === 'built-in vit-mnist'} data-testid="demo-vit" onClick={() => loadDemo('vit-mnist')}>Demo ViT · rotated digits</button>
       </div>
       <DropZone label="…or your own HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)" testId="model-input" directory onFiles={loadModelFiles} />
+      <HubSource />
       {model.status === 'loading' && <p className="row" data-testid="model-loading"><progress aria-label="model loading" /> Loading the model: reading the weights, checking every tensor…</p>}
       {model.status === 'error' && <p role="alert" className="error">Model refused: {model.error}</p>}
       {model.value && (
         <p data-testid="model-info">
           <strong>{model.value.label}</strong>: {model.value.kind === 'gpt2' ? 'GPT-2' : 'ViT'}, {model.value.layers} layers,{' '}
           {(model.value.parameters / 1e6).toFixed(2)} M parameters{model.value.classes ? `, ${model.value.classes.length} classes` : ''}
+          {model.value.hub && (
+            <span className="note" data-testid="model-hub">
+              {' '}· Hub commit {model.value.hub.commit.slice(0, 10)}, {(model.value.hub.bytes / 1e6).toFixed(1)} MB{' '}
+              {model.value.hub.from === 'cache' ? `from this browser's cache${model.value.hub.offline ? ' (the Hub was not reachable)' : ''}` : 'downloaded'}
+            </span>
+          )}
           {model.value.warnings.length > 0 && <span className="warn"> ({model.value.warnings.length} warnings: {model.value.warnings[0]})</span>}
         </p>
       )}
