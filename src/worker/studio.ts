@@ -7,7 +7,7 @@ import { getDevice } from '../gpu/device';
 import { type LoadedModel, loadModelDir, type ModelDirSource } from '../io/hfModel';
 import { listImageFolder } from '../io/datasets';
 import type { PixelImage } from '../io/preprocess';
-import { type ChatMessage, type ChatSetup, loadChatSetup, noTemplateForChat } from '../io/chat';
+import { type ChatMessage, type ChatSetup, ChatTemplateError, loadChatSetup, noTemplateForChat } from '../io/chat';
 import { loadFolderTokenizer, type TextTokenizer } from '../io/tokenizer';
 import { decodeImage } from '../io/imageDecode';
 import { defaultTargets } from '../io/peft';
@@ -145,7 +145,14 @@ export class Studio {
     const { source, label } = opened;
     const loaded = await loadModelDir(source);
     const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
-    const chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
+    // a template that does not parse turns chat off with a warning; the model itself still loads
+    let chat: ChatSetup | null = null, chatWarning: string | null = null;
+    try {
+      chat = tokenizer ? await loadChatSetup(source, tokenizer) : null;
+    } catch (e) {
+      if (!(e instanceof ChatTemplateError)) throw e;
+      chatWarning = `${e.message} (chat data and chat mode are off)`;
+    }
     if (loaded.kind !== 'vit' && !tokenizer) throw new Error(`${label}: no tokenizer.json (or vocab.json + merges.txt) next to the ${loaded.kind === 'gpt2' ? 'GPT-2' : 'Llama-family'} weights`);
     const mods = linearModules(loaded);
     // Module names after the layer index: transformer.h.{i}. / model.layers.{i}. (3 parts), vit.encoder.layer.{i}. (4).
@@ -158,7 +165,7 @@ export class Studio {
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
       ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: context }),
-      warnings: [...(opened.warnings ?? []), ...loaded.warnings],
+      warnings: [...(opened.warnings ?? []), ...loaded.warnings, ...(chatWarning ? [chatWarning] : [])],
       ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
       ...(opened.hub ? { hub: opened.hub } : {}),
     };

@@ -92,10 +92,10 @@ const NO_TEMPLATE = 'the model has no chat template (no chat_template in tokeniz
 
 /** The one line a chat dataset gets when the model has no template and none was supplied. */
 export function noTemplateMessage(file: string): string {
-  return `${file} is a chat dataset ("messages" or "conversations" rows), but ${NO_TEMPLATE}: supply one (lorasc: --chat-template FILE.jinja)`;
+  return `${file} is a chat dataset ("messages" or "conversations" rows), but ${NO_TEMPLATE}: supply one (a chat_template.jinja in the model folder, or lorasc --chat-template FILE.jinja)`;
 }
 
 /** The one line a chat request (playground, generate --chat) gets on a model without a template. */
 export function noTemplateForChat(): string {
-  return `${NO_TEMPLATE}, so it cannot chat: supply one (lorasc: --chat-template FILE.jinja), or continue plain text instead`;
+  return `${NO_TEMPLATE}, so it cannot chat: supply one (a chat_template.jinja in the model folder, or lorasc --chat-template FILE.jinja), or continue plain text instead`;
 }

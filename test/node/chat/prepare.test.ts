@@ -42,7 +42,7 @@ describe('chat .jsonl in the run pipeline (GPT-2 demo)', () => {
     const tok = await setup();
     const chat = await loadChatSetup(source, tok);
     expect(chat.template).toBeNull();
-    expect(() => prepareText(bytes, 'chat.jsonl', tok, 64, 0.2, 0, undefined, chat.template)).toThrow(/chat\.jsonl is a chat dataset .*no chat template.*--chat-template/);
+    expect(() => prepareText(bytes, 'chat.jsonl', tok, 64, 0.2, 0, undefined, chat.template)).toThrow(/chat\.jsonl is a chat dataset .*no chat template.*chat_template\.jinja in the model folder, or lorasc --chat-template/);
   });
 
   it('with a supplied template: targets are the replies and their end-of-turn token; rejected and truncated lines named', async () => {
