@@ -6,7 +6,9 @@ import { type ChatMessage, type ChatSetup, buildChatSequences, loadChatSetup, no
 import { IGNORE_INDEX, parseTextDataset } from '../../io/datasets';
 import { type LoadedModel, type ModelDirSource, loadModelDir } from '../../io/hfModel';
 import { loadFolderTokenizer, type TextTokenizer } from '../../io/tokenizer';
+import { llamaContext } from '../../model/families/llama';
 import { generate } from '../../model/gpt2/generate';
+import { generateLlama } from '../../model/llama/generate';
 import { crossEntropy } from '../../train/evaluate';
 import type { CliEvent, DirRef, EvalChatJob, FileRef, GenerateJob } from '../jobs';
 import { dirSource, readFile } from './bridge';
@@ -32,11 +34,11 @@ async function chatModel(model: DirRef, templateFile: FileRef | undefined, what:
   return { source, loaded, tok, chat };
 }
 
-/** Positions a causal LM can see: GPT-2's n_positions (other families: their max_position_embeddings). */
+/** Positions a causal LM can see: GPT-2's n_positions, a Llama family's context (max_position_embeddings, sliding window). */
 function contextOf(loaded: LoadedModel): number {
   if (loaded.kind === 'gpt2') return loaded.config.n_positions;
-  const c = (loaded as { config: { max_position_embeddings?: number } }).config;
-  return c.max_position_embeddings ?? 2048;
+  if (loaded.kind === 'llama') return llamaContext(loaded.config);
+  throw new Error('chat needs a language model, not a ViT');
 }
 
 export async function runEvalChat(job: EvalChatJob, emit: Emit) {
@@ -54,8 +56,8 @@ export async function runEvalChat(job: EvalChatJob, emit: Emit) {
   let T = 1;
   for (const labels of seqs.labels) for (let j = labels.length - 1; j >= 0; j--) if (labels[j] !== IGNORE_INDEX) { T = Math.max(T, j + 1); break; }
   const ready = await prepare(m.loaded, job.model, job.adapter, 1, T);
-  // LLAMA_ENGINE_PENDING: a llama engine from prepare() scores the same way (forwardLogits over [1, T])
-  if (ready.kind !== 'gpt2') throw new Error(`eval --data needs a language model; ${job.model.root} is a ${ready.kind}`);
+  // GPT-2 and Llama engines score the same way: forwardLogits over [1, T].
+  if (ready.kind === 'vit') throw new Error(`eval --data needs a language model; ${job.model.root} is a ViT`);
   const V = ready.loaded.config.vocab_size;
   let lossSum = 0, scored = 0;
   try {
@@ -83,14 +85,16 @@ export async function runGenerateChat(job: GenerateJob & { chat: ChatMessage[] }
   if (!m.chat.template) throw new Error(noTemplateForChat());
   const text = m.chat.template.render(job.chat, true);
   const promptIds = m.tok.encode(text); // the template writes BOS itself where the model wants one
-  const ready = await prepare(m.loaded, job.model, job.adapter, 1, contextOf(m.loaded));
-  // LLAMA_ENGINE_PENDING: a llama engine needs its KV-cached generate here, with the same stop ids
-  if (ready.kind !== 'gpt2') throw new Error(`generate needs a language model; ${job.model.root} is a ${ready.kind}`);
+  // A Llama decoder plans its own (1, T) passes (KV cache); its engine plan needs one position only.
+  const ready = await prepare(m.loaded, job.model, job.adapter, 1, m.loaded.kind === 'llama' ? 1 : contextOf(m.loaded));
+  if (ready.kind === 'vit') throw new Error(`generate needs a language model; ${job.model.root} is a ViT`);
   try {
     const stop = new Set(m.chat.stopIds);
-    const out = await generate(ready.engine, Uint32Array.from(promptIds), {
-      maxNewTokens: job.maxNewTokens, temperature: job.temperature, topK: job.topK, seed: job.seed, eosTokenId: [...stop],
-    });
+    const sampling = { maxNewTokens: job.maxNewTokens, temperature: job.temperature, topK: job.topK, seed: job.seed };
+    const prompt = Uint32Array.from(promptIds);
+    const out = ready.kind === 'llama'
+      ? await generateLlama(ready.engine, prompt, { ...sampling, eosTokenIds: [...stop] })
+      : await generate(ready.engine, prompt, { ...sampling, eosTokenId: [...stop] });
     const ids = out.stopReason === 'eos' ? out.ids.slice(0, -1) : out.ids;
     return {
       reply: m.tok.decode(ids, { skipSpecialTokens: true }), promptTokens: promptIds.length, newTokens: out.ids.length,
