@@ -4,7 +4,6 @@
 //     cross-entropy at those positions of the logits `eval --tokens --logits-out` writes (another code path);
 //   - train accepts the chat .jsonl, names the rejected line, and lowers that assistant-only loss;
 //   - generate --chat replies through the template and stops at the end-of-turn id.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,6 +12,7 @@ import { ChatTemplate, chatTemplateFromConfig, renderWithSpans, tokenMask, token
 import { readSafetensors } from '../../src/io/safetensors';
 import { loadTokenizer } from '../../src/io/tokenizer';
 import { crossEntropy } from '../../src/train/evaluate';
+import { runLorasc } from '../helpers/lorasc';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DEMO = join(ROOT, 'public/demo/gpt2-fortunes');
@@ -30,16 +30,7 @@ const lines = Array.from({ length: ROWS }, () => JSON.stringify({ messages: CONV
 lines.splice(3, 0, '{"messages": [}');
 writeFileSync(data, lines.join('\n') + '\n');
 
-function lorasc(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lorasc.mjs'), ...args], { cwd: base, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); fail(new Error(`lorasc ${args[0]} still running after ${timeoutMs} ms; stderr: ${stderr}`)); }, timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); done({ code, stdout, stderr }); });
-  });
-}
+const lorasc = (args: string[], timeoutMs: number) => runLorasc(base, args, timeoutMs);
 const json = async (args: string[]) => {
   const r = await lorasc([...args, '--json'], 400_000);
   expect(r.code, r.stderr).toBe(0);

@@ -4,12 +4,12 @@
 // process, as a user runs it. The float64 PyTorch reference (state file: cli_input_ids, cli_logits,
 // cli_loss; the base model on one window of 29 ≤ max_position_embeddings tokens, mean next-token loss)
 // must agree to 1e-4 relative: the loss, and the logits as max|Δ| / max|reference| (check_cli.py's figure).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/io/safetensors';
+import { runLorasc } from '../helpers/lorasc';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const REGEN = '/usr/bin/python3 test/fixtures/gen_llama_fixtures.py';
@@ -18,16 +18,7 @@ const REL = 1e-4;
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'lorasc-llama-cli-')));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-function lorasc(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lorasc.mjs'), ...args], { cwd: base, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); fail(new Error(`lorasc ${args[0]} still running after ${timeoutMs} ms; stderr: ${stderr}`)); }, timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); done({ code, stdout, stderr }); });
-  });
-}
+const lorasc = (args: string[], timeoutMs: number) => runLorasc(base, args, timeoutMs);
 
 const CASES = [
   ['llama', 'LlamaForCausalLM, F32, GQA 2, llama3 rope scaling, untied'],

@@ -2,12 +2,12 @@
 // stderr and a non-zero exit, found before Chromium starts; a --logits-out file is written through a private
 // temporary folder, never by making the user's folder the bridge's. Most cases call main() in-process;
 // a few run the real bin/lorasc.mjs in a child process, as a user would.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main';
+import { runLorasc } from '../../helpers/lorasc';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const GPT2 = join(ROOT, 'test/fixtures/gpt2_tiny');
@@ -71,17 +71,7 @@ describe('output paths are checked before the run (in-process)', () => {
   });
 });
 
-/** Runs the real `lorasc` (bin/lorasc.mjs) and collects its exit code and output. */
-function lorasc(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lorasc.mjs'), ...args], { cwd: base, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); fail(new Error(`lorasc ${args[0]} still running after ${timeoutMs} ms (a hang); stderr: ${stderr}`)); }, timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); done({ code, stdout, stderr }); });
-  });
-}
+const lorasc = (args: string[], timeoutMs: number) => runLorasc(base, args, timeoutMs);
 
 /** stderr lines other than the progress bar's. */
 // The error lines alone: progress bars ('[###…]', 'loading […]') and the load's summary line are not messages.

@@ -3,7 +3,6 @@
 // the rendered prompt by the plain CPU reference (src/model/llama/reference.ts), stopping at <|im_end|>; the
 // assistant-only eval loss equals the reference's mean cross-entropy over the reply tokens and each reply's
 // <|im_end|>. Runs the real bin/lorasc.mjs (Chromium, the GPU engine, KV-cached decoding).
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,22 +12,14 @@ import { loadModelDir, sourceFromMap } from '../../../src/io/hfModel';
 import { loadTokenizer } from '../../../src/io/tokenizer';
 import { llamaSpec } from '../../../src/model/families/llama';
 import { referenceLlamaLogits } from '../../../src/model/llama/reference';
+import { runLorasc } from '../../helpers/lorasc';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const DIR = join(ROOT, 'public/demo/llama-fortunes');
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'lorasc-llama-chat-')));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-function lorasc(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lorasc.mjs'), ...args], { cwd: base, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); fail(new Error(`lorasc ${args[0]} still running after ${timeoutMs} ms; stderr: ${stderr}`)); }, timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); done({ code, stdout, stderr }); });
-  });
-}
+const lorasc = (args: string[], timeoutMs: number) => runLorasc(base, args, timeoutMs);
 
 async function demo() {
   const files = new Map(readdirSync(DIR).map((n) => [n, readFileSync(join(DIR, n))] as const));

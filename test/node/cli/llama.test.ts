@@ -3,7 +3,6 @@
 // reference loss (src/model/llama/reference.ts) to 1e-4 relative, `train` runs 2 steps on text through the
 // folder's tokenizer and writes the merged model and the PEFT adapter, and `export` merges that adapter
 // back into the base with its parity figure. Runs the real bin/lorasc.mjs (Chromium, the GPU engine).
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { referenceLlamaLoss } from '../../../src/model/llama/reference';
 import { randomInts } from '../../helpers/random';
 import { source } from '../hfModel/fixtures';
 import { llamaConfig, llamaFolder, llamaTensors, shapeOf } from '../hfModel/llamaFixtures';
+import { runLorasc } from '../../helpers/lorasc';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'lorasc-llama-cli-')));
@@ -29,16 +29,7 @@ mkdirSync(model);
 for (const [name, data] of files) writeFileSync(join(model, name), data);
 copyFileSync(join(ROOT, 'public/demo/gpt2-fortunes/tokenizer.json'), join(model, 'tokenizer.json'));
 
-function lorasc(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lorasc.mjs'), ...args], { cwd: base, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); fail(new Error(`lorasc ${args[0]} still running after ${timeoutMs} ms; stderr: ${stderr}`)); }, timeoutMs);
-    child.on('exit', (code) => { clearTimeout(timer); done({ code, stdout, stderr }); });
-  });
-}
+const lorasc = (args: string[], timeoutMs: number) => runLorasc(base, args, timeoutMs);
 
 describe('lorasc on a Llama-family folder (Qwen3, BF16, 2 shards)', () => {
   it('eval --tokens matches the Float64 reference loss to 1e-4 relative', async () => {
