@@ -67,17 +67,23 @@ describe('the studio', () => {
     await shortRunSettings(page);
     await page.getByTestId('set-r').fill('2');
     await page.getByTestId('train').click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=loss-chart] .recharts-line path').length > 0, null, { timeout: LONG });
+    await page.waitForFunction(() => document.querySelector('[data-testid^="run-run"]') !== null, null, { timeout: LONG });
     const [id] = await runIds(page);
-    // The runs row re-renders with each metrics flush, so Playwright's wait for a stable button can time
-    // out: click it in the page, as soon as it is there.
-    await page.evaluate((tid) => (document.querySelector(`[data-testid="${tid}"]`) as HTMLButtonElement).click(), `pause-${id}`);
+    // Pause as soon as the run shows its Pause button (a 6-step run can finish before its first curve is
+    // drawn and waited for), clicking in the page: the runs row re-renders with each metrics flush, so
+    // Playwright's wait for a stable button could time out.
+    await page.waitForFunction((tid) => {
+      const button = document.querySelector(`[data-testid="${tid}"]`) as HTMLButtonElement | null;
+      button?.click();
+      return button !== null;
+    }, `pause-${id}`, { timeout: LONG });
     await waitState(page, id, /^paused/);
     const held = await stateOf(page, id);
     await page.waitForTimeout(3000);
     expect(await stateOf(page, id)).toBe(held); // no step while paused
     await page.evaluate((tid) => (document.querySelector(`[data-testid="${tid}"]`) as HTMLButtonElement).click(), `resume-${id}`);
     await waitState(page, id, /^done/);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=loss-chart] .recharts-line path').length > 0, null, { timeout: LONG });
     const row = await page.getByTestId(`run-${id}`).textContent();
     expect(row).toMatch(/step 6\/6/);
     // 2 iterations of rank-2 experts: the accumulated update has effective rank 4 > r.

@@ -2,6 +2,8 @@
 // (names, order, and access), so a binding mismatch fails here rather than as a GPU validation error.
 import { describe, expect, it } from 'vitest';
 import { type KernelDescriptor, parseBinding } from '../../src/gpu/kernel';
+import { KERNEL_FEATURES } from '../../src/gpu/features';
+import { matmulSubgroupKernel } from '../../src/kernels/matmul_variants';
 import { testContext } from '../helpers/gpu';
 
 const shaderFiles = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
@@ -15,7 +17,14 @@ function isDescriptor(x: unknown): x is KernelDescriptor<unknown> {
     && Array.isArray(d.bindings) && typeof d.dispatch === 'function' && typeof d.key === 'function';
 }
 
-const descriptors = Object.values(kernelModules).flatMap((m) => Object.values(m).filter(isDescriptor));
+// Descriptors made by a factory from a device property (the subgroup matmul's lane count) are not module
+// exports: one of each, with any value, stands for them (the WGSL and bindings do not depend on it).
+const fromFactories = [matmulSubgroupKernel(4)];
+const descriptors = [...Object.values(kernelModules).flatMap((m) => Object.values(m).filter(isDescriptor)), ...fromFactories];
+
+/** The device feature each WGSL `enable` extension needs. */
+const FEATURE_OF: Record<string, (typeof KERNEL_FEATURES)[number]> = { f16: 'shader-f16', subgroups: 'subgroups' };
+const enablesOf = (wgsl: string) => [...wgsl.matchAll(/^enable\s+([\w\s,]+);/gm)].flatMap((m) => m[1].split(',').map((e) => e.trim()));
 const shaderName = (path: string) => path.split('/').pop()!.replace(/\.wgsl$/, '');
 
 /** `@group(0) @binding(n) var<space[, access]> name` declarations, in binding order. */
@@ -51,6 +60,19 @@ describe('shaders/', () => {
     it(`${name}.wgsl compiles without errors and opens with a header comment`, async () => {
       expect(code.trimStart().startsWith('//')).toBe(true);
       const ctx = await testContext();
+      const needs = enablesOf(code).map((e) => {
+        const f = FEATURE_OF[e];
+        expect(f, `${name}.wgsl enables '${e}', which no device feature is mapped to here`).toBeDefined();
+        return f;
+      });
+      const missing = needs.filter((f) => !ctx.device.features.has(f));
+      if (missing.length > 0) {
+        // Not compiled here, for the one reason that allows it: the adapter itself lacks the feature (the
+        // device asks for every kernel feature its adapter offers), so the engine never offers this kernel.
+        const adapter = await navigator.gpu.requestAdapter();
+        for (const f of missing) expect(adapter?.features.has(f), `${name}.wgsl: the adapter offers ${f} but the device lacks it`).toBe(false);
+        return;
+      }
       // The source the device compiles: the file plus any library its descriptor appends.
       const full = descriptors.find((d) => d.name === name)?.wgsl ?? code;
       const info = await ctx.device.createShaderModule({ label: name, code: full }).getCompilationInfo();
