@@ -194,13 +194,7 @@ interface Timer { rep(): Promise<number> }
 
 /** Engine dispatches of one step, in order (the model's prepared launch lists; read for profiling only). */
 function engineLaunches(model: Gpt2LoraModel): { phase: string; launch: Launch }[] {
-  const m = model as unknown as { forward: Launch[]; loss: Launch[]; backward: Launch[]; lossBackward: Map<number, Launch> };
-  return [
-    ...m.forward.map((launch) => ({ phase: 'forward', launch })),
-    ...m.loss.map((launch) => ({ phase: 'loss', launch })),
-    ...[...m.lossBackward.values()].slice(0, 1).map((launch) => ({ phase: 'loss', launch })),
-    ...m.backward.map((launch) => ({ phase: 'backward', launch })),
-  ];
+  return model.profileLaunches();
 }
 
 /**

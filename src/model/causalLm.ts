@@ -166,6 +166,19 @@ export abstract class CausalLmEngine<P extends LmParts> implements TrainableMode
     return { loss: loss[0] };
   }
 
+  /**
+   * The prepared launches of a step in order, by phase (the eval forward; the loss backward of the first
+   * label count a step has used), for profiling each dispatch alone (bench --profile). Never submitted here.
+   */
+  profileLaunches(): { phase: 'forward' | 'loss' | 'backward'; launch: Launch }[] {
+    const lossBackward = [...this.lossBackward.values()][0] ?? [];
+    return [
+      ...this.passes.forward.map((launch) => ({ phase: 'forward' as const, launch })),
+      ...[...this.passes.loss, ...lossBackward].map((launch) => ({ phase: 'loss' as const, launch })),
+      ...this.passes.backward.map((launch) => ({ phase: 'backward' as const, launch })),
+    ];
+  }
+
   /** Gradients of the last step, by PEFT name. */
   async readGrads(): Promise<Map<string, Float32Array>> {
     return this.parts.arena.read('grads');
