@@ -7,7 +7,8 @@
 // CPU (../sampling.ts). Generation stops at any of the model's EOS ids.
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareGqaDecode } from '../../kernels/attention_gqa_decode';
-import { validateIds } from '../../kernels/embedding';
+import { prepareEmbeddingForwardChunks, validateIds } from '../../kernels/embedding';
+import { isPackedFormat } from '../../kernels/packed';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
 import { prepareAttentionIn, prepareBlockOut, prepareRotary } from '../block';
 import { checkLlamaLength } from '../families/llama';
@@ -114,8 +115,14 @@ export class LlamaDecoder {
     if (pos === 0) throw new Error('generate: step before prefill');
     if (pos >= cache.maxT) throw new Error(`generate: the cache is full (${cache.maxT} positions)`);
     validateIds(Uint32Array.of(token), V);
-    const dynamic: Launch[] = [await prepareStridedCopy(ctx, { batch: 1, rows: 1, cols: C, srcOffset: token * C, srcRowStride: C, dstRowStride: C },
-      { src: weights.embed, dst: acts.resid[0] })];
+    // A packed embed_tokens (BF16/F16) is read through the gather that unpacks it, with the token as the one id.
+    const packed = isPackedFormat(weights.embedFormat);
+    if (packed) ctx.write(acts.ids, Uint32Array.of(token));
+    const dynamic: Launch[] = packed
+      ? await prepareEmbeddingForwardChunks(ctx, { B: 1, T: 1, C, V, maxT: 1 }, weights.vocab,
+        { ids: acts.ids, wte: weights.embedChunks, wpe: weights.noPositions, out: acts.resid[0] }, weights.embedFormat)
+      : [await prepareStridedCopy(ctx, { batch: 1, rows: 1, cols: C, srcOffset: token * C, srcRowStride: C, dstRowStride: C },
+        { src: weights.embed, dst: acts.resid[0] })];
     const order: Launch[] = [...dynamic];
     for (let l = 0; l < spec.L; l++) {
       const a = acts.layers[l];
