@@ -11,6 +11,8 @@ import { type LoadedLlama, loadModelDir, sourceFromMap } from '../src/io/hfModel
 import { type F32Tensor, writeSafetensors } from '../src/io/safetensors';
 import { LlamaLoraModel } from '../src/model/llama/model';
 import { seededUniform } from '../src/ref/seeded';
+import type { TrainProfile } from './cases';
+import { profileEngine } from './train';
 
 export interface LlamaCase {
   name: string;
@@ -49,6 +51,10 @@ export interface LlamaCaseResult {
   tfjsKernels: number;
   engineRepsMs: number[];
   tfjsRepsMs: number[];
+  /** Engine dispatches per step (without AdamW). */
+  engineDispatches: number;
+  /** --profile: the engine's per-kernel times. */
+  profile?: TrainProfile;
 }
 
 export const LLAMA_TARGETS = ['q_proj', 'v_proj'];
@@ -244,7 +250,9 @@ class TfLlamaLora {
   }
 }
 
-export async function runLlamaCase(ctx: GpuContext, c: LlamaCase, reps: number, log: (s: string) => void): Promise<LlamaCaseResult> {
+export async function runLlamaCase(
+  ctx: GpuContext, c: LlamaCase, reps: number, log: (s: string) => void, profile = false,
+): Promise<LlamaCaseResult> {
   const loaded = await syntheticLlama(c);
   const { ids, labels } = batch(c);
   const model = await LlamaLoraModel.create(ctx, loaded, { targetModules: LLAMA_TARGETS, r: c.R, scale: LORA_ALPHA / c.R, B: c.B, T: c.T, seed: 0 });
@@ -302,12 +310,13 @@ export async function runLlamaCase(ctx: GpuContext, c: LlamaCase, reps: number, 
     }
     const [engineMs, tfjsMs] = times.map(median);
     const tokens = c.B * c.T;
+    const prof = profile ? await profileEngine(ctx, model, Math.max(1, Math.min(reps, 3))) : undefined;
     const r: LlamaCaseResult = {
       name: c.name, c, tokens, trainable: entries.reduce((s, e) => s + e.shape.reduce((a, b) => a * b, 1), 0),
       engineMs, tfjsMs, engineTokensPerS: tokens / (engineMs / 1000), tfjsTokensPerS: tokens / (tfjsMs / 1000),
       ratio: tfjsMs / engineMs, engineLoss0, tfjsLoss0, lossDiff: Math.abs(engineLoss0 - tfjsLoss0),
       gradMaxAbsDiff: gradDiff, gradMaxAbs: gradMax, tfjsKernels: info.kernels.length,
-      engineRepsMs: times[0], tfjsRepsMs: times[1],
+      engineRepsMs: times[0], tfjsRepsMs: times[1], engineDispatches: model.profileLaunches().length, profile: prof,
     };
     log(`${c.name}: engine ${r.engineTokensPerS.toFixed(0)} tok/s (${engineMs.toFixed(0)} ms), tfjs ${r.tfjsTokensPerS.toFixed(0)} tok/s (${tfjsMs.toFixed(0)} ms), ${r.ratio.toFixed(2)}×`);
     return r;
@@ -325,13 +334,26 @@ export function llamaTable(rows: readonly LlamaCaseResult[] | undefined): string
     `LoRA training step of a synthetic Llama (RMSNorm, RoPE, GQA ${c0.NH}/${c0.NKV}, SwiGLU I ${c0.I}, head_dim ${c0.HS}, untied head, V ${c0.V});`,
     `LoRA r ${c0.R}, alpha ${LORA_ALPHA} on ${LLAMA_TARGETS.join(', ')}; tfjs: the same stack in tfjs ops, tf.train.adam = AdamW with decay 0`,
     `${'case'.padEnd(22)} ${'tokens'.padStart(6)} ${'LoRA'.padStart(7)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(7)} ` +
-      `${'loss0'.padStart(9)} ${'|Δloss|'.padStart(8)} ${'max|Δg|/max|g|'.padStart(15)} ${'tfjs'.padStart(7)}`,
+      `${'loss0'.padStart(9)} ${'|Δloss|'.padStart(8)} ${'max|Δg|/max|g|'.padStart(15)} ${'dispatch'.padStart(9)}`,
     `${''.padEnd(22)} ${'/step'.padStart(6)} ${'params'.padStart(7)} ${'tok/s'.padStart(8)} ${'tok/s'.padStart(8)} ${''.padStart(7)} ` +
-      `${''.padStart(9)} ${''.padStart(8)} ${''.padStart(15)} ${'kernels'.padStart(7)}`,
+      `${''.padStart(9)} ${''.padStart(8)} ${''.padStart(15)} ${'eng/tfjs'.padStart(9)}`,
     ...rows.map((x) => [x.name.padEnd(22), String(x.tokens).padStart(6), String(x.trainable).padStart(7),
       x.engineTokensPerS.toFixed(0).padStart(8), x.tfjsTokensPerS.toFixed(0).padStart(8), `${x.ratio.toFixed(2)}×`.padStart(7),
       x.engineLoss0.toFixed(5).padStart(9), x.lossDiff.toExponential(1).padStart(8),
-      `${x.gradMaxAbsDiff.toExponential(1)}/${x.gradMaxAbs.toExponential(1)}`.padStart(15), String(x.tfjsKernels).padStart(7)].join(' ')),
+      `${x.gradMaxAbsDiff.toExponential(1)}/${x.gradMaxAbs.toExponential(1)}`.padStart(15), `${x.engineDispatches}/${x.tfjsKernels}`.padStart(9)].join(' ')),
+    ...rows.flatMap(profileLines),
     '',
+  ];
+}
+
+/** --profile: where the engine's step goes, largest kernels first. */
+function profileLines(x: LlamaCaseResult): string[] {
+  if (!x.profile) return [];
+  const total = x.profile.kernels.reduce((s, k) => s + k.ms, 0);
+  return [
+    '', `engine profile ${x.name}: ${x.profile.dispatches} dispatches, each alone (empty submit+wait ` +
+      `${x.profile.emptySubmitMs.toFixed(2)} ms subtracted); sum ${total.toFixed(1)} ms vs ${x.engineMs.toFixed(1)} ms per step`,
+    ...x.profile.kernels.slice(0, 20).map((k) =>
+      `  ${k.name.padEnd(44)} ${k.ms.toFixed(1).padStart(8)} ms ${(100 * k.ms / total).toFixed(1).padStart(5)} %  ×${k.dispatches}`),
   ];
 }

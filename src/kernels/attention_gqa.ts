@@ -9,14 +9,19 @@ import forwardWgsl from '../../shaders/attention_gqa_forward.wgsl?raw';
 import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
-import type { GqaShape } from '../ref/attention_gqa';
+import { type GqaShape, gqaBackward, gqaForward } from '../ref/attention_gqa';
+import { seededUniform } from '../ref/seeded';
 import type { FoldOption } from './elementwise';
 import { type KernelDescriptor, type UniformField, ceilDiv, f32, fold2d, u32, withLib } from '../gpu/kernel';
+import { type RowKernelSpec, chooseRowWorkgroup } from './row_select';
 import { rowWorkgroup } from './softmax';
 
 export type { GqaShape };
 
 type Shape = GqaShape & FoldOption;
+/** `wg`: the workgroup size this device chose for the row kernels (row_select.ts); without it, the size by row length. */
+type RowShape = Shape & { wg?: number };
+const rowWg = (s: RowShape) => s.wg ?? rowWorkgroup(s.T);
 
 /** Threads per workgroup of the one-thread-per-element kernels. */
 const ELEMENT_WG = 64;
@@ -25,12 +30,12 @@ const uniforms = (s: GqaShape): UniformField[] =>
   [u32(s.B), u32(s.T), u32(s.NH), u32(s.NKV), u32(s.HS), f32(1 / Math.sqrt(s.HS))];
 
 /** One workgroup per (b, h, t) row, reducing with shaders/lib/workgroup_reduce.wgsl. */
-function rowKernel(name: string, wgsl: string, bindings: KernelDescriptor<Shape>['bindings']): KernelDescriptor<Shape> {
+function rowKernel(name: string, wgsl: string, bindings: KernelDescriptor<RowShape>['bindings']): KernelDescriptor<RowShape> {
   return {
     name, wgsl: withLib(wgsl, workgroupReduceWgsl), bindings, uniforms,
-    overrides: (s) => ({ WG: rowWorkgroup(s.T) }),
+    overrides: (s) => ({ WG: rowWg(s) }),
     dispatch: (s) => fold2d(s.B * s.NH * s.T, s.maxGroupsPerDim),
-    key: (s) => `${name}/wg${rowWorkgroup(s.T)}`,
+    key: (s) => `${name}/wg${rowWg(s)}`,
   };
 }
 
@@ -58,6 +63,43 @@ export const attentionGqaBackwardKernel = rowKernel('attention_gqa_backward', ba
 export const attentionGqaBackwardQkvKernel = elementKernel('attention_gqa_backward_qkv', backwardQkvWgsl,
   ['dims:uniform', 'dout:read', 'q:read', 'k:read', 'att:read', 'dpreatt:read', 'dq:rw', 'dk:rw', 'dv:rw'],
   (s) => qElements(s) + 2 * kvElements(s));
+
+/** Fewer rows for the selector's check and timing: one batch item, and for the small check one KV head with its group of query heads. */
+const gqaRows = (s: GqaShape, n: number): GqaShape => (n < s.NH * s.T ? { ...s, B: 1, NH: s.NH / s.NKV, NKV: 1 } : { ...s, B: 1 });
+const gqaInputs = (s: GqaShape, seed: number) => ({
+  q: seededUniform(qElements(s), seed), k: seededUniform(kvElements(s), seed + 1), v: seededUniform(kvElements(s), seed + 2),
+});
+
+/** What the per-device workgroup choice checks and times for the score rows (row_select.ts). */
+export const gqaForwardRows: RowKernelSpec<GqaShape> = {
+  name: 'attention_gqa_forward', kernel: attentionGqaForwardKernel, rowLength: (s) => s.T, withRows: gqaRows,
+  inputs: (s) => {
+    const { q, k } = gqaInputs(s, 11);
+    return { q, k, att: new Float32Array(s.B * s.NH * s.T * s.T) };
+  },
+  reference: (s, d) => {
+    const att = new Float32Array(s.B * s.NH * s.T * s.T);
+    gqaForward(new Float32Array(qElements(s)), att, d.q, d.k, new Float32Array(kvElements(s)), s);
+    return { att };
+  },
+  tolerance: { atol: 1e-5, rtol: 1e-4 },
+};
+
+export const gqaBackwardRows: RowKernelSpec<GqaShape> = {
+  name: 'attention_gqa_backward', kernel: attentionGqaBackwardKernel, rowLength: (s) => s.T, withRows: gqaRows,
+  inputs: (s) => {
+    const { q, k, v } = gqaInputs(s, 21), att = new Float32Array(s.B * s.NH * s.T * s.T);
+    gqaForward(new Float32Array(qElements(s)), att, q, k, v, s);
+    return { dout: seededUniform(qElements(s), 24), v, att, dpreatt: new Float32Array(att.length) };
+  },
+  reference: (s, d) => {
+    const dpreatt = new Float32Array(d.att.length), nq = qElements(s), nkv = kvElements(s);
+    gqaBackward(new Float32Array(nq), new Float32Array(nkv), new Float32Array(nkv), dpreatt, d.dout,
+      new Float32Array(nq), new Float32Array(nkv), d.v, d.att, s);
+    return { dpreatt };
+  },
+  tolerance: { atol: 1e-4, rtol: 1e-3 },
+};
 
 /** Every named dimension a positive integer, and NH a multiple of NKV. */
 export function checkGqaShape(kernel: string, dims: Record<string, number> & { NH: number; NKV: number }): void {
@@ -97,7 +139,7 @@ export interface GqaBackwardBuffers {
 export async function prepareGqaForward(ctx: GpuContext, s: Shape, buf: GqaForwardBuffers): Promise<Launch[]> {
   checkShape(s);
   return [
-    await ctx.prepare(attentionGqaForwardKernel, s, { q: buf.q, k: buf.k, att: buf.att }),
+    await ctx.prepare(attentionGqaForwardKernel, { ...s, wg: await chooseRowWorkgroup(ctx, gqaForwardRows, s) }, { q: buf.q, k: buf.k, att: buf.att }),
     await ctx.prepare(attentionGqaForwardValuesKernel, s, { v: buf.v, att: buf.att, out: buf.out }),
   ];
 }
@@ -107,7 +149,7 @@ export async function prepareGqaBackward(ctx: GpuContext, s: Shape, buf: GqaBack
   checkShape(s);
   const { dout, q, k, v, att, dpreatt, dq, dk, dv } = buf;
   return [
-    await ctx.prepare(attentionGqaBackwardKernel, s, { dout, v, att, dpreatt }),
+    await ctx.prepare(attentionGqaBackwardKernel, { ...s, wg: await chooseRowWorkgroup(ctx, gqaBackwardRows, s) }, { dout, v, att, dpreatt }),
     await ctx.prepare(attentionGqaBackwardQkvKernel, s, { dout, q, k, att, dpreatt, dq, dk, dv }),
   ];
 }
