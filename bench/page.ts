@@ -103,7 +103,7 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   }
   if (opts.only === 'llama') { // the Llama row alone (bench/llama.ts)
     const llama: LlamaCaseResult[] = [];
-    for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log));
+    for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log, !!opts.profile));
     ctx.destroy();
     return { adapter, userAgent: navigator.userAgent, kernelKeys: {}, results: [], train: [], llama };
   }

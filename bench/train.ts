@@ -192,17 +192,14 @@ class TfGpt2Lora {
 
 interface Timer { rep(): Promise<number> }
 
-/** Engine dispatches of one step, in order (the model's prepared launch lists; read for profiling only). */
-function engineLaunches(model: Gpt2LoraModel): { phase: string; launch: Launch }[] {
-  return model.profileLaunches();
-}
-
 /**
  * Per-kernel time of the engine's step: each dispatch submitted alone and waited for, minus the cost
  * of an empty submit + wait; medians over `reps`, summed by kernel name. AdamW is timed as a whole.
  */
-async function profileEngine(ctx: GpuContext, model: Gpt2LoraModel, reps: number): Promise<TrainProfile> {
-  const launches = engineLaunches(model);
+export async function profileEngine(
+  ctx: GpuContext, model: { profileLaunches(): { phase: string; launch: Launch }[]; adamwStep(lr: number): Promise<unknown> }, reps: number,
+): Promise<TrainProfile> {
+  const launches = model.profileLaunches();
   const one = async (launches: Launch[]) => {
     const t0 = performance.now();
     ctx.submit(launches, 'bench/profile');
@@ -306,7 +303,7 @@ export async function runTrainCase(
       engineMs, tfjsMs, engineTokensPerS: tokens / (engineMs / 1000), tfjsTokensPerS: tokens / (tfjsMs / 1000),
       ratio: tfjsMs / engineMs, engineLoss0, tfjsLoss0, lossDiff: Math.abs(engineLoss0 - tfjsLoss0),
       gradMaxAbsDiff: gradDiff, gradMaxAbs: gradMax,
-      engineDispatches: engineLaunches(model).length, tfjsKernels,
+      engineDispatches: model.profileLaunches().length, tfjsKernels,
       engineRepsMs: times[0], tfjsRepsMs: times[1], profile: prof,
     };
     log(`${c.name}: engine ${r.engineTokensPerS.toFixed(0)} tok/s (${engineMs.toFixed(0)} ms), ` +
