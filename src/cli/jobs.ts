@@ -81,6 +81,8 @@ export interface TrainJob {
   resume: boolean;
   /** --max-shard-bytes: shard the merged model above this many bytes (default 5 GB, as transformers). */
   maxShardBytes?: number;
+  /** --frozen-weights: a BF16/F16 checkpoint's frozen weights packed ('stored', default) or widened to F32. */
+  frozenWeights?: 'stored' | 'f32';
 }
 
 export interface ExportJob {

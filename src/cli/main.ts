@@ -64,6 +64,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       format: { kind: 'string', help: 'text | jsonl | csv | images: how to read --data (default: from its extension; folders are images)' },
       'chat-template': CHAT_TEMPLATE,
       method: { kind: 'string', help: methodHelp() },
+      'frozen-weights': { kind: 'string', help: 'stored | f32: a BF16/F16 checkpoint\'s frozen weights stay 2 bytes per parameter on the GPU (stored, default) or are widened to F32; LoRASC/COLA always use F32' },
       out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
       'max-steps': { kind: 'int', help: 'stop after this many steps (overrides epochs)' },
@@ -149,6 +150,14 @@ function dataFormat(format: string | undefined, isFolder: boolean, data: string)
   if (format === 'images' && !isFolder) throw new UsageError(`--format images needs a folder; --data ${data} is a file`);
   if (format !== 'images' && isFolder) throw new UsageError(`--format ${format} needs a file; --data ${data} is a folder`);
   return format === 'images' ? undefined : text[format as keyof typeof text];
+}
+
+/** --frozen-weights stored | f32 (docs/engineering.md#frozen-weights). */
+function frozenWeightsOf(p: Parsed): 'stored' | 'f32' | undefined {
+  const v = p['frozen-weights'];
+  if (v === undefined) return undefined;
+  if (v !== 'stored' && v !== 'f32') throw new UsageError(`--frozen-weights must be stored or f32, got ${String(v)}`);
+  return v;
 }
 
 function shardBytes(p: Parsed): number | undefined {
@@ -295,7 +304,7 @@ function buildJob(command: string, p: Parsed): Built {
       const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
       const out = prepareOutDir(outArg);
       return {
-        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p) },
+        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), frozenWeights: frozenWeightsOf(p) },
         inputs: [m.root, dataPath, ...(chatTemplate ? [chatTemplate.path] : [])], outDir: out,
       };
     }
