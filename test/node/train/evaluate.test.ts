@@ -8,16 +8,16 @@ import type { TrainableModel } from '../../../src/model/api';
 
 const T = 4;
 // A stand-in engine whose per-target loss is the label value itself: a batch's mean is known exactly.
+const batches: number[] = [];
 const fake = {
-  batches: [] as number[],
   async evalLoss(_ids: Uint32Array, labels: Int32Array) {
     let sum = 0, count = 0;
     for (const y of labels) if (y !== IGNORE_INDEX) { sum += y; count++; }
-    this.batches.push(count);
+    batches.push(count);
     return { loss: count ? sum / count : NaN, count };
   },
   async forwardLogits(): Promise<Float32Array> { throw new Error('the LM path must not read logits'); },
-} as unknown as TrainableModel<Uint32Array> & { forwardLogits(i: Uint32Array): Promise<Float32Array>; batches: number[] };
+} as unknown as TrainableModel<Uint32Array> & { forwardLogits(i: Uint32Array): Promise<Float32Array> };
 
 const ex = (labels: number[]) => ({ ids: new Uint32Array(T), labels: Int32Array.from(labels) });
 const N = IGNORE_INDEX;
@@ -28,7 +28,7 @@ describe('evaluate (language model)', () => {
     const examples = [ex([1, 2, N, N]), ex([3, 6, N, N]), ex([10, N, N, N])];
     const ticks: [number, number][] = [];
     const r = await evaluate(fake, lmTaskData([], examples, T), 2, examples, (d, t) => ticks.push([d, t]));
-    expect(fake.batches).toEqual([4, 1]);
+    expect(batches).toEqual([4, 1]);
     expect(r.count).toBe(5);
     expect(r.loss).toBeCloseTo(22 / 5, 12);
     expect(ticks).toEqual([[2, 3], [3, 3]]);
