@@ -7,7 +7,8 @@
 // split vocabulary, ../../kernels/vocab_split.ts); sampling is on the CPU (../sampling.ts). Generation stops at any of the model's EOS ids.
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareGqaDecode } from '../../kernels/attention_gqa_decode';
-import { validateIds } from '../../kernels/embedding';
+import { prepareEmbeddingForwardChunks, validateIds } from '../../kernels/embedding';
+import { isPackedFormat } from '../../kernels/packed';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
 import { readVocabRow, vocabRow } from '../../kernels/vocab_split';
 import { prepareAttentionIn, prepareBlockOut, prepareRotary } from '../block';
@@ -121,10 +122,16 @@ export class LlamaDecoder {
     if (pos === 0) throw new Error('generate: step before prefill');
     if (pos >= cache.maxT) throw new Error(`generate: the cache is full (${cache.maxT} positions)`);
     validateIds(Uint32Array.of(token), V);
-    // resid[0] = embed_tokens[token]: the row from the vocabulary chunk that holds it.
+    // resid[0] = embed_tokens[token]. A packed embed_tokens (BF16/F16) is read through the gather that
+    // unpacks it, with the token as the one id; an F32 one is copied from the vocabulary chunk that holds it.
+    const packed = isPackedFormat(weights.embedFormat);
+    if (packed) ctx.write(acts.ids, Uint32Array.of(token));
     const tok = vocabRow(weights.vocab, token);
-    const dynamic: Launch[] = [await prepareStridedCopy(ctx, { batch: 1, rows: 1, cols: C, srcOffset: tok.row * C, srcRowStride: C, dstRowStride: C },
-      { src: weights.embedChunks[tok.k], dst: acts.resid[0] })];
+    const dynamic: Launch[] = packed
+      ? await prepareEmbeddingForwardChunks(ctx, { B: 1, T: 1, C, V, maxT: 1 }, weights.vocab,
+        { ids: acts.ids, wte: weights.embedChunks, wpe: weights.noPositions, out: acts.resid[0] }, weights.embedFormat)
+      : [await prepareStridedCopy(ctx, { batch: 1, rows: 1, cols: C, srcOffset: tok.row * C, srcRowStride: C, dstRowStride: C },
+        { src: weights.embedChunks[tok.k], dst: acts.resid[0] })];
     const order: Launch[] = [...dynamic];
     for (let l = 0; l < spec.L; l++) {
       const a = acts.layers[l];
