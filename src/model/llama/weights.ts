@@ -23,7 +23,7 @@ export interface LlamaWeights {
   embedFormat: WeightFormat;
   headFormat: WeightFormat;
   vocab: VocabSplit;
-  /** embed_tokens / the head whole: for the paths without a chunked form (generation); refuse when split. */
+  /** embed_tokens / the head whole: for a path without a chunked form (none in the engine or generation today); refuse when split. */
   readonly embed: GPUBuffer;
   readonly head: GPUBuffer;
   norm: GPUBuffer; // (C) the final RMSNorm
