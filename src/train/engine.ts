@@ -28,6 +28,8 @@ export interface EngineOptions {
   weightDecay?: number;
   /** PEFT lora_dropout on the LoRA input during training steps (masks seeded from `seed`). */
   loraDropout?: number;
+  /** Recompute each block's forward in the backward instead of holding every block's activations. */
+  recompute?: boolean;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface EngineOptions {
 export function engineOptions(c: TrainingConfig, targets: LinearModule[], T: number): EngineOptions {
   return {
     targets, r: c.r, scale: loraScale(c), useDora: c.useDora,
-    B: c.batchSize, T, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout,
+    B: c.batchSize, T, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout, recompute: c.recompute,
   };
 }
 
@@ -65,13 +67,13 @@ async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Pr
   const targetModules = o.targets.map((m) => m.path);
   if (loaded.kind === 'gpt2') {
     if (o.T > loaded.config.n_positions) throw new Error(`sequence length ${o.T} exceeds the model's n_positions ${loaded.config.n_positions}`);
-    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
+    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, recompute: o.recompute ?? false });
   }
   if (loaded.kind === 'llama') {
-    return LlamaLoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
+    return LlamaLoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, recompute: o.recompute ?? false });
   }
   return VitLoraModel.create(ctx, loaded, {
-    targetModules, r: o.r, scale: o.scale, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
+    targetModules, r: o.r, scale: o.scale, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, recompute: o.recompute ?? false,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0 },
   });
 }

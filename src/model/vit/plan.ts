@@ -58,9 +58,9 @@ export interface VitActs extends StackActs {
   head: GPUBuffer[]; // the buffers above, for destroy
 }
 
-export function planVitActs(ctx: GpuContext, spec: FamilySpec, d: VitDims, t: VitTrainables): VitActs {
+export function planVitActs(ctx: GpuContext, spec: FamilySpec, d: VitDims, t: VitTrainables, recompute = false): VitActs {
   const { B, N, C, NL } = d;
-  const stack = planStack(ctx, spec, B, d.T, (l, m) => t.byPath.get(`${spec.peftPrefix(l)}${m}`), `vit/B${B}`);
+  const stack = planStack(ctx, spec, B, d.T, (l, m) => t.byPath.get(`${spec.peftPrefix(l)}${m}`), `vit/B${B}`, recompute);
   const head: GPUBuffer[] = [];
   const buf = (name: string, elems: number) => {
     const b = ctx.createBuffer(`vit/B${B}/${name}`, elems * 4);
