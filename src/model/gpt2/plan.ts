@@ -2,11 +2,10 @@
 // the forward writes and the backward reads, plus the backward's scratch. Per-layer tensors are
 // separate buffers labelled `h.{i}.<field>`; gradient scratch is shared by all layers (the backward
 // walks the layers one at a time), as in llm.c.
-import type { GpuContext } from '../../gpu/context';
 import type { Gpt2Config } from '../../io/hfModel/config';
 import { type VocabSplit, planVocabColumns, wholeBuffer } from '../../kernels/vocab_split';
 import type { LoraSlot } from '../adaptedLinear';
-import { type StackActs, destroyStack, planStack } from '../block';
+import { type BufferSink, type StackActs, destroyStack, planStack } from '../block';
 import type { FamilySpec } from '../families/spec';
 
 /** The block stack's activations (../block.ts) plus the stem's inputs and the head's. */
@@ -28,7 +27,7 @@ export interface Gpt2Acts extends StackActs {
 }
 
 export function planGpt2Acts(
-  ctx: GpuContext, spec: FamilySpec, c: Gpt2Config, B: number, T: number, byPath: ReadonlyMap<string, LoraSlot>, vocab: VocabSplit,
+  ctx: BufferSink, spec: FamilySpec, c: Gpt2Config, B: number, T: number, byPath: ReadonlyMap<string, LoraSlot>, vocab: VocabSplit,
   recompute = false,
 ): Gpt2Acts {
   if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new Error(`GPT-2 plan: B=${B}, T=${T} must be positive integers`);
