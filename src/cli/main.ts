@@ -99,6 +99,8 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'no-adapter': { kind: 'flag', help: 'write only the merged model' },
       'checkpoint-every': { kind: 'int', help: 'checkpoint every N steps under --out/checkpoints/ (default: each epoch; cascades also after each merge)' },
       resume: { kind: 'flag', help: 'continue from the newest complete checkpoint in --out/checkpoints/ (same options as the interrupted run)' },
+      recompute: { kind: 'flag', help: 'recompute each block\'s activations in the backward: less GPU memory, the same gradients, about one more forward per step' },
+      plan: { kind: 'flag', help: 'print the run\'s GPU memory plan (weights, adapter, gradients, optimizer, activations, workspace) and exit; needs only --model' },
       'max-shard-bytes': { kind: 'int', help: 'shard merged/ above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
       json: JSON_FLAG,
     },
@@ -208,6 +210,7 @@ function trainConfig(p: Parsed): Record<string, unknown> {
   if (p.rslora) c.useRslora = true;
   if (p['persistent-noise']) c.persistentNoise = true;
   if (p['keep-best']) c.keepBest = true;
+  if (p.recompute) c.recompute = true;
   return c;
 }
 
@@ -293,6 +296,8 @@ function buildJob(command: string, p: Parsed): Built {
     }
     case 'train': {
       const m = model();
+      // --plan reads only the model: the plan depends on the options, not on the data.
+      if (p.plan) return { job: { kind: 'train', model: m, data: { path: '' }, config: trainConfig(p), adapterOut: false, resume: false, planOnly: true }, inputs: [m.root] };
       const dataPath = resolve(need(p, 'data', command));
       if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
       const isFolder = statSync(dataPath).isDirectory();
@@ -336,6 +341,10 @@ function printResult(command: string, r: Record<string, unknown>, json: boolean)
       for (const x of r.results as { image: string; top: { label: string; prob: number }[] }[]) {
         console.log(`${x.image}: ${x.top.map((t) => `${t.label} ${(100 * t.prob).toFixed(1)}%`).join(', ')}`);
       }
+      break;
+    case 'train':
+      if (Array.isArray(r.planLines)) { for (const l of r.planLines) console.log(l); if (r.why) console.log(r.why); break; }
+      console.log(JSON.stringify(r, null, 2));
       break;
     default: console.log(JSON.stringify(r, null, 2));
   }
