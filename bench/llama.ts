@@ -13,6 +13,7 @@ import { LlamaLoraModel } from '../src/model/llama/model';
 import { seededUniform } from '../src/ref/seeded';
 import type { TrainProfile } from './cases';
 import { profileEngine } from './train';
+import { randomBatch, timeSteps } from './steps';
 
 export interface LlamaCase {
   name: string;
@@ -69,7 +70,6 @@ const LR = 1e-3;
 const EPS = 1e-5; // rms_norm_eps
 const THETA = 10000; // rope_theta, no rope_scaling
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const randn = (n: number, std: number, seed: number) => {
   const u = seededUniform(n, Math.imul(seed, 2654435761) >>> 0);
   for (let i = 0; i < n; i++) u[i] *= std * Math.sqrt(3); // U(−a, a) has std a/√3
@@ -125,16 +125,7 @@ export async function syntheticLlama(c: LlamaCase): Promise<LoadedLlama> {
 }
 
 /** The same batch for every step: random ids, random next-token labels (none ignored). */
-export function llamaBatch(c: LlamaCase): { ids: Uint32Array; labels: Int32Array } {
-  const n = c.B * c.T;
-  const u = seededUniform(2 * n, 778);
-  const ids = new Uint32Array(n), labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    ids[i] = Math.min(c.V - 1, Math.floor(((u[i] + 1) / 2) * c.V));
-    labels[i] = Math.min(c.V - 1, Math.floor(((u[n + i] + 1) / 2) * c.V));
-  }
-  return { ids, labels };
-}
+export const llamaBatch = (c: LlamaCase): { ids: Uint32Array; labels: Int32Array } => randomBatch(c, 778);
 
 interface TfLora { A: tf.Variable; B: tf.Variable }
 
@@ -302,30 +293,7 @@ export async function runLlamaCase(
     if (!(Math.abs(engineLoss0 - tfjsLoss0) <= 1e-4 * Math.abs(tfjsLoss0)) || !(gradDiff <= 1e-3 * gradMax)) {
       throw new Error(`Llama bench: engine and tfjs disagree (loss ${engineLoss0} vs ${tfjsLoss0}, max|Δgrad| ${gradDiff} of ${gradMax})`);
     }
-    const engine = async () => {
-      const t0 = performance.now();
-      await model.step(ids, labels);
-      await model.adamwStep(LR);
-      await ctx.finish();
-      return performance.now() - t0;
-    };
-    const tfjs = async () => {
-      const t0 = performance.now();
-      await tfm.step();
-      return performance.now() - t0;
-    };
-    await model.adamwStep(LR); // warm-up: AdamW pipelines compile
-    await engine();
-    const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
-    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
-    const info = await tf.profile(async () => { await tfm.step(); }); // tfjs's warm-up step, counting its kernels
-    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
-    const times: [number[], number[]] = [[], []];
-    for (let r = 0; r < reps; r++) {
-      times[0].push(await engine());
-      times[1].push(await tfjs());
-    }
-    const [engineMs, tfjsMs] = times.map(median);
+    const { times, engineMs, tfjsMs, info } = await timeSteps(ctx, c.name, model, { ids, labels }, LR, () => tfm.step(), reps, log);
     const tokens = c.B * c.T;
     const prof = profile ? await profileEngine(ctx, model, Math.max(1, Math.min(reps, 3))) : undefined;
     const r: LlamaCaseResult = {

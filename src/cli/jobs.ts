@@ -33,6 +33,8 @@ export interface EvalChatJob {
   chatTemplate?: FileRef;
   /** --seq-len: tokens per conversation (default: the model's context); longer ones are truncated. */
   seqLen?: number;
+  /** --batch: conversations per engine batch (default: up to 4, fewer when the batch's logits would be large). */
+  batch?: number;
 }
 
 export interface EvalImagesJob {

@@ -28,7 +28,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'seq-len': { kind: 'int', help: 'with --data: tokens per conversation (default: the model\'s context)' },
       images: { kind: 'string', help: 'folder with one subfolder per class (ViT)' },
       'logits-out': { kind: 'string', help: 'write the logits [N, V] F32 to this .safetensors file' },
-      batch: { kind: 'int', help: 'images per batch (default 16)' },
+      batch: { kind: 'int', help: 'images per batch (default 16); with --data: conversations per batch (default up to 4)' },
       json: JSON_FLAG,
     },
   },
@@ -224,12 +224,13 @@ function buildJob(command: string, p: Parsed): Built {
       const sources = ['text', 'tokens', 'images', 'data'].filter((k) => p[k] !== undefined);
       if (sources.length !== 1) throw new UsageError('lorasc eval needs exactly one of --text FILE, --tokens FILE.json, --data CHAT.jsonl, --images DIR');
       if (p.data === undefined && (p['chat-template'] !== undefined || p['seq-len'] !== undefined)) throw new UsageError('--chat-template and --seq-len go with --data CHAT.jsonl');
+      if (p.batch !== undefined && (p.batch as number) < 1) throw new UsageError(`--batch must be at least 1, got ${String(p.batch)}`);
       if (p.data !== undefined) {
         if (p['logits-out'] !== undefined) throw new UsageError('--logits-out goes with --text or --tokens');
         const data = fileRef(p.data as string, 'chat data file');
         const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
         return {
-          job: { kind: 'eval-chat', model: m, adapter, data, ...(chatTemplate ? { chatTemplate } : {}), ...(p['seq-len'] !== undefined ? { seqLen: p['seq-len'] as number } : {}) },
+          job: { kind: 'eval-chat', model: m, adapter, data, ...(chatTemplate ? { chatTemplate } : {}), ...(p['seq-len'] !== undefined ? { seqLen: p['seq-len'] as number } : {}), ...(p.batch !== undefined ? { batch: p.batch as number } : {}) },
           inputs: [...withAdapter(m), data.path, ...(chatTemplate ? [chatTemplate.path] : [])],
         };
       }
