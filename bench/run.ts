@@ -12,6 +12,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../src/cli/chromium';
 import type { BenchReport } from './cases';
 import type { DeviceReport } from './device';
 import { llamaTable } from './llama';
+import { realSizeBench } from './realsize';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
@@ -161,7 +162,7 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+main().then(() => realSizeBench(args)).catch((e) => {
   console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });
