@@ -94,7 +94,15 @@ describe('the real-size Qwen3 BF16 checkpoint in the studio', () => {
     await page.getByTestId('train').click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="run-run"]').length === n + 1, before, { timeout: LONG });
     runId = (await runIds(page))[before];
-    await page.waitForFunction((tid) => /^(done|error|stopped|interrupted|failed)/.test(document.querySelector(`[data-testid="state-${tid}"]`)?.textContent ?? ''), runId, { timeout: LONG });
+    // The run's row every minute: a run that never ends shows where it stood.
+    const progress = setInterval(() => {
+      void page.getByTestId(`run-${runId}`).textContent().then((t) => console.log(`[real-size studio] after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${t}`), () => undefined);
+    }, MIN);
+    try {
+      await page.waitForFunction((tid) => /^(done|error|stopped|interrupted|failed)/.test(document.querySelector(`[data-testid="state-${tid}"]`)?.textContent ?? ''), runId, { timeout: LONG - MIN });
+    } finally {
+      clearInterval(progress);
+    }
     const row = await page.getByTestId(`run-${runId}`).textContent();
     console.log(`[real-size studio] run ${((Date.now() - t0) / 1000).toFixed(1)} s: ${row}`);
     expect(await page.getByTestId(`state-${runId}`).textContent(), row ?? '').toMatch(/^done/);
