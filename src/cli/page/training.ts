@@ -49,7 +49,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     };
   }
   const ctx = await getDevice({ label: 'lorasc-cli-train' });
-  const run = await prepareRun(ctx, { loaded, source }, input, { partial: job.config as Partial<TrainingConfig> });
+  const run = await prepareRun(ctx, { loaded, source, frozenWeights: job.frozenWeights }, input, { partial: job.config as Partial<TrainingConfig> });
   const { config } = run;
   emit({ type: 'status', message: `${run.loaded.kind} model: ${job.model.root}; method ${config.method}` });
   emit({ type: 'status', message: dataLine(run) });
