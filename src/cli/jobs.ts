@@ -33,6 +33,8 @@ export interface EvalChatJob {
   chatTemplate?: FileRef;
   /** --seq-len: tokens per conversation (default: the model's context); longer ones are truncated. */
   seqLen?: number;
+  /** --batch: conversations per engine batch (default: up to 4, fewer when the batch's logits would be large). */
+  batch?: number;
 }
 
 export interface EvalImagesJob {
@@ -79,10 +81,14 @@ export interface TrainJob {
   adapterOut: boolean;
   /** Continue from the newest complete checkpoint under the output folder's checkpoints/. */
   resume: boolean;
+  /** --plan: print the memory plan of this run and exit (no data read, nothing trained or written). */
+  planOnly?: boolean;
   /** --max-shard-bytes: shard the merged model above this many bytes (default 5 GB, as transformers). */
   maxShardBytes?: number;
   /** --export-dtype: round the F32 merge once to BF16/F16 (absent: F32). */
   exportDtype?: 'BF16' | 'F16';
+  /** --frozen-weights: a BF16/F16 checkpoint's frozen weights packed ('stored', default) or widened to F32. */
+  frozenWeights?: 'stored' | 'f32';
 }
 
 export interface ExportJob {

@@ -29,7 +29,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'seq-len': { kind: 'int', help: 'with --data: tokens per conversation (default: the model\'s context)' },
       images: { kind: 'string', help: 'folder with one subfolder per class (ViT)' },
       'logits-out': { kind: 'string', help: 'write the logits [N, V] F32 to this .safetensors file' },
-      batch: { kind: 'int', help: 'images per batch (default 16)' },
+      batch: { kind: 'int', help: 'images per batch (default 16); with --data: conversations per batch (default up to 4)' },
       json: JSON_FLAG,
     },
   },
@@ -65,6 +65,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       format: { kind: 'string', help: 'text | jsonl | csv | images: how to read --data (default: from its extension; folders are images)' },
       'chat-template': CHAT_TEMPLATE,
       method: { kind: 'string', help: methodHelp() },
+      'frozen-weights': { kind: 'string', help: 'stored | f32: a BF16/F16 checkpoint\'s frozen weights stay 2 bytes per parameter on the GPU (stored, default) or are widened to F32; LoRASC/COLA always use F32' },
       out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
       'max-steps': { kind: 'int', help: 'stop after this many steps (overrides epochs)' },
@@ -99,6 +100,8 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'no-adapter': { kind: 'flag', help: 'write only the merged model' },
       'checkpoint-every': { kind: 'int', help: 'checkpoint every N steps under --out/checkpoints/ (default: each epoch; cascades also after each merge)' },
       resume: { kind: 'flag', help: 'continue from the newest complete checkpoint in --out/checkpoints/ (same options as the interrupted run)' },
+      recompute: { kind: 'flag', help: 'recompute each block\'s activations in the backward: less GPU memory, the same gradients, about one more forward per step' },
+      plan: { kind: 'flag', help: 'print the run\'s GPU memory plan (weights, adapter, gradients, optimizer, activations, workspace) and exit; needs only --model' },
       'max-shard-bytes': { kind: 'int', help: 'shard merged/ above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
       'export-dtype': { kind: 'string', help: 'merged weights in F32 (default), BF16 or F16: the F32 merge rounded once; the parity shows how much of the update survived' },
       json: JSON_FLAG,
@@ -163,6 +166,14 @@ function exportDtype(p: Parsed): 'BF16' | 'F16' | undefined {
   return d === 'F32' ? undefined : d;
 }
 
+/** --frozen-weights stored | f32 (docs/engineering.md#frozen-weights). */
+function frozenWeightsOf(p: Parsed): 'stored' | 'f32' | undefined {
+  const v = p['frozen-weights'];
+  if (v === undefined) return undefined;
+  if (v !== 'stored' && v !== 'f32') throw new UsageError(`--frozen-weights must be stored or f32, got ${String(v)}`);
+  return v;
+}
+
 function shardBytes(p: Parsed): number | undefined {
   const v = p['max-shard-bytes'];
   if (v === undefined) return undefined;
@@ -211,6 +222,7 @@ function trainConfig(p: Parsed): Record<string, unknown> {
   if (p.rslora) c.useRslora = true;
   if (p['persistent-noise']) c.persistentNoise = true;
   if (p['keep-best']) c.keepBest = true;
+  if (p.recompute) c.recompute = true;
   return c;
 }
 
@@ -236,12 +248,13 @@ function buildJob(command: string, p: Parsed): Built {
       const sources = ['text', 'tokens', 'images', 'data'].filter((k) => p[k] !== undefined);
       if (sources.length !== 1) throw new UsageError('lorasc eval needs exactly one of --text FILE, --tokens FILE.json, --data CHAT.jsonl, --images DIR');
       if (p.data === undefined && (p['chat-template'] !== undefined || p['seq-len'] !== undefined)) throw new UsageError('--chat-template and --seq-len go with --data CHAT.jsonl');
+      if (p.batch !== undefined && (p.batch as number) < 1) throw new UsageError(`--batch must be at least 1, got ${String(p.batch)}`);
       if (p.data !== undefined) {
         if (p['logits-out'] !== undefined) throw new UsageError('--logits-out goes with --text or --tokens');
         const data = fileRef(p.data as string, 'chat data file');
         const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
         return {
-          job: { kind: 'eval-chat', model: m, adapter, data, ...(chatTemplate ? { chatTemplate } : {}), ...(p['seq-len'] !== undefined ? { seqLen: p['seq-len'] as number } : {}) },
+          job: { kind: 'eval-chat', model: m, adapter, data, ...(chatTemplate ? { chatTemplate } : {}), ...(p['seq-len'] !== undefined ? { seqLen: p['seq-len'] as number } : {}), ...(p.batch !== undefined ? { batch: p.batch as number } : {}) },
           inputs: [...withAdapter(m), data.path, ...(chatTemplate ? [chatTemplate.path] : [])],
         };
       }
@@ -295,6 +308,8 @@ function buildJob(command: string, p: Parsed): Built {
     }
     case 'train': {
       const m = model();
+      // --plan reads only the model: the plan depends on the options, not on the data.
+      if (p.plan) return { job: { kind: 'train', model: m, data: { path: '' }, config: trainConfig(p), adapterOut: false, resume: false, planOnly: true }, inputs: [m.root] };
       const dataPath = resolve(need(p, 'data', command));
       if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
       const isFolder = statSync(dataPath).isDirectory();
@@ -307,7 +322,7 @@ function buildJob(command: string, p: Parsed): Built {
       const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
       const out = prepareOutDir(outArg);
       return {
-        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), exportDtype: exportDtype(p) },
+        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), exportDtype: exportDtype(p), frozenWeights: frozenWeightsOf(p) },
         inputs: [m.root, dataPath, ...(chatTemplate ? [chatTemplate.path] : [])], outDir: out,
       };
     }
@@ -338,6 +353,10 @@ function printResult(command: string, r: Record<string, unknown>, json: boolean)
       for (const x of r.results as { image: string; top: { label: string; prob: number }[] }[]) {
         console.log(`${x.image}: ${x.top.map((t) => `${t.label} ${(100 * t.prob).toFixed(1)}%`).join(', ')}`);
       }
+      break;
+    case 'train':
+      if (Array.isArray(r.planLines)) { for (const l of r.planLines) console.log(l); if (r.why) console.log(r.why); break; }
+      console.log(JSON.stringify(r, null, 2));
       break;
     default: console.log(JSON.stringify(r, null, 2));
   }

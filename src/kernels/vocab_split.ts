@@ -24,7 +24,7 @@ export const wholeVocab = (V: number): VocabSplit => ({ V, chunks: [{ v0: 0, n: 
  * `ctx.maxTensorBytes`. Chunks hold a multiple of 4 rows when they can, so the head matmuls keep
  * their vec4 kernels. Refuses, naming the limit and the tensor, when even one row cannot fit.
  */
-export function splitVocab(ctx: GpuContext, V: number, C: number, BT: number, what: string): VocabSplit {
+export function splitVocab(ctx: Pick<GpuContext, 'maxTensorBytes' | 'limits'>, V: number, C: number, BT: number, what: string): VocabSplit {
   const limit = ctx.maxTensorBytes;
   const limitName = ctx.limits.maxStorageBufferBindingSize <= ctx.limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
   if (C * 4 > limit) throw new GpuLimitError(limitName, C * 4, limit, `one row of ${what} (C=${C} F32)`);
@@ -46,7 +46,7 @@ export function uploadVocabRows(ctx: GpuContext, name: string, data: Float32Arra
 }
 
 /** One (rows, n) buffer per chunk: logits, probs. */
-export function planVocabColumns(ctx: GpuContext, label: string, rows: number, split: VocabSplit): GPUBuffer[] {
+export function planVocabColumns(ctx: Pick<GpuContext, 'createBuffer'>, label: string, rows: number, split: VocabSplit): GPUBuffer[] {
   if (split.chunks.length === 1) return [ctx.createBuffer(label, rows * split.V * 4)];
   return split.chunks.map(({ v0, n }) => ctx.createBuffer(`${label}[:, ${v0}:${v0 + n}]`, rows * n * 4));
 }
@@ -59,6 +59,24 @@ export async function readVocabColumns(ctx: GpuContext, bufs: GPUBuffer[], rows:
     const { v0, n } = split.chunks[k];
     const part = await ctx.readF32(bufs[k], rows * n);
     for (let r = 0; r < rows; r++) out.set(part.subarray(r * n, (r + 1) * n), r * split.V + v0);
+  }
+  return out;
+}
+
+/** The chunk holding vocabulary row `id` and the row's index inside it (a token's embedding row). */
+export function vocabRow(split: VocabSplit, id: number): { k: number; row: number } {
+  if (!Number.isInteger(id) || id < 0 || id >= split.V) throw new Error(`vocabulary row ${id} is outside [0, ${split.V})`);
+  const k = split.chunks.findIndex(({ v0, n }) => id < v0 + n);
+  return { k, row: id - split.chunks[k].v0 };
+}
+
+/** Row `r` of chunked (rows, n_k) logits as one (V) array: one small readback per chunk (generation's last position). */
+export async function readVocabRow(ctx: GpuContext, bufs: GPUBuffer[], r: number, split: VocabSplit): Promise<Float32Array> {
+  if (bufs.length !== split.chunks.length) throw new Error(`${bufs.length} logits chunks for a split of ${split.chunks.length}`);
+  const out = new Float32Array(split.V);
+  for (let k = 0; k < split.chunks.length; k++) {
+    const { v0, n } = split.chunks[k];
+    out.set(new Float32Array(await ctx.read(bufs[k], n * 4, r * n * 4)), v0);
   }
   return out;
 }
