@@ -13,6 +13,7 @@ import type { BenchReport } from './cases';
 import type { DeviceReport } from './device';
 import { llamaTable } from './llama';
 import { packedTable } from './packed';
+import { realSizeBench } from './realsize';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
@@ -163,7 +164,7 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+main().then(() => realSizeBench(args)).catch((e) => {
   console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

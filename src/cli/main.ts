@@ -64,6 +64,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       format: { kind: 'string', help: 'text | jsonl | csv | images: how to read --data (default: from its extension; folders are images)' },
       'chat-template': CHAT_TEMPLATE,
       method: { kind: 'string', help: methodHelp() },
+      'frozen-weights': { kind: 'string', help: 'stored | f32: a BF16/F16 checkpoint\'s frozen weights stay 2 bytes per parameter on the GPU (stored, default) or are widened to F32; LoRASC/COLA always use F32' },
       out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
       'max-steps': { kind: 'int', help: 'stop after this many steps (overrides epochs)' },
@@ -98,6 +99,8 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'no-adapter': { kind: 'flag', help: 'write only the merged model' },
       'checkpoint-every': { kind: 'int', help: 'checkpoint every N steps under --out/checkpoints/ (default: each epoch; cascades also after each merge)' },
       resume: { kind: 'flag', help: 'continue from the newest complete checkpoint in --out/checkpoints/ (same options as the interrupted run)' },
+      recompute: { kind: 'flag', help: 'recompute each block\'s activations in the backward: less GPU memory, the same gradients, about one more forward per step' },
+      plan: { kind: 'flag', help: 'print the run\'s GPU memory plan (weights, adapter, gradients, optimizer, activations, workspace) and exit; needs only --model' },
       'max-shard-bytes': { kind: 'int', help: 'shard merged/ above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
       json: JSON_FLAG,
     },
@@ -151,6 +154,14 @@ function dataFormat(format: string | undefined, isFolder: boolean, data: string)
   return format === 'images' ? undefined : text[format as keyof typeof text];
 }
 
+/** --frozen-weights stored | f32 (docs/engineering.md#frozen-weights). */
+function frozenWeightsOf(p: Parsed): 'stored' | 'f32' | undefined {
+  const v = p['frozen-weights'];
+  if (v === undefined) return undefined;
+  if (v !== 'stored' && v !== 'f32') throw new UsageError(`--frozen-weights must be stored or f32, got ${String(v)}`);
+  return v;
+}
+
 function shardBytes(p: Parsed): number | undefined {
   const v = p['max-shard-bytes'];
   if (v === undefined) return undefined;
@@ -199,6 +210,7 @@ function trainConfig(p: Parsed): Record<string, unknown> {
   if (p.rslora) c.useRslora = true;
   if (p['persistent-noise']) c.persistentNoise = true;
   if (p['keep-best']) c.keepBest = true;
+  if (p.recompute) c.recompute = true;
   return c;
 }
 
@@ -284,6 +296,8 @@ function buildJob(command: string, p: Parsed): Built {
     }
     case 'train': {
       const m = model();
+      // --plan reads only the model: the plan depends on the options, not on the data.
+      if (p.plan) return { job: { kind: 'train', model: m, data: { path: '' }, config: trainConfig(p), adapterOut: false, resume: false, planOnly: true }, inputs: [m.root] };
       const dataPath = resolve(need(p, 'data', command));
       if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
       const isFolder = statSync(dataPath).isDirectory();
@@ -296,7 +310,7 @@ function buildJob(command: string, p: Parsed): Built {
       const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
       const out = prepareOutDir(outArg);
       return {
-        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p) },
+        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), frozenWeights: frozenWeightsOf(p) },
         inputs: [m.root, dataPath, ...(chatTemplate ? [chatTemplate.path] : [])], outDir: out,
       };
     }
@@ -327,6 +341,10 @@ function printResult(command: string, r: Record<string, unknown>, json: boolean)
       for (const x of r.results as { image: string; top: { label: string; prob: number }[] }[]) {
         console.log(`${x.image}: ${x.top.map((t) => `${t.label} ${(100 * t.prob).toFixed(1)}%`).join(', ')}`);
       }
+      break;
+    case 'train':
+      if (Array.isArray(r.planLines)) { for (const l of r.planLines) console.log(l); if (r.why) console.log(r.why); break; }
+      console.log(JSON.stringify(r, null, 2));
       break;
     default: console.log(JSON.stringify(r, null, 2));
   }

@@ -86,6 +86,8 @@ export interface MemoryEstimate {
   limitBinding: number;
   fits: boolean;
   why?: string;
+  /** The memory plan by category (src/train/memoryPlan.ts) and the activations with the other recompute setting. */
+  plan?: { bytes: Record<'weights' | 'trainables' | 'gradients' | 'optimizer' | 'activations' | 'workspace' | 'uniforms' | 'readback', number>; activationsOther: number; recompute: boolean };
 }
 
 export interface ChatTurn {

@@ -281,6 +281,9 @@ export class Studio {
   start(runId: string, partial: Partial<TrainingConfig>, profile: RunProfile = 'full'): { queued: number } {
     const config = this.resolve(partial, profile); // refuse bad settings now, not when the run's turn comes
     if (this.runs.has(runId)) throw new Error(`run ${runId} exists`);
+    // A run the memory plan says cannot fit is refused with what to change (the estimate shows the same line).
+    const fit = this.ctx && this.model ? estimateMemory(this.model.loaded, config, this.ctx.limits) : undefined;
+    if (fit && !fit.fits) throw new Error(fit.why);
     if (!this.data) throw new Error('load data first');
     const run: RunRecord = { id: runId, state: 'queued', paused: false, stop: false, config, ...(opfsAvailable() ? { store: new OpfsStore(runId) } : {}) };
     this.runs.set(runId, run);

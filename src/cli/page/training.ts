@@ -5,14 +5,16 @@
 import { getDevice } from '../../gpu/device';
 import { loadModelDir } from '../../io/hfModel';
 import { buildMergedModelFiles, doraMerge, mergeDelta, writeMergedModelStreamed } from '../../io/export';
-import type { TrainingConfig } from '../../train/config';
+import { type TrainingConfig, resolveConfig } from '../../train/config';
+import type { LoadedModel } from '../../io/hfModel';
+import { checkFit, formatPlan, planOptions, planTraining } from '../../train/memoryPlan';
 import { adapterEngineOptions, adapterValues, loadWithAdapter } from '../../train/engine';
 import { loadChatSetup } from '../../io/chat';
 import { loadFolderTokenizer } from '../../io/tokenizer';
 import { buildExports, fetchPassthrough, mergedParity, readCompanions } from '../../train/export';
 import { linearModules } from '../../train/modules';
 import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
-import { type Run, type RunInput, prepareRun, trainRun } from '../../train/run';
+import { type Run, type RunInput, defaultPreset, prepareRun, trainRun } from '../../train/run';
 import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, outSink, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
@@ -23,9 +25,18 @@ type Emit = (e: CliEvent) => void;
 
 const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
 
+/** The run's memory plan for the CLI (src/train/memoryPlan.ts): its lines, and whether it fits this device. */
+function memoryPlanOf(loaded: LoadedModel, job: TrainJob, limits: GPUSupportedLimits): { planLines: string[]; fits: boolean; why?: string; bytes: Record<string, number>; total: number } {
+  const c = resolveConfig(job.config as Partial<TrainingConfig>, defaultPreset(loaded.kind));
+  const plan = planTraining(loaded, c, limits);
+  const fit = checkFit(loaded, planOptions(loaded, c), limits);
+  return { planLines: formatPlan(plan, limits), fits: fit.fits, ...(fit.why ? { why: fit.why } : {}), bytes: plan.bytes, total: plan.total };
+}
+
 export async function runTrain(job: TrainJob, emit: Emit) {
   const source = dirSource(job.model);
   const loaded = await loadModel(job.model, emit);
+  if (job.planOnly) return memoryPlanOf(loaded, job, (await getDevice({ label: 'lorasc-cli-plan' })).limits);
   let input: RunInput;
   if (loaded.kind !== 'vit') {
     if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a ${loaded.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on a .txt, .jsonl or .csv file`);
@@ -49,7 +60,11 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     };
   }
   const ctx = await getDevice({ label: 'lorasc-cli-train' });
-  const run = await prepareRun(ctx, { loaded, source }, input, { partial: job.config as Partial<TrainingConfig> });
+  // The header: the memory plan; a run that cannot fit stops here, saying what to change.
+  const planned = memoryPlanOf(loaded, job, ctx.limits);
+  for (const l of planned.planLines) emit({ type: 'status', message: l });
+  if (!planned.fits) throw new Error(planned.why);
+  const run = await prepareRun(ctx, { loaded, source, frozenWeights: job.frozenWeights }, input, { partial: job.config as Partial<TrainingConfig> });
   const { config } = run;
   emit({ type: 'status', message: `${run.loaded.kind} model: ${job.model.root}; method ${config.method}` });
   emit({ type: 'status', message: dataLine(run) });

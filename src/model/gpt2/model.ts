@@ -29,6 +29,8 @@ export interface Gpt2LoraOptions {
   loraDropout?: number;
   /** Key of the dropout masks' Philox stream (default: seed). */
   dropoutSeed?: number;
+  /** Activation checkpointing: keep only each block's input and recompute its forward in the backward (../block.ts). */
+  recompute?: boolean;
 }
 
 /** AdamW hyper-parameters; weightDecay defaults to 0 (docs/method.md#defaults). */
@@ -39,12 +41,13 @@ export class Gpt2LoraModel extends CausalLmEngine<Gpt2Parts> {
     const config = loaded.config;
     const spec = gpt2Spec(loaded);
     // The vocabulary is split in row chunks only where wte or the (B·T, V) logits exceed the binding limit.
-    const weights = uploadGpt2Weights(ctx, loaded, spec, splitVocab(ctx, config.vocab_size, config.n_embd, o.B * o.T, 'wte.weight'));
+    const weights = ctx.allocations.during('weights',
+      () => uploadGpt2Weights(ctx, loaded, spec, splitVocab(ctx, config.vocab_size, config.n_embd, o.B * o.T, 'wte.weight')));
     const layout = new ArenaLayout(ctx.limits.minStorageBufferOffsetAlignment);
     const slots = layoutSlots(layout, loraModules(loaded), o, 'GPT-2');
     const arena = TrainableArena.create(ctx, layout, 'lora');
     const byPath = new Map(slots.map((s) => [s.path, s]));
-    const acts = planGpt2Acts(ctx, spec, config, o.B, o.T, byPath, weights.vocab);
+    const acts = ctx.allocations.during('activations', () => planGpt2Acts(ctx, spec, config, o.B, o.T, byPath, weights.vocab, o.recompute ?? false));
     const parts: Gpt2Parts = { ctx, spec, config, weights, blocks: weights.layers, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const passes = await prepareLmPasses(ctx, parts, o, { forward: prepareForward, loss: prepareLoss, backward: prepareBackward }, 'gpt2');

@@ -29,6 +29,8 @@ export interface LlamaLoraOptions {
   dropoutSeed?: number;
   /** Frozen weights in their stored precision (default: a BF16/F16 checkpoint stays packed) or all F32 (../frozen.ts). */
   frozenWeights?: FrozenWeights;
+  /** Activation checkpointing: keep only each block's input and recompute its forward in the backward (../block.ts). */
+  recompute?: boolean;
 }
 
 export class LlamaLoraModel extends CausalLmEngine<LlamaParts> {
@@ -40,12 +42,13 @@ export class LlamaLoraModel extends CausalLmEngine<LlamaParts> {
     const spec = llamaSpecOf(src.config, src.tied);
     checkLlamaLength(src.config, o.T, 'a training sequence');
     // The vocabulary is split in row chunks only where embed_tokens / lm_head or the (B·T, V) logits exceed the binding limit.
-    const weights = uploadLlamaWeights(ctx, src, spec, o.T, splitVocab(ctx, src.config.vocab_size, spec.C, o.B * o.T, LLAMA_EMBED), o.frozenWeights);
+    const weights = ctx.allocations.during('weights',
+      () => uploadLlamaWeights(ctx, src, spec, o.T, splitVocab(ctx, src.config.vocab_size, spec.C, o.B * o.T, LLAMA_EMBED), o.frozenWeights));
     const layout = new ArenaLayout(ctx.limits.minStorageBufferOffsetAlignment);
     const slots = layoutSlots(layout, llamaLoraModules(src, spec), o, spec.family);
     const arena = TrainableArena.create(ctx, layout, 'lora');
     const byPath = new Map(slots.map((s) => [s.path, s]));
-    const acts = planLlamaActs(ctx, spec, src.config.vocab_size, o.B, o.T, byPath, weights.vocab);
+    const acts = ctx.allocations.during('activations', () => planLlamaActs(ctx, spec, src.config.vocab_size, o.B, o.T, byPath, weights.vocab, o.recompute ?? false));
     const parts: LlamaParts = { ctx, spec, V: src.config.vocab_size, weights, blocks: weights.layers, rope: weights.rope, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const passes = await prepareLmPasses(ctx, parts, o, { forward: prepareForward, loss: prepareLoss, backward: prepareBackward }, 'llama');
