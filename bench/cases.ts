@@ -1,6 +1,7 @@
 // The benchmark's matmul cases: square sizes and the products of one GPT-2 (small) block at T = 128.
 import type { MatmulShape } from '../src/ref/matmul';
 import type { LlamaCaseResult } from './llama';
+import type { PackedResult } from './packed';
 
 export interface MatmulCase {
   name: string;
@@ -117,4 +118,6 @@ export interface BenchReport {
   train: TrainCaseResult[];
   /** The Llama block-stack row (bench/llama.ts). */
   llama?: LlamaCaseResult[];
+  /** Frozen weights BF16-packed vs F32: GPU bytes and step time (bench/packed.ts). */
+  packed?: PackedResult[];
 }

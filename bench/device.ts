@@ -1,8 +1,10 @@
 // `npm run bench -- --device`: one command that measures a machine with a real GPU (docs/kernels.md#device-preset).
 // Runs in the bench page: the device's measured f32 multiply-add peak; every matmul variant the device can
 // run on large products (GFLOP/s and fraction of that peak) and the variant the selector picks there; then
-// the engine's LoRA training step of a GPT-2 124M-layout model (C 768, 12 layers, 12 heads, V 50257) in
-// tokens/s. A CPU implementation (SwiftShader) runs the same with smaller products so it finishes.
+// the engine's LoRA training steps in tokens/s of a GPT-2 124M-layout model (C 768, 12 layers, 12 heads, V 50257)
+// and of a Qwen3-0.6B-layout model (C 1024, GQA 16/8 heads of 128, per-head q/k RMSNorm, SwiGLU I 3072, tied
+// 151,936-token vocabulary, rope_theta 1e6). A CPU implementation (SwiftShader) runs the same with smaller
+// products, fewer layers and tokens so it finishes.
 import type { GpuContext } from '../src/gpu/context';
 import { getDevice } from '../src/gpu/device';
 import { deviceFeatures, isSoftwareAdapter } from '../src/gpu/features';
@@ -12,6 +14,8 @@ import { matmulShapeClass, matmulVariants } from '../src/kernels/matmul_variants
 import type { MatmulShape } from '../src/ref/matmul';
 import { seededUniform } from '../src/ref/seeded';
 import { Gpt2LoraModel } from '../src/model/gpt2/model';
+import { LlamaLoraModel } from '../src/model/llama/model';
+import { LLAMA_TARGETS, type LlamaCase, llamaBatch, syntheticLlama } from './llama';
 import peakWgsl from './peak.wgsl?raw';
 import { type TrainCase, flops } from './cases';
 import { engineTimer } from './timers';
@@ -67,7 +71,31 @@ function deviceCases(software: boolean, quick: boolean): { name: string; shape: 
   ];
 }
 
-async function trainStep(ctx: GpuContext, c: TrainCase, reps: number): Promise<Omit<DeviceReport['train'][number], 'variants'>> {
+/** One engine: a step (forward, loss, backward to the adapters) then AdamW. */
+interface Stepper { step(ids: Uint32Array, labels: Int32Array): Promise<unknown>; adamwStep(lr: number): Promise<void>; destroy(): void }
+
+/** Median ms of `reps` synchronised steps after one warm-up step (every pipeline compiles there). */
+async function timeSteps(ctx: GpuContext, model: Stepper, ids: Uint32Array, labels: Int32Array, reps: number): Promise<number> {
+  const step = async () => {
+    const t0 = performance.now();
+    await model.step(ids, labels);
+    await model.adamwStep(1e-4);
+    await ctx.finish();
+    return performance.now() - t0;
+  };
+  try {
+    await step();
+    const ms: number[] = [];
+    for (let r = 0; r < reps; r++) ms.push(await step());
+    return median(ms);
+  } finally {
+    model.destroy();
+  }
+}
+
+type TrainRow = Omit<DeviceReport['train'][number], 'variants'>;
+
+async function gpt2Step(ctx: GpuContext, c: TrainCase, reps: number): Promise<TrainRow> {
   const loaded = await syntheticGpt2(c);
   const model = await Gpt2LoraModel.create(ctx, loaded, { targetModules: TARGET_MODULES, r: c.R, scale: 16 / c.R, B: c.B, T: c.T, seed: 0 });
   const n = c.B * c.T;
@@ -77,22 +105,26 @@ async function trainStep(ctx: GpuContext, c: TrainCase, reps: number): Promise<O
     ids[i] = Math.floor(((u[i] + 1) / 2) * (c.V - 1));
     labels[i] = Math.floor(((u[n + i] + 1) / 2) * (c.V - 1));
   }
-  try {
-    const step = async () => {
-      const t0 = performance.now();
-      await model.step(ids, labels);
-      await model.adamwStep(1e-4);
-      await ctx.finish();
-      return performance.now() - t0;
-    };
-    await step(); // warm-up: every pipeline compiles here
-    const ms: number[] = [];
-    for (let r = 0; r < reps; r++) ms.push(await step());
-    const msPerStep = median(ms);
-    return { name: c.name, tokens: n, msPerStep, tokensPerS: n / (msPerStep / 1000) };
-  } finally {
-    model.destroy();
-  }
+  const msPerStep = await timeSteps(ctx, model, ids, labels, reps);
+  return { name: c.name, tokens: n, msPerStep, tokensPerS: n / (msPerStep / 1000) };
+}
+
+/** LoRA r 8 on q_proj and v_proj (PEFT's default for the Llama and Qwen families), as the Llama row. */
+async function llamaStep(ctx: GpuContext, c: LlamaCase, reps: number): Promise<TrainRow> {
+  const loaded = await syntheticLlama(c);
+  const model = await LlamaLoraModel.create(ctx, loaded, { targetModules: LLAMA_TARGETS, r: c.R, scale: 16 / c.R, B: c.B, T: c.T, seed: 0 });
+  const { ids, labels } = llamaBatch(c);
+  const msPerStep = await timeSteps(ctx, model, ids, labels, reps);
+  const n = c.B * c.T;
+  return { name: c.name, tokens: n, msPerStep, tokensPerS: n / (msPerStep / 1000) };
+}
+
+/** Qwen3-0.6B's config.json shapes; on a CPU implementation 2 of its 28 layers and 32 tokens, on a GPU 8 layers (the synthetic checkpoint is built in page memory) and B4 T256. */
+function qwenCase(small: boolean): LlamaCase {
+  const shape = { C: 1024, NH: 16, NKV: 8, HS: 128, I: 3072, V: 151936, R: 8, modelType: 'qwen3' as const, tied: true, theta: 1e6 };
+  return small
+    ? { name: 'Qwen3-0.6B layout, 2 of 28 layers, B1 T32', ...shape, L: 2, B: 1, T: 32 }
+    : { name: 'Qwen3-0.6B layout, 8 of 28 layers, B4 T256', ...shape, L: 8, B: 4, T: 256 };
 }
 
 export async function runDevice(opts: DeviceOptions): Promise<DeviceReport> {
@@ -132,15 +164,19 @@ export async function runDevice(opts: DeviceOptions): Promise<DeviceReport> {
     const gpt2: TrainCase = software || opts.quick
       ? { name: 'GPT-2 124M layout, 2 of 12 layers, B1 T128', C: 768, L: 2, NH: 12, B: 1, T: 128, V: 50257, R: 8 }
       : { name: 'GPT-2 124M layout, B4 T256', C: 768, L: 12, NH: 12, B: 4, T: 256, V: 50257, R: 8 };
-    const used = new Set<string>();
-    const stop = observeMatmulChoices((v) => used.add(v));
-    const train = [{ ...await trainStep(ctx, gpt2, software ? 1 : reps).finally(stop), variants: [...used].sort() }];
-    log(`${gpt2.name}: ${train[0].tokensPerS.toFixed(0)} tok/s`);
+    const train: DeviceReport['train'] = [];
+    const stepReps = software ? 1 : reps;
+    for (const run of [() => gpt2Step(ctx, gpt2, stepReps), () => llamaStep(ctx, qwenCase(software || !!opts.quick), stepReps)]) {
+      const used = new Set<string>();
+      const stop = observeMatmulChoices((v) => used.add(v));
+      const row = await run().finally(stop);
+      train.push({ ...row, variants: [...used].sort() });
+      log(`${row.name}: ${row.tokensPerS.toFixed(0)} tok/s`);
+    }
     return {
       adapter: ctx.describe(), features: features.has,
       subgroupSizes: features.subgroupMinSize ? `${features.subgroupMinSize}..${features.subgroupMaxSize}` : undefined,
-      peakGflops, matmul, skipped, train,
-      notMeasured: ['Qwen-layout training step: the Llama-family engine (issue 12) had not landed on main when this preset was written; add its row when LlamaLoraModel is there'],
+      peakGflops, matmul, skipped, train, notMeasured: [],
     };
   } finally {
     matmulSelection.tuneSoftware = false;

@@ -11,6 +11,9 @@ import { type LoadedLlama, loadModelDir, sourceFromMap } from '../src/io/hfModel
 import { type F32Tensor, writeSafetensors } from '../src/io/safetensors';
 import { LlamaLoraModel } from '../src/model/llama/model';
 import { seededUniform } from '../src/ref/seeded';
+import type { TrainProfile } from './cases';
+import { profileEngine } from './train';
+import { randomBatch, timeSteps } from './steps';
 
 export interface LlamaCase {
   name: string;
@@ -24,6 +27,12 @@ export interface LlamaCase {
   T: number;
   V: number; // vocab_size
   R: number; // LoRA rank
+  /** model_type (default 'llama'); 'qwen3' adds the per-head q_norm/k_norm weights. */
+  modelType?: 'llama' | 'qwen3';
+  /** tie_word_embeddings (default false: an lm_head of its own). */
+  tied?: boolean;
+  /** rope_theta (default 10000). */
+  theta?: number;
 }
 
 /** The row's case: the width and tokens of the GPT-2 rows' first case (C 128, L 2, B 4, T 64), GQA 2, I ≈ 2.75·C as Llama. */
@@ -49,6 +58,10 @@ export interface LlamaCaseResult {
   tfjsKernels: number;
   engineRepsMs: number[];
   tfjsRepsMs: number[];
+  /** Engine dispatches per step (without AdamW). */
+  engineDispatches: number;
+  /** --profile: the engine's per-kernel times. */
+  profile?: TrainProfile;
 }
 
 export const LLAMA_TARGETS = ['q_proj', 'v_proj'];
@@ -57,20 +70,24 @@ const LR = 1e-3;
 const EPS = 1e-5; // rms_norm_eps
 const THETA = 10000; // rope_theta, no rope_scaling
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const randn = (n: number, std: number, seed: number) => {
   const u = seededUniform(n, Math.imul(seed, 2654435761) >>> 0);
   for (let i = 0; i < n; i++) u[i] *= std * Math.sqrt(3); // U(−a, a) has std a/√3
   return u;
 };
 
-/** A LlamaForCausalLM folder in memory (config.json as transformers writes it, `model.` names, untied head). */
+/**
+ * A LlamaForCausalLM (or Qwen3ForCausalLM) folder in memory: config.json as transformers writes it, `model.`
+ * names, lm_head unless tied.
+ */
 export async function syntheticLlama(c: LlamaCase): Promise<LoadedLlama> {
+  const qwen3 = c.modelType === 'qwen3';
   const config = {
-    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: c.C, intermediate_size: c.I,
+    architectures: [qwen3 ? 'Qwen3ForCausalLM' : 'LlamaForCausalLM'], model_type: c.modelType ?? 'llama', hidden_size: c.C, intermediate_size: c.I,
     num_hidden_layers: c.L, num_attention_heads: c.NH, num_key_value_heads: c.NKV, head_dim: c.HS,
-    max_position_embeddings: c.T, rms_norm_eps: EPS, rope_theta: THETA, rope_scaling: null, hidden_act: 'silu',
-    attention_bias: false, mlp_bias: false, tie_word_embeddings: false, vocab_size: c.V, bos_token_id: 1, eos_token_id: 2,
+    max_position_embeddings: c.T, rms_norm_eps: EPS, rope_theta: c.theta ?? THETA, rope_scaling: null, hidden_act: 'silu',
+    attention_bias: false, ...(qwen3 ? { use_sliding_window: false, sliding_window: null } : { mlp_bias: false }),
+    tie_word_embeddings: !!c.tied, vocab_size: c.V, bos_token_id: 1, eos_token_id: 2,
     torch_dtype: 'float32',
   };
   let seed = 1;
@@ -90,13 +107,17 @@ export async function syntheticLlama(c: LlamaCase): Promise<LoadedLlama> {
     put(`${p}self_attn.k_proj.weight`, [c.NKV * c.HS, c.C], 0.1);
     put(`${p}self_attn.v_proj.weight`, [c.NKV * c.HS, c.C], 0.02);
     put(`${p}self_attn.o_proj.weight`, [c.C, c.NH * c.HS], 0.02);
+    if (qwen3) {
+      put(`${p}self_attn.q_norm.weight`, [c.HS], 0.05, 1);
+      put(`${p}self_attn.k_norm.weight`, [c.HS], 0.05, 1);
+    }
     put(`${p}post_attention_layernorm.weight`, [c.C], 0.05, 1);
     put(`${p}mlp.gate_proj.weight`, [c.I, c.C], 0.02);
     put(`${p}mlp.up_proj.weight`, [c.I, c.C], 0.02);
     put(`${p}mlp.down_proj.weight`, [c.C, c.I], 0.02);
   }
   put('model.norm.weight', [c.C], 0.05, 1);
-  put('lm_head.weight', [c.V, c.C], 0.02);
+  if (!c.tied) put('lm_head.weight', [c.V, c.C], 0.02);
   const files = new Map<string, Uint8Array | string>([['config.json', JSON.stringify(config)], ['model.safetensors', writeSafetensors(t)]]);
   const loaded = await loadModelDir(sourceFromMap(files));
   if (loaded.kind !== 'llama') throw new Error(`synthetic Llama loaded as a ${loaded.kind} model`);
@@ -104,16 +125,7 @@ export async function syntheticLlama(c: LlamaCase): Promise<LoadedLlama> {
 }
 
 /** The same batch for every step: random ids, random next-token labels (none ignored). */
-function batch(c: LlamaCase): { ids: Uint32Array; labels: Int32Array } {
-  const n = c.B * c.T;
-  const u = seededUniform(2 * n, 778);
-  const ids = new Uint32Array(n), labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    ids[i] = Math.min(c.V - 1, Math.floor(((u[i] + 1) / 2) * c.V));
-    labels[i] = Math.min(c.V - 1, Math.floor(((u[n + i] + 1) / 2) * c.V));
-  }
-  return { ids, labels };
-}
+export const llamaBatch = (c: LlamaCase): { ids: Uint32Array; labels: Int32Array } => randomBatch(c, 778);
 
 interface TfLora { A: tf.Variable; B: tf.Variable }
 
@@ -137,6 +149,8 @@ class TfLlamaLora {
 
   constructor(loaded: LoadedLlama, private readonly c: LlamaCase, init: Map<string, Float32Array>,
     shapes: Map<string, number[]>, ids: Uint32Array, labels: Int32Array) {
+    // This stack is Llama's: no q/k norms, an lm_head of its own (the Qwen3 and tied cases are engine-only, bench/device.ts).
+    if (c.modelType === 'qwen3' || c.tied) throw new Error(`tfjs Llama: ${c.name} is not a plain untied Llama`);
     const keep = <T extends tf.Tensor>(x: T): T => { this.consts.push(x); return x; };
     for (const [name, t] of loaded.tensors) this.w.set(name, keep(tf.tensor(t.data, [...t.shape] as number[])));
     for (const [name, data] of init) {
@@ -244,9 +258,11 @@ class TfLlamaLora {
   }
 }
 
-export async function runLlamaCase(ctx: GpuContext, c: LlamaCase, reps: number, log: (s: string) => void): Promise<LlamaCaseResult> {
+export async function runLlamaCase(
+  ctx: GpuContext, c: LlamaCase, reps: number, log: (s: string) => void, profile = false,
+): Promise<LlamaCaseResult> {
   const loaded = await syntheticLlama(c);
-  const { ids, labels } = batch(c);
+  const { ids, labels } = llamaBatch(c);
   const model = await LlamaLoraModel.create(ctx, loaded, { targetModules: LLAMA_TARGETS, r: c.R, scale: LORA_ALPHA / c.R, B: c.B, T: c.T, seed: 0 });
   // A as PEFT's kaiming-uniform bound, B small but non-zero so the LoRA path counts in the loss and gradients.
   const entries = model.trainableEntries();
@@ -277,39 +293,18 @@ export async function runLlamaCase(ctx: GpuContext, c: LlamaCase, reps: number, 
     if (!(Math.abs(engineLoss0 - tfjsLoss0) <= 1e-4 * Math.abs(tfjsLoss0)) || !(gradDiff <= 1e-3 * gradMax)) {
       throw new Error(`Llama bench: engine and tfjs disagree (loss ${engineLoss0} vs ${tfjsLoss0}, max|Δgrad| ${gradDiff} of ${gradMax})`);
     }
-    const engine = async () => {
-      const t0 = performance.now();
-      await model.step(ids, labels);
-      await model.adamwStep(LR);
-      await ctx.finish();
-      return performance.now() - t0;
-    };
-    const tfjs = async () => {
-      const t0 = performance.now();
-      await tfm.step();
-      return performance.now() - t0;
-    };
-    await model.adamwStep(LR); // warm-up: AdamW pipelines compile
-    await engine();
-    const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
-    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
-    const info = await tf.profile(async () => { await tfm.step(); }); // tfjs's warm-up step, counting its kernels
-    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
-    const times: [number[], number[]] = [[], []];
-    for (let r = 0; r < reps; r++) {
-      times[0].push(await engine());
-      times[1].push(await tfjs());
-    }
-    const [engineMs, tfjsMs] = times.map(median);
+    const { times, engineMs, tfjsMs, info } = await timeSteps(ctx, c.name, model, { ids, labels }, LR, () => tfm.step(), reps, log);
     const tokens = c.B * c.T;
+    const prof = profile ? await profileEngine(ctx, model, Math.max(1, Math.min(reps, 3))) : undefined;
     const r: LlamaCaseResult = {
       name: c.name, c, tokens, trainable: entries.reduce((s, e) => s + e.shape.reduce((a, b) => a * b, 1), 0),
       engineMs, tfjsMs, engineTokensPerS: tokens / (engineMs / 1000), tfjsTokensPerS: tokens / (tfjsMs / 1000),
       ratio: tfjsMs / engineMs, engineLoss0, tfjsLoss0, lossDiff: Math.abs(engineLoss0 - tfjsLoss0),
       gradMaxAbsDiff: gradDiff, gradMaxAbs: gradMax, tfjsKernels: info.kernels.length,
-      engineRepsMs: times[0], tfjsRepsMs: times[1],
+      engineRepsMs: times[0], tfjsRepsMs: times[1], engineDispatches: model.profileLaunches().length, profile: prof,
     };
-    log(`${c.name}: engine ${r.engineTokensPerS.toFixed(0)} tok/s (${engineMs.toFixed(0)} ms), tfjs ${r.tfjsTokensPerS.toFixed(0)} tok/s (${tfjsMs.toFixed(0)} ms), ${r.ratio.toFixed(2)}×`);
+    log(`${c.name}: engine ${r.engineTokensPerS.toFixed(0)} tok/s (${engineMs.toFixed(0)} ms), tfjs ${r.tfjsTokensPerS.toFixed(0)} tok/s (${tfjsMs.toFixed(0)} ms), ${r.ratio.toFixed(2)}×; ` +
+      `reps engine ${times[0].map((t) => t.toFixed(0)).join('/')} ms, tfjs ${times[1].map((t) => t.toFixed(0)).join('/')} ms`);
     return r;
   } finally {
     tfm.dispose();
@@ -325,13 +320,26 @@ export function llamaTable(rows: readonly LlamaCaseResult[] | undefined): string
     `LoRA training step of a synthetic Llama (RMSNorm, RoPE, GQA ${c0.NH}/${c0.NKV}, SwiGLU I ${c0.I}, head_dim ${c0.HS}, untied head, V ${c0.V});`,
     `LoRA r ${c0.R}, alpha ${LORA_ALPHA} on ${LLAMA_TARGETS.join(', ')}; tfjs: the same stack in tfjs ops, tf.train.adam = AdamW with decay 0`,
     `${'case'.padEnd(22)} ${'tokens'.padStart(6)} ${'LoRA'.padStart(7)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(7)} ` +
-      `${'loss0'.padStart(9)} ${'|Δloss|'.padStart(8)} ${'max|Δg|/max|g|'.padStart(15)} ${'tfjs'.padStart(7)}`,
+      `${'loss0'.padStart(9)} ${'|Δloss|'.padStart(8)} ${'max|Δg|/max|g|'.padStart(15)} ${'dispatch'.padStart(9)}`,
     `${''.padEnd(22)} ${'/step'.padStart(6)} ${'params'.padStart(7)} ${'tok/s'.padStart(8)} ${'tok/s'.padStart(8)} ${''.padStart(7)} ` +
-      `${''.padStart(9)} ${''.padStart(8)} ${''.padStart(15)} ${'kernels'.padStart(7)}`,
+      `${''.padStart(9)} ${''.padStart(8)} ${''.padStart(15)} ${'eng/tfjs'.padStart(9)}`,
     ...rows.map((x) => [x.name.padEnd(22), String(x.tokens).padStart(6), String(x.trainable).padStart(7),
       x.engineTokensPerS.toFixed(0).padStart(8), x.tfjsTokensPerS.toFixed(0).padStart(8), `${x.ratio.toFixed(2)}×`.padStart(7),
       x.engineLoss0.toFixed(5).padStart(9), x.lossDiff.toExponential(1).padStart(8),
-      `${x.gradMaxAbsDiff.toExponential(1)}/${x.gradMaxAbs.toExponential(1)}`.padStart(15), String(x.tfjsKernels).padStart(7)].join(' ')),
+      `${x.gradMaxAbsDiff.toExponential(1)}/${x.gradMaxAbs.toExponential(1)}`.padStart(15), `${x.engineDispatches}/${x.tfjsKernels}`.padStart(9)].join(' ')),
+    ...rows.flatMap(profileLines),
     '',
+  ];
+}
+
+/** --profile: where the engine's step goes, largest kernels first. */
+function profileLines(x: LlamaCaseResult): string[] {
+  if (!x.profile) return [];
+  const total = x.profile.kernels.reduce((s, k) => s + k.ms, 0);
+  return [
+    '', `engine profile ${x.name}: ${x.profile.dispatches} dispatches, each alone (empty submit+wait ` +
+      `${x.profile.emptySubmitMs.toFixed(2)} ms subtracted); sum ${total.toFixed(1)} ms vs ${x.engineMs.toFixed(1)} ms per step`,
+    ...x.profile.kernels.slice(0, 20).map((k) =>
+      `  ${k.name.padEnd(44)} ${k.ms.toFixed(1).padStart(8)} ms ${(100 * k.ms / total).toFixed(1).padStart(5)} %  ×${k.dispatches}`),
   ];
 }

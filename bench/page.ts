@@ -14,6 +14,7 @@ import type { MatmulShape } from '../src/ref/matmul';
 import { type BenchReport, type CaseResult, GPT2_CASES, type MatmulCase, EXTRA_TRAIN_CASES, SQUARE_CASES, TRAIN_CASES, type TrainCaseResult, flops } from './cases';
 import { runTrainCase } from './train';
 import { LLAMA_CASES, type LlamaCaseResult, runLlamaCase } from './llama';
+import { runPackedCase } from './packed';
 import { type MatmulTimer, engineTimer, tfjsTimer } from './timers';
 import { seededUniform } from '../src/ref/seeded';
 
@@ -95,9 +96,14 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
   await tf.ready();
   const ctx = await getDevice({ label: 'bench-engine' });
   const adapter = ctx.describe();
+  if (opts.only === 'packed') { // the packed-weights rows alone (bench/packed.ts)
+    const packed = [await runPackedCase(ctx, opts.reps ?? 3, log)];
+    ctx.destroy();
+    return { adapter, userAgent: navigator.userAgent, kernelKeys: {}, results: [], train: [], packed };
+  }
   if (opts.only === 'llama') { // the Llama row alone (bench/llama.ts)
     const llama: LlamaCaseResult[] = [];
-    for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log));
+    for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log, !!opts.profile));
     ctx.destroy();
     return { adapter, userAgent: navigator.userAgent, kernelKeys: {}, results: [], train: [], llama };
   }
@@ -125,9 +131,10 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
   }
   const llama: LlamaCaseResult[] = [];
-  if (opts.only === undefined) for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log));
+  if (opts.only === undefined) for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log, !!opts.profile));
+  const packed = opts.only === undefined ? [await runPackedCase(ctx, opts.reps ?? 3, log)] : [];
   ctx.destroy();
-  return { adapter, userAgent: navigator.userAgent, kernelKeys, results, train, llama };
+  return { adapter, userAgent: navigator.userAgent, kernelKeys, results, train, llama, packed };
 }
 
 (window as unknown as { runBench: typeof runBench }).runBench = runBench;

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --reps N] [-- --only matmul|train|llama] [-- --case NAME]…
+// `npm run bench [-- --quick] [-- --json] [-- --out FILE] [-- --reps N] [-- --only matmul|train|llama|packed] [-- --case NAME]…
 // [-- --profile] [-- --lab] [-- --device]`: serves bench/index.html with Vite, opens it in headless Chromium (WebGPU; SwiftShader
 // where there is no GPU), runs the engine beside tfjs-webgpu on the same adapter in one page, and prints matmul
 // GFLOP/s and one LoRA training step of a GPT-2 block stack in tokens/s, with the engine/tfjs ratio of each case.
@@ -13,6 +13,8 @@ import type { BenchReport } from './cases';
 import type { DeviceReport } from './device';
 import { llamaTable } from './llama';
 import { memplanTable } from './memplan';
+import { packedTable } from './packed';
+import { realSizeBench } from './realsize';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
@@ -80,6 +82,7 @@ function table(r: BenchReport): string {
     ...matmulTable(r),
     ...trainTable(r),
     ...llamaTable(r.llama),
+    ...packedTable(r.packed),
     `summary engine/tfjs-webgpu speed (>1: engine faster): ${parts.join('; ')}`,
   ].join('\n');
 }
@@ -163,7 +166,7 @@ async function main() {
   }
 }
 
-main().catch((e) => {
+main().then(() => realSizeBench(args)).catch((e) => {
   console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

@@ -10,12 +10,12 @@ import { type F32Tensor, writeSafetensors } from '../src/io/safetensors';
 import { Gpt2LoraModel } from '../src/model/gpt2/model';
 import { seededUniform } from '../src/ref/seeded';
 import type { TrainCase, TrainCaseResult, TrainProfile } from './cases';
+import { median, randomBatch, timeSteps } from './steps';
 
 export const TARGET_MODULES = ['c_attn', 'c_proj', 'c_fc']; // PEFT list: c_proj matches attn.c_proj and mlp.c_proj
 const LORA_ALPHA = 16;
 const LR = 1e-3;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** Uniform with the given standard deviation (U(−a, a) has std a/√3). */
 const randn = (n: number, std: number, seed: number) => {
   const u = seededUniform(n, Math.imul(seed, 2654435761) >>> 0);
@@ -57,18 +57,6 @@ export async function syntheticGpt2(c: TrainCase): Promise<LoadedGpt2> {
   const loaded = await loadModelDir(sourceFromMap(files));
   if (loaded.kind !== 'gpt2') throw new Error('synthetic GPT-2 loaded as a ViT');
   return loaded;
-}
-
-/** The same batch for every step: random ids, random next-token labels (none ignored). */
-function batch(c: TrainCase): { ids: Uint32Array; labels: Int32Array } {
-  const n = c.B * c.T;
-  const u = seededUniform(2 * n, 777);
-  const ids = new Uint32Array(n), labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    ids[i] = Math.min(c.V - 1, Math.floor(((u[i] + 1) / 2) * c.V));
-    labels[i] = Math.min(c.V - 1, Math.floor(((u[n + i] + 1) / 2) * c.V));
-  }
-  return { ids, labels };
 }
 
 /** Starting LoRA weights for both engines: A as PEFT's kaiming-uniform bound, B small but non-zero, so the LoRA path counts in the loss. */
@@ -190,19 +178,15 @@ class TfGpt2Lora {
 
 // ---------------------------------------------------------------------------------------------------
 
-interface Timer { rep(): Promise<number> }
-
-/** Engine dispatches of one step, in order (the model's prepared launch lists; read for profiling only). */
-function engineLaunches(model: Gpt2LoraModel): { phase: string; launch: Launch }[] {
-  return model.profileLaunches();
-}
 
 /**
  * Per-kernel time of the engine's step: each dispatch submitted alone and waited for, minus the cost
  * of an empty submit + wait; medians over `reps`, summed by kernel name. AdamW is timed as a whole.
  */
-async function profileEngine(ctx: GpuContext, model: Gpt2LoraModel, reps: number): Promise<TrainProfile> {
-  const launches = engineLaunches(model);
+export async function profileEngine(
+  ctx: GpuContext, model: { profileLaunches(): { phase: string; launch: Launch }[]; adamwStep(lr: number): Promise<unknown> }, reps: number,
+): Promise<TrainProfile> {
+  const launches = model.profileLaunches();
   const one = async (launches: Launch[]) => {
     const t0 = performance.now();
     ctx.submit(launches, 'bench/profile');
@@ -238,7 +222,7 @@ export async function runTrainCase(
   ctx: GpuContext, c: TrainCase, reps: number, log: (s: string) => void, profile: boolean,
 ): Promise<TrainCaseResult> {
   const loaded = await syntheticGpt2(c);
-  const { ids, labels } = batch(c);
+  const { ids, labels } = randomBatch(c, 777);
   const model = await Gpt2LoraModel.create(ctx, loaded, {
     targetModules: TARGET_MODULES, r: c.R, scale: LORA_ALPHA / c.R, B: c.B, T: c.T, seed: 0,
   });
@@ -264,40 +248,8 @@ export async function runTrainCase(
     log(`${c.name}: first-step loss engine ${engineLoss0.toFixed(6)}, tfjs ${tfjsLoss0.toFixed(6)}, ` +
       `max|Δgrad| ${gradDiff.toExponential(1)} (max|grad| ${gradMax.toExponential(1)})`);
 
-    const engine: Timer = {
-      async rep() {
-        const t0 = performance.now();
-        await model.step(ids, labels); // submit + loss readback
-        await model.adamwStep(LR); // second submit
-        await ctx.finish(); // wait for the update too, as tfjs's readback does
-        return performance.now() - t0;
-      },
-    };
-    const tfjs: Timer = {
-      async rep() {
-        const t0 = performance.now();
-        await tfm.step();
-        return performance.now() - t0;
-      },
-    };
-    // Warm-up: AdamW pipelines (engine) and the backward/Adam shaders (tfjs) compile here.
-    await model.adamwStep(LR);
-    await engine.rep();
-    // Kernels tfjs runs per step (tf.profile counts them; without timestamp-query it cannot time them).
-    // This step is tfjs's warm-up (its first Adam update); the error check would read back every output.
-    const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
-    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
-    const info = await tf.profile(async () => { await tfm.step(); });
-    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
+    const { times, engineMs, tfjsMs, info } = await timeSteps(ctx, c.name, model, { ids, labels }, LR, () => tfm.step(), reps, log);
     const tfjsKernels = info.kernels.length;
-    const tensorsBefore = tf.memory().numTensors;
-    const times: [number[], number[]] = [[], []];
-    for (let r = 0; r < reps; r++) {
-      times[0].push(await engine.rep());
-      times[1].push(await tfjs.rep());
-    }
-    if (tf.memory().numTensors !== tensorsBefore) log(`${c.name}: tfjs tensors ${tensorsBefore} → ${tf.memory().numTensors} over the timed steps (leak)`);
-    const [engineMs, tfjsMs] = times.map(median);
     const tokens = c.B * c.T;
     const prof = profile ? await profileEngine(ctx, model, Math.max(1, Math.min(reps, 3))) : undefined;
     const r: TrainCaseResult = {
@@ -306,7 +258,7 @@ export async function runTrainCase(
       engineMs, tfjsMs, engineTokensPerS: tokens / (engineMs / 1000), tfjsTokensPerS: tokens / (tfjsMs / 1000),
       ratio: tfjsMs / engineMs, engineLoss0, tfjsLoss0, lossDiff: Math.abs(engineLoss0 - tfjsLoss0),
       gradMaxAbsDiff: gradDiff, gradMaxAbs: gradMax,
-      engineDispatches: engineLaunches(model).length, tfjsKernels,
+      engineDispatches: model.profileLaunches().length, tfjsKernels,
       engineRepsMs: times[0], tfjsRepsMs: times[1], profile: prof,
     };
     log(`${c.name}: engine ${r.engineTokensPerS.toFixed(0)} tok/s (${engineMs.toFixed(0)} ms), ` +

@@ -28,6 +28,8 @@ struct Dims {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
+// storeRow (alpha, bias, beta; masked past M and N): shaders/lib/matmul_store.wgsl (appended by the descriptor).
+
 // Rows m0..m0+3 of op(A) at columns k..k+3, one vec4 per row, rounded to f16.
 fn loadA(base4: u32, m0: u32, k: u32) -> mat4x4<f16> {
   let last = dims.M - 1u;
@@ -58,19 +60,6 @@ fn loadB(base4: u32, k: u32, n0: u32) -> mat4x4<f16> {
   let col = n0 / 4u;
   return mat4x4<f16>(mat4x4<f32>(b[base4 + k * rowLen + col], b[base4 + (k + 1u) * rowLen + col],
                                  b[base4 + (k + 2u) * rowLen + col], b[base4 + (k + 3u) * rowLen + col]));
-}
-
-fn storeRow(base: u32, m: u32, n: u32, v: vec4<f32>) {
-  if (m >= dims.M) { return; }
-  let row = base + m * dims.N;
-  for (var j = 0u; j < 4u; j++) {
-    if (n + j < dims.N) {
-      var out = dims.alpha * v[j];
-      if (HAS_BIAS) { out += bias[n + j]; }
-      if (dims.beta != 0.0) { out += dims.beta * c[row + n + j]; }
-      c[row + n + j] = out;
-    }
-  }
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)

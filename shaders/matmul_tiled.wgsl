@@ -28,6 +28,8 @@ struct Dims {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
+// storeRow (alpha, bias, beta; masked past M and N): shaders/lib/matmul_store.wgsl (appended by the descriptor).
+
 // tileA[k][m/4]: four rows m of op(A) at one k; tileB[k][n/4]: four columns n of op(B) at one k.
 var<workgroup> tileA: array<vec4<f32>, 256>;  // TK × T4
 var<workgroup> tileB: array<vec4<f32>, 256>;  // TK × T4
@@ -67,19 +69,6 @@ fn loadTileB(base4: u32, k0: u32, n0: u32, t: u32) {
     var v = vec4<f32>(0.0);
     if (k < dims.K && n < dims.N) { v = b[base4 + (k * dims.N + n) / 4u]; }
     tileB[t] = v;
-  }
-}
-
-fn storeRow(base: u32, m: u32, n: u32, v: vec4<f32>) {
-  if (m >= dims.M) { return; }
-  let row = base + m * dims.N;
-  for (var j = 0u; j < 4u; j++) {
-    if (n + j < dims.N) {
-      var out = dims.alpha * v[j];
-      if (HAS_BIAS) { out += bias[n + j]; }
-      if (dims.beta != 0.0) { out += dims.beta * c[row + n + j]; }
-      c[row + n + j] = out;
-    }
   }
 }
 

@@ -25,52 +25,8 @@ struct Dims {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
-// Rows m0..m0+3 of op(A) at columns k..k+3, one vec4 per row.
-fn loadA(base4: u32, m0: u32, k: u32) -> mat4x4<f32> {
-  let last = dims.M - 1u;
-  if (TRANS_A) {
-    // Stored (K, M): read rows k..k+3 along m, then transpose so each column is one m.
-    let rowLen = dims.M / 4u;
-    let col = m0 / 4u;
-    let t = mat4x4<f32>(a[base4 + k * rowLen + col], a[base4 + (k + 1u) * rowLen + col],
-                        a[base4 + (k + 2u) * rowLen + col], a[base4 + (k + 3u) * rowLen + col]);
-    return transpose(t);
-  }
-  let rowLen = dims.K / 4u;
-  let k4 = k / 4u;
-  return mat4x4<f32>(a[base4 + m0 * rowLen + k4], a[base4 + min(m0 + 1u, last) * rowLen + k4],
-                     a[base4 + min(m0 + 2u, last) * rowLen + k4], a[base4 + min(m0 + 3u, last) * rowLen + k4]);
-}
-
-// Rows k..k+3 of op(B) at columns n0..n0+3, one vec4 per k.
-fn loadB(base4: u32, k: u32, n0: u32) -> mat4x4<f32> {
-  let last = dims.N - 1u;
-  if (TRANS_B) {
-    // Stored (N, K): read rows n0..n0+3 along k, then transpose so each column is one k.
-    let rowLen = dims.K / 4u;
-    let k4 = k / 4u;
-    let t = mat4x4<f32>(b[base4 + n0 * rowLen + k4], b[base4 + min(n0 + 1u, last) * rowLen + k4],
-                        b[base4 + min(n0 + 2u, last) * rowLen + k4], b[base4 + min(n0 + 3u, last) * rowLen + k4]);
-    return transpose(t);
-  }
-  let rowLen = dims.N / 4u;
-  let col = n0 / 4u;
-  return mat4x4<f32>(b[base4 + k * rowLen + col], b[base4 + (k + 1u) * rowLen + col],
-                     b[base4 + (k + 2u) * rowLen + col], b[base4 + (k + 3u) * rowLen + col]);
-}
-
-fn storeRow(base: u32, m: u32, n: u32, v: vec4<f32>) {
-  if (m >= dims.M) { return; }
-  let row = base + m * dims.N;
-  for (var j = 0u; j < 4u; j++) {
-    if (n + j < dims.N) {
-      var out = dims.alpha * v[j];
-      if (HAS_BIAS) { out += bias[n + j]; }
-      if (dims.beta != 0.0) { out += dims.beta * c[row + n + j]; }
-      c[row + n + j] = out;
-    }
-  }
-}
+// loadA / loadB (4×4 blocks as vec4s): shaders/lib/matmul_vec4_load.wgsl; storeRow: shaders/lib/matmul_store.wgsl
+// (both appended by the descriptor).
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

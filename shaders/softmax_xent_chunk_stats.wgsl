@@ -20,14 +20,8 @@ struct Dims { BT: u32, n: u32, ignoreIndex: i32, v0: u32, VT: u32, first: u32, l
 @group(0) @binding(3) var<storage, read_write> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> losses: array<f32>;
 
-const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
-
-// reduceMax / reduceSum over the workgroup: shaders/lib/workgroup_reduce.wgsl (appended by the descriptor).
-
-fn quietNan() -> f32 {
-  var bits = 0x7fc00000u;
-  return bitcast<f32>(bits);
-}
+// rowMax, quietNan: shaders/lib/xent_row.wgsl; reduceSum over the workgroup: shaders/lib/workgroup_reduce.wgsl
+// (both appended by the descriptor).
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -35,9 +29,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = wid.x + wid.y * nwg.x;
   if (row >= dims.BT) { return; } // uniform: the same for the whole workgroup
   let base = row * dims.n;
-  var mk = LOWEST;
-  for (var v = lid; v < dims.n; v += WG) { mk = max(mk, logits[base + v]); }
-  mk = reduceMax(lid, mk);
+  let mk = rowMax(lid, base, dims.n);
   var m = mk;
   var carried = 0.0;
   if (dims.first == 0u) {

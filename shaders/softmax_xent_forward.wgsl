@@ -19,15 +19,8 @@ struct Dims { BT: u32, V: u32, ignoreIndex: i32 }
 @group(0) @binding(3) var<storage, read_write> probs: array<f32>;
 @group(0) @binding(4) var<storage, read_write> losses: array<f32>;
 
-const LOWEST: f32 = -0x1.fffffep+127f; // the lowest finite f32
-
-// reduceMax / reduceSum over the workgroup: shaders/lib/workgroup_reduce.wgsl (appended by the descriptor).
-
-// A NaN built at run time: a NaN const-expression is a shader-creation error in WGSL.
-fn quietNan() -> f32 {
-  var bits = 0x7fc00000u;
-  return bitcast<f32>(bits);
-}
+// rowMax, quietNan: shaders/lib/xent_row.wgsl; reduceSum over the workgroup: shaders/lib/workgroup_reduce.wgsl
+// (both appended by the descriptor).
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -35,9 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let row = wid.x + wid.y * nwg.x;
   if (row >= dims.BT) { return; } // uniform: the same for the whole workgroup
   let base = row * dims.V;
-  var m = LOWEST;
-  for (var v = lid; v < dims.V; v += WG) { m = max(m, logits[base + v]); }
-  m = reduceMax(lid, m);
+  let m = rowMax(lid, base, dims.V);
   var s = 0.0;
   for (var v = lid; v < dims.V; v += WG) {
     let e = exp(logits[base + v] - m);

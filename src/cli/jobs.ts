@@ -33,6 +33,8 @@ export interface EvalChatJob {
   chatTemplate?: FileRef;
   /** --seq-len: tokens per conversation (default: the model's context); longer ones are truncated. */
   seqLen?: number;
+  /** --batch: conversations per engine batch (default: up to 4, fewer when the batch's logits would be large). */
+  batch?: number;
 }
 
 export interface EvalImagesJob {
@@ -83,6 +85,8 @@ export interface TrainJob {
   planOnly?: boolean;
   /** --max-shard-bytes: shard the merged model above this many bytes (default 5 GB, as transformers). */
   maxShardBytes?: number;
+  /** --frozen-weights: a BF16/F16 checkpoint's frozen weights packed ('stored', default) or widened to F32. */
+  frozenWeights?: 'stored' | 'f32';
 }
 
 export interface ExportJob {

@@ -28,7 +28,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'seq-len': { kind: 'int', help: 'with --data: tokens per conversation (default: the model\'s context)' },
       images: { kind: 'string', help: 'folder with one subfolder per class (ViT)' },
       'logits-out': { kind: 'string', help: 'write the logits [N, V] F32 to this .safetensors file' },
-      batch: { kind: 'int', help: 'images per batch (default 16)' },
+      batch: { kind: 'int', help: 'images per batch (default 16); with --data: conversations per batch (default up to 4)' },
       json: JSON_FLAG,
     },
   },
@@ -64,6 +64,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       format: { kind: 'string', help: 'text | jsonl | csv | images: how to read --data (default: from its extension; folders are images)' },
       'chat-template': CHAT_TEMPLATE,
       method: { kind: 'string', help: methodHelp() },
+      'frozen-weights': { kind: 'string', help: 'stored | f32: a BF16/F16 checkpoint\'s frozen weights stay 2 bytes per parameter on the GPU (stored, default) or are widened to F32; LoRASC/COLA always use F32' },
       out: { kind: 'string', help: 'output folder: merged/, adapter/, checkpoints/, trainer_state.json, summary.json' },
       epochs: { kind: 'int', help: 'passes over the training split (default 3)' },
       'max-steps': { kind: 'int', help: 'stop after this many steps (overrides epochs)' },
@@ -153,6 +154,14 @@ function dataFormat(format: string | undefined, isFolder: boolean, data: string)
   return format === 'images' ? undefined : text[format as keyof typeof text];
 }
 
+/** --frozen-weights stored | f32 (docs/engineering.md#frozen-weights). */
+function frozenWeightsOf(p: Parsed): 'stored' | 'f32' | undefined {
+  const v = p['frozen-weights'];
+  if (v === undefined) return undefined;
+  if (v !== 'stored' && v !== 'f32') throw new UsageError(`--frozen-weights must be stored or f32, got ${String(v)}`);
+  return v;
+}
+
 function shardBytes(p: Parsed): number | undefined {
   const v = p['max-shard-bytes'];
   if (v === undefined) return undefined;
@@ -227,12 +236,13 @@ function buildJob(command: string, p: Parsed): Built {
       const sources = ['text', 'tokens', 'images', 'data'].filter((k) => p[k] !== undefined);
       if (sources.length !== 1) throw new UsageError('lorasc eval needs exactly one of --text FILE, --tokens FILE.json, --data CHAT.jsonl, --images DIR');
       if (p.data === undefined && (p['chat-template'] !== undefined || p['seq-len'] !== undefined)) throw new UsageError('--chat-template and --seq-len go with --data CHAT.jsonl');
+      if (p.batch !== undefined && (p.batch as number) < 1) throw new UsageError(`--batch must be at least 1, got ${String(p.batch)}`);
       if (p.data !== undefined) {
         if (p['logits-out'] !== undefined) throw new UsageError('--logits-out goes with --text or --tokens');
         const data = fileRef(p.data as string, 'chat data file');
         const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
         return {
-          job: { kind: 'eval-chat', model: m, adapter, data, ...(chatTemplate ? { chatTemplate } : {}), ...(p['seq-len'] !== undefined ? { seqLen: p['seq-len'] as number } : {}) },
+          job: { kind: 'eval-chat', model: m, adapter, data, ...(chatTemplate ? { chatTemplate } : {}), ...(p['seq-len'] !== undefined ? { seqLen: p['seq-len'] as number } : {}), ...(p.batch !== undefined ? { batch: p.batch as number } : {}) },
           inputs: [...withAdapter(m), data.path, ...(chatTemplate ? [chatTemplate.path] : [])],
         };
       }
@@ -300,7 +310,7 @@ function buildJob(command: string, p: Parsed): Built {
       const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
       const out = prepareOutDir(outArg);
       return {
-        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p) },
+        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), frozenWeights: frozenWeightsOf(p) },
         inputs: [m.root, dataPath, ...(chatTemplate ? [chatTemplate.path] : [])], outDir: out,
       };
     }

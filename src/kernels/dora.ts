@@ -9,6 +9,7 @@ import type { GpuContext, Launch } from '../gpu/context';
 import type { DoraScaleShape, DoraWeightShape } from '../ref/dora';
 import type { FoldOption } from './elementwise';
 import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from '../gpu/kernel';
+import { type WeightFormat, doraRowNormPackedKernel, isPackedFormat } from './packed';
 import { type LoraBackwardBuffers, type LoraShape, checkLoraShape, prepareLoraBackward, prepareLoraForward } from './lora';
 
 export type { DoraScaleShape, DoraWeightShape };
@@ -69,10 +70,12 @@ export interface DoraBackwardBuffers extends Omit<LoraBackwardBuffers, 'dy'> {
 }
 
 export async function prepareDoraRowNorm(
-  ctx: GpuContext, s: DoraWeightShape, buf: { w: GPUBuffer; loraA: GPUBuffer; loraB: GPUBuffer; norm: GPUBuffer },
+  ctx: GpuContext, s: DoraWeightShape & { wFormat?: WeightFormat }, buf: { w: GPUBuffer; loraA: GPUBuffer; loraB: GPUBuffer; norm: GPUBuffer },
 ): Promise<Launch> {
   checkLoraShape({ ...s, N: 1 });
-  return ctx.prepare(doraRowNormKernel, s, { w: buf.w, lora_a: buf.loraA, lora_b: buf.loraB, norm: buf.norm });
+  const bufs = { w: buf.w, lora_a: buf.loraA, lora_b: buf.loraB, norm: buf.norm };
+  if (isPackedFormat(s.wFormat)) return ctx.prepare(doraRowNormPackedKernel, { ...s, f16: s.wFormat === 'f16' }, bufs);
+  return ctx.prepare(doraRowNormKernel, s, bufs);
 }
 
 /** [norm, h, z, y] in dependency order. Without a bias, z stands in for the unused binding. */

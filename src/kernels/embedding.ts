@@ -6,6 +6,7 @@ import type { GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { EmbeddingShape } from '../ref/embedding';
 import { type KernelDescriptor, ceilDiv, fold2d, u32 } from '../gpu/kernel';
+import { type WeightFormat, embeddingForwardPackedKernel, isPackedFormat } from './packed';
 import type { VocabSplit } from './vocab_split';
 
 export type { EmbeddingShape };
@@ -75,11 +76,16 @@ export async function prepareEmbeddingForward(ctx: GpuContext, s: EmbeddingShape
  */
 export async function prepareEmbeddingForwardChunks(
   ctx: GpuContext, s: EmbeddingShape, split: VocabSplit, buf: Omit<EmbeddingForwardBuffers, 'wte'> & { wte: GPUBuffer[] },
+  format: WeightFormat = 'f32',
 ): Promise<Launch[]> {
   checkEmbeddingShape(s);
   if (buf.wte.length !== split.chunks.length) throw new KernelShapeError(`embedding: ${buf.wte.length} table chunks for a split of ${split.chunks.length}`);
-  return Promise.all(split.chunks.map(({ v0, n }, k) =>
-    ctx.prepare(embeddingForwardKernel, { ...s, v0, rows: n }, { ids: buf.ids, wte: buf.wte[k], wpe: buf.wpe, out: buf.out })));
+  return Promise.all(split.chunks.map(({ v0, n }, k) => {
+    const bufs = { ids: buf.ids, wte: buf.wte[k], wpe: buf.wpe, out: buf.out };
+    // A packed table (BF16/F16, src/kernels/packed.ts): each chunk packed from its own first row.
+    if (isPackedFormat(format)) return ctx.prepare(embeddingForwardPackedKernel, { ...s, v0, rows: n, f16: format === 'f16' }, bufs);
+    return ctx.prepare(embeddingForwardKernel, { ...s, v0, rows: n }, bufs);
+  }));
 }
 
 /** Accumulates into dwte and dwpe (`+=`): zero them first for a fresh gradient. */

@@ -6,11 +6,13 @@ import loraForwardWgsl from '../../shaders/lora_forward.wgsl?raw';
 import loraBackwardWgsl from '../../shaders/lora_backward.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
-import type { LoraShape } from '../ref/lora';
+import type { LoraShape as RefLoraShape } from '../ref/lora';
 import { type KernelDescriptor, ceilDiv, f32, u32 } from '../gpu/kernel';
 import { prepareMatmul } from './matmul';
+import { type WeightFormat, isPackedFormat, prepareWeightMatmul } from './packed';
 
-export type { LoraShape };
+/** The reference's shape, plus how the frozen W is held (default F32; BF16/F16 packed: src/kernels/packed.ts). */
+export type LoraShape = RefLoraShape & { wFormat?: WeightFormat };
 
 export type LoraKernelShape = LoraShape & { hasBias?: boolean; accumulate?: boolean };
 
@@ -89,8 +91,10 @@ export interface LoraBackwardBuffers {
 export async function prepareLoraForward(ctx: GpuContext, s: LoraShape, buf: LoraForwardBuffers): Promise<Launch[]> {
   checkLoraShape(s);
   const { N, IN, R } = s;
+  const h = await prepareMatmul(ctx, { M: N, N: R, K: IN, transB: true }, { a: buf.x, b: buf.loraA, c: buf.h });
+  if (isPackedFormat(s.wFormat)) return [h, ...await preparePackedBaseForward(ctx, s, buf)];
   return [
-    await prepareMatmul(ctx, { M: N, N: R, K: IN, transB: true }, { a: buf.x, b: buf.loraA, c: buf.h }),
+    h,
     await ctx.prepare(loraForwardKernel, { ...s, hasBias: !!buf.bias }, {
       x: buf.x, w: buf.w, bias: buf.bias ?? buf.x, h: buf.h, lora_b: buf.loraB, y: buf.y,
     }),
@@ -110,8 +114,38 @@ export async function prepareLoraBackward(
     await prepareMatmul(ctx, { M: N, N: R, K: OUT, alpha: scale }, { a: buf.dy, b: buf.loraB, c: buf.dh }),
     // dA (R, IN) += dhᵀ · x; dh is stored (N, R) = (K, M), hence transA.
     await prepareMatmul(ctx, { M: R, N: IN, K: N, transA: true, beta: 1 }, { a: buf.dh, b: buf.x, c: buf.dA }),
-    await ctx.prepare(loraBackwardKernel, { ...s, accumulate: !!opts.accumulateDx }, {
-      dy: buf.dy, w: buf.w, dh: buf.dh, lora_a: buf.loraA, dx: buf.dx,
-    }),
+    ...isPackedFormat(s.wFormat)
+      ? await preparePackedInputGrad(ctx, s, { dy: buf.dy, w: buf.w, dh: buf.dh, loraA: buf.loraA, dx: buf.dx }, !!opts.accumulateDx)
+      : [await ctx.prepare(loraBackwardKernel, { ...s, accumulate: !!opts.accumulateDx }, {
+        dy: buf.dy, w: buf.w, dh: buf.dh, lora_a: buf.loraA, dx: buf.dx,
+      })],
+  ];
+}
+
+/**
+ * A packed W has no fused LoRA kernel: y = x·Wᵀ + b (matmul_packed), then y += s·h·Bᵀ (a second
+ * matmul, beta = 1). The same sums as lora_forward.wgsl, added in two passes instead of one.
+ */
+export async function preparePackedBaseForward(
+  ctx: GpuContext, s: LoraShape, buf: Pick<LoraForwardBuffers, 'x' | 'w' | 'bias' | 'h' | 'loraB' | 'y'>,
+): Promise<Launch[]> {
+  const { N, IN, OUT, R, scale } = s;
+  return [
+    await prepareWeightMatmul(ctx, { M: N, N: OUT, K: IN, transB: !s.conv1d }, s.wFormat, { a: buf.x, w: buf.w, bias: buf.bias, c: buf.y }),
+    // B stored (OUT, R) = (N, K) of this product, hence transB.
+    await prepareMatmul(ctx, { M: N, N: OUT, K: R, transB: true, alpha: scale, beta: 1 }, { a: buf.h, b: buf.loraB, c: buf.y }),
+  ];
+}
+
+/** dx (=, or += when accumulating) = dy·W (matmul_packed), then dx += dh·A: lora_backward.wgsl's sums in two passes. */
+export async function preparePackedInputGrad(
+  ctx: GpuContext, s: LoraShape, buf: { dy: BufferBinding; w: BufferBinding; dh: BufferBinding; loraA: BufferBinding; dx: BufferBinding }, accumulate: boolean,
+): Promise<Launch[]> {
+  const { N, IN, OUT, R } = s;
+  return [
+    // nn.Linear W (OUT, IN) is the (K, N) operand; Conv1D W (IN, OUT) is read transposed.
+    await prepareWeightMatmul(ctx, { M: N, N: IN, K: OUT, transB: s.conv1d, beta: accumulate ? 1 : 0 }, s.wFormat, { a: buf.dy, w: buf.w, c: buf.dx }),
+    // A stored (R, IN) = (K, N).
+    await prepareMatmul(ctx, { M: N, N: IN, K: R, beta: 1 }, { a: buf.dh, b: buf.loraA, c: buf.dx }),
   ];
 }

@@ -2,10 +2,12 @@
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
 import matmulVec4x8Wgsl from '../../shaders/matmul_vec4_4x8.wgsl?raw';
+import matmulStoreWgsl from '../../shaders/lib/matmul_store.wgsl?raw';
+import matmulVec4LoadWgsl from '../../shaders/lib/matmul_vec4_load.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
-import { type KernelDescriptor, ceilDiv, f32, u32 } from '../gpu/kernel';
+import { type KernelDescriptor, ceilDiv, f32, u32, withLib } from '../gpu/kernel';
 import { chooseMatmul } from './matmul_select';
 
 export type { MatmulShape };
@@ -47,12 +49,12 @@ export const matmulKernel: KernelDescriptor<MatmulShape> = {
 
 /** v4: 4×4 register blocking with vec4 loads; needs contiguous dimensions that are multiples of 4. */
 export const matmulVec4Kernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul_vec4', wgsl: matmulVec4Wgsl, bindings, uniforms, overrides, dispatch, key: variantKey('matmul_vec4'),
+  name: 'matmul_vec4', wgsl: withLib(matmulVec4Wgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms, overrides, dispatch, key: variantKey('matmul_vec4'),
 };
 
 /** v5: vec4 loads, 4×8 outputs per thread; same alignment needs as v4. */
 export const matmulVec4x8Kernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul_vec4_4x8', wgsl: matmulVec4x8Wgsl, bindings, uniforms, overrides,
+  name: 'matmul_vec4_4x8', wgsl: withLib(matmulVec4x8Wgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms, overrides,
   dispatch: (s) => {
     const [x, y] = workgroup(s);
     return [ceilDiv(s.N, 8 * x), ceilDiv(s.M, 4 * y), s.batch ?? 1];

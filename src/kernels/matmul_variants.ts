@@ -4,8 +4,10 @@
 import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulSubgroupWgsl from '../../shaders/matmul_subgroup.wgsl?raw';
 import matmulF16Wgsl from '../../shaders/matmul_f16.wgsl?raw';
+import matmulStoreWgsl from '../../shaders/lib/matmul_store.wgsl?raw';
+import matmulVec4LoadWgsl from '../../shaders/lib/matmul_vec4_load.wgsl?raw';
 import type { DeviceFeatures, KernelFeature } from '../gpu/features';
-import { type KernelDescriptor, ceilDiv, f32, u32 } from '../gpu/kernel';
+import { type KernelDescriptor, ceilDiv, f32, u32, withLib } from '../gpu/kernel';
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
 import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from './matmul';
 
@@ -22,7 +24,7 @@ const flags = (s: MatmulShape) => ({ TRANS_A: s.transA ? 1 : 0, TRANS_B: s.trans
 
 /** Workgroup-shared 64×64 tiles, vec4 loads, a 4×4 register micro-tile per thread (matmul_tiled.wgsl). */
 export const matmulTiledKernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul_tiled', wgsl: matmulTiledWgsl, bindings, uniforms, overrides: flags,
+  name: 'matmul_tiled', wgsl: withLib(matmulTiledWgsl, matmulStoreWgsl), bindings, uniforms, overrides: flags,
   dispatch: (s) => [ceilDiv(s.N, 64), ceilDiv(s.M, 64), s.batch ?? 1],
   key: (s) => `matmul_tiled/${layout(s)}`,
 };
@@ -30,7 +32,7 @@ export const matmulTiledKernel: KernelDescriptor<MatmulShape> = {
 /** A subgroup of `sg` lanes per workgroup sharing op(A) by shuffles (matmul_subgroup.wgsl). */
 export function matmulSubgroupKernel(sg: number): KernelDescriptor<MatmulShape> {
   return {
-    name: 'matmul_subgroup', wgsl: matmulSubgroupWgsl, bindings, uniforms,
+    name: 'matmul_subgroup', wgsl: withLib(matmulSubgroupWgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms,
     overrides: (s) => ({ ...flags(s), SG: sg }),
     dispatch: (s) => [ceilDiv(s.N, 4 * sg), ceilDiv(s.M, 4), s.batch ?? 1],
     key: (s) => `matmul_subgroup/sg${sg}/${layout(s)}`,
@@ -39,7 +41,7 @@ export function matmulSubgroupKernel(sg: number): KernelDescriptor<MatmulShape> 
 
 /** matmul_vec4's layout with f16 products and f32 sums (matmul_f16.wgsl). */
 export const matmulF16Kernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul_f16', wgsl: matmulF16Wgsl, bindings, uniforms,
+  name: 'matmul_f16', wgsl: withLib(matmulF16Wgsl, matmulStoreWgsl), bindings, uniforms,
   overrides: (s) => ({ ...flags(s), WG_X: 16, WG_Y: 16 }),
   dispatch: (s) => [ceilDiv(s.N, 64), ceilDiv(s.M, 64), s.batch ?? 1],
   key: (s) => `matmul_f16/${layout(s)}`,

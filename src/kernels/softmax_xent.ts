@@ -6,6 +6,7 @@ import softmaxXentMeanWgsl from '../../shaders/softmax_xent_mean.wgsl?raw';
 import softmaxXentChunkStatsWgsl from '../../shaders/softmax_xent_chunk_stats.wgsl?raw';
 import softmaxXentChunkProbsWgsl from '../../shaders/softmax_xent_chunk_probs.wgsl?raw';
 import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
+import xentRowWgsl from '../../shaders/lib/xent_row.wgsl?raw';
 import type { GpuContext, Launch } from '../gpu/context';
 import type { VocabSplit } from './vocab_split';
 import { KernelShapeError } from '../gpu/errors';
@@ -28,7 +29,7 @@ const forwardWorkgroup = (s: SoftmaxXentShape & { wg?: number }) => s.wg ?? rowW
 
 export const softmaxXentForwardKernel: KernelDescriptor<SoftmaxXentShape & { wg?: number }> = {
   name: 'softmax_xent_forward',
-  wgsl: withLib(softmaxXentForwardWgsl, workgroupReduceWgsl),
+  wgsl: withLib(softmaxXentForwardWgsl, xentRowWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'logits:read', 'targets:read', 'probs:rw', 'losses:rw'],
   uniforms: (s) => [u32(s.BT), u32(s.V), i32(s.ignoreIndex ?? IGNORE_INDEX)],
   overrides: (s) => ({ WG: forwardWorkgroup(s) }),
@@ -133,7 +134,7 @@ type ChunkShape = { BT: number; n: number; v0: number; VT: number; first: boolea
 
 export const softmaxXentChunkStatsKernel: KernelDescriptor<ChunkShape> = {
   name: 'softmax_xent_chunk_stats',
-  wgsl: withLib(softmaxXentChunkStatsWgsl, workgroupReduceWgsl),
+  wgsl: withLib(softmaxXentChunkStatsWgsl, xentRowWgsl, workgroupReduceWgsl),
   bindings: ['dims:uniform', 'logits:read', 'targets:read', 'stats:rw', 'losses:rw'],
   uniforms: (s) => [u32(s.BT), u32(s.n), i32(s.ignoreIndex ?? IGNORE_INDEX), u32(s.v0), u32(s.VT), u32(s.first ? 1 : 0), u32(s.last ? 1 : 0)],
   overrides: (s) => ({ WG: rowWorkgroup(s.n) }),

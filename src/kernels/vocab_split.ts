@@ -63,6 +63,24 @@ export async function readVocabColumns(ctx: GpuContext, bufs: GPUBuffer[], rows:
   return out;
 }
 
+/** The chunk holding vocabulary row `id` and the row's index inside it (a token's embedding row). */
+export function vocabRow(split: VocabSplit, id: number): { k: number; row: number } {
+  if (!Number.isInteger(id) || id < 0 || id >= split.V) throw new Error(`vocabulary row ${id} is outside [0, ${split.V})`);
+  const k = split.chunks.findIndex(({ v0, n }) => id < v0 + n);
+  return { k, row: id - split.chunks[k].v0 };
+}
+
+/** Row `r` of chunked (rows, n_k) logits as one (V) array: one small readback per chunk (generation's last position). */
+export async function readVocabRow(ctx: GpuContext, bufs: GPUBuffer[], r: number, split: VocabSplit): Promise<Float32Array> {
+  if (bufs.length !== split.chunks.length) throw new Error(`${bufs.length} logits chunks for a split of ${split.chunks.length}`);
+  const out = new Float32Array(split.V);
+  for (let k = 0; k < split.chunks.length; k++) {
+    const { v0, n } = split.chunks[k];
+    out.set(new Float32Array(await ctx.read(bufs[k], n * 4, r * n * 4)), v0);
+  }
+  return out;
+}
+
 /** The one buffer of an unsplit tensor; a split one refuses in one line (for paths that have no chunked form yet). */
 export function wholeBuffer(bufs: GPUBuffer[], what: string, split: VocabSplit): GPUBuffer {
   if (bufs.length === 1) return bufs[0];

@@ -9,7 +9,7 @@
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { type LoraModule, type ModuleSelector, loraKey, matchesModule } from '../io/peft';
 import { type LoraShape, prepareLoraBackward, prepareLoraForward } from '../kernels/lora';
-import { prepareMatmul } from '../kernels/matmul';
+import { type WeightFormat, prepareWeightMatmul } from '../kernels/packed';
 import type { ArenaLayout, TrainableArena, TrainableEntry } from './arena';
 import { prepareDoraLinearBackward, prepareDoraLinearForward, rowNorms } from './dora';
 import { type SlotDropout, prepareDroppedLoraBackward, prepareDroppedLoraForward } from './lora_dropout';
@@ -19,6 +19,8 @@ export type WeightLayout = LoraModule['layout'];
 /** A frozen linear module on the GPU: W in the family's stored layout, its bias if it has one. */
 export interface FrozenLinear {
   w: GPUBuffer;
+  /** How W is held: F32 (the default), or BF16/F16 packed two per u32 (src/kernels/packed.ts). */
+  format?: WeightFormat;
   b: GPUBuffer | undefined;
   IN: number;
   OUT: number;
@@ -140,7 +142,7 @@ export interface LinearScratch {
 }
 
 const shapeOf = (c: AdaptedLinear, slot: LoraSlot): LoraShape =>
-  ({ N: c.N, IN: c.lin.IN, OUT: c.lin.OUT, R: slot.R, scale: slot.scale, conv1d: c.lin.layout === 'conv1d' });
+  ({ N: c.N, IN: c.lin.IN, OUT: c.lin.OUT, R: slot.R, scale: slot.scale, conv1d: c.lin.layout === 'conv1d', wFormat: c.lin.format });
 
 function doraActs(slot: LoraSlot, acts: SlotActs): { z: GPUBuffer; norm: GPUBuffer } {
   if (!acts.z || !acts.norm) throw new Error(`DoRA on ${slot.path}: the plan has no z/norm buffers`);
@@ -152,7 +154,7 @@ export async function adaptedLinearForward(ctx: GpuContext, c: AdaptedLinear, x:
   const { lin } = c;
   if (!c.lora) {
     // Conv1D W (IN, OUT) is already the (K, N) operand; nn.Linear W (OUT, IN) is read transposed.
-    return [await prepareMatmul(ctx, { M: c.N, N: lin.OUT, K: lin.IN, transB: lin.layout === 'linear' }, { a: x, b: lin.w, bias: lin.b, c: y })];
+    return [await prepareWeightMatmul(ctx, { M: c.N, N: lin.OUT, K: lin.IN, transB: lin.layout === 'linear' }, lin.format, { a: x, w: lin.w, bias: lin.b, c: y })];
   }
   const { slot, arena, acts, drop } = c.lora;
   const shape = shapeOf(c, slot);
@@ -183,8 +185,8 @@ export async function adaptedLinearBackward(
   const { lin } = c;
   if (!c.lora) {
     // dx (N, IN) = dy (N, OUT)·W: nn.Linear W (OUT, IN) is the (K, N) operand; Conv1D W (IN, OUT) is read transposed.
-    return [await prepareMatmul(ctx, { M: c.N, N: lin.IN, K: lin.OUT, transB: lin.layout === 'conv1d', beta: accumulateDx ? 1 : 0 },
-      { a: buf.dy, b: lin.w, c: buf.dx })];
+    return [await prepareWeightMatmul(ctx, { M: c.N, N: lin.IN, K: lin.OUT, transB: lin.layout === 'conv1d', beta: accumulateDx ? 1 : 0 },
+      lin.format, { a: buf.dy, w: lin.w, c: buf.dx })];
   }
   const { slot, arena, acts, drop } = c.lora;
   const shape = shapeOf(c, slot);

@@ -21,6 +21,7 @@ import { prepareRopeBackward, prepareRopeForward } from '../kernels/rope';
 import { prepareStridedCopy } from '../kernels/strided_copy';
 import { prepareSwigluBackward, prepareSwigluForward } from '../kernels/swiglu';
 import { type AdaptedLinear, type FrozenLinear, type LoraSlot, adaptedLinearBackward, adaptedLinearForward } from './adaptedLinear';
+import type { FrozenWeight } from '../kernels/packed';
 import type { TrainableArena } from './arena';
 import { type FamilySpec, attentionPath, checkImplemented, qkvWidths } from './families/spec';
 import type { DropoutStreams } from './lora_dropout';
@@ -42,11 +43,13 @@ export const blockModules = (spec: FamilySpec): string[] =>
   [...spec.modules.qkv, spec.modules.o, ...(spec.modules.gate ? [spec.modules.gate] : []), spec.modules.up, spec.modules.down];
 
 /**
- * Uploads every block's frozen weights by the spec's names (`get` uploads a canonical tensor once and
- * returns its buffer). IN/OUT come from the stored shape, read in the spec's layout.
+ * Uploads every block's frozen weights by the spec's names (`get` uploads a canonical tensor once as F32
+ * and returns its buffer; `getWeight` does the same for a linear's weight in the run's format,
+ * ./frozen.ts). IN/OUT come from the stored shape, read in the spec's layout.
  */
 export function uploadBlocks(
   spec: FamilySpec, tensors: ReadonlyMap<string, { shape: readonly number[] }>, get: (name: string) => GPUBuffer,
+  getWeight: (name: string) => FrozenWeight = (name) => ({ buffer: get(name), format: 'f32' }),
 ): BlockWeights[] {
   checkImplemented(spec);
   const bias = (m: string) => (spec.modules.qkv.includes(m) ? spec.biases.qkv : m === spec.modules.o ? spec.biases.o : spec.biases.mlp);
@@ -58,7 +61,8 @@ export function uploadBlocks(
       if (!t || t.shape.length !== 2) throw new Error(`${spec.family} engine: no 2-D weight ${h}${m}.weight`);
       const [d0, d1] = t.shape;
       const [IN, OUT] = spec.layout === 'conv1d' ? [d0, d1] : [d1, d0];
-      linear[m] = { w: get(`${h}${m}.weight`), b: bias(m) ? get(`${h}${m}.bias`) : undefined, IN, OUT, layout: spec.layout };
+      const w = getWeight(`${h}${m}.weight`);
+      linear[m] = { w: w.buffer, format: w.format, b: bias(m) ? get(`${h}${m}.bias`) : undefined, IN, OUT, layout: spec.layout };
     }
     const { n1, n2, q, k } = spec.norms;
     const ln = spec.norm === 'layernorm';

@@ -7,6 +7,7 @@
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { doraRowNormKernel, doraScaleBackwardKernel, doraScaleKernel } from '../kernels/dora';
 import { type LoraShape, prepareLoraBackward, prepareLoraForward } from '../kernels/lora';
+import { doraRowNormPackedKernel, isPackedFormat } from '../kernels/packed';
 
 /** PEFT key of a module's magnitude (no `.weight` suffix on disk, docs/formats.md#adapter-tensors). */
 export const magnitudeName = (modulePath: string): string => `base_model.model.${modulePath}.lora_magnitude_vector`;
@@ -27,7 +28,9 @@ export interface DoraLinearForward {
 /** [norm, h, z, y] in dependency order. */
 export async function prepareDoraLinearForward(ctx: GpuContext, s: LoraShape, b: DoraLinearForward): Promise<Launch[]> {
   return [
-    await ctx.prepare(doraRowNormKernel, s, { w: b.w, lora_a: b.loraA, lora_b: b.loraB, norm: b.norm }),
+    isPackedFormat(s.wFormat)
+      ? await ctx.prepare(doraRowNormPackedKernel, { ...s, f16: s.wFormat === 'f16' }, { w: b.w, lora_a: b.loraA, lora_b: b.loraB, norm: b.norm })
+      : await ctx.prepare(doraRowNormKernel, s, { w: b.w, lora_a: b.loraA, lora_b: b.loraB, norm: b.norm }),
     ...await prepareLoraForward(ctx, s, { x: b.x, w: b.w, loraA: b.loraA, loraB: b.loraB, h: b.h, y: b.z }),
     // Without a bias, z stands in for the unused binding.
     await ctx.prepare(doraScaleKernel, { N: s.N, OUT: s.OUT, hasBias: !!b.bias }, { z: b.z, m: b.m, norm: b.norm, bias: b.bias ?? b.z, y: b.y }),

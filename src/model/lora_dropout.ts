@@ -10,7 +10,8 @@
 //   backward: u, xd again;  dB += s·dyᵀ·h;  dh = s·dy·B;  dA += dhᵀ·xd;  dx = dy·Wᵀ + keep(u) ⊙ (dh·A)
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { prepareDropoutApply } from '../kernels/dropout';
-import { type LoraBackwardBuffers, type LoraForwardBuffers, type LoraShape, checkLoraShape, loraForwardKernel } from '../kernels/lora';
+import { type LoraBackwardBuffers, type LoraForwardBuffers, type LoraShape, checkLoraShape, loraForwardKernel, preparePackedBaseForward } from '../kernels/lora';
+import { isPackedFormat, prepareWeightMatmul } from '../kernels/packed';
 import { prepareMatmul } from '../kernels/matmul';
 import { type RngUniformShape, rngUniformKernel, splitSeed } from '../kernels/rng';
 import { type LiveLaunch, liveLaunch } from './launch';
@@ -79,9 +80,11 @@ export async function prepareDroppedLoraForward(
     d.rng,
     await prepareDropoutApply(ctx, { n, p: d.p }, { x: buf.x, u: part(u, n), out: part(xd, n) }),
     await prepareMatmul(ctx, { M: N, N: R, K: IN, transB: true }, { a: part(xd, n), b: buf.loraA, c: buf.h }),
-    await ctx.prepare(loraForwardKernel, { ...s, hasBias: !!buf.bias }, {
-      x: buf.x, w: buf.w, bias: buf.bias ?? buf.x, h: buf.h, lora_b: buf.loraB, y: buf.y,
-    }),
+    ...isPackedFormat(s.wFormat)
+      ? await preparePackedBaseForward(ctx, s, buf)
+      : [await ctx.prepare(loraForwardKernel, { ...s, hasBias: !!buf.bias }, {
+        x: buf.x, w: buf.w, bias: buf.bias ?? buf.x, h: buf.h, lora_b: buf.loraB, y: buf.y,
+      })],
   ];
 }
 
@@ -101,7 +104,7 @@ export async function prepareDroppedLoraBackward(
     // dA (R, IN) += dhᵀ · xd; dh stored (N, R) = (K, M): transA.
     await prepareMatmul(ctx, { M: R, N: IN, K: N, transA: true, beta: 1 }, { a: buf.dh, b: part(xd, n), c: buf.dA }),
     // dx (N, IN) = dy · Wᵀ in [out, in] terms: Conv1D W stored (IN, OUT) = (N, K): transB; nn.Linear (OUT, IN) = (K, N).
-    await prepareMatmul(ctx, { M: N, N: IN, K: OUT, transB: !!s.conv1d, beta: accumulateDx ? 1 : 0 }, { a: buf.dy, b: buf.w, c: buf.dx }),
+    await prepareWeightMatmul(ctx, { M: N, N: IN, K: OUT, transB: !!s.conv1d, beta: accumulateDx ? 1 : 0 }, s.wFormat, { a: buf.dy, w: buf.w, c: buf.dx }),
     // t (N, IN) = dh · A, A stored (R, IN) = (K, N).
     await prepareMatmul(ctx, { M: N, N: IN, K: R }, { a: buf.dh, b: buf.loraA, c: part(t, n) }),
     await prepareDropoutApply(ctx, { n, p: d.p, accumulate: true }, { x: part(t, n), u: part(u, n), out: buf.dx }),

@@ -11,7 +11,8 @@ import { llamaSpec } from '../model/families/llama';
 import { Gpt2LoraModel } from '../model/gpt2/model';
 import { LlamaLoraModel } from '../model/llama/model';
 import { VitLoraModel } from '../model/vit/model';
-import { type TrainingConfig, loraScale } from './config';
+import type { FrozenWeights } from '../model/frozen';
+import { type TrainingConfig, isCascade, loraScale } from './config';
 import { type LinearModule, linearModules } from './modules';
 import type { EngineModel } from './trainer';
 
@@ -28,6 +29,11 @@ export interface EngineOptions {
   weightDecay?: number;
   /** PEFT lora_dropout on the LoRA input during training steps (masks seeded from `seed`). */
   loraDropout?: number;
+  /**
+   * Llama families: frozen weights in their stored precision (a BF16/F16 checkpoint stays 2 bytes per
+   * parameter, the default) or all F32. Methods that rewrite the base weight need 'f32' (engineOptions).
+   */
+  frozenWeights?: FrozenWeights;
   /** Recompute each block's forward in the backward instead of holding every block's activations. */
   recompute?: boolean;
 }
@@ -40,6 +46,8 @@ export function engineOptions(c: TrainingConfig, targets: LinearModule[], T: num
   return {
     targets, r: c.r, scale: loraScale(c), useDora: c.useDora,
     B: c.batchSize, T, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout, recompute: c.recompute,
+    // LoRASC noise and COLA/LoRASC merges write the base weight: F32, never re-rounded (docs/engineering.md#frozen-weights).
+    frozenWeights: isCascade(c) ? 'f32' : 'stored',
   };
 }
 
@@ -70,7 +78,10 @@ async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Pr
     return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, recompute: o.recompute ?? false });
   }
   if (loaded.kind === 'llama') {
-    return LlamaLoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, recompute: o.recompute ?? false });
+    return LlamaLoraModel.create(ctx, loaded, {
+      targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, frozenWeights: o.frozenWeights,
+      recompute: o.recompute ?? false,
+    });
   }
   return VitLoraModel.create(ctx, loaded, {
     targetModules, r: o.r, scale: o.scale, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, recompute: o.recompute ?? false,
@@ -91,7 +102,10 @@ export async function createPlainEngine(
   ctx: GpuContext, loaded: LoadedModel, shape: { B: number; T: number }, weights?: ReadonlyMap<string, Float32Array>, head?: ReadonlyMap<string, Float32Array>,
 ): Promise<AnyEngine> {
   const modules = linearModules(loaded);
-  const engine = await createEngine(ctx, loaded, { targets: [modules[0]], r: 1, scale: 1, useDora: false, B: shape.B, T: shape.T, seed: 0 });
+  // Replacement weights (a merged backbone) are written as F32: never re-rounded to a packed format.
+  const engine = await createEngine(ctx, loaded, {
+    targets: [modules[0]], r: 1, scale: 1, useDora: false, B: shape.B, T: shape.T, seed: 0, frozenWeights: weights ? 'f32' : 'stored',
+  });
   try {
     if (weights) for (const m of modules) { const w = weights.get(m.path); if (w) engine.setBaseWeight(m.path, w); }
     engine.initLora(0); // B = 0: no adapter effect

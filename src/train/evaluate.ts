@@ -28,7 +28,14 @@ export function topClass(row: ArrayLike<number>): number {
 
 type Evaluable<I> = TrainableModel<I> & { forwardLogits(input: I): Promise<Float32Array> };
 
-export async function evaluate<E, I>(model: Evaluable<I>, data: TaskData<E, I>, B: number, examples: E[] = data.val): Promise<EvalResult> {
+/**
+ * A language model's figure is token-weighted: each batch's GPU mean (evalLoss) times its target count, over
+ * all targets, so batches with different counts combine into the mean over every target. `onBatch` hears
+ * how many examples are done after each batch (progress).
+ */
+export async function evaluate<E, I>(
+  model: Evaluable<I>, data: TaskData<E, I>, B: number, examples: E[] = data.val, onBatch?: (done: number, total: number) => void,
+): Promise<EvalResult> {
   let lossSum = 0, count = 0, correct = 0;
   for (let i = 0; i < examples.length; i += B) {
     const chunk = examples.slice(i, i + B);
@@ -47,6 +54,7 @@ export async function evaluate<E, I>(model: Evaluable<I>, data: TaskData<E, I>, 
         count++;
       }
     }
+    onBatch?.(Math.min(i + B, examples.length), examples.length);
   }
   if (count === 0) return { loss: NaN, count: 0 };
   return { loss: lossSum / count, count, ...(data.kind === 'image' ? { accuracy: correct / count } : {}) };

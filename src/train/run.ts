@@ -15,6 +15,7 @@ import { llamaContext } from '../model/families/llama';
 import type { Gpt2LoraModel } from '../model/gpt2/model';
 import type { LlamaLoraModel } from '../model/llama/model';
 import type { VitLoraModel } from '../model/vit/model';
+import type { FrozenWeights } from '../model/frozen';
 import { type TrainingConfig, resolveConfig } from './config';
 import type { ImageExample, LmExample, TaskData } from './data';
 import { createEngine, engineOptions } from './engine';
@@ -64,6 +65,8 @@ export interface RunModel {
   loaded: LoadedModel;
   /** The model's folder, to load it again with a new head (ViT, another class count). */
   source: ModelDirSource;
+  /** 'f32' widens a BF16/F16 checkpoint's frozen weights; default: kept packed where the method allows (docs/engineering.md#frozen-weights). */
+  frozenWeights?: FrozenWeights;
 }
 
 /** The preset a run starts from when the caller names none: `<family>-default` (PRESETS in ./config). */
@@ -92,6 +95,7 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
     const targets = targetedModules(loaded0, config.targetModules);
     const sample = sampleOf(data); // before the engine: nothing that can throw comes after it
     const options = engineOptions(config, targets, config.seqLen);
+    if (model.frozenWeights === 'f32') options.frozenWeights = 'f32';
     if (loaded0.kind === 'llama') {
       return { kind: 'lm', loaded: loaded0, engine: await createEngine(ctx, loaded0, options), data, config, targets, sample, preview };
     }

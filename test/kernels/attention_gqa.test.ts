@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runGqaBackward, runGqaForward } from '../../src/kernels/attention_gqa';
+import { prepareGqaBackward, prepareGqaForward, runGqaBackward, runGqaForward } from '../../src/kernels/attention_gqa';
 import { type GqaShape, gqaBackward, gqaForward } from '../../src/ref/attention_gqa';
 import { expectAllClose } from '../helpers/allclose';
 import { testContext } from '../helpers/gpu';
@@ -47,6 +47,9 @@ describe('attention_gqa_*.wgsl vs reference (causal)', () => {
     { B: 2, T: 5, NH: 3, NKV: 1, HS: 40 },
     { B: 1, T: 33, NH: 2, NKV: 2, HS: 64 },
     { B: 1, T: 9, NH: 4, NKV: 1, HS: 64 },
+    // HS not a multiple of 4: the scalar values and dq/dk/dv kernels (the others run the vec4 ones).
+    { B: 2, T: 6, NH: 4, NKV: 2, HS: 6 },
+    { B: 1, T: 11, NH: 3, NKV: 1, HS: 10 },
   ];
   let seed = 2700;
   for (const s of SHAPES) {
@@ -63,6 +66,20 @@ describe('attention_gqa_*.wgsl vs reference (causal)', () => {
 
   it('rows and elements folded over a 4-workgroup axis limit', async () => {
     await check({ B: 2, T: 7, NH: 4, NKV: 2, HS: 16, maxGroupsPerDim: 4 }, 2810);
+  });
+
+  it('runs the vec4 values and dq/dk/dv kernels where HS is a multiple of 4, the scalar ones elsewhere', async () => {
+    const ctx = await testContext();
+    const b = ctx.createBuffer('b', 4096);
+    const labels = async (HS: number) => {
+      const s = { B: 1, T: 4, NH: 2, NKV: 1, HS };
+      const fwd = await prepareGqaForward(ctx, s, { q: b, k: b, v: b, att: b, out: b });
+      const bwd = await prepareGqaBackward(ctx, s, { dout: b, q: b, k: b, v: b, att: b, dpreatt: b, dq: b, dk: b, dv: b });
+      for (const l of [...fwd, ...bwd]) l.destroy();
+      return [fwd[1].label, bwd[1].label].map((l) => l.split('/')[0]);
+    };
+    expect(await labels(8)).toEqual(['attention_gqa_forward_values_vec4', 'attention_gqa_backward_qkv_vec4']);
+    expect(await labels(6)).toEqual(['attention_gqa_forward_values', 'attention_gqa_backward_qkv']);
   });
 
   it('refuses NH not a multiple of NKV', async () => {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSoftwareAdapter } from '../../src/gpu/features';
 import { attentionBackwardRows, attentionForwardRows } from '../../src/kernels/attention';
+import { gqaBackwardRows, gqaForwardRows, prepareGqaBackward, prepareGqaForward } from '../../src/kernels/attention_gqa';
 import { layernormBackwardRows, layernormForwardRows, prepareLayernormForward } from '../../src/kernels/layernorm';
 import { rmsnormBackwardRows, rmsnormForwardRows } from '../../src/kernels/rmsnorm';
 import { ROW_WORKGROUPS, SOFTWARE_ROW_WORKGROUP, type RowKernelSpec, type RowData, rowCandidates } from '../../src/kernels/row_select';
@@ -19,6 +20,8 @@ const cases: [string, RowKernelSpec<any, Record<string, RowData>>, (n: number) =
   ['attention_forward (causal)', attentionForwardRows as never, (T) => ({ B: 1, T, C: 12, NH: 2, causal: true })],
   ['attention_forward (bidirectional)', attentionForwardRows as never, (T) => ({ B: 1, T, C: 12, NH: 2, causal: false })],
   ['attention_backward (causal)', attentionBackwardRows as never, (T) => ({ B: 1, T, C: 12, NH: 2, causal: true })],
+  ['attention_gqa_forward (GQA 4/2)', gqaForwardRows as never, (T) => ({ B: 1, T, NH: 4, NKV: 2, HS: 6 })],
+  ['attention_gqa_backward (GQA 4/2)', gqaBackwardRows as never, (T) => ({ B: 1, T, NH: 4, NKV: 2, HS: 6 })],
 ];
 
 describe('row-reduction workgroup variants vs CPU reference', () => {
@@ -50,7 +53,11 @@ describe('row-reduction workgroup variants vs CPU reference', () => {
     expect(ln.label).toBe(`layernorm_forward/wg${SOFTWARE_ROW_WORKGROUP}`);
     const sx = await prepareSoftmaxXentForward(ctx, { BT: 2, V: 100 }, { logits: b, targets: ctx.createBuffer('t', 8), probs: ctx.createBuffer('p', 800), losses: ctx.createBuffer('l', 8) });
     expect(sx.label).toBe(`softmax_xent_forward/wg${SOFTWARE_ROW_WORKGROUP}`);
-    ln.destroy();
-    sx.destroy();
+    const s = { B: 1, T: 4, NH: 2, NKV: 1, HS: 4 };
+    const [gf] = await prepareGqaForward(ctx, s, { q: b, k: b, v: b, att: ctx.createBuffer('a', 256), out: ctx.createBuffer('o', 256) });
+    const [gb] = await prepareGqaBackward(ctx, s, { dout: b, q: b, k: b, v: b, att: b, dpreatt: ctx.createBuffer('d', 256), dq: ctx.createBuffer('dq', 256), dk: ctx.createBuffer('dk', 256), dv: ctx.createBuffer('dv', 256) });
+    expect(gf.label).toBe(`attention_gqa_forward/wg${SOFTWARE_ROW_WORKGROUP}`);
+    expect(gb.label).toBe(`attention_gqa_backward/wg${SOFTWARE_ROW_WORKGROUP}`);
+    for (const l of [ln, sx, gf, gb]) l.destroy();
   });
 });

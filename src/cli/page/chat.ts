@@ -9,7 +9,8 @@ import { loadFolderTokenizer, type TextTokenizer } from '../../io/tokenizer';
 import { llamaContext } from '../../model/families/llama';
 import { generate } from '../../model/gpt2/generate';
 import { generateLlama } from '../../model/llama/generate';
-import { crossEntropy } from '../../train/evaluate';
+import { lmTaskData } from '../../train/data';
+import { evaluate } from '../../train/evaluate';
 import type { CliEvent, DirRef, EvalChatJob, FileRef, GenerateJob } from '../jobs';
 import { dirSource, readFile } from './bridge';
 import { prepare } from './inference';
@@ -41,6 +42,16 @@ function contextOf(loaded: LoadedModel): number {
   throw new Error('chat needs a language model, not a ViT');
 }
 
+/** Conversations per engine batch by default, fewer when their logits (B, T, V) would pass this many bytes. */
+const DEFAULT_CHAT_BATCH = 4;
+const DEFAULT_LOGITS_BYTES = 256 * 2 ** 20;
+
+/** --batch as given, else the default bounded by the logits' size; never more than the conversations. */
+function chatBatch(asked: number | undefined, conversations: number, T: number, V: number): number {
+  const B = asked ?? Math.max(1, Math.min(DEFAULT_CHAT_BATCH, Math.floor(DEFAULT_LOGITS_BYTES / (T * V * 4))));
+  return Math.max(1, Math.min(B, conversations));
+}
+
 export async function runEvalChat(job: EvalChatJob, emit: Emit) {
   const m = await chatModel(job.model, job.chatTemplate, 'eval --data');
   const name = job.data.path.split('/').pop() as string;
@@ -55,27 +66,21 @@ export async function runEvalChat(job: EvalChatJob, emit: Emit) {
   // cannot reach earlier positions through causal attention).
   let T = 1;
   for (const labels of seqs.labels) for (let j = labels.length - 1; j >= 0; j--) if (labels[j] !== IGNORE_INDEX) { T = Math.max(T, j + 1); break; }
-  const ready = await prepare(m.loaded, job.model, job.adapter, 1, T);
-  // GPT-2 and Llama engines score the same way: forwardLogits over [1, T].
+  const examples = seqs.ids.map((ids, i) => ({ ids: ids.subarray(0, T), labels: seqs.labels[i].subarray(0, T) }));
+  if (m.loaded.kind === 'vit') throw new Error('eval --data needs a language model, not a ViT');
+  const B = chatBatch(job.batch, examples.length, T, m.loaded.config.vocab_size);
+  const ready = await prepare(m.loaded, job.model, job.adapter, B, T);
   if (ready.kind === 'vit') throw new Error(`eval --data needs a language model; ${job.model.root} is a ViT`);
-  const V = ready.loaded.config.vocab_size;
-  let lossSum = 0, scored = 0;
+  // The engine's masked mean on the GPU (evalLoss: an 8-byte readback per batch, never the (B, T, V) logits),
+  // token-weighted across batches by evaluate: the mean over every scored reply token.
+  let r;
   try {
-    for (let i = 0; i < seqs.ids.length; i++) {
-      const logits = await ready.engine.forwardLogits(seqs.ids[i].subarray(0, T));
-      const labels = seqs.labels[i];
-      for (let j = 0; j < T; j++) {
-        if (labels[j] === IGNORE_INDEX) continue;
-        lossSum += crossEntropy(logits.subarray(j * V, (j + 1) * V), labels[j]);
-        scored++;
-      }
-      emit({ type: 'progress', done: i + 1, total: seqs.ids.length });
-    }
+    r = await evaluate(ready.engine, lmTaskData([], examples, T), B, examples, (done, total) => emit({ type: 'progress', done, total }));
   } finally {
     ready.engine.destroy();
   }
   return {
-    loss: lossSum / scored, scoredTokens: scored, conversations: seqs.ids.length, tokens: seqs.tokenCount,
+    loss: r.loss, scoredTokens: r.count, conversations: seqs.ids.length, tokens: seqs.tokenCount,
     truncatedLines: seqs.truncatedLines, rejected, template: m.chat.template.spec.source,
   };
 }

@@ -64,7 +64,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   const planned = memoryPlanOf(loaded, job, ctx.limits);
   for (const l of planned.planLines) emit({ type: 'status', message: l });
   if (!planned.fits) throw new Error(planned.why);
-  const run = await prepareRun(ctx, { loaded, source }, input, { partial: job.config as Partial<TrainingConfig> });
+  const run = await prepareRun(ctx, { loaded, source, frozenWeights: job.frozenWeights }, input, { partial: job.config as Partial<TrainingConfig> });
   const { config } = run;
   emit({ type: 'status', message: `${run.loaded.kind} model: ${job.model.root}; method ${config.method}` });
   emit({ type: 'status', message: dataLine(run) });

@@ -3,13 +3,16 @@
 // cache; after that each decode step feeds only the newest token: every matmul has M = 1 (LoRA
 // included where targeted: the adapted model generates), its K and V are appended to the cache and
 // its query attends over all cached positions (attention_decode.wgsl). Each step reads back just the
-// V logits of the last position; sampling runs on the CPU (../sampling.ts).
+// V logits of the last position; sampling runs on the CPU (../sampling.ts). A vocabulary split into
+// chunks (../../kernels/vocab_split.ts) is walked chunk by chunk: the token's embedding row from its
+// chunk, the head one matmul per chunk, the logits row read back from each chunk.
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareAttentionDecode } from '../../kernels/attention_decode';
 import { validateIds } from '../../kernels/embedding';
 import { prepareLayernormForward } from '../../kernels/layernorm';
-import { prepareMatmul } from '../../kernels/matmul';
+import { prepareLmHeadForward } from '../../kernels/lm_head';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
+import { readVocabRow, vocabRow } from '../../kernels/vocab_split';
 import { type SamplingOptions, createRng, sampleToken } from '../sampling';
 import { prepareAttentionIn, prepareBlockOut } from '../block';
 import { type Gpt2Parts, prepareForward } from './forward';
@@ -27,7 +30,7 @@ function partsFor(parts: Gpt2Parts, T: number): Gpt2Parts {
 interface StepLaunches {
   pre: Launch[][]; // per layer: ln_1, c_attn → qkv (1, 3C)
   post: Launch[][]; // per layer: c_proj, residual, ln_2, MLP, residual
-  head: Launch[]; // ln_f, logits (1, V) = lnf · wteᵀ
+  head: Launch[]; // ln_f, logits (1, V) = lnf · wteᵀ, chunk by chunk of the vocabulary
 }
 
 async function prepareStep(p: Gpt2Parts): Promise<StepLaunches> {
@@ -41,7 +44,7 @@ async function prepareStep(p: Gpt2Parts): Promise<StepLaunches> {
   }
   const head = [
     await prepareLayernormForward(ctx, ln, { x: acts.resid[c.n_layer], w: weights.lnfw, b: weights.lnfb, y: acts.lnf, mean: acts.lnfMean, rstd: acts.lnfRstd }),
-    await prepareMatmul(ctx, { M: 1, N: c.vocab_size, K: C, transB: true }, { a: acts.lnf, b: weights.wte, c: acts.logits }),
+    ...await prepareLmHeadForward(ctx, { BT: 1, C }, weights.vocab, { h: acts.lnf, W: weights.wteChunks, logits: acts.logitsChunks }),
   ];
   return { pre, post, head };
 }
@@ -83,7 +86,7 @@ export class Gpt2Decoder {
       ctx.write(p.acts.ids, prompt);
       ctx.submit(launches, 'gpt2/prefill');
       cache.length = T0;
-      return new Float32Array(await ctx.read(p.acts.logits, V * 4, (T0 - 1) * V * 4));
+      return await readVocabRow(ctx, p.acts.logitsChunks, T0 - 1, p.acts.vocab);
     } finally {
       for (const l of launches) l.destroy();
       destroyGpt2Acts(p.acts);
@@ -97,11 +100,13 @@ export class Gpt2Decoder {
     if (pos === 0) throw new Error('generate: step before prefill');
     if (pos >= cache.maxT) throw new Error(`generate: the cache is full (${cache.maxT} positions = n_positions)`);
     validateIds(Uint32Array.of(token), c.vocab_size);
-    // resid[0] = wte[token] + wpe[pos]: two row copies, the token and position known on the CPU.
+    // resid[0] = wte[token] + wpe[pos]: two row copies, the token and position known on the CPU (the
+    // token's row from the vocabulary chunk that holds it).
     const row = (src: GPUBuffer, r: number, accumulate: boolean) => prepareStridedCopy(ctx, {
       batch: 1, rows: 1, cols: C, srcOffset: r * C, srcRowStride: C, dstRowStride: C, accumulate,
     }, { src, dst: acts.resid[0] });
-    const dynamic: Launch[] = [await row(weights.wte, token, false), await row(weights.wpe, pos, true)];
+    const tok = vocabRow(weights.vocab, token);
+    const dynamic: Launch[] = [await row(weights.wteChunks[tok.k], tok.row, false), await row(weights.wpe, pos, true)];
     const order: Launch[] = [...dynamic];
     for (let l = 0; l < c.n_layer; l++) {
       const a = acts.layers[l];
@@ -118,7 +123,7 @@ export class Gpt2Decoder {
     try {
       ctx.submit(order, 'gpt2/decode');
       cache.length = pos + 1;
-      return await ctx.readF32(acts.logits, c.vocab_size);
+      return await readVocabRow(ctx, acts.logitsChunks, 0, acts.vocab);
     } finally {
       for (const l of dynamic) l.destroy();
     }

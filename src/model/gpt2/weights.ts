@@ -28,7 +28,7 @@ export interface Gpt2Weights {
   /** (V, C) in vocabulary row chunks that each fit the binding limit (one chunk on most devices); also the LM head (tied). */
   wteChunks: GPUBuffer[];
   vocab: VocabSplit;
-  /** wte whole: for the paths without a chunked form (generation); refuses when split. */
+  /** wte whole: for a path without a chunked form (none in the engine or generation today); refuses when split. */
   readonly wte: GPUBuffer;
   wpe: GPUBuffer; // (n_positions, C)
   layers: BlockWeights[]; // L entries

@@ -28,7 +28,7 @@ export async function prepareHead(p: LlamaParts, rows: number): Promise<Launch[]
   return [
     await prepareRmsnormForward(ctx, { rows, C: spec.C, eps: spec.eps }, { x: acts.resid[spec.L], w: weights.norm, y: acts.lnf, rstd: acts.lnfRstd }),
     // logits (rows, V) = lnf (rows, C) · Wᵀ, chunk by chunk of the vocabulary.
-    ...await prepareLmHeadForward(ctx, { BT: rows, C: spec.C }, weights.vocab, { h: acts.lnf, W: weights.headChunks, logits: acts.logitsChunks }),
+    ...await prepareLmHeadForward(ctx, { BT: rows, C: spec.C }, weights.vocab, { h: acts.lnf, W: weights.headChunks, logits: acts.logitsChunks }, weights.headFormat),
   ];
 }
 
@@ -39,7 +39,7 @@ export async function prepareForward(p: LlamaParts): Promise<Launch[]> {
   return [
     // The position rows are zeros: out = embed_tokens[ids] exactly.
     ...await prepareEmbeddingForwardChunks(ctx, { B, T, C: spec.C, V: p.V, maxT: weights.noPositions.size / 4 / spec.C }, weights.vocab,
-      { ids: acts.ids, wte: weights.embedChunks, wpe: weights.noPositions, out: acts.resid[0] }),
+      { ids: acts.ids, wte: weights.embedChunks, wpe: weights.noPositions, out: acts.resid[0] }, weights.embedFormat),
     ...await prepareStackForward(p),
     ...await prepareHead(p, B * T),
   ];
@@ -70,7 +70,7 @@ export async function prepareBackward(p: LlamaParts): Promise<Launch[]> {
   const N = acts.B * acts.T;
   return [
     // dlnf (N, C) = dlogits (N, V) · W (V, C), summed over the vocabulary chunks.
-    ...await prepareLmHeadBackward(ctx, { BT: N, C: spec.C }, weights.vocab, { dlogits: acts.logitsChunks, W: weights.headChunks, dh: acts.dln }),
+    ...await prepareLmHeadBackward(ctx, { BT: N, C: spec.C }, weights.vocab, { dlogits: acts.logitsChunks, W: weights.headChunks, dh: acts.dln }, weights.headFormat),
     await prepareRmsnormBackward(ctx, { rows: N, C: spec.C, eps: spec.eps }, {
       dy: acts.dln, x: acts.resid[spec.L], w: weights.norm, rstd: acts.lnfRstd, dx: acts.dresid,
     }),

@@ -3,12 +3,14 @@
 // norm and RoPE) and v rows fill the cache; each decode step then feeds one token at position pos: the
 // block's q/k/v projections (M = 1), RoPE at pos (pos0 = pos in the same cos/sin table), its k and v
 // appended to the cache, and its query attending over all cached positions with grouped-query heads
-// (attention_gqa_decode.wgsl). Each step reads back the V logits of the new position; sampling is on the
-// CPU (../sampling.ts). Generation stops at any of the model's EOS ids.
+// (attention_gqa_decode.wgsl). Each step reads back the V logits of the new position (from each chunk of a
+// split vocabulary, ../../kernels/vocab_split.ts); sampling is on the CPU (../sampling.ts). Generation stops at any of the model's EOS ids.
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareGqaDecode } from '../../kernels/attention_gqa_decode';
-import { validateIds } from '../../kernels/embedding';
+import { prepareEmbeddingForwardChunks, validateIds } from '../../kernels/embedding';
+import { isPackedFormat } from '../../kernels/packed';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
+import { readVocabRow, vocabRow } from '../../kernels/vocab_split';
 import { prepareAttentionIn, prepareBlockOut, prepareRotary } from '../block';
 import { checkLlamaLength } from '../families/llama';
 import { qkvWidths } from '../families/spec';
@@ -16,6 +18,7 @@ import { type RopeTables, destroyRopeTables, uploadRopeTables } from '../rotary'
 import { type SamplingOptions, createRng, sampleToken } from '../sampling';
 import { type LlamaParts, prepareForward, prepareHead } from './forward';
 import type { LlamaLoraModel } from './model';
+import type { LlamaWeights } from './weights';
 import { destroyLlamaActs, planLlamaActs } from './plan';
 
 /** Per layer, the keys (after RoPE) and values of every position fed so far. */
@@ -44,8 +47,13 @@ interface DecoderTables {
 
 /** The model's weights and adapter with fresh activations for a (1, T) pass and the decoder's tables. */
 function partsFor(parts: LlamaParts, T: number, t: DecoderTables): LlamaParts {
+  // Copied by property descriptors, not spread: a spread would call the whole-tensor getters (embed, head),
+  // which refuse a vocabulary split into chunks.
+  const weights = Object.defineProperties({}, Object.getOwnPropertyDescriptors(parts.weights)) as LlamaWeights;
+  weights.rope = t.rope;
+  weights.noPositions = t.noPositions;
   return {
-    ...parts, dropout: undefined, rope: t.rope, weights: { ...parts.weights, rope: t.rope, noPositions: t.noPositions },
+    ...parts, dropout: undefined, rope: t.rope, weights,
     acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath, parts.weights.vocab),
   };
 }
@@ -99,7 +107,7 @@ export class LlamaDecoder {
       ctx.write(p.acts.ids, prompt);
       ctx.submit(launches, 'llama/prefill');
       cache.length = T0;
-      return new Float32Array(await ctx.read(p.acts.logits, V * 4, (T0 - 1) * V * 4));
+      return await readVocabRow(ctx, p.acts.logitsChunks, T0 - 1, p.acts.vocab);
     } finally {
       for (const l of launches) l.destroy();
       destroyLlamaActs(p.acts);
@@ -114,8 +122,16 @@ export class LlamaDecoder {
     if (pos === 0) throw new Error('generate: step before prefill');
     if (pos >= cache.maxT) throw new Error(`generate: the cache is full (${cache.maxT} positions)`);
     validateIds(Uint32Array.of(token), V);
-    const dynamic: Launch[] = [await prepareStridedCopy(ctx, { batch: 1, rows: 1, cols: C, srcOffset: token * C, srcRowStride: C, dstRowStride: C },
-      { src: weights.embed, dst: acts.resid[0] })];
+    // resid[0] = embed_tokens[token]. A packed embed_tokens (BF16/F16) is read through the gather that
+    // unpacks it, with the token as the one id; an F32 one is copied from the vocabulary chunk that holds it.
+    const packed = isPackedFormat(weights.embedFormat);
+    if (packed) ctx.write(acts.ids, Uint32Array.of(token));
+    const tok = vocabRow(weights.vocab, token);
+    const dynamic: Launch[] = packed
+      ? await prepareEmbeddingForwardChunks(ctx, { B: 1, T: 1, C, V, maxT: 1 }, weights.vocab,
+        { ids: acts.ids, wte: weights.embedChunks, wpe: weights.noPositions, out: acts.resid[0] }, weights.embedFormat)
+      : [await prepareStridedCopy(ctx, { batch: 1, rows: 1, cols: C, srcOffset: tok.row * C, srcRowStride: C, dstRowStride: C },
+        { src: weights.embedChunks[tok.k], dst: acts.resid[0] })];
     const order: Launch[] = [...dynamic];
     for (let l = 0; l < spec.L; l++) {
       const a = acts.layers[l];
@@ -133,7 +149,7 @@ export class LlamaDecoder {
     try {
       ctx.submit(order, 'llama/decode');
       cache.length = pos + 1;
-      return await ctx.readF32(acts.logits, V);
+      return await readVocabRow(ctx, acts.logitsChunks, 0, acts.vocab);
     } finally {
       for (const l of dynamic) l.destroy();
     }

@@ -12,6 +12,8 @@ import { splitVocab } from '../../kernels/vocab_split';
 import { destroyLlamaActs, planLlamaActs } from './plan';
 import { LLAMA_EMBED } from './reference';
 import { destroyLlamaWeights, uploadLlamaWeights } from './weights';
+import type { FrozenWeights } from '../frozen';
+import { isPackedFormat } from '../../kernels/packed';
 
 export interface LlamaLoraOptions {
   targetModules: ModuleSelector; // PEFT target_modules: suffixes, or a full-match regex
@@ -25,6 +27,8 @@ export interface LlamaLoraOptions {
   /** PEFT lora_dropout p on the LoRA input in training steps (default 0); not with DoRA. */
   loraDropout?: number;
   dropoutSeed?: number;
+  /** Frozen weights in their stored precision (default: a BF16/F16 checkpoint stays packed) or all F32 (../frozen.ts). */
+  frozenWeights?: FrozenWeights;
   /** Activation checkpointing: keep only each block's input and recompute its forward in the backward (../block.ts). */
   recompute?: boolean;
 }
@@ -39,7 +43,7 @@ export class LlamaLoraModel extends CausalLmEngine<LlamaParts> {
     checkLlamaLength(src.config, o.T, 'a training sequence');
     // The vocabulary is split in row chunks only where embed_tokens / lm_head or the (B·T, V) logits exceed the binding limit.
     const weights = ctx.allocations.during('weights',
-      () => uploadLlamaWeights(ctx, src, spec, o.T, splitVocab(ctx, src.config.vocab_size, spec.C, o.B * o.T, LLAMA_EMBED)));
+      () => uploadLlamaWeights(ctx, src, spec, o.T, splitVocab(ctx, src.config.vocab_size, spec.C, o.B * o.T, LLAMA_EMBED), o.frozenWeights));
     const layout = new ArenaLayout(ctx.limits.minStorageBufferOffsetAlignment);
     const slots = layoutSlots(layout, llamaLoraModules(src, spec), o, spec.family);
     const arena = TrainableArena.create(ctx, layout, 'lora');
@@ -77,6 +81,9 @@ export class LlamaLoraModel extends CausalLmEngine<LlamaParts> {
     }
     const lin = this.parts.weights.layers[layer].linear[module];
     if (w.length !== lin.IN * lin.OUT) throw new Error(`setBaseWeight: '${path}' has ${w.length} values; expected ${lin.IN * lin.OUT} ([out, in] = [${lin.OUT}, ${lin.IN}])`);
+    // Rounding a rewritten base (noise, merged deltas) back to BF16/F16 would drop most of what was added
+    // (docs/engineering.md#frozen-weights): the methods that rewrite it build their engine with F32 weights.
+    if (isPackedFormat(lin.format)) throw new Error(`setBaseWeight: '${path}' is held as packed ${lin.format.toUpperCase()}; rewriting a base weight needs the engine created with frozenWeights 'f32'`);
     this.parts.ctx.write(lin.w, w);
     const slot = this.parts.byPath.get(path);
     if (slot?.m) this.baseNorms.set(slot, w);

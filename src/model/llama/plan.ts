@@ -15,7 +15,7 @@ export interface LlamaActs extends StackActs {
   logitsChunks: GPUBuffer[]; // (B·T, n_k) per chunk; overwritten by dlogits in the backward
   probsChunks: GPUBuffer[]; // (B·T, n_k) per chunk
   xentStats: GPUBuffer; // (B·T, 3) softmax statistics across chunks (used only when split)
-  /** The logits (B, T, V) whole: for paths without a chunked form (generation); refuses when split. */
+  /** The logits (B, T, V) whole: for a path without a chunked form (none in the engine or generation today); refuses when split. */
   readonly logits: GPUBuffer;
   losses: GPUBuffer; // (B, T)
   loss: GPUBuffer; // (2) [mean over non-ignored positions, their count]

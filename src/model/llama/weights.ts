@@ -1,12 +1,16 @@
-// Frozen Llama-family base weights on the GPU: every canonical tensor uploaded once as F32 in its file
-// layout (nn.Linear [out, in]), labelled by its canonical name, plus the rotary cos/sin tables (../rotary.ts).
+// Frozen Llama-family base weights on the GPU: every canonical tensor uploaded once in its file layout
+// (nn.Linear [out, in]), labelled by its canonical name, plus the rotary cos/sin tables (../rotary.ts).
+// The linears, embed_tokens and lm_head keep a BF16/F16 checkpoint's precision, packed two per u32,
+// unless the run asks for F32 (../frozen.ts); the norms are F32.
 // The blocks' weights are named by the spec (../families/llama.ts) and uploaded by ../block.ts. Nothing
 // here receives a gradient.
 import type { GpuContext } from '../../gpu/context';
-import { type VocabSplit, uploadVocabRows, wholeBuffer } from '../../kernels/vocab_split';
+import type { FrozenWeight, WeightFormat } from '../../kernels/packed';
+import { type VocabSplit, wholeBuffer } from '../../kernels/vocab_split';
 import { type BlockWeights, uploadBlocks } from '../block';
 import type { LlamaSource } from '../families/llama';
 import type { FamilySpec } from '../families/spec';
+import { type FrozenWeights, uploadFrozen, uploadFrozenRows } from '../frozen';
 import { type RopeTables, destroyRopeTables, uploadRopeTables } from '../rotary';
 import { LLAMA_EMBED, LLAMA_FINAL_NORM, LLAMA_LM_HEAD } from './reference';
 
@@ -15,8 +19,11 @@ export interface LlamaWeights {
   embedChunks: GPUBuffer[];
   /** (V, C) lm_head in the same chunks, or embedChunks itself when tied. */
   headChunks: GPUBuffer[];
+  /** How embed_tokens and lm_head are held (F32, or packed BF16/F16). */
+  embedFormat: WeightFormat;
+  headFormat: WeightFormat;
   vocab: VocabSplit;
-  /** embed_tokens / the head whole: for the paths without a chunked form (generation); refuse when split. */
+  /** embed_tokens / the head whole: for a path without a chunked form (none in the engine or generation today); refuse when split. */
   readonly embed: GPUBuffer;
   readonly head: GPUBuffer;
   norm: GPUBuffer; // (C) the final RMSNorm
@@ -31,29 +38,35 @@ export interface LlamaWeights {
  * P: positions the rope table covers (the longest pass this model runs). vocab: how the (V, C) matrices
  * are split (splitVocab for the model's B·T; src/kernels/vocab_split.ts).
  */
-export function uploadLlamaWeights(ctx: GpuContext, src: LlamaSource, spec: FamilySpec, P: number, vocab: VocabSplit): LlamaWeights {
+export function uploadLlamaWeights(
+  ctx: GpuContext, src: LlamaSource, spec: FamilySpec, P: number, vocab: VocabSplit, frozen: FrozenWeights = 'stored',
+): LlamaWeights {
   const byName = new Map<string, GPUBuffer>();
+  const tensor = (name: string) => {
+    const t = src.tensors.get(name);
+    if (!t) throw new Error(`${spec.family} engine: canonical tensor ${name} is missing from the loaded model`);
+    return t;
+  };
   const get = (name: string): GPUBuffer => {
     let buf = byName.get(name);
     if (!buf) {
-      const t = src.tensors.get(name);
-      if (!t) throw new Error(`${spec.family} engine: canonical tensor ${name} is missing from the loaded model`);
-      buf = ctx.upload(name, t.data);
+      buf = ctx.upload(name, tensor(name).data);
       byName.set(name, buf);
     }
     return buf;
   };
-  const layers = uploadBlocks(spec, src.tensors, get);
-  const rows = (name: string): GPUBuffer[] => {
-    const t = src.tensors.get(name);
-    if (!t) throw new Error(`${spec.family} engine: canonical tensor ${name} is missing from the loaded model`);
-    return uploadVocabRows(ctx, name, t.data, spec.C, vocab);
+  const getWeight = (name: string): FrozenWeight => {
+    const w = uploadFrozen(ctx, name, tensor(name), frozen);
+    byName.set(name, w.buffer);
+    return w;
   };
-  const embedChunks = rows(LLAMA_EMBED);
-  const headChunks = src.tied ? embedChunks : rows(LLAMA_LM_HEAD);
+  const layers = uploadBlocks(spec, src.tensors, get, getWeight);
+  const embed = uploadFrozenRows(ctx, LLAMA_EMBED, tensor(LLAMA_EMBED), spec.C, vocab, frozen);
+  const head = src.tied ? embed : uploadFrozenRows(ctx, LLAMA_LM_HEAD, tensor(LLAMA_LM_HEAD), spec.C, vocab, frozen);
+  const embedChunks = embed.chunks, headChunks = head.chunks;
   const noPositions = ctx.createBuffer('no_positions', P * spec.C * 4);
   return {
-    embedChunks, headChunks, vocab,
+    embedChunks, headChunks, vocab, embedFormat: embed.format, headFormat: head.format,
     get embed() { return wholeBuffer(embedChunks, LLAMA_EMBED, vocab); },
     get head() { return wholeBuffer(headChunks, src.tied ? LLAMA_EMBED : LLAMA_LM_HEAD, vocab); },
     norm: get(LLAMA_FINAL_NORM), noPositions, layers, rope: uploadRopeTables(ctx, spec, P), byName,

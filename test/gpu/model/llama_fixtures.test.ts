@@ -46,17 +46,19 @@ interface Family {
   files: string[];
   /** What the checkpoint is, checked against the loaded config (so a parse that drops a switch fails here). */
   expect: { NH: number; NKV: number; HS: number; tied: boolean; qkvBias: boolean; qkNorm: boolean; rope: string | null };
+  /** How the engine holds the frozen weights by default: the checkpoint's precision (BF16/F16 packed two per u32). */
+  frozen: 'f32' | 'bf16' | 'f16';
 }
 
 const FAMILIES: Family[] = [
-  { name: 'llama', files: ['config.json', 'model.safetensors'], expect: { NH: 4, NKV: 2, HS: 8, tied: false, qkvBias: false, qkNorm: false, rope: 'llama3' } },
+  { name: 'llama', files: ['config.json', 'model.safetensors'], expect: { NH: 4, NKV: 2, HS: 8, tied: false, qkvBias: false, qkNorm: false, rope: 'llama3' }, frozen: 'f32' },
   {
     name: 'mistral',
     files: ['config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'],
-    expect: { NH: 4, NKV: 1, HS: 12, tied: false, qkvBias: false, qkNorm: false, rope: null },
+    expect: { NH: 4, NKV: 1, HS: 12, tied: false, qkvBias: false, qkNorm: false, rope: null }, frozen: 'bf16',
   },
-  { name: 'qwen2', files: ['config.json', 'model.safetensors'], expect: { NH: 6, NKV: 2, HS: 6, tied: true, qkvBias: true, qkNorm: false, rope: 'linear' } },
-  { name: 'qwen3', files: ['config.json', 'model.safetensors'], expect: { NH: 4, NKV: 4, HS: 12, tied: true, qkvBias: false, qkNorm: true, rope: null } },
+  { name: 'qwen2', files: ['config.json', 'model.safetensors'], expect: { NH: 6, NKV: 2, HS: 6, tied: true, qkvBias: true, qkNorm: false, rope: 'linear' }, frozen: 'f16' },
+  { name: 'qwen3', files: ['config.json', 'model.safetensors'], expect: { NH: 4, NKV: 4, HS: 12, tied: true, qkvBias: false, qkNorm: true, rope: null }, frozen: 'bf16' },
 ];
 
 async function fetchBytes(path: string): Promise<Uint8Array> {
@@ -142,6 +144,9 @@ for (const fam of FAMILIES) {
         const sc = c.rope_scaling;
         expect(sc === null ? null : (sc.rope_type ?? sc.type)).toBe(fam.expect.rope);
         expect(loaded.tensors.has('lm_head.weight')).toBe(!fam.expect.tied);
+        // Every frozen linear, the embedding and the head in the checkpoint's precision: the losses below run the packed kernels.
+        const w = model.parts.weights;
+        expect(new Set([w.embedFormat, w.headFormat, ...w.layers.flatMap((b) => Object.values(b.linear).map((l) => l.format))])).toEqual(new Set([fam.frozen]));
       });
 
       it('has exactly the fixture\'s trainable tensors (PEFT names and shapes)', () => {

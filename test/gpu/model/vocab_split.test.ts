@@ -2,6 +2,7 @@
 // 64 KiB holds the (V, C) embedding / LM head and the (B·T, V) logits in row chunks, and the engines' chunked
 // stem and head (embedding gather, head matmul, cross-entropy forward and backward, dh = Σ_k dlogits_k · W_k)
 // must give what the same model gives on the device's own limits, where everything is whole.
+// Generation (KV-cache decoders, sampled and greedy) must give the same tokens and bit-identical logits.
 // Bit-identical: logits (each logit is the same dot product in the same order). At F32 tolerance: the loss
 // (Σ exp is summed in another order across chunks) and the gradients (dlnf sums the chunks' products).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,9 @@ import { getDevice } from '../../../src/gpu/device';
 import type { GpuContext } from '../../../src/gpu/context';
 import { GpuLimitError } from '../../../src/gpu/errors';
 import type { LoadedGpt2 } from '../../../src/io/hfModel';
+import { Gpt2Decoder, generate } from '../../../src/model/gpt2/generate';
 import { Gpt2LoraModel } from '../../../src/model/gpt2/model';
+import { LlamaDecoder, generateLlama } from '../../../src/model/llama/generate';
 import { LlamaLoraModel } from '../../../src/model/llama/model';
 import { expectAllClose } from '../../helpers/allclose';
 import { loadFixture } from '../../helpers/fixtures';
@@ -50,6 +53,30 @@ function expectSame(chunked: Awaited<ReturnType<typeof run>>, whole: Awaited<Ret
   for (const [name, g] of whole.grads) expectAllClose(chunked.grads.get(name) as Float32Array, g, F32_PATHS, name);
 }
 
+interface Decoder {
+  prefill(prompt: Uint32Array): Promise<Float32Array>;
+  step(token: number): Promise<Float32Array>;
+  destroy(): void;
+}
+
+/**
+ * The decoder's logits after the prompt and after each fed token (the KV-cache path: the token's embedding
+ * row from its chunk, the head per chunk, one row read back from each chunk).
+ */
+async function decodeLogits(dec: Decoder, prompt: Uint32Array, fed: number[]): Promise<Float32Array[]> {
+  try {
+    const out = [await dec.prefill(prompt)];
+    for (const t of fed) out.push(await dec.step(t));
+    return out;
+  } finally {
+    dec.destroy();
+  }
+}
+
+/** Sampled generation (temperature with top-k: every logit of every chunk takes part) and greedy. */
+const SAMPLED = { maxNewTokens: 6, temperature: 0.9, topK: 50, seed: 9 };
+const GREEDY = { maxNewTokens: 6, temperature: 0 };
+
 /** Labels with ignored positions (−100) mixed in, as a chat mask gives. */
 function labelsOf(n: number, V: number, seed: number): Int32Array {
   const labels = Int32Array.from(randomInts(n, seed, V));
@@ -65,7 +92,7 @@ describe('vocabulary split under a 64 KiB binding limit', () => {
     small.restrictBufferLimits({ maxStorageBufferBindingSize: LIMIT });
   });
 
-  it('GPT-2 (tied wte, V = 1,000): wte and logits in chunks; logits bit-identical, loss and LoRA gradients at F32 tolerance', async () => {
+  it('GPT-2 (tied wte, V = 1,000): wte and logits in chunks; logits bit-identical, loss and LoRA gradients at F32 tolerance; generation the same tokens and logits', async () => {
     const { loaded: fixture } = await loadFixture('gpt2_tiny', 'gpt2');
     // The fixture's blocks with a 1,000-token vocabulary: wte is 1,000 × 48 × 4 = 192 KB, three times the limit.
     const V = 1000, C = fixture.config.n_embd;
@@ -89,6 +116,16 @@ describe('vocabulary split under a 64 KiB binding limit', () => {
       const labels = labelsOf(B * T, V, 12);
       labels[1] = V - 1; labels[2] = 0;
       expectSame(await run(b, lora, ids, labels), await run(a, lora, ids, labels));
+      // Generation: the fed tokens are the last chunk's last row, the first chunk's first row and one between.
+      const prompt = Uint32Array.from([5, V - 1, 400]), fed = [V - 1, 0, 517];
+      const chunkedLogits = await decodeLogits(await Gpt2Decoder.create(b, 12), prompt, fed);
+      const wholeLogits = await decodeLogits(await Gpt2Decoder.create(a, 12), prompt, fed);
+      expect(chunkedLogits).toEqual(wholeLogits); // bit-identical, row by row
+      for (const o of [SAMPLED, GREEDY]) {
+        const want = await generate(a, prompt, o);
+        expect(want.ids).toHaveLength(o.maxNewTokens);
+        expect(await generate(b, prompt, o)).toEqual(want);
+      }
       // Paths without a chunked form refuse in one line instead of reading the wrong buffer.
       expect(() => b.parts.weights.wte).toThrow(/wte\.weight is split into \d+ vocabulary chunks/);
     } finally {
@@ -97,7 +134,7 @@ describe('vocabulary split under a 64 KiB binding limit', () => {
     }
   });
 
-  it('Llama family (untied lm_head, GQA, V = 2,001): embed_tokens, lm_head and logits in chunks; same results', async () => {
+  it('Llama family (untied lm_head, GQA, V = 2,001): embed_tokens, lm_head and logits in chunks; same results, generation included', async () => {
     const m = tinyLlama({ tied: false, hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 24, V: 2001 });
     const B = 2, T = 6;
     const o = { targetModules: ['q_proj', 'v_proj', 'down_proj'], r: 2, scale: 2, B, T, seed: 4 };
@@ -115,6 +152,15 @@ describe('vocabulary split under a 64 KiB binding limit', () => {
       const labels = labelsOf(B * T, m.V, 22);
       labels[4] = m.V - 1;
       expectSame(await run(b, lora, ids, labels), await run(a, lora, ids, labels));
+      const prompt = Uint32Array.from([3, m.V - 1]), fed = [0, m.V - 1, 1234];
+      const chunkedLogits = await decodeLogits(await LlamaDecoder.create(b, 8), prompt, fed);
+      const wholeLogits = await decodeLogits(await LlamaDecoder.create(a, 8), prompt, fed);
+      expect(chunkedLogits).toEqual(wholeLogits); // bit-identical, row by row
+      for (const o of [SAMPLED, GREEDY]) {
+        const want = await generateLlama(a, prompt, o);
+        expect(want.ids).toHaveLength(o.maxNewTokens);
+        expect(await generateLlama(b, prompt, o)).toEqual(want);
+      }
     } finally {
       a.destroy();
       b.destroy();

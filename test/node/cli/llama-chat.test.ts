@@ -62,7 +62,8 @@ describe('lorasc chat on the Llama demo (ChatML template from tokenizer_config.j
     const rows = readFileSync(join(ROOT, 'public/demo/definitions-chat.jsonl'), 'utf8').split('\n').slice(0, 4);
     const data = join(base, 'chat4.jsonl');
     writeFileSync(data, rows.join('\n') + '\n');
-    const r = await lorasc(['eval', '--model', DIR, '--data', data, '--json'], 240_000);
+    // --batch 3 over 4 conversations: two batches with different reply-token counts, combined token-weighted.
+    const r = await lorasc(['eval', '--model', DIR, '--data', data, '--batch', '3', '--json'], 240_000);
     expect(r.code, r.stderr).toBe(0);
     const got = JSON.parse(r.stdout);
     const d = await demo();
