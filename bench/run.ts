@@ -12,6 +12,7 @@ import { CHROMIUM_ARGS, chromiumPath } from '../src/cli/chromium';
 import type { BenchReport } from './cases';
 import type { DeviceReport } from './device';
 import { llamaTable } from './llama';
+import { memplanTable } from './memplan';
 import { packedTable } from './packed';
 import { realSizeBench } from './realsize';
 
@@ -158,6 +159,7 @@ async function main() {
     )) as BenchReport;
     if (option('--out')) writeFileSync(option('--out')!, JSON.stringify(report, null, 2));
     console.log(flag('--json') ? JSON.stringify(report, null, 2) : table(report));
+    if (!flag('--json') && option('--only') === undefined) console.log(await memplanTable(page, Number(option('--reps') ?? 3)));
   } finally {
     await browser.close();
     await server.close();
