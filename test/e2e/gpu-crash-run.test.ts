@@ -36,10 +36,10 @@ describe('GPU process crash during a studio run', () => {
       studio.start('crash-run', { method: 'lora', maxSteps: 400, seqLen: 16, batchSize: 2, r: 2, checkpointEvery: 2, evalExamples: 2 });
       Object.assign(window, { events, studio });
     })()`);
-    // Crash once a checkpoint is committed and steps have been reported.
+    // Crash once a checkpoint after step 2 is committed and steps have been reported.
     await page.waitForFunction(() => {
       const ev = (window as unknown as { events: { kind: string; runId?: string; checkpointStep?: number; steps?: unknown[] }[] }).events;
-      return ev.some((e) => e.kind === 'metrics' && (e.steps?.length ?? 0) > 0) && (window as unknown as { studio: { runs: Map<string, { checkpointStep?: number }> } }).studio.runs.get('crash-run')?.checkpointStep !== undefined;
+      return ev.some((e) => e.kind === 'metrics' && (e.steps?.length ?? 0) > 0) && ((window as unknown as { studio: { runs: Map<string, { checkpointStep?: number }> } }).studio.runs.get('crash-run')?.checkpointStep ?? 0) >= 2;
     }, undefined, { timeout: 240_000, polling: 100 });
     const cdp = await browser.newBrowserCDPSession();
     await cdp.send('Browser.crashGpuProcess');
