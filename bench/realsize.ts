@@ -4,7 +4,7 @@
 // into headless Chromium by byte ranges, tensor by tensor) on 2 tokens. The row is the CLI's own load line
 // ("loaded … MB of weights in … s (… MB/s; N reads, largest … MB)"): time from the first range request to the
 // loaded model, cold page cache or not as the OS has it (the file was just written, so usually warm).
-// Run alone: npx vite-node bench/realsize.ts [-- --quick]; `npm run bench` runs it after the page's rows.
+// Run alone: BENCH_REALSIZE_ALONE=1 npx vite-node bench/realsize.ts; `npm run bench` runs it after the page's rows.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,7 +106,8 @@ export async function realSizeBench(args: string[]): Promise<void> {
   else console.log(loadTable(row).join('\n'));
 }
 
-if (process.argv.some((a) => a.endsWith('bench/realsize.ts'))) {
+// vite-node drops the script from process.argv, so running this file alone is asked for by the environment.
+if (process.env.BENCH_REALSIZE_ALONE === '1') {
   realSizeBench(process.argv.slice(2)).catch((e) => {
     console.error(`bench realsize failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);

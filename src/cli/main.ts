@@ -10,6 +10,7 @@ import type { CliJob, DirRef, FileRef } from './jobs';
 import { progressPrinter } from './progress';
 import { METHOD_NAMES, methodHelp } from '../adapters/registry';
 import { type ChatMessage, chatFromRow } from '../io/chat/messages';
+import { parseExportDtype } from '../io/export/precision';
 
 const MODEL: OptionSpec = { kind: 'string', help: 'HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)' };
 const ADAPTER: OptionSpec = { kind: 'string', help: 'PEFT adapter folder (adapter_config.json, adapter_model.safetensors)' };
@@ -102,6 +103,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       recompute: { kind: 'flag', help: 'recompute each block\'s activations in the backward: less GPU memory, the same gradients, about one more forward per step' },
       plan: { kind: 'flag', help: 'print the run\'s GPU memory plan (weights, adapter, gradients, optimizer, activations, workspace) and exit; needs only --model' },
       'max-shard-bytes': { kind: 'int', help: 'shard merged/ above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
+      'export-dtype': { kind: 'string', help: 'merged weights in F32 (default), BF16 or F16: the F32 merge rounded once; the parity shows how much of the update survived' },
       json: JSON_FLAG,
     },
   },
@@ -110,6 +112,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
     spec: {
       model: MODEL, adapter: ADAPTER, out: { kind: 'string', help: 'output folder' },
       'max-shard-bytes': { kind: 'int', help: 'shard above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
+      'export-dtype': { kind: 'string', help: 'merged weights in F32 (default), BF16 or F16: the F32 merge rounded once; the parity shows how much of the update survived' },
       json: JSON_FLAG,
     },
   },
@@ -152,6 +155,15 @@ function dataFormat(format: string | undefined, isFolder: boolean, data: string)
   if (format === 'images' && !isFolder) throw new UsageError(`--format images needs a folder; --data ${data} is a file`);
   if (format !== 'images' && isFolder) throw new UsageError(`--format ${format} needs a file; --data ${data} is a folder`);
   return format === 'images' ? undefined : text[format as keyof typeof text];
+}
+
+/** --export-dtype: F32 (the default, left out of the job), BF16 or F16 (docs/formats.md#export-precision). */
+function exportDtype(p: Parsed): 'BF16' | 'F16' | undefined {
+  const v = p['export-dtype'];
+  if (v === undefined) return undefined;
+  const d = parseExportDtype(String(v));
+  if (!d) throw new UsageError(`--export-dtype must be F32, BF16 or F16, got ${JSON.stringify(String(v))}`);
+  return d === 'F32' ? undefined : d;
 }
 
 /** --frozen-weights stored | f32 (docs/engineering.md#frozen-weights). */
@@ -310,14 +322,14 @@ function buildJob(command: string, p: Parsed): Built {
       const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
       const out = prepareOutDir(outArg);
       return {
-        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), frozenWeights: frozenWeightsOf(p) },
+        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), exportDtype: exportDtype(p), frozenWeights: frozenWeightsOf(p) },
         inputs: [m.root, dataPath, ...(chatTemplate ? [chatTemplate.path] : [])], outDir: out,
       };
     }
     case 'export': {
       const m = model();
       if (!adapter) throw new UsageError('lorasc export needs --adapter');
-      return { job: { kind: 'export', model: m, adapter, maxShardBytes: shardBytes(p) }, inputs: withAdapter(m), outDir: prepareOutDir(need(p, 'out', command)) };
+      return { job: { kind: 'export', model: m, adapter, maxShardBytes: shardBytes(p), exportDtype: exportDtype(p) }, inputs: withAdapter(m), outDir: prepareOutDir(need(p, 'out', command)) };
     }
   }
   throw new UsageError(`unknown command "${command}"`);
