@@ -309,7 +309,7 @@ function buildJob(command: string, p: Parsed): Built {
     case 'train': {
       const m = model();
       // --plan reads only the model: the plan depends on the options, not on the data.
-      if (p.plan) return { job: { kind: 'train', model: m, data: { path: '' }, config: trainConfig(p), adapterOut: false, resume: false, planOnly: true }, inputs: [m.root] };
+      if (p.plan) return { job: { kind: 'train', model: m, data: { path: '' }, config: trainConfig(p), adapterOut: false, resume: false, planOnly: true, frozenWeights: frozenWeightsOf(p) }, inputs: [m.root] };
       const dataPath = resolve(need(p, 'data', command));
       if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
       const isFolder = statSync(dataPath).isDirectory();

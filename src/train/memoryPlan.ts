@@ -13,7 +13,8 @@ import { gradnormPartialCount } from '../kernels/gradnorm';
 import { type VocabSplit, splitVocab } from '../kernels/vocab_split';
 import { type LoraSlot, layoutSlots } from '../model/adaptedLinear';
 import { ArenaLayout } from '../model/arena';
-import type { BufferSink } from '../model/block';
+import { type BufferSink, blockModules } from '../model/block';
+import { type FrozenWeights, frozenFormat } from '../model/frozen';
 import { gpt2Spec } from '../model/families/gpt2';
 import { llamaContext, llamaLoraModules, llamaSpecOf } from '../model/families/llama';
 import { vitSpec } from '../model/families/vit';
@@ -21,7 +22,7 @@ import { planGpt2Acts } from '../model/gpt2/plan';
 import { planLlamaActs } from '../model/llama/plan';
 import { LLAMA_EMBED, LLAMA_LM_HEAD } from '../model/llama/reference';
 import { planVitActs, vitDims } from '../model/vit/plan';
-import type { TrainingConfig } from './config';
+import { type TrainingConfig, isCascade } from './config';
 import { targetedModules } from './modules';
 
 /** The dtypes a frozen tensor can be uploaded in; BF16 and F16 are packed two per u32. */
@@ -51,7 +52,12 @@ export interface PlanOptions {
   useDora: boolean;
   loraDropout: number;
   recompute: boolean;
-  /** The dtype each frozen tensor is uploaded in (default F32 for all). */
+  /**
+   * How the engine holds its frozen weights (src/model/frozen.ts; default 'stored': a Llama family's BF16/F16
+   * linears, embedding and head packed, as engineOptions gives a single-adapter run).
+   */
+  frozenWeights?: FrozenWeights;
+  /** The dtype each frozen tensor is uploaded in, overriding frozenWeights (what-if plans). */
   weightDtype?: (name: string) => WeightDtype;
 }
 
@@ -63,7 +69,7 @@ export interface MemoryPlan {
   largestBuffer: number;
   /** Activation bytes of the same run with the other recompute setting. */
   activationsOther: number;
-  options: Omit<PlanOptions, 'weightDtype'>;
+  options: Omit<PlanOptions, 'weightDtype' | 'frozenWeights'>;
 }
 
 /**
@@ -91,7 +97,7 @@ interface Parts { weights: number[]; slots: LoraSlot[]; layout: ArenaLayout; act
 
 /** The run's frozen buffers, adapter layout and activation ledger, family by family (as the engines build them). */
 function familyParts(loaded: LoadedModel, o: PlanOptions, limits: PlanLimits): Parts {
-  const dtype = o.weightDtype ?? (() => 'F32' as const);
+  let dtype: (name: string) => WeightDtype = o.weightDtype ?? (() => 'F32');
   const layout = new ArenaLayout(limits.minStorageBufferOffsetAlignment);
   const slotOptions = { targetModules: [...o.targets], r: o.r, scale: 1, useDora: o.useDora };
   const tensor = (name: string) => frozenTensorBytes(numel(loaded.tensors.get(name)?.shape ?? []), dtype(name));
@@ -112,6 +118,15 @@ function familyParts(loaded: LoadedModel, o: PlanOptions, limits: PlanLimits): P
   }
   if (loaded.kind === 'llama') {
     const c = loaded.config, spec = llamaSpecOf(c, loaded.tied), N = o.B * o.T, C = spec.C;
+    if (!o.weightDtype) {
+      // The 2-D weights keep their stored precision (src/model/llama/weights.ts); norms and biases are F32.
+      const packable = new Set([LLAMA_EMBED, LLAMA_LM_HEAD]);
+      for (let l = 0; l < spec.L; l++) for (const m of blockModules(spec)) packable.add(`${spec.blockPrefix(l)}${m}.weight`);
+      const choice = o.frozenWeights ?? 'stored';
+      const stored = (name: string) => (loaded.tensors.get(name) as { dtype?: string } | undefined)?.dtype;
+      const formats: Record<string, WeightDtype> = { f32: 'F32', bf16: 'BF16', f16: 'F16' };
+      dtype = (name) => (packable.has(name) ? formats[frozenFormat(stored(name), choice)] : 'F32');
+    }
     const vocab = splitVocab(limitsView(limits), c.vocab_size, C, N, LLAMA_EMBED);
     const weights = [...loaded.tensors.keys()].filter((k) => k !== LLAMA_EMBED && k !== LLAMA_LM_HEAD).map(tensor)
       .concat(rows(LLAMA_EMBED, C, vocab), loaded.tied ? [] : rows(LLAMA_LM_HEAD, C, vocab))
@@ -142,7 +157,7 @@ function familyParts(loaded: LoadedModel, o: PlanOptions, limits: PlanLimits): P
 
 /** The plan of one run shape. */
 export function planMemory(loaded: LoadedModel, o: PlanOptions, limits: PlanLimits): MemoryPlan {
-  const { weightDtype: _d, ...options } = o;
+  const { weightDtype: _d, frozenWeights: _f, ...options } = o;
   const p = familyParts(loaded, o, limits);
   const arena = storageBytes(p.layout.totalElems * 4);
   const acts = p.acts(o.recompute), other = p.acts(!o.recompute);
@@ -175,16 +190,17 @@ export function trainingT(loaded: LoadedModel, c: Pick<TrainingConfig, 'seqLen'>
   return 0;
 }
 
-export function planOptions(loaded: LoadedModel, c: TrainingConfig): PlanOptions {
+/** A config's plan options; frozen weights as engineOptions holds them (cascades F32), unless `frozen` says. */
+export function planOptions(loaded: LoadedModel, c: TrainingConfig, frozen?: FrozenWeights): PlanOptions {
   return {
     B: c.batchSize, T: trainingT(loaded, c), r: c.r, targets: targetedModules(loaded, c.targetModules).map((m) => m.path),
-    useDora: c.useDora, loraDropout: c.loraDropout, recompute: c.recompute,
+    useDora: c.useDora, loraDropout: c.loraDropout, recompute: c.recompute, frozenWeights: frozen ?? (isCascade(c) ? 'f32' : 'stored'),
   };
 }
 
 /** The plan of a resolved training config. */
-export function planTraining(loaded: LoadedModel, c: TrainingConfig, limits: PlanLimits): MemoryPlan {
-  return planMemory(loaded, planOptions(loaded, c), limits);
+export function planTraining(loaded: LoadedModel, c: TrainingConfig, limits: PlanLimits, frozen?: FrozenWeights): MemoryPlan {
+  return planMemory(loaded, planOptions(loaded, c, frozen), limits);
 }
 
 const MIB = 2 ** 20;

@@ -29,8 +29,10 @@ const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
 /** The run's memory plan for the CLI (src/train/memoryPlan.ts): its lines, and whether it fits this device. */
 function memoryPlanOf(loaded: LoadedModel, job: TrainJob, limits: GPUSupportedLimits): { planLines: string[]; fits: boolean; why?: string; bytes: Record<string, number>; total: number } {
   const c = resolveConfig(job.config as Partial<TrainingConfig>, defaultPreset(loaded.kind));
-  const plan = planTraining(loaded, c, limits);
-  const fit = checkFit(loaded, planOptions(loaded, c), limits);
+  // --frozen-weights f32 widens every frozen weight; otherwise the engine's default (src/train/engine.ts).
+  const frozen = job.frozenWeights === 'f32' ? 'f32' : undefined;
+  const plan = planTraining(loaded, c, limits, frozen);
+  const fit = checkFit(loaded, planOptions(loaded, c, frozen), limits);
   return { planLines: formatPlan(plan, limits), fits: fit.fits, ...(fit.why ? { why: fit.why } : {}), bytes: plan.bytes, total: plan.total };
 }
 

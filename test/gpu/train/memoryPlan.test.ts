@@ -37,7 +37,8 @@ describe('the memory plan against the tracked allocations', () => {
   const cases: [string, string, Record<string, unknown>][] = [
     ['GPT-2', 'gpt2_tiny', { targetModules: ['c_attn', 'c_proj', 'c_fc'], batchSize: 2, seqLen: 8, loraDropout: 0.1 }],
     ['GPT-2 DoRA', 'gpt2_tiny', { targetModules: ['c_attn', 'c_fc'], batchSize: 2, seqLen: 8, useDora: true }],
-    ['Qwen3', 'llama_qwen3_tiny', { targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], batchSize: 2, seqLen: 8, loraDropout: 0.1 }],
+    ['Qwen3 (LoRASC: F32 frozen weights)', 'llama_qwen3_tiny', { targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'], batchSize: 2, seqLen: 8, loraDropout: 0.1 }],
+    ['Qwen3 (LoRA: BF16 frozen weights packed)', 'llama_qwen3_tiny', { method: 'lora', targetModules: ['q_proj', 'v_proj', 'down_proj'], batchSize: 2, seqLen: 8 }],
   ];
   for (const [name, dir, partial] of cases) {
     for (const recompute of [false, true]) {
@@ -78,6 +79,8 @@ describe('the memory plan against the tracked allocations', () => {
           // Recomputation holds fewer activations than holding every block (two blocks here).
           if (recompute) expect(plan.bytes.activations).toBeLessThan(plan.activationsOther);
           else expect(plan.bytes.activations).toBeGreaterThan(plan.activationsOther);
+          // The packed case holds its 2-D weights at 2 bytes: under the F32 plan of the same run.
+          if (c.method === 'lora' && loaded.kind === 'llama') expect(plan.bytes.weights).toBeLessThan(planTraining(loaded, c, ctx.limits, 'f32').bytes.weights);
           console.log(`${name} recompute=${recompute}: plan ${plan.total} B, peak ${peak} B, uniforms ${peakBy.uniforms}/${plan.bytes.uniforms}, readback ${peakBy.readback}/${plan.bytes.readback}`);
         } finally {
           engine.destroy();
