@@ -12,6 +12,11 @@
 //   POST /__lorasc/out-part?path=REL&offset=N  bytes appended to REL's temporary name (offset 0 starts it afresh;
 //                                  any other offset must be its current size): a streamed export writes a
 //                                  shard tensor by tensor without the page ever holding the file
+//   POST /__lorasc/out-copy?path=REL&offset=N&src=ABS&start=A&end=B&dtype=D&shape=a,b&to=E&key=K&file=F
+//                                  appends an unchanged tensor of the export straight from the input file SRC
+//                                  (bytes [A, B) in dtype D, under the input roots), as the page would have
+//                                  written it (src/io/export/storedTensor.ts): the base's weights never cross
+//                                  the page, whose uploads are slow; answers the bytes appended
 //   POST /__lorasc/out-commit?path=REL  renames the temporary name onto REL (its size must be &size=N)
 //   GET  /__lorasc/out?path=REL    a file under the output folder (checkpoints read back for --resume)
 //   GET  /__lorasc/out-list?path=REL  the files under a folder of the output folder, JSON ['a/b', …]
@@ -29,6 +34,7 @@ import { openEnginePage } from './enginePage';
 import { hasToken, newToken } from './guard';
 import type { CliEvent, CliJob, CliResult, SerializedError } from './jobs';
 import { Refused, outExisting, outFolderFor, outParts, realUnder } from './paths';
+import { appendStoredTensor } from './storedCopy';
 
 export class CliJobError extends Error {
   constructor(readonly serialized: SerializedError) {
@@ -127,7 +133,7 @@ export function fileBridge(token: string, roots: readonly string[], outRoot: str
       const range = req.headers.range;
       return sendFile(res, real, typeof range === 'string' ? range : undefined, served);
     }
-    const isOut = ['/__lorasc/out', '/__lorasc/out-list', '/__lorasc/out-part', '/__lorasc/out-commit'].includes(url.pathname);
+    const isOut = ['/__lorasc/out', '/__lorasc/out-list', '/__lorasc/out-part', '/__lorasc/out-copy', '/__lorasc/out-commit'].includes(url.pathname);
     if (!isOut) throw new Refused(404, `no such bridge route: ${req.method} ${url.pathname}`);
     if (!outRoot) throw new Refused(403, 'this command writes no files');
     const parts = outParts(param);
@@ -166,6 +172,13 @@ export function fileBridge(token: string, roots: readonly string[], outRoot: str
         await fh.close();
       }
       res.end('ok');
+      return;
+    }
+    if (url.pathname === '/__lorasc/out-copy' && req.method === 'POST') {
+      const partial = `${join(await outFolderFor(outRoot, parts), parts[parts.length - 1])}${PARTIAL}`;
+      const n = await appendStoredTensor(partial, url.searchParams, (src) => realUnder(src, roots));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ bytes: n }));
       return;
     }
     if (url.pathname === '/__lorasc/out-commit' && req.method === 'POST') {

@@ -1,9 +1,9 @@
 // The page's side of the CLI file bridge (src/cli/host.ts): read the user's files, write outputs, and
 // keep checkpoints under the output folder (a CheckpointStore over the bridge). Every request carries the
 // run's token (given by Node with the job) in a header; the host refuses any request without it.
-import type { ExportSink } from '../../io/export';
+import { ExportError, type ExportErrorCode, type ExportSink } from '../../io/export';
 import type { ModelDirSource } from '../../io/hfModel';
-import { countingReader, newReadStats, type RangeReader, type ReadStats, SafetensorsError } from '../../io/safetensors';
+import { countingReader, newReadStats, type RangeReader, type ReadStats, SafetensorsError, type SafetensorsErrorCode } from '../../io/safetensors';
 import { type CheckpointStore, storePath } from '../../io/store';
 import type { DirRef } from '../jobs';
 
@@ -68,6 +68,25 @@ export function outSink(prefix: string): ExportSink {
             if (!res.ok) throw new Error(`writing ${rel}: ${await res.text()}`);
             offset += part.byteLength;
           }
+        },
+        // An unchanged tensor: the host copies it from the checkpoint (src/cli/storedCopy.ts), no bytes cross the page.
+        async appendStored(slice, o) {
+          const p = new URLSearchParams({
+            offset: String(offset), src: slice.path, start: String(slice.start), end: String(slice.end), dtype: slice.dtype,
+            shape: slice.shape.join(','), to: o.dtype, key: o.key, file: name,
+          });
+          const res = await bridgeFetch(q('out-copy', p.toString()), { method: 'POST' });
+          const text = await res.text();
+          if (res.status === 422) {
+            // The export's own refusal (non-finite, overflow), with its code, as the page path throws it.
+            const e = JSON.parse(text) as { name: string; code: string; detail: string };
+            throw e.name === 'ExportError' ? new ExportError(e.code as ExportErrorCode, name, e.detail, { tensor: o.key })
+              : new SafetensorsError(e.code as SafetensorsErrorCode, name, e.detail, { tensor: o.key });
+          }
+          if (!res.ok) throw new Error(`writing ${rel}: ${text}`);
+          const { bytes } = JSON.parse(text) as { bytes: number };
+          offset += bytes;
+          return bytes;
         },
         async close() {
           const res = await bridgeFetch(q('out-commit', `size=${offset}`), { method: 'POST' });

@@ -18,6 +18,7 @@ import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
 import { type Run, type RunInput, defaultPreset, prepareRun, trainRun } from '../../train/run';
 import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
+import { storedSlices } from './storedSlices';
 import { dirSource, outSink, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
 import { loadModel } from './load';
 import { decodeImage } from '../../io/imageDecode';
@@ -104,13 +105,16 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   }
   const result = await trainRun(run, { onEvent, checkpoints, resumeFrom }).finally(() => run.engine.destroy());
 
+  const lap = lapTimer(emit);
   emit({ type: 'status', message: `exporting: merging in F32${job.exportDtype ? ` (written as ${job.exportDtype})` : ''} and checking parity` });
   const companions = await readCompanions(source);
   const bundle = await buildExports({
     ctx, loaded: run.loaded, companions, result, config,
     baseName: job.model.root, classNames: run.kind === 'image' ? run.classNames ?? undefined : undefined, sample: run.sample,
   }, { streamMerged: true });
+  lap('exporting: merge and parity');
   const mergeCheck = result.adapter ? await checkMerge(run.loaded, adapterCheckModules(run.loaded, result.adapter), bundle.mergedWeights) : null;
+  lap('exporting: merge check');
   // The merged folder tensor by tensor, straight to disk (in memory only for a ViT's new head: bundle.merged).
   const tally = job.exportDtype && bundle.merged.size === 0 ? new RoundingTally(job.exportDtype) : undefined;
   if (job.exportDtype && !tally) emit({ type: 'warning', message: `--export-dtype ${job.exportDtype}: a ViT with a new head is written in F32` });
@@ -118,8 +122,11 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     ? await writeAll('merged', bundle.merged)
     : (await writeMergedModelStreamed({
       model: run.loaded, merged: (name) => bundle.mergedWeights.get(name), companions, maxShardBytes: job.maxShardBytes, dtype: tally?.dtype, tally,
+      storedSlice: await storedSlices(job.model, run.loaded),
     }, outSink('merged'))).map((n) => `merged/${n}`);
+  lap('exporting: merged/ written');
   if (job.adapterOut && bundle.adapter) written.push(...await writeAll('adapter', bundle.adapter));
+  lap('exporting: adapter/ written');
   const trainerState = { log_history: result.history, global_step: result.steps, max_steps: result.steps, num_train_epochs: config.epochs, best_metric: result.bestVal?.loss ?? null, ...(result.kept ? { best_global_step: result.kept.step } : {}) };
   await writeOut('trainer_state.json', JSON.stringify(trainerState, null, 2));
   const evals = result.history.filter((h) => 'eval_loss' in h);
@@ -142,6 +149,16 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   };
   await writeOut('summary.json', JSON.stringify(summary, null, 2));
   return summary;
+}
+
+/** Emits each export phase's wall time as a status line, so a slow export says where its time went. */
+function lapTimer(emit: Emit): (what: string) => void {
+  let t = performance.now();
+  return (what) => {
+    const now = performance.now();
+    emit({ type: 'status', message: `${what} (${((now - t) / 1000).toFixed(1)} s)` });
+    t = now;
+  };
 }
 
 /** What the data became: examples, sequences or classes, the split, what was rejected, a new head. */
@@ -200,7 +217,10 @@ export async function runExport(job: ExportJob, emit: Emit) {
   if (job.exportDtype && newHead) emit({ type: 'warning', message: `--export-dtype ${job.exportDtype}: a ViT with a new head is written in F32` });
   const written = newHead
     ? await writeAll('', (await fetchPassthrough(loaded), buildMergedModelFiles({ model: loaded, merged, newHead, companions })))
-    : await writeMergedModelStreamed({ model: loaded, merged: (name) => merged.get(name), companions, maxShardBytes: job.maxShardBytes, dtype: tally?.dtype, tally }, outSink(''));
+    : await writeMergedModelStreamed({
+      model: loaded, merged: (name) => merged.get(name), companions, maxShardBytes: job.maxShardBytes, dtype: tally?.dtype, tally,
+      storedSlice: await storedSlices(job.model, loaded),
+    }, outSink(''));
   return {
     files: written, parity: { max_abs: parity.maxAbs, max_rel: parity.maxRel, count: parity.count },
     merge_check: mergeCheckSummary(mergeCheck), export_dtype: tally?.dtype ?? 'F32', ...(tally ? { rounding: roundingSummary(tally.figure()) } : {}),

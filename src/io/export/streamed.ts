@@ -14,12 +14,21 @@ import type { PyValue } from '../peft/pyjson';
 import { ExportError } from './errors';
 import { DTYPE_BYTES, type ExportDtype, exportTensorBytes, type RoundingTally, TORCH_DTYPE } from './precision';
 import { DEFAULT_MAX_SHARD_BYTES, MERGED_WEIGHTS_FILE, mergedConfig, shardIndexBytes, splitShards, WEIGHT_NAME } from './merged';
+import type { StoredSlice } from './storedTensor';
 
 /** Where the folder goes: whole small files, and large ones in parts (the CLI bridge, a directory handle). */
 export interface ExportSink {
   file(name: string, bytes: Uint8Array): Promise<void>;
   /** A file written in order, part after part; it appears under `name` only once closed. */
-  open(name: string): Promise<{ append(bytes: Uint8Array): Promise<void>; close(): Promise<void> }>;
+  open(name: string): Promise<{
+    append(bytes: Uint8Array): Promise<void>;
+    /**
+     * Optional: appends an unchanged tensor straight from its stored bytes (./storedTensor.ts storedTensorBytes,
+     * the same bytes `append` would get); returns the byte count written.
+     */
+    appendStored?(slice: StoredSlice, o: { key: string; dtype: ExportDtype }): Promise<number>;
+    close(): Promise<void>;
+  }>;
 }
 
 export interface StreamedMergedOptions {
@@ -34,13 +43,22 @@ export interface StreamedMergedOptions {
   dtype?: ExportDtype;
   /** With a half dtype: fed every merged tensor with its base, to say how much of the update survived. */
   tally?: RoundingTally;
+  /**
+   * Where a tensor written as loaded is stored, by its key (for a sink with appendStored): such tensors are
+   * copied from there instead of passing through this writer.
+   */
+  storedSlice?: (key: string) => StoredSlice | undefined;
 }
 
 interface Entry {
   key: string;
   shape: readonly number[];
-  /** The values to write: merged, or as loaded; `base` is set for a merged canonical tensor. */
-  produce: () => Promise<{ data: Float32Array; base?: () => Promise<Float32Array> }>;
+  /** The merged values, or undefined when the tensor is written as loaded. */
+  merged: () => Promise<Float32Array | undefined>;
+  /** The values as loaded. */
+  stored: () => Promise<Float32Array>;
+  /** A merged canonical tensor feeds the rounding tally with its base (a tied head's stored copy does not). */
+  tallied: boolean;
 }
 
 /** Writes the merged folder; returns the file names written, weights first. */
@@ -54,17 +72,14 @@ export async function writeMergedModelStreamed(o: StreamedMergedOptions, sink: E
   const entries: Entry[] = [];
   for (const [name, t] of model.tensors) {
     const key = model.originalKeys.get(name) ?? bad('has no original key', name);
-    entries.push({ key, shape: t.shape, produce: async () => {
-      const m = await o.merged(name);
-      return m ? { data: m, base: () => tensorFloat32(t) } : { data: await tensorFloat32(t) };
-    } });
+    entries.push({ key, shape: t.shape, merged: async () => o.merged(name), stored: () => tensorFloat32(t), tallied: true });
   }
   for (const [key, t] of model.passthrough) {
     if (!t.supported) bad(`buffer has dtype ${t.dtype}; only F32/F16/BF16 buffers can be written as F32`, key);
     // A stored duplicate of a tied head must stay equal to the embedding (the loader checks it).
     const tied = model.kind !== 'vit' && model.tied && key === 'lm_head.weight';
     const embedding = model.kind === 'gpt2' ? 'wte.weight' : 'embed_tokens.weight';
-    entries.push({ key, shape: t.shape, produce: async () => ({ data: (tied ? await o.merged(embedding) : undefined) ?? await tensorFloat32(t) }) });
+    entries.push({ key, shape: t.shape, merged: async () => (tied ? o.merged(embedding) : undefined), stored: () => tensorFloat32(t), tallied: false });
   }
   const dtype = o.dtype ?? 'F32';
   if (dtype !== 'F32' && o.tally && o.tally.dtype !== dtype) bad(`the rounding tally counts ${o.tally.dtype}, the export is ${dtype}`);
@@ -82,7 +97,19 @@ export async function writeMergedModelStreamed(o: StreamedMergedOptions, sink: E
     const w = await sink.open(name);
     await w.append(layout.head);
     for (const { name: key, shape, begin, end } of layout.order) {
-      const { data, base } = await (byKey.get(key) as Entry).produce();
+      const e = byKey.get(key) as Entry;
+      const m = await e.merged();
+      const slice = m || !w.appendStored ? undefined : o.storedSlice?.(key);
+      if (slice && w.appendStored) {
+        if (numel(slice.shape) !== numel(shape)) bad(`the stored tensor has ${numel(slice.shape)} elements; the loaded tensor has ${numel(shape)}`, key);
+        if (await w.appendStored(slice, { key, dtype }) !== end - begin) bad('tensor bytes do not fit the header', key);
+        weightMap.set(key, name);
+        total += end - begin;
+        o.onTensor?.(key, ++done, entries.length);
+        continue;
+      }
+      const data = m ?? await e.stored();
+      const base = m && e.tallied ? e.stored : undefined;
       if (data.length !== numel(shape)) bad(`merged data has ${data.length} elements; the loaded tensor has ${numel(shape)}`, key);
       checkF32Tensor(key, { shape, data }, name);
       let bytes: Uint8Array;
