@@ -303,7 +303,8 @@ export async function runLlamaCase(
       gradMaxAbsDiff: gradDiff, gradMaxAbs: gradMax, tfjsKernels: info.kernels.length,
       engineRepsMs: times[0], tfjsRepsMs: times[1], engineDispatches: model.profileLaunches().length, profile: prof,
     };
-    log(`${c.name}: engine ${r.engineTokensPerS.toFixed(0)} tok/s (${engineMs.toFixed(0)} ms), tfjs ${r.tfjsTokensPerS.toFixed(0)} tok/s (${tfjsMs.toFixed(0)} ms), ${r.ratio.toFixed(2)}×`);
+    log(`${c.name}: engine ${r.engineTokensPerS.toFixed(0)} tok/s (${engineMs.toFixed(0)} ms), tfjs ${r.tfjsTokensPerS.toFixed(0)} tok/s (${tfjsMs.toFixed(0)} ms), ${r.ratio.toFixed(2)}×; ` +
+      `reps engine ${times[0].map((t) => t.toFixed(0)).join('/')} ms, tfjs ${times[1].map((t) => t.toFixed(0)).join('/')} ms`);
     return r;
   } finally {
     tfm.dispose();

@@ -131,7 +131,7 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
     }
   }
   const llama: LlamaCaseResult[] = [];
-  if (opts.only === undefined) for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log));
+  if (opts.only === undefined) for (const c of LLAMA_CASES) llama.push(await runLlamaCase(ctx, c, opts.reps ?? 3, log, !!opts.profile));
   const packed = opts.only === undefined ? [await runPackedCase(ctx, opts.reps ?? 3, log)] : [];
   ctx.destroy();
   return { adapter, userAgent: navigator.userAgent, kernelKeys, results, train, llama, packed };

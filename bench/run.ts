@@ -12,7 +12,9 @@ import { CHROMIUM_ARGS, chromiumPath } from '../src/cli/chromium';
 import type { BenchReport } from './cases';
 import type { DeviceReport } from './device';
 import { llamaTable } from './llama';
+import { memplanTable } from './memplan';
 import { packedTable } from './packed';
+import { realSizeBench } from './realsize';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
@@ -157,13 +159,14 @@ async function main() {
     )) as BenchReport;
     if (option('--out')) writeFileSync(option('--out')!, JSON.stringify(report, null, 2));
     console.log(flag('--json') ? JSON.stringify(report, null, 2) : table(report));
+    if (!flag('--json') && option('--only') === undefined) console.log(await memplanTable(page, Number(option('--reps') ?? 3)));
   } finally {
     await browser.close();
     await server.close();
   }
 }
 
-main().catch((e) => {
+main().then(() => realSizeBench(args)).catch((e) => {
   console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
   process.exit(1);
 });

@@ -81,8 +81,12 @@ export interface TrainJob {
   adapterOut: boolean;
   /** Continue from the newest complete checkpoint under the output folder's checkpoints/. */
   resume: boolean;
+  /** --plan: print the memory plan of this run and exit (no data read, nothing trained or written). */
+  planOnly?: boolean;
   /** --max-shard-bytes: shard the merged model above this many bytes (default 5 GB, as transformers). */
   maxShardBytes?: number;
+  /** --export-dtype: round the F32 merge once to BF16/F16 (absent: F32). */
+  exportDtype?: 'BF16' | 'F16';
   /** --frozen-weights: a BF16/F16 checkpoint's frozen weights packed ('stored', default) or widened to F32. */
   frozenWeights?: 'stored' | 'f32';
 }
@@ -93,6 +97,8 @@ export interface ExportJob {
   adapter: DirRef;
   /** --max-shard-bytes (default 5 GB). */
   maxShardBytes?: number;
+  /** --export-dtype (absent: F32). */
+  exportDtype?: 'BF16' | 'F16';
 }
 
 export type CliJob = EvalLmJob | EvalChatJob | EvalImagesJob | GenerateJob | ClassifyJob | TrainJob | ExportJob;

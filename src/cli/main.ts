@@ -10,6 +10,7 @@ import type { CliJob, DirRef, FileRef } from './jobs';
 import { progressPrinter } from './progress';
 import { METHOD_NAMES, methodHelp } from '../adapters/registry';
 import { type ChatMessage, chatFromRow } from '../io/chat/messages';
+import { parseExportDtype } from '../io/export/precision';
 
 const MODEL: OptionSpec = { kind: 'string', help: 'HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)' };
 const ADAPTER: OptionSpec = { kind: 'string', help: 'PEFT adapter folder (adapter_config.json, adapter_model.safetensors)' };
@@ -99,7 +100,10 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
       'no-adapter': { kind: 'flag', help: 'write only the merged model' },
       'checkpoint-every': { kind: 'int', help: 'checkpoint every N steps under --out/checkpoints/ (default: each epoch; cascades also after each merge)' },
       resume: { kind: 'flag', help: 'continue from the newest complete checkpoint in --out/checkpoints/ (same options as the interrupted run)' },
+      recompute: { kind: 'flag', help: 'recompute each block\'s activations in the backward: less GPU memory, the same gradients, about one more forward per step' },
+      plan: { kind: 'flag', help: 'print the run\'s GPU memory plan (weights, adapter, gradients, optimizer, activations, workspace) and exit; needs only --model' },
       'max-shard-bytes': { kind: 'int', help: 'shard merged/ above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
+      'export-dtype': { kind: 'string', help: 'merged weights in F32 (default), BF16 or F16: the F32 merge rounded once; the parity shows how much of the update survived' },
       json: JSON_FLAG,
     },
   },
@@ -108,6 +112,7 @@ const COMMANDS: Record<string, { summary: string; spec: Record<string, OptionSpe
     spec: {
       model: MODEL, adapter: ADAPTER, out: { kind: 'string', help: 'output folder' },
       'max-shard-bytes': { kind: 'int', help: 'shard above this many bytes, with model.safetensors.index.json (default 5000000000, as transformers)' },
+      'export-dtype': { kind: 'string', help: 'merged weights in F32 (default), BF16 or F16: the F32 merge rounded once; the parity shows how much of the update survived' },
       json: JSON_FLAG,
     },
   },
@@ -150,6 +155,15 @@ function dataFormat(format: string | undefined, isFolder: boolean, data: string)
   if (format === 'images' && !isFolder) throw new UsageError(`--format images needs a folder; --data ${data} is a file`);
   if (format !== 'images' && isFolder) throw new UsageError(`--format ${format} needs a file; --data ${data} is a folder`);
   return format === 'images' ? undefined : text[format as keyof typeof text];
+}
+
+/** --export-dtype: F32 (the default, left out of the job), BF16 or F16 (docs/formats.md#export-precision). */
+function exportDtype(p: Parsed): 'BF16' | 'F16' | undefined {
+  const v = p['export-dtype'];
+  if (v === undefined) return undefined;
+  const d = parseExportDtype(String(v));
+  if (!d) throw new UsageError(`--export-dtype must be F32, BF16 or F16, got ${JSON.stringify(String(v))}`);
+  return d === 'F32' ? undefined : d;
 }
 
 /** --frozen-weights stored | f32 (docs/engineering.md#frozen-weights). */
@@ -208,6 +222,7 @@ function trainConfig(p: Parsed): Record<string, unknown> {
   if (p.rslora) c.useRslora = true;
   if (p['persistent-noise']) c.persistentNoise = true;
   if (p['keep-best']) c.keepBest = true;
+  if (p.recompute) c.recompute = true;
   return c;
 }
 
@@ -293,6 +308,8 @@ function buildJob(command: string, p: Parsed): Built {
     }
     case 'train': {
       const m = model();
+      // --plan reads only the model: the plan depends on the options, not on the data.
+      if (p.plan) return { job: { kind: 'train', model: m, data: { path: '' }, config: trainConfig(p), adapterOut: false, resume: false, planOnly: true, frozenWeights: frozenWeightsOf(p) }, inputs: [m.root] };
       const dataPath = resolve(need(p, 'data', command));
       if (!existsSync(dataPath)) throw new UsageError(`--data ${p.data} does not exist`);
       const isFolder = statSync(dataPath).isDirectory();
@@ -305,14 +322,14 @@ function buildJob(command: string, p: Parsed): Built {
       const chatTemplate = p['chat-template'] !== undefined ? fileRef(p['chat-template'] as string, 'chat template') : undefined;
       const out = prepareOutDir(outArg);
       return {
-        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), frozenWeights: frozenWeightsOf(p) },
+        job: { kind: 'train', model: m, data, textFormat, ...(chatTemplate ? { chatTemplate } : {}), config: trainConfig(p), adapterOut: !p['no-adapter'], resume: !!p.resume, maxShardBytes: shardBytes(p), exportDtype: exportDtype(p), frozenWeights: frozenWeightsOf(p) },
         inputs: [m.root, dataPath, ...(chatTemplate ? [chatTemplate.path] : [])], outDir: out,
       };
     }
     case 'export': {
       const m = model();
       if (!adapter) throw new UsageError('lorasc export needs --adapter');
-      return { job: { kind: 'export', model: m, adapter, maxShardBytes: shardBytes(p) }, inputs: withAdapter(m), outDir: prepareOutDir(need(p, 'out', command)) };
+      return { job: { kind: 'export', model: m, adapter, maxShardBytes: shardBytes(p), exportDtype: exportDtype(p) }, inputs: withAdapter(m), outDir: prepareOutDir(need(p, 'out', command)) };
     }
   }
   throw new UsageError(`unknown command "${command}"`);
@@ -336,6 +353,10 @@ function printResult(command: string, r: Record<string, unknown>, json: boolean)
       for (const x of r.results as { image: string; top: { label: string; prob: number }[] }[]) {
         console.log(`${x.image}: ${x.top.map((t) => `${t.label} ${(100 * t.prob).toFixed(1)}%`).join(', ')}`);
       }
+      break;
+    case 'train':
+      if (Array.isArray(r.planLines)) { for (const l of r.planLines) console.log(l); if (r.why) console.log(r.why); break; }
+      console.log(JSON.stringify(r, null, 2));
       break;
     default: console.log(JSON.stringify(r, null, 2));
   }

@@ -1,6 +1,7 @@
 // GpuContext: one device, its limits, labelled buffers, a pipeline cache keyed by kernel variant,
 // prepared launches that can be re-encoded every step, readback, and typed device events.
 
+import { AllocationTracker, type MemoryCategory } from './allocations';
 import { GpuLimitError, GpuOutOfMemoryError, GpuPipelineError, GpuValidationError, KernelShapeError } from './errors';
 import { GpuEvents, errorKind } from './events';
 import {
@@ -8,6 +9,9 @@ import {
   packUniforms,
   parseBinding,
 } from './kernel';
+
+/** The bytes createBuffer allocates for `bytes`: rounded up to 4, never 0. */
+export const storageBytes = (bytes: number): number => Math.max(4, Math.ceil(bytes / 4) * 4);
 
 export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 type TypedArray = Float32Array | Uint32Array | Int32Array;
@@ -52,6 +56,8 @@ export class Launch {
 
 export class GpuContext {
   readonly events = new GpuEvents();
+  /** Every buffer this context allocates, by category: bytes held now and their peak (./allocations.ts). */
+  readonly allocations = new AllocationTracker();
   /** The device's limits, as granted; tests may lower the buffer limits (restrictBufferLimits). */
   limits: GPUSupportedLimits;
   readonly hasF16: boolean;
@@ -152,16 +158,24 @@ export class GpuContext {
     return result as T;
   }
 
-  /** A storage buffer of at least `bytes` (rounded up to 4, never 0), usable as copy source/dest. */
-  createBuffer(label: string, bytes: number, extraUsage = 0): GPUBuffer {
-    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+  /**
+   * A storage buffer of at least `bytes` (rounded up to 4, never 0: storageBytes), usable as copy
+   * source/dest, counted under `category` (default: the enclosing allocations.during scope, else workspace).
+   */
+  createBuffer(label: string, bytes: number, extraUsage = 0, category?: MemoryCategory): GPUBuffer {
+    const size = storageBytes(bytes);
     this.checkBufferSize(size, `buffer '${label}'`);
     this.allocatedBytes += size;
-    return this.device.createBuffer({ label, size, usage: STORAGE | COPY_SRC | COPY_DST | extraUsage });
+    return this.allocations.track(this.device.createBuffer({ label, size, usage: STORAGE | COPY_SRC | COPY_DST | extraUsage }), category);
   }
 
-  upload(label: string, data: TypedArray): GPUBuffer {
-    const buf = this.createBuffer(label, data.byteLength);
+  /** A uniform buffer (a launch's shape), counted under 'uniforms'. */
+  createUniformBuffer(label: string, bytes: number): GPUBuffer {
+    return this.allocations.track(this.device.createBuffer({ label, size: bytes, usage: UNIFORM | COPY_DST }), 'uniforms');
+  }
+
+  upload(label: string, data: TypedArray, category?: MemoryCategory): GPUBuffer {
+    const buf = this.createBuffer(label, data.byteLength, 0, category);
     this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
     return buf;
   }
@@ -173,11 +187,11 @@ export class GpuContext {
   /** Copies `bytes` from a buffer back to the CPU. One readback costs ~0.5 ms: do it rarely. */
   async read(buffer: GPUBuffer, bytes = buffer.size, byteOffset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(bytes / 4) * 4;
-    const staging = this.device.createBuffer({
+    const staging = this.allocations.track(this.device.createBuffer({
       label: `${buffer.label}/readback`,
       size,
       usage: MAP_READ | COPY_DST,
-    });
+    }), 'readback');
     const enc = this.device.createCommandEncoder({ label: `${buffer.label}/readback` });
     enc.copyBufferToBuffer(buffer, byteOffset, staging, 0, size);
     this.device.queue.submit([enc.finish()]);
@@ -269,7 +283,7 @@ export class GpuContext {
       if (kind === 'uniform') {
         if (!kernel.uniforms) throw new KernelShapeError(`${kernel.name}: binding '${name}' needs uniforms()`);
         const data = packUniforms(kernel.uniforms(shape));
-        uniformBuffer = this.device.createBuffer({ label: `${key}/${name}`, size: data.byteLength, usage: UNIFORM | COPY_DST });
+        uniformBuffer = this.createUniformBuffer(`${key}/${name}`, data.byteLength);
         this.device.queue.writeBuffer(uniformBuffer, 0, data);
         return { binding, resource: { buffer: uniformBuffer } };
       }
@@ -307,7 +321,7 @@ export class GpuContext {
   async finish(): Promise<void> {
     // onSubmittedWorkDone() can hang in Dawn's Node bindings; a 4-byte readback waits just as well,
     // because a map completes only after all work submitted before it.
-    this.finishProbe ??= this.createBuffer('finish-probe', 4);
+    this.finishProbe ??= this.createBuffer('finish-probe', 4, 0, 'readback');
     await this.read(this.finishProbe, 4);
   }
 

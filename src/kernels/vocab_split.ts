@@ -24,7 +24,7 @@ export const wholeVocab = (V: number): VocabSplit => ({ V, chunks: [{ v0: 0, n: 
  * `ctx.maxTensorBytes`. Chunks hold a multiple of 4 rows when they can, so the head matmuls keep
  * their vec4 kernels. Refuses, naming the limit and the tensor, when even one row cannot fit.
  */
-export function splitVocab(ctx: GpuContext, V: number, C: number, BT: number, what: string): VocabSplit {
+export function splitVocab(ctx: Pick<GpuContext, 'maxTensorBytes' | 'limits'>, V: number, C: number, BT: number, what: string): VocabSplit {
   const limit = ctx.maxTensorBytes;
   const limitName = ctx.limits.maxStorageBufferBindingSize <= ctx.limits.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
   if (C * 4 > limit) throw new GpuLimitError(limitName, C * 4, limit, `one row of ${what} (C=${C} F32)`);
@@ -46,7 +46,7 @@ export function uploadVocabRows(ctx: GpuContext, name: string, data: Float32Arra
 }
 
 /** One (rows, n) buffer per chunk: logits, probs. */
-export function planVocabColumns(ctx: GpuContext, label: string, rows: number, split: VocabSplit): GPUBuffer[] {
+export function planVocabColumns(ctx: Pick<GpuContext, 'createBuffer'>, label: string, rows: number, split: VocabSplit): GPUBuffer[] {
   if (split.chunks.length === 1) return [ctx.createBuffer(label, rows * split.V * 4)];
   return split.chunks.map(({ v0, n }) => ctx.createBuffer(`${label}[:, ${v0}:${v0 + n}]`, rows * n * 4));
 }

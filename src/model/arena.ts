@@ -53,10 +53,10 @@ export class TrainableArena {
   constructor(private readonly ctx: GpuContext, readonly table: readonly TrainableEntry[], readonly totalElems: number, label: string) {
     if (table.length === 0) throw new Error('trainable arena: no trainable tensor');
     const bytes = totalElems * 4;
-    this.params = ctx.createBuffer(`${label}/params`, bytes);
-    this.grads = ctx.createBuffer(`${label}/grads`, bytes);
-    this.m = ctx.createBuffer(`${label}/adamw_m`, bytes);
-    this.v = ctx.createBuffer(`${label}/adamw_v`, bytes);
+    this.params = ctx.createBuffer(`${label}/params`, bytes, 0, 'trainables');
+    this.grads = ctx.createBuffer(`${label}/grads`, bytes, 0, 'gradients');
+    this.m = ctx.createBuffer(`${label}/adamw_m`, bytes, 0, 'optimizer');
+    this.v = ctx.createBuffer(`${label}/adamw_v`, bytes, 0, 'optimizer');
     this.byName = new Map(table.map((e) => [e.name, e]));
     this.adamT = table.map(() => 0);
     this.gradOps = new GradOps(ctx, table.map((e) => ({ buffer: this.grads, offset: e.offset, n: e.numel })));

@@ -127,6 +127,12 @@ export interface BlockActs {
 export interface StackActs {
   B: number;
   T: number;
+  /**
+   * Activation checkpointing: every entry of `layers` is one shared BlockActs, the forward keeps only the
+   * blocks' inputs (resid), and the backward recomputes block l's forward into it just before block l's
+   * backward (same launches, same inputs, same dropout counters: bit-identical activations and gradients).
+   */
+  recompute: boolean;
   /** resid[l] enters block l; resid[L] leaves the stack (the head's input). */
   resid: GPUBuffer[];
   layers: BlockActs[];
@@ -146,9 +152,16 @@ export interface StackActs {
   all: GPUBuffer[]; // every buffer above, for destroy
 }
 
-/** Plans the stack for (B, T); `slotOf(l, module)` says which modules of block l carry an adapter. */
+/** Where a plan's buffers come from: the GPU context, or a ledger that only adds up their bytes (src/train/memoryPlan.ts). */
+export type BufferSink = Pick<GpuContext, 'createBuffer'>;
+
+/**
+ * Plans the stack for (B, T); `slotOf(l, module)` says which modules of block l carry an adapter. With
+ * `recompute`, one block's activations are held (shared by every block) instead of L.
+ */
 export function planStack(
-  ctx: GpuContext, spec: FamilySpec, B: number, T: number, slotOf: (l: number, module: string) => LoraSlot | undefined, label: string,
+  ctx: BufferSink, spec: FamilySpec, B: number, T: number, slotOf: (l: number, module: string) => LoraSlot | undefined, label: string,
+  recompute = false,
 ): StackActs {
   checkImplemented(spec);
   const { C, I, L } = spec, NH = spec.attention.NH, NKV = spec.attention.NKV, N = B * T;
@@ -168,11 +181,12 @@ export function planStack(
   const partWidths = grouped ? [QW, KW, KW] : [C, C, C];
   const modules = blockModules(spec);
   let R = 0, dora = false;
-  const layers = Array.from({ length: L }, (_, l): BlockActs => {
-    const h = `h.${l}.`;
+  // One block's buffers; `ls` are the layers whose adapters it must hold (every layer when shared).
+  const blockActs = (h: string, ls: number[]): BlockActs => {
     const loraH = new Map<string, GPUBuffer>(), doraZ = new Map<string, GPUBuffer>(), doraNorm = new Map<string, GPUBuffer>();
     for (const m of modules) {
-      const slot = slotOf(l, m);
+      // A module's slots have the same R and OUT in every layer (one rank, one module shape): the first one sizes it.
+      const slot = ls.map((l) => slotOf(l, m)).find((x) => x !== undefined);
       if (!slot) continue;
       R = slot.R;
       loraH.set(m, f(`${h}${m}.lora_h`, N * slot.R));
@@ -194,9 +208,12 @@ export function planStack(
       fch: f(`${h}fch`, N * I), fchGelu: f(`${h}fchGelu`, N * I),
       loraH, doraZ, doraNorm,
     };
-  });
+  };
+  const every = Array.from({ length: L }, (_, l) => l);
+  const shared = recompute ? blockActs('h.shared.', every) : undefined;
+  const layers = every.map((l) => shared ?? blockActs(`h.${l}.`, [l]));
   return {
-    B, T, layers,
+    B, T, recompute, layers,
     resid: Array.from({ length: L + 1 }, (_, l) => f(`resid.${l}`, N * C)),
     proj: f('proj', N * C),
     dresid: f('dresid', N * C), dln: f('dln', N * C), datty: f('datty', N * QW), dqkv: f('dqkv', grouped ? 1 : N * 3 * C),
@@ -331,18 +348,22 @@ async function prepareMlpForward(p: StackPass, l: number): Promise<Launch[]> {
   ];
 }
 
-/** The rest of block l after attention: o, residual, norm2, MLP, residual → resid[l + 1]. */
-export async function prepareBlockOut(p: StackPass, l: number): Promise<Launch[]> {
+/**
+ * The rest of block l after attention: o, residual, norm2, MLP, residual → resid[l + 1]. Without
+ * `residOut` the last add is left out (a recomputation needs the cached activations, not the output).
+ */
+export async function prepareBlockOut(p: StackPass, l: number, residOut = true): Promise<Launch[]> {
   const { ctx, acts, spec } = p;
   const a = acts.layers[l], w = p.blocks[l], n = acts.B * acts.T * spec.C;
-  return [
+  const out = [
     ...await adaptedLinearForward(ctx, blockLinear(p, l, spec.modules.o), a.atty, acts.proj),
     await prepareElementwiseAdd(ctx, { n }, { a: acts.resid[l], b: acts.proj, out: a.resMid }),
     await prepareNorm(p, a.resMid, w.ln2w, w.ln2b, a.ln2, a.ln2Mean, a.ln2Rstd),
     ...await prepareMlpForward(p, l),
     ...await adaptedLinearForward(ctx, blockLinear(p, l, spec.modules.down), a.fchGelu, acts.proj),
-    await prepareElementwiseAdd(ctx, { n }, { a: a.resMid, b: acts.proj, out: acts.resid[l + 1] }),
   ];
+  if (residOut) out.push(await prepareElementwiseAdd(ctx, { n }, { a: a.resMid, b: acts.proj, out: acts.resid[l + 1] }));
+  return out;
 }
 
 const attentionShape = (p: StackPass) =>
@@ -350,21 +371,24 @@ const attentionShape = (p: StackPass) =>
 const gqaShape = (p: StackPass) =>
   ({ B: p.acts.B, T: p.acts.T, NH: p.spec.attention.NH, NKV: p.spec.attention.NKV, HS: p.spec.attention.HS });
 
+/** Block l's forward from resid[l]: its cached activations, and resid[l + 1] when `residOut`. */
+async function prepareBlockForward(p: StackPass, l: number, residOut: boolean): Promise<Launch[]> {
+  const a = p.acts.layers[l];
+  const out = await prepareAttentionIn(p, l);
+  if (attentionPath(p.spec) === 'grouped') {
+    const [q, k, v] = a.qkvParts;
+    out.push(...await prepareRotary(p, l, 0), ...await prepareGqaForward(p.ctx, gqaShape(p), { q, k, v, att: a.att, out: a.atty }));
+  } else {
+    out.push(...await prepareAttentionForward(p.ctx, attentionShape(p), { qkv: a.qkv, att: a.att, out: a.atty }));
+  }
+  out.push(...await prepareBlockOut(p, l, residOut));
+  return out;
+}
+
 /** Every block: resid[0] → resid[L]; rotary positions start at 0. */
 export async function prepareStackForward(p: StackPass): Promise<Launch[]> {
   const out: Launch[] = [];
-  const grouped = attentionPath(p.spec) === 'grouped';
-  for (let l = 0; l < p.spec.L; l++) {
-    const a = p.acts.layers[l];
-    out.push(...await prepareAttentionIn(p, l));
-    if (grouped) {
-      const [q, k, v] = a.qkvParts;
-      out.push(...await prepareRotary(p, l, 0), ...await prepareGqaForward(p.ctx, gqaShape(p), { q, k, v, att: a.att, out: a.atty }));
-    } else {
-      out.push(...await prepareAttentionForward(p.ctx, attentionShape(p), { qkv: a.qkv, att: a.att, out: a.atty }));
-    }
-    out.push(...await prepareBlockOut(p, l));
-  }
+  for (let l = 0; l < p.spec.L; l++) out.push(...await prepareBlockForward(p, l, true));
   return out;
 }
 
@@ -443,9 +467,17 @@ async function prepareBlockBackward(p: StackPass, l: number): Promise<Launch[]> 
   return out;
 }
 
-/** Every block in reverse, from dresid = dL/d resid[L] (written by the head's backward). */
+/**
+ * Every block in reverse, from dresid = dL/d resid[L] (written by the head's backward). With recomputation
+ * block l's forward runs again from resid[l] into the shared activations first: the same launches as the
+ * training forward's (the pass's dropout streams included, so the masks of this step are replayed), minus
+ * the residual add whose output, resid[l + 1], is already held.
+ */
 export async function prepareStackBackward(p: StackPass): Promise<Launch[]> {
   const out: Launch[] = [];
-  for (let l = p.spec.L - 1; l >= 0; l--) out.push(...await prepareBlockBackward(p, l));
+  for (let l = p.spec.L - 1; l >= 0; l--) {
+    if (p.acts.recompute) out.push(...await prepareBlockForward(p, l, false));
+    out.push(...await prepareBlockBackward(p, l));
+  }
   return out;
 }

@@ -59,10 +59,10 @@ async function valuesOf(t: FrozenTensor): Promise<TensorValues> {
 /** Elements, from the shape (reading `data` would widen an in-memory BF16 tensor to F32 and keep it). */
 const numel = (t: FrozenTensor): number => t.shape.reduce((n, d) => n * d, 1);
 
-/** Uploads elements [begin, end) of one frozen tensor in `format`. */
+/** Uploads elements [begin, end) of one frozen tensor in `format`, counted as 'weights' (the memory plan's category). */
 function uploadRange(ctx: GpuContext, label: string, v: TensorValues, dtype: string | undefined, format: WeightFormat, begin: number, end: number): GPUBuffer {
-  if (format === 'f32') return ctx.upload(label, v.data().subarray(begin, end));
-  return ctx.upload(label, packedWordsOf(dtype ?? 'F32', v.raw?.subarray(2 * begin, 2 * end), () => v.data().subarray(begin, end), format));
+  if (format === 'f32') return ctx.upload(label, v.data().subarray(begin, end), 'weights');
+  return ctx.upload(label, packedWordsOf(dtype ?? 'F32', v.raw?.subarray(2 * begin, 2 * end), () => v.data().subarray(begin, end), format), 'weights');
 }
 
 /** Sees a frozen tensor's F32 values while they are at hand during its upload (DoRA's base row norms). */
@@ -70,7 +70,7 @@ export type ValuesHook = (data: Float32Array) => void;
 
 /** A tensor that is always F32 on the GPU (norm weights, biases, position tables), read and uploaded whole. */
 export async function uploadF32(ctx: GpuContext, label: string, t: FrozenTensor): Promise<GPUBuffer> {
-  return ctx.upload(label, (await valuesOf(t)).data());
+  return ctx.upload(label, (await valuesOf(t)).data(), 'weights');
 }
 
 /** One frozen 2-D weight, whole. */

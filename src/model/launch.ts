@@ -5,8 +5,6 @@
 import { type BufferBinding, type GpuContext, Launch } from '../gpu/context';
 import { type KernelDescriptor, packUniforms, parseBinding } from '../gpu/kernel';
 
-const UNIFORM = 0x40, COPY_DST = 0x08;
-
 export interface LiveLaunch<S> {
   launch: Launch;
   /** Rewrites the uniforms for a new shape; its key and dispatch must stay those of the first one. */
@@ -20,7 +18,7 @@ export function liveLaunch<S>(
   const key = kernel.key(shape);
   const dispatch = kernel.dispatch(shape).join(',');
   const size = packUniforms(kernel.uniforms?.(shape) ?? []).byteLength;
-  const uniform = ctx.device.createBuffer({ label: `${key}/dims`, size, usage: UNIFORM | COPY_DST });
+  const uniform = ctx.createUniformBuffer(`${key}/dims`, size);
   const update = (s: S) => {
     if (kernel.key(s) !== key || kernel.dispatch(s).join(',') !== dispatch) throw new Error(`${key}: update changed the variant or the grid`);
     ctx.device.queue.writeBuffer(uniform, 0, packUniforms(kernel.uniforms?.(s) ?? []));

@@ -124,8 +124,8 @@ export function nonFiniteTensors(s: TrainState): { name: string; count: number }
   return out;
 }
 
-/** Only config fields that change nothing in the numbers may differ on resume. */
-const FREE_ON_RESUME = new Set<keyof TrainingConfig>(['checkpointEvery']);
+/** Only config fields that change nothing in the numbers may differ on resume (recompute: bit-identical gradients). */
+const FREE_ON_RESUME = new Set<keyof TrainingConfig>(['checkpointEvery', 'recompute']);
 
 /** Refuses a checkpoint of another run: another config, base model, data or length (RUN_MISMATCH). */
 export function checkResume(s: TrainState, config: TrainingConfig, fingerprint: RunFingerprint, totalSteps: number): void {

@@ -55,6 +55,13 @@ export interface TrainingConfig extends MethodConfig {
   /** Emit a train-loss log entry every N steps. */
   logEvery: number;
   seed: number;
+  // ---- memory ----
+  /**
+   * Activation checkpointing: hold only each block's input across the step and recompute the block's
+   * forward just before its backward (src/model/block.ts). Gradients are bit-identical; activations take
+   * one block's worth instead of L, for about one more forward of compute (src/train/memoryPlan.ts).
+   */
+  recompute: boolean;
   // ---- cascade: COLA and LoRASC ----
   /** Steps per cascade iteration / COLA link; 0 = one per epoch (docs/method.md#open-choices). */
   iterationSteps: number;
@@ -98,7 +105,7 @@ export const DEFAULTS: TrainingConfig = {
   method: DEFAULT_METHOD, useDora: false, useRslora: false, loraplusRatio: null,
   r: 8, loraAlpha: 16, targetModules: ['c_attn'], loraDropout: 0.05,
   lr: 2e-4, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, gradAccum: 1, maxGradNorm: 1,
-  epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, evalExamples: 0, logEvery: 1, seed: 42,
+  epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, evalExamples: 0, logEvery: 1, seed: 42, recompute: false,
   iterationSteps: 0, alpha: 0.5, lambda: 0.05, noise: 'uniform', noiseScope: 'targets', slow: 'lookahead',
   persistentNoise: false, restartSchedule: false,
   nanPatience: 3, rollbackLrFactor: 0.5, checkpointEvery: 0,
@@ -192,6 +199,7 @@ function validate(c: TrainingConfig): void {
   check(isInt(c.evalExamples) && c.evalExamples >= 0, 'evalExamples', `must be an integer ≥ 0, got ${c.evalExamples}`);
   check(isInt(c.logEvery) && c.logEvery >= 1, 'logEvery', `must be an integer ≥ 1, got ${c.logEvery}`);
   check(isInt(c.seed) && c.seed >= 0, 'seed', `must be a non-negative integer, got ${c.seed}`);
+  check(typeof c.recompute === 'boolean', 'recompute', `must be true or false, got ${c.recompute}`);
   check(isInt(c.iterationSteps) && c.iterationSteps >= 0, 'iterationSteps', `must be an integer ≥ 0, got ${c.iterationSteps}`);
   check(c.alpha > 0 && c.alpha <= 1, 'alpha', `the slow-fast pace α must be in (0, 1], got ${c.alpha}`);
   check(c.lambda >= 0 && c.lambda <= 10, 'lambda', `the noise level λ must be in [0, 10], got ${c.lambda}`);
@@ -207,9 +215,16 @@ function validate(c: TrainingConfig): void {
   check(c.numClasses === null || (isInt(c.numClasses) && c.numClasses >= 2), 'numClasses', `must be an integer ≥ 2, got ${c.numClasses}`);
 }
 
+/**
+ * Fields added after checkpoints were first written, with the value every older run had: a checkpoint
+ * without them still resumes (recompute changes no number, only memory).
+ */
+const ADDED_LATER: Partial<TrainingConfig> = { recompute: false };
+
 /** Checks a config that was resolved before (a checkpoint's): exactly the known fields, each valid. */
-export function checkResolvedConfig(c: unknown): TrainingConfig {
-  if (typeof c !== 'object' || c === null) throw new ConfigError('config', 'is not an object');
+export function checkResolvedConfig(given: unknown): TrainingConfig {
+  if (typeof given !== 'object' || given === null) throw new ConfigError('config', 'is not an object');
+  const c = { ...ADDED_LATER, ...given };
   for (const key of Object.keys(DEFAULTS)) if (!Object.hasOwn(c, key)) throw new ConfigError(key, 'is missing');
   for (const key of Object.keys(c)) if (!(key in DEFAULTS)) throw new ConfigError(key, 'is not a training option');
   validate(c as TrainingConfig);

@@ -34,6 +34,8 @@ export interface EngineOptions {
    * parameter, the default) or all F32. Methods that rewrite the base weight need 'f32' (engineOptions).
    */
   frozenWeights?: FrozenWeights;
+  /** Recompute each block's forward in the backward instead of holding every block's activations. */
+  recompute?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export interface EngineOptions {
 export function engineOptions(c: TrainingConfig, targets: LinearModule[], T: number): EngineOptions {
   return {
     targets, r: c.r, scale: loraScale(c), useDora: c.useDora,
-    B: c.batchSize, T, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout,
+    B: c.batchSize, T, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout, recompute: c.recompute,
     // LoRASC noise and COLA/LoRASC merges write the base weight: F32, never re-rounded (docs/engineering.md#frozen-weights).
     frozenWeights: isCascade(c) ? 'f32' : 'stored',
   };
@@ -73,15 +75,16 @@ async function build(ctx: GpuContext, loaded: LoadedModel, o: EngineOptions): Pr
   const targetModules = o.targets.map((m) => m.path);
   if (loaded.kind === 'gpt2') {
     if (o.T > loaded.config.n_positions) throw new Error(`sequence length ${o.T} exceeds the model's n_positions ${loaded.config.n_positions}`);
-    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0 });
+    return Gpt2LoraModel.create(ctx, loaded, { targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, recompute: o.recompute ?? false });
   }
   if (loaded.kind === 'llama') {
     return LlamaLoraModel.create(ctx, loaded, {
       targetModules, r: o.r, scale: o.scale, B: o.B, T: o.T, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, frozenWeights: o.frozenWeights,
+      recompute: o.recompute ?? false,
     });
   }
   return VitLoraModel.create(ctx, loaded, {
-    targetModules, r: o.r, scale: o.scale, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0,
+    targetModules, r: o.r, scale: o.scale, seed: o.seed, ...dora(o.useDora), loraDropout: o.loraDropout ?? 0, recompute: o.recompute ?? false,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: o.weightDecay ?? 0 },
   });
 }

@@ -12,6 +12,7 @@ export function DevicePanel() {
   const selfCheck = useAppStore((s) => s.selfCheck);
   const start = useAppStore((s) => s.startSelfCheck);
   const device = useStudio((s) => s.device);
+  const estimate = useStudio((s) => s.estimate);
   const setMatmulGflops = useStudio((s) => s.setMatmulGflops);
   useEffect(() => {
     if (selfCheck.status === 'idle') start();
@@ -36,6 +37,11 @@ export function DevicePanel() {
             <dt>shader-f16</dt><dd>{r.hasF16 ? 'yes' : 'no'}</dd>
             <dt>Largest buffer</dt><dd>{mib(r.limits.maxBufferSize)}</dd>
             <dt>Largest storage binding</dt><dd>{mib(r.limits.maxStorageBufferBindingSize)}</dd>
+            {estimate && (
+              <><dt>Memory plan of the current settings</dt><dd data-testid="device-plan">
+                {(estimate.bytes / 2 ** 20).toFixed(1)} MiB, largest buffer {(estimate.largestBuffer / 2 ** 20).toFixed(1)} MiB{estimate.fits ? '' : ' (does not fit)'}
+              </dd></>
+            )}
             <dt>Workgroup memory</dt><dd>{(r.limits.maxComputeWorkgroupStorageSize / 1024).toFixed(0)} KiB</dd>
             <dt>matmul 256³</dt><dd data-testid="gflops">{r.gflops.toFixed(2)} GFLOP/s</dd>
           </dl>

@@ -8,7 +8,8 @@ import { METHOD_OPTIONS } from '../adapters/variant';
 import { PRESETS, type TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
 import { StudioClient } from '../worker/client';
-import type { DataPreview, DemoModel, DeviceInfo, EvalPoint, ExportReply, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
+import type { ExportDtype } from '../io/export/precision';
+import type { DataPreview, DemoModel, DeviceInfo, EvalPoint, ExportReply, ExportTarget, LoadProgressView, MemoryEstimate, ModelInfo, RunProfile, RunState, RunSummary, StepPoint, StudioEvent, UnfinishedRun } from '../worker/protocol';
 import type { RunSize, StepTiming } from '../worker/runSize';
 import type { HubProgress } from '../io/hub/download';
 
@@ -78,11 +79,13 @@ export interface StudioState {
   timing?: StepTiming & { key: string };
   timingNote?: string;
   /** Exports in progress, by run: what and since when. */
-  exporting: Record<string, { what: string; since: number }>;
+  exporting: Record<string, { what: string; since: number; tensor?: string; done?: number; total?: number }>;
+  /** The model load's bytes read (folder) or downloaded (Hub): the load progress bar. */
+  loadProgress?: LoadProgressView;
   runs: Record<string, RunView>;
   order: string[];
   deviceLost?: string;
-  lastExport?: { runId: string; what: string; fileName: string; parity: ExportReply['parity']; note: string | null };
+  lastExport?: { runId: string; what: string; fileName: string; parity: ExportReply['parity']; note: string | null; mergeCheck?: ExportReply['mergeCheck']; rounding?: ExportReply['rounding']; written?: string[] };
   loadDemo(name: DemoModel): Promise<void>;
   loadModelFiles(files: File[], label: string): Promise<void>;
   /** Downloads (or reads from the browser's cache) a Hub model repo; the token is sent to the Hub only and kept nowhere. */
@@ -97,7 +100,7 @@ export interface StudioState {
   control(runId: string, action: 'pause' | 'resume' | 'stop'): Promise<void>;
   /** Continues an interrupted or stopped run from its newest checkpoint. */
   resumeRun(runId: string): Promise<void>;
-  exportRun(runId: string, what: 'merged' | 'adapter' | 'log'): Promise<ExportReply | undefined>;
+  exportRun(runId: string, what: 'merged' | 'adapter' | 'log', options?: { dtype?: ExportDtype; target?: ExportTarget }): Promise<ExportReply | undefined>;
   resetDevice(): Promise<void>;
   clearHistory(): void;
   client: StudioClient;
@@ -239,6 +242,22 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         case 'device-lost':
           set({ deviceLost: e.message });
           break;
+        case 'load-progress':
+          set({ loadProgress: e.progress });
+          break;
+        case 'export-progress':
+          set((s) => (s.exporting[e.runId] ? { exporting: { ...s.exporting, [e.runId]: { ...s.exporting[e.runId], tensor: e.tensor, done: e.done, total: e.total } } } : {}));
+          break;
+        case 'worker-failed':
+          // The worker is gone (its GPU device and memory with it): every run it held fails, curves kept.
+          set((s) => ({
+            deviceLost: e.message,
+            runs: Object.fromEntries(Object.entries(s.runs).map(([id, r]) => [id, ['queued', 'running', 'paused'].includes(r.state)
+              ? { ...r, state: 'error' as RunState, endedAt: Date.now(), message: `failed: ${e.message}${r.checkpointStep !== undefined ? `; the checkpoint of step ${r.checkpointStep} is kept: reload the page to resume` : ''}` }
+              : r])),
+          }));
+          save(get());
+          break;
         case 'hub-progress': {
           const p = e.progress;
           set((s) => (s.hub ? { hub: { ...s.hub, files: { ...s.hub.files, [p.file]: p }, order: s.hub.order.includes(p.file) ? s.hub.order : [...s.hub.order, p.file] } } : {}));
@@ -249,7 +268,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
     client.onEvent(onEvent);
     const errText = (e: unknown) => (e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e));
     const afterModel = async (p: Promise<ModelInfo>) => {
-      set({ model: { status: 'loading' }, data: { status: 'idle' }, estimate: undefined });
+      set({ model: { status: 'loading' }, data: { status: 'idle' }, estimate: undefined, loadProgress: undefined });
       try {
         const info = await p;
         set((s) => ({ model: { status: 'ready', value: info }, settings: { ...s.settings, targetModules: initialTargets(info) } }));
@@ -297,8 +316,9 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
         if (get().model.status === 'ready') await afterData(client.request('load-data', { source: { kind: 'demo' }, seqLen: get().settings.seqLen ?? demoSeqLen(get()) }));
       },
       async loadModelFiles(files, label) {
-        const payload = await Promise.all(files.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
-        await afterModel(client.request('load-model', { source: { kind: 'files', label, files: payload } }, payload.map((f) => f.bytes)));
+        // The File objects themselves (disk-backed; structured clone copies no bytes): the worker reads them
+        // tensor by tensor through File.slice, so a model larger than a JS buffer loads.
+        await afterModel(client.request('load-model', { source: { kind: 'files', label, files } }));
       },
       async loadHub(repo, revision, token) {
         set({ hub: { repo, active: true, files: {}, order: [] } });
@@ -355,11 +375,11 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       async resumeRun(runId) {
         try { await client.request('resume', { runId }); } catch (e) { updateRun(runId, (r) => ({ ...r, warnings: [...r.warnings, `resume failed: ${errText(e)}`] })); }
       },
-      async exportRun(runId, what) {
+      async exportRun(runId, what, options = {}) {
         set((s) => ({ exporting: { ...s.exporting, [runId]: { what, since: Date.now() } } }));
         try {
-          const reply = await client.request('export', { runId, what });
-          set({ lastExport: { runId, what, fileName: reply.fileName, parity: reply.parity, note: reply.note } });
+          const reply = await client.request('export', { runId, what, ...options });
+          set({ lastExport: { runId, what, fileName: reply.fileName, parity: reply.parity, note: reply.note, mergeCheck: reply.mergeCheck, rounding: reply.rounding, written: reply.written } });
           return reply;
         } catch (e) {
           updateRun(runId, (r) => ({ ...r, warnings: [...r.warnings, `export failed: ${errText(e)}`] }));

@@ -28,10 +28,15 @@ export class StudioClient {
       if (m.type === 'result') w.resolve(m.value);
       else w.reject(new WorkerError(m.error));
     };
+    // An uncaught error in the worker, or the worker killed (out of memory: the browser ends it without a
+    // message): every pending request fails and listeners hear one 'worker-failed' line with the likely cause.
     worker.onerror = (e) => {
-      const err = new Error(`the training worker failed: ${e.message || 'unknown error'}`);
+      e.preventDefault?.();
+      const message = workerFailure(e.message);
+      const err = new Error(message);
       for (const w of this.waiting.values()) w.reject(err);
       this.waiting.clear();
+      for (const l of this.listeners) l({ kind: 'worker-failed', message });
     };
   }
 
@@ -48,4 +53,11 @@ export class StudioClient {
       this.worker.postMessage({ base: this.base, request }, transfer);
     });
   }
+}
+
+/** One line: what happened to the worker and the likely cause. */
+export function workerFailure(detail: string | undefined): string {
+  const d = (detail ?? '').replace(/^Uncaught\s+/, '').trim();
+  const memory = d === '' || /memory|allocation|RangeError: Array buffer/i.test(d);
+  return `the training worker stopped${d ? ` (${d})` : ' without a message'}${memory ? '; likely cause: the page ran out of memory (try a smaller batch or sequence length, or a smaller model)' : ''}`;
 }

@@ -4,7 +4,7 @@
 // batched by the worker (METRICS_FLUSH_MS) so the UI renders a few times a second, not per step.
 import type { TrainingConfig } from '../train/config';
 import type { IterationReport } from '../train/cascade';
-import type { ParityFigure } from '../io/export';
+import type { ExportDtype, MergeCheck, ParityFigure, RoundingFigure } from '../io/export';
 import type { RunSize, StepTiming } from './runSize';
 import type { HubProgress } from '../io/hub/download';
 
@@ -21,7 +21,11 @@ export type DemoModel = 'gpt2-fortunes' | 'vit-mnist' | 'llama-fortunes';
 
 export type ModelSource =
   | { kind: 'demo'; name: DemoModel }
-  | { kind: 'files'; label: string; files: { name: string; bytes: ArrayBuffer }[] }
+  /**
+   * A folder the user picked: File objects (structured-cloned, disk-backed), read by the worker through
+   * File.slice tensor by tensor; `{ name, bytes }` is accepted for bytes already in memory (tests).
+   */
+  | { kind: 'files'; label: string; files: (File | { name: string; bytes: ArrayBuffer })[] }
   /** Opt-in download from the Hugging Face Hub (src/io/hub); the token is used for this load only. */
   | { kind: 'hub'; repo: string; revision: string; token?: string };
 
@@ -86,6 +90,8 @@ export interface MemoryEstimate {
   limitBinding: number;
   fits: boolean;
   why?: string;
+  /** The memory plan by category (src/train/memoryPlan.ts) and the activations with the other recompute setting. */
+  plan?: { bytes: Record<'weights' | 'trainables' | 'gradients' | 'optimizer' | 'activations' | 'workspace' | 'uniforms' | 'readback', number>; activationsOther: number; recompute: boolean };
 }
 
 export interface ChatTurn {
@@ -106,7 +112,11 @@ export type Request =
   | { id: number; type: 'resume'; runId: string }
   /** Runs with a checkpoint in OPFS that did not finish (offered for resume after a reload). */
   | { id: number; type: 'unfinished' }
-  | { id: number; type: 'export'; runId: string; what: 'merged' | 'adapter' | 'log' }
+  /**
+   * The merged model goes tensor by tensor to `target`: a folder the user picked (File System Access API)
+   * or a streamed .zip (the default); `dtype` F32 (default), BF16 or F16 rounds the F32 merge once.
+   */
+  | { id: number; type: 'export'; runId: string; what: 'merged' | 'adapter' | 'log'; dtype?: ExportDtype; target?: ExportTarget }
   /**
    * Continue `prompt`, or with `chat`, reply to the conversation through the model's chat template (the
    * fine-tuned side replies to `tunedChat` when given: each side keeps its own replies in its history).
@@ -119,11 +129,34 @@ export type Request =
 
 export type RequestType = Request['type'];
 
+/** Where a merged export goes: a directory handle from showDirectoryPicker (or OPFS), or a streamed zip. */
+export type ExportTarget = { kind: 'directory'; handle: FileSystemDirectoryHandle } | { kind: 'zip' };
+
 export interface ExportReply {
   fileName: string;
-  bytes: ArrayBuffer;
+  /** Small exports (adapter, log, a zip built without OPFS): the bytes. */
+  bytes?: ArrayBuffer;
+  /** A streamed zip: the file the worker wrote in the origin's private storage (disk-backed, not in memory). */
+  file?: File;
+  /** A directory export: the files written under `fileName` in the folder the user picked. */
+  written?: string[];
   parity: ParityFigure | null;
+  /** The sampled-rows merge check (docs/formats.md#parity); null without an adapter to check against. */
+  mergeCheck?: MergeCheck | null;
+  /** BF16/F16 exports: how much of the update survived the rounding. */
+  rounding?: RoundingFigure | null;
   note: string | null;
+}
+
+/** A model load in progress: bytes of the weights read so far (folder: File.slice; Hub: downloaded). */
+export interface LoadProgressView {
+  source: 'files' | 'hub';
+  bytes: number;
+  totalBytes: number;
+  /** The tensor (folder) or file (Hub) being read. */
+  item: string;
+  elapsedMs: number;
+  done: boolean;
 }
 
 export interface ReplyValue {
@@ -202,7 +235,11 @@ export type StudioEvent =
   | { kind: 'summary'; runId: string; summary: RunSummary }
   | { kind: 'warning'; runId: string | null; message: string }
   | { kind: 'device-lost'; message: string }
-  | { kind: 'hub-progress'; progress: HubProgress };
+  | { kind: 'hub-progress'; progress: HubProgress }
+  | { kind: 'load-progress'; progress: LoadProgressView }
+  | { kind: 'export-progress'; runId: string; tensor: string; done: number; total: number }
+  /** Not sent by the worker: the client's own note that the worker died (an uncaught error, out of memory). */
+  | { kind: 'worker-failed'; message: string };
 
 export type WorkerMessage =
   | { type: 'result'; id: number; value: unknown }

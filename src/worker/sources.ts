@@ -1,7 +1,8 @@
 // Where the studio's worker gets bytes: the built-in demo (same-origin files under public/demo), what
-// the user dropped (ArrayBuffers sent by the UI thread), or — only when the user asks, through the Hub
+// the user dropped (File objects sent by the UI thread, read here through File.slice tensor by tensor:
+// a weights file is never read whole, issue 13 item 1), or — only when the user asks, through the Hub
 // control — a model repo downloaded from the Hugging Face Hub (src/io/hub), cached in Cache Storage.
-import { sourceFromMap, type ModelDirSource } from '../io/hfModel';
+import { sourceFromFiles, sourceFromMap, type ModelDirSource } from '../io/hfModel';
 import { cacheStorageHubCache, hubOrigins, openHubRepo, type HubProgress } from '../io/hub';
 import type { DataSource, DemoModel, HubLoadInfo, ModelSource } from './protocol';
 
@@ -39,7 +40,9 @@ export async function modelSource(s: ModelSource, base: string, hooks: SourceHoo
   }
   if (s.kind === 'files') {
     if (s.files.length === 0) throw new Error('no files were dropped');
-    return { source: sourceFromMap(new Map(s.files.map((f) => [f.name, f.bytes]))), label: s.label };
+    // Bytes already in memory (tests) become Files too, so every folder is read the same way: ranged.
+    const files = s.files.map((f) => (f instanceof File ? f : new File([f.bytes], f.name)));
+    return { source: sourceFromFiles(files), label: s.label };
   }
   const files = new Map<string, ArrayBuffer>();
   for (const name of DEMO_MODEL_FILES[s.name]) files.set(name, await fetchBytes(`${base}demo/${s.name}/${name}`));

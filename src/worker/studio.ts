@@ -30,11 +30,15 @@ import { classifyAdapter } from './deviceClass';
 import { runSize, type StepTiming } from './runSize';
 import { timeOneStep } from './stepTiming';
 import { splitTrainVal } from '../io/datasets';
-import { runFailureMessage } from './failure';
+import { deviceLossMessage, runFailureMessage } from './failure';
 import { zipFiles } from './zip';
-import { type DataSource, type DataPreview, type ExportReply, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
+import { checkZipSize, directorySink, zipSink } from './exportSinks';
+import { adapterCheckModules, assertMergeCheck, checkMergedRows, type ExportDtype, RoundingTally, writeMergedModelStreamed } from '../io/export';
+import { tensorFloat32 } from '../io/safetensors';
+import { type DataSource, type DataPreview, type ExportReply, type ExportTarget, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
+import { hubLoadProgress, tensorLoadProgress } from './loadProgress';
 
 /** The decoder of an image folder the user dropped: its files by path, decoded on demand. */
 function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: string) => Promise<PixelImage> {
@@ -92,6 +96,9 @@ export class Studio {
 
   constructor(private readonly base: string, private readonly emit: (e: StudioEvent) => void) {}
 
+  /** The last device loss seen (a run that fails on it says why). */
+  private lastLoss: { reason: string; message: string } | undefined;
+
   /** Unsubscribes the studio from its device's events (before it destroys that device itself). */
   private stopWatching: (() => void) | undefined;
 
@@ -101,6 +108,7 @@ export class Studio {
       this.stopWatching = ctx.events.on((e) => {
         if (e.type === 'device-lost') {
           this.ctx = undefined;
+          this.lastLoss = { reason: e.reason, message: e.message };
           this.emit({ kind: 'device-lost', message: `${e.message || 'the GPU device was lost'} (${e.reason})` });
         } else this.emit({ kind: 'warning', runId: null, message: `GPU ${e.kind} error: ${e.message}` });
       });
@@ -137,13 +145,17 @@ export class Studio {
     const loading = new AbortController();
     this.loading = loading;
     let opened: Awaited<ReturnType<typeof modelSource>>;
+    const hubBar = hubLoadProgress((progress) => this.emit({ kind: 'load-progress', progress }));
     try {
-      opened = await modelSource(s, this.base, { signal: loading.signal, onHubProgress: (progress) => this.emit({ kind: 'hub-progress', progress }) });
+      opened = await modelSource(s, this.base, {
+        signal: loading.signal,
+        onHubProgress: (progress) => { this.emit({ kind: 'hub-progress', progress }); hubBar(progress); },
+      });
     } finally {
       if (this.loading === loading) this.loading = undefined;
     }
     const { source, label } = opened;
-    const loaded = await loadModelDir(source);
+    const loaded = await loadModelDir(source, { onProgress: tensorLoadProgress((progress) => this.emit({ kind: 'load-progress', progress })) });
     const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
     // a template that does not parse turns chat off with a warning; the model itself still loads
     let chat: ChatSetup | null = null, chatWarning: string | null = null;
@@ -281,6 +293,9 @@ export class Studio {
   start(runId: string, partial: Partial<TrainingConfig>, profile: RunProfile = 'full'): { queued: number } {
     const config = this.resolve(partial, profile); // refuse bad settings now, not when the run's turn comes
     if (this.runs.has(runId)) throw new Error(`run ${runId} exists`);
+    // A run the memory plan says cannot fit is refused with what to change (the estimate shows the same line).
+    const fit = this.ctx && this.model ? estimateMemory(this.model.loaded, config, this.ctx.limits) : undefined;
+    if (fit && !fit.fits) throw new Error(fit.why);
     if (!this.data) throw new Error('load data first');
     const run: RunRecord = { id: runId, state: 'queued', paused: false, stop: false, config, ...(opfsAvailable() ? { store: new OpfsStore(runId) } : {}) };
     this.runs.set(runId, run);
@@ -435,12 +450,12 @@ export class Studio {
       const ck = run.checkpointStep !== undefined ? { checkpointStep: run.checkpointStep } : {};
       // A loss surfaces as a failed readback too, possibly before device.lost settles (C5: within 1 s).
       const lost = !this.ctx || (ctx !== undefined && await Promise.race([ctx.device.lost.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 1000))]));
-      if (lost && run.checkpointStep !== undefined) {
-        this.setState(run, 'interrupted', { message: `the GPU device was lost; get a new device, then resume from the checkpoint of step ${run.checkpointStep}`, ...ck });
-      } else this.setState(run, 'error', { message: runFailureMessage(e, c), ...ck });
+      // A lost device fails the run (issue 13 item 7): one line with the likely cause; curves and checkpoint stay.
+      this.setState(run, 'error', { message: lost ? deviceLossMessage(this.lastLoss, run.checkpointStep) : runFailureMessage(e, c), ...ck });
     }
   }
 
+  /** The run's adapter, merged weights and parity figure; the merged folder itself is streamed by export(). */
   private async bundle(run: RunRecord): Promise<ExportBundle> {
     if (run.bundle) return run.bundle;
     if (!run.result || !run.loaded || !run.config || !run.sample) throw new Error(`run ${run.id} has no finished result to export`);
@@ -449,11 +464,11 @@ export class Studio {
     run.bundle = await buildExports({
       ctx: await this.device(), loaded: run.loaded, companions, result: run.result, config: run.config,
       baseName: m.info.label, classNames: run.classNames, sample: run.sample,
-    });
+    }, { streamMerged: true });
     return run.bundle;
   }
 
-  async export(runId: string, what: 'merged' | 'adapter' | 'log'): Promise<ExportReply> {
+  async export(runId: string, what: 'merged' | 'adapter' | 'log', dtype: ExportDtype = 'F32', target: ExportTarget = { kind: 'zip' }): Promise<ExportReply> {
     const run = this.runs.get(runId);
     if (!run?.result) throw new Error(`run ${runId} has not finished`);
     if (what === 'log') {
@@ -462,11 +477,50 @@ export class Studio {
       return { fileName: `${runId}-trainer_state.json`, bytes: bytes.buffer as ArrayBuffer, parity: null, note: null };
     }
     const b = await this.bundle(run);
-    if (what === 'adapter' && !b.adapter) throw new Error(`this run has no PEFT adapter: ${b.adapterNote}`);
-    const files = what === 'merged' ? b.merged : (b.adapter as Map<string, Uint8Array>);
-    const zip = zipFiles(files, what === 'merged' ? `${runId}-merged` : `${runId}-adapter`);
     const from = run.result.kept ? `weights of step ${run.result.kept.step} (best validation loss ${run.result.kept.valLoss.toFixed(4)}, keep-best)` : `weights of the last step (${run.result.steps})`;
-    return { fileName: `${runId}-${what}.zip`, bytes: zip.buffer as ArrayBuffer, parity: b.parity, note: [from, b.adapterNote].filter(Boolean).join('; ') };
+    if (what === 'adapter') {
+      if (!b.adapter) throw new Error(`this run has no PEFT adapter: ${b.adapterNote}`);
+      const zip = zipFiles(b.adapter, `${runId}-adapter`);
+      return { fileName: `${runId}-adapter.zip`, bytes: zip.buffer as ArrayBuffer, parity: b.parity, note: from };
+    }
+    return this.exportMerged(run, b, dtype, target, from);
+  }
+
+  /**
+   * The merged folder, tensor by tensor, into the folder the user picked or a streamed zip (./exportSinks.ts),
+   * after the sampled-rows merge check (a wrong merge writes nothing); BF16/F16 round the F32 merge once.
+   */
+  private async exportMerged(run: RunRecord, b: ExportBundle, dtype: ExportDtype, target: ExportTarget, from: string): Promise<ExportReply> {
+    const result = run.result as TrainResult, loaded = run.loaded as LoadedModel;
+    const m = this.needModel();
+    const mergeCheck = result.adapter
+      ? await checkMergedRows(adapterCheckModules(loaded, result.adapter), (n) => tensorFloat32(loaded.tensors.get(n) as NonNullable<ReturnType<typeof loaded.tensors.get>>), (n) => b.mergedWeights.get(n))
+      : null;
+    if (mergeCheck) assertMergeCheck(mergeCheck);
+    const companions = await readCompanions(m.source);
+    const folder = `${run.id}-merged`;
+    // A ViT with a new head is built in memory by buildExports (small models; the folder is renamed): F32 only.
+    const inMemory = b.merged.size > 0;
+    const half = dtype !== 'F32' && !inMemory ? dtype : undefined;
+    const notes = [from, b.adapterNote, dtype !== 'F32' && inMemory ? `a ViT with a new head is exported in F32, not ${dtype}` : null];
+    if (target.kind === 'zip') checkZipSize(mergedBytes(loaded, half ? 2 : 4));
+    const zip = target.kind === 'zip' ? await zipSink(`${folder}.zip`, folder) : undefined;
+    const sink = zip ? zip.sink : await directorySink((target as Extract<ExportTarget, { kind: 'directory' }>).handle, folder);
+    const tally = half ? new RoundingTally(half) : undefined;
+    let written: string[];
+    if (inMemory) {
+      for (const [name, bytes] of b.merged) await sink.file(name, bytes);
+      written = [...b.merged.keys()];
+    } else {
+      written = await writeMergedModelStreamed({
+        model: loaded, merged: (n) => b.mergedWeights.get(n), companions, dtype: half, tally,
+        onTensor: (tensor, done, total) => this.emit({ kind: 'export-progress', runId: run.id, tensor, done, total }),
+      }, sink);
+    }
+    const common = { parity: b.parity, mergeCheck, rounding: tally?.figure() ?? null, note: notes.filter(Boolean).join('; ') };
+    if (!zip) return { fileName: folder, written, ...common };
+    const blob = await zip.finish();
+    return blob instanceof File ? { fileName: `${folder}.zip`, file: blob, ...common } : { fileName: `${folder}.zip`, bytes: await blob.arrayBuffer(), ...common };
   }
 
   /** The plain engine (no adapter effect) holding the base (runId null) or a run's merged weights and head. */
@@ -548,4 +602,11 @@ export class Studio {
     };
     return { base: await once(null), tuned: r.runId ? await once(r.runId) : null };
   }
+}
+
+/** Bytes of the merged folder's tensors at `width` bytes per element (the zip's size, less its small files). */
+function mergedBytes(loaded: LoadedModel, width: number): number {
+  let n = 0;
+  for (const t of [...loaded.tensors.values(), ...loaded.passthrough.values()]) n += width * t.shape.reduce((a, b) => a * b, 1);
+  return n;
 }

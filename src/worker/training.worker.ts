@@ -18,7 +18,7 @@ async function handle(r: Request, s: Studio): Promise<unknown> {
     case 'control': return s.control(r.runId, r.action);
     case 'resume': return s.resume(r.runId);
     case 'unfinished': return s.unfinished();
-    case 'export': return s.export(r.runId, r.what);
+    case 'export': return s.export(r.runId, r.what, r.dtype, r.target);
     case 'generate': return s.generate(r);
     case 'classify': return s.classify(r);
     case 'reset-device': return s.resetDevice();

@@ -48,6 +48,8 @@ export async function writeAll(prefix: string, files: ReadonlyMap<string, Uint8A
  * parts appended at their offset (out-part) and renamed into place once complete (out-commit), so the page
  * never holds a whole file and a crash leaves only a `.partial` name.
  */
+const PART_BYTES = 64 << 20;
+
 export function outSink(prefix: string): ExportSink {
   const relOf = (name: string) => (prefix ? `${prefix}/${name}` : name);
   return {
@@ -58,9 +60,14 @@ export function outSink(prefix: string): ExportSink {
       const q = (route: string, extra: string) => `/__lorasc/${route}?path=${encodeURIComponent(rel)}&${extra}`;
       return {
         async append(bytes) {
-          const res = await bridgeFetch(q('out-part', `offset=${offset}`), { method: 'POST', body: bytes as BodyInit });
-          if (!res.ok) throw new Error(`writing ${rel}: ${await res.text()}`);
-          offset += bytes.byteLength;
+          // In parts of at most PART_BYTES: one request body of a whole 622 MB embedding is one more copy of it
+          // in the renderer (and the browser) while the request is in flight.
+          for (let at = 0; at < bytes.byteLength; at += PART_BYTES) {
+            const part = bytes.subarray(at, Math.min(bytes.byteLength, at + PART_BYTES));
+            const res = await bridgeFetch(q('out-part', `offset=${offset}`), { method: 'POST', body: part as BodyInit });
+            if (!res.ok) throw new Error(`writing ${rel}: ${await res.text()}`);
+            offset += part.byteLength;
+          }
         },
         async close() {
           const res = await bridgeFetch(q('out-commit', `size=${offset}`), { method: 'POST' });

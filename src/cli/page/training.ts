@@ -2,18 +2,20 @@
 // Output layout under --out: merged/ (HF folder), adapter/ (PEFT, where the method has one),
 // checkpoints/ (the last two, for --resume; src/train/checkpoint.ts), trainer_state.json (HF
 // log_history), summary.json.
-import { tensorFloat32 } from '../../io/safetensors';
 import { getDevice } from '../../gpu/device';
 import { loadModelDir } from '../../io/hfModel';
-import { buildMergedModelFiles, doraMerge, mergeDelta, writeMergedModelStreamed } from '../../io/export';
-import type { TrainingConfig } from '../../train/config';
+import { adapterCheckModules, assertMergeCheck, buildMergedModelFiles, checkMergedRows, doraMerge, type MergeCheck, mergeDelta, type RoundingFigure, RoundingTally, writeMergedModelStreamed } from '../../io/export';
+import { tensorFloat32 } from '../../io/safetensors';
+import { type TrainingConfig, resolveConfig } from '../../train/config';
+import type { LoadedModel } from '../../io/hfModel';
+import { checkFit, formatPlan, planOptions, planTraining } from '../../train/memoryPlan';
 import { adapterEngineOptions, adapterValues, loadWithAdapter } from '../../train/engine';
 import { loadChatSetup } from '../../io/chat';
 import { loadFolderTokenizer } from '../../io/tokenizer';
 import { buildExports, fetchPassthrough, mergedParity, readCompanions } from '../../train/export';
 import { linearModules } from '../../train/modules';
 import { type TrainState, loadLatestCheckpoint } from '../../train/checkpoint';
-import { type Run, type RunInput, prepareRun, trainRun } from '../../train/run';
+import { type Run, type RunInput, defaultPreset, prepareRun, trainRun } from '../../train/run';
 import type { TrainEvent } from '../../train/trainer';
 import type { CliEvent, DirRef, ExportJob, FileRef, TrainJob } from '../jobs';
 import { dirSource, outSink, outStore, pathIn, readFile, writeAll, writeOut } from './bridge';
@@ -24,9 +26,20 @@ type Emit = (e: CliEvent) => void;
 
 const isDir = (d: DirRef | FileRef): d is DirRef => 'files' in d;
 
+/** The run's memory plan for the CLI (src/train/memoryPlan.ts): its lines, and whether it fits this device. */
+function memoryPlanOf(loaded: LoadedModel, job: TrainJob, limits: GPUSupportedLimits): { planLines: string[]; fits: boolean; why?: string; bytes: Record<string, number>; total: number } {
+  const c = resolveConfig(job.config as Partial<TrainingConfig>, defaultPreset(loaded.kind));
+  // --frozen-weights f32 widens every frozen weight; otherwise the engine's default (src/train/engine.ts).
+  const frozen = job.frozenWeights === 'f32' ? 'f32' : undefined;
+  const plan = planTraining(loaded, c, limits, frozen);
+  const fit = checkFit(loaded, planOptions(loaded, c, frozen), limits);
+  return { planLines: formatPlan(plan, limits), fits: fit.fits, ...(fit.why ? { why: fit.why } : {}), bytes: plan.bytes, total: plan.total };
+}
+
 export async function runTrain(job: TrainJob, emit: Emit) {
   const source = dirSource(job.model);
   const loaded = await loadModel(job.model, emit);
+  if (job.planOnly) return memoryPlanOf(loaded, job, (await getDevice({ label: 'lorasc-cli-plan' })).limits);
   let input: RunInput;
   if (loaded.kind !== 'vit') {
     if (isDir(job.data)) throw new Error(`${job.data.root} is a folder; a ${loaded.kind === 'gpt2' ? 'GPT-2' : 'language model'} trains on a .txt, .jsonl or .csv file`);
@@ -50,6 +63,10 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     };
   }
   const ctx = await getDevice({ label: 'lorasc-cli-train' });
+  // The header: the memory plan; a run that cannot fit stops here, saying what to change.
+  const planned = memoryPlanOf(loaded, job, ctx.limits);
+  for (const l of planned.planLines) emit({ type: 'status', message: l });
+  if (!planned.fits) throw new Error(planned.why);
   const run = await prepareRun(ctx, { loaded, source, frozenWeights: job.frozenWeights }, input, { partial: job.config as Partial<TrainingConfig> });
   const { config } = run;
   emit({ type: 'status', message: `${run.loaded.kind} model: ${job.model.root}; method ${config.method}` });
@@ -87,17 +104,20 @@ export async function runTrain(job: TrainJob, emit: Emit) {
   }
   const result = await trainRun(run, { onEvent, checkpoints, resumeFrom }).finally(() => run.engine.destroy());
 
-  emit({ type: 'status', message: 'exporting: merging in F32 and checking parity' });
+  emit({ type: 'status', message: `exporting: merging in F32${job.exportDtype ? ` (written as ${job.exportDtype})` : ''} and checking parity` });
   const companions = await readCompanions(source);
   const bundle = await buildExports({
     ctx, loaded: run.loaded, companions, result, config,
     baseName: job.model.root, classNames: run.kind === 'image' ? run.classNames ?? undefined : undefined, sample: run.sample,
   }, { streamMerged: true });
+  const mergeCheck = result.adapter ? await checkMerge(run.loaded, adapterCheckModules(run.loaded, result.adapter), bundle.mergedWeights) : null;
   // The merged folder tensor by tensor, straight to disk (in memory only for a ViT's new head: bundle.merged).
+  const tally = job.exportDtype && bundle.merged.size === 0 ? new RoundingTally(job.exportDtype) : undefined;
+  if (job.exportDtype && !tally) emit({ type: 'warning', message: `--export-dtype ${job.exportDtype}: a ViT with a new head is written in F32` });
   const written = bundle.merged.size > 0
     ? await writeAll('merged', bundle.merged)
     : (await writeMergedModelStreamed({
-      model: run.loaded, merged: (name) => bundle.mergedWeights.get(name), companions, maxShardBytes: job.maxShardBytes,
+      model: run.loaded, merged: (name) => bundle.mergedWeights.get(name), companions, maxShardBytes: job.maxShardBytes, dtype: tally?.dtype, tally,
     }, outSink('merged'))).map((n) => `merged/${n}`);
   if (job.adapterOut && bundle.adapter) written.push(...await writeAll('adapter', bundle.adapter));
   const trainerState = { log_history: result.history, global_step: result.steps, max_steps: result.steps, num_train_epochs: config.epochs, best_metric: result.bestVal?.loss ?? null, ...(result.kept ? { best_global_step: result.kept.step } : {}) };
@@ -115,6 +135,9 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     weights_from_step: result.kept?.step ?? result.steps, early_stopped_at: result.earlyStoppedAt,
     adapter: bundle.adapter ? `adapter/ (rank ${result.adapter?.r})` : bundle.adapterNote,
     parity: bundle.parity ? { max_abs: bundle.parity.maxAbs, max_rel: bundle.parity.maxRel, count: bundle.parity.count } : null,
+    merge_check: mergeCheckSummary(mergeCheck),
+    export_dtype: tally?.dtype ?? 'F32',
+    ...(tally ? { rounding: roundingSummary(tally.figure()) } : {}),
     files: [...written, 'checkpoints/', 'trainer_state.json', 'summary.json'],
   };
   await writeOut('summary.json', JSON.stringify(summary, null, 2));
@@ -170,11 +193,33 @@ export async function runExport(job: ExportJob, emit: Emit) {
     ctx: await getDevice({ label: 'lorasc-cli-export' }), loaded, merged, sample, B: 1, T,
     adapter: adapterEngineOptions(adapter, linearModules(loaded)), adapterValues: values, head,
   });
+  const mergeCheck = await checkMerge(loaded, adapter.modules.map((m) => ({ weight: m.weight, layout: m.layout, IN: m.IN, OUT: m.OUT, A: m.A, B: m.B, r: m.r, scale: adapter.scale, ...(m.magnitude ? { magnitude: m.magnitude } : {}) })), merged);
   // Written after the parity figure (a refused export writes nothing): tensor by tensor straight to disk,
   // merged ones from `merged`, the rest streamed from the base; a ViT's new head is written in memory.
-  emit({ type: 'status', message: 'writing the merged model tensor by tensor' });
+  emit({ type: 'status', message: `writing the merged model tensor by tensor${job.exportDtype && !newHead ? ` in ${job.exportDtype}` : ''}` });
+  const tally = job.exportDtype && !newHead ? new RoundingTally(job.exportDtype) : undefined;
+  if (job.exportDtype && newHead) emit({ type: 'warning', message: `--export-dtype ${job.exportDtype}: a ViT with a new head is written in F32` });
   const written = newHead
     ? await writeAll('', (await fetchPassthrough(loaded), buildMergedModelFiles({ model: loaded, merged, newHead, companions })))
-    : await writeMergedModelStreamed({ model: loaded, merged: (name) => merged.get(name), companions, maxShardBytes: job.maxShardBytes }, outSink(''));
-  return { files: written, parity: { max_abs: parity.maxAbs, max_rel: parity.maxRel, count: parity.count } };
+    : await writeMergedModelStreamed({ model: loaded, merged: (name) => merged.get(name), companions, maxShardBytes: job.maxShardBytes, dtype: tally?.dtype, tally }, outSink(''));
+  return {
+    files: written, parity: { max_abs: parity.maxAbs, max_rel: parity.maxRel, count: parity.count },
+    merge_check: mergeCheckSummary(mergeCheck), export_dtype: tally?.dtype ?? 'F32', ...(tally ? { rounding: roundingSummary(tally.figure()) } : {}),
+  };
+}
+
+/** The sampled-rows merge check (docs/formats.md#parity); a failure refuses the export before anything is written. */
+async function checkMerge(loaded: LoadedModel, modules: Parameters<typeof checkMergedRows>[0], merged: ReadonlyMap<string, Float32Array>): Promise<MergeCheck> {
+  const check = await checkMergedRows(modules, (n) => tensorFloat32(loaded.tensors.get(n) as NonNullable<ReturnType<typeof loaded.tensors.get>>), (n) => merged.get(n));
+  assertMergeCheck(check);
+  return check;
+}
+
+function mergeCheckSummary(c: MergeCheck | null) {
+  return c ? { tensors: c.tensors, rows: c.rows, max_ulps: c.maxUlps } : null;
+}
+
+/** How much of the update survived the BF16/F16 rounding (docs/formats.md#export-precision). */
+function roundingSummary(f: RoundingFigure) {
+  return { changed: f.changed, survived: f.survived, survived_fraction: f.survivedFraction, delta_rel_error: f.deltaRelError };
 }

@@ -149,13 +149,13 @@ export function splitShards(sizes: readonly number[], maxShardBytes: number): nu
   return shards;
 }
 
-/** config.json: the file's keys in their order, torch_dtype "float32", a new head's labels. */
-export function mergedConfig(o: Pick<MergedModelOptions, 'model' | 'companions'>, labels: string[] | null, addVit: boolean): string {
+/** config.json: the file's keys in their order, torch_dtype ("float32" unless the export is rounded), a new head's labels. */
+export function mergedConfig(o: Pick<MergedModelOptions, 'model' | 'companions'>, labels: string[] | null, addVit: boolean, torchDtype = 'float32'): string {
   const given = o.companions.get(CONFIG_FILE);
   const source = given ?? pyDumps(toPy(o.model.config.raw) as PyValue, { sortKeys: false });
   const cfg = toPy(parseJsonObject(source, CONFIG_FILE, 'MODEL_CONFIG')) as Map<string, PyValue>;
-  cfg.set('torch_dtype', 'float32');
-  if (cfg.has('dtype')) cfg.set('dtype', 'float32'); // transformers ≥ 5 spelling
+  cfg.set('torch_dtype', torchDtype);
+  if (cfg.has('dtype')) cfg.set('dtype', torchDtype); // transformers ≥ 5 spelling
   if (labels) {
     cfg.set('id2label', new Map(labels.map((l, i) => [String(i), l])));
     const label2id = new Map<string, PyValue>();

@@ -3,13 +3,16 @@
 // torch_dtype "float32", companions copied) — byte for byte — but no file is ever built in memory: each
 // shard's header is laid out from names and shapes, then each tensor is produced (merged on demand, or read
 // from the loaded checkpoint, streamed from disk when the load was), checked, appended to the sink and let go.
-// Peak memory beyond the loaded base is one tensor. A new ViT head (a renamed folder) is not streamed:
-// those models are small, and buildMergedModelFiles writes them.
+// Peak memory beyond the loaded base is one tensor (two with a BF16/F16 export: the merge and its base, for
+// the rounding tally, ./precision.ts). A new ViT head (a renamed folder) is not streamed:
+// those models are small, and buildMergedModelFiles writes them. With `dtype` BF16/F16 the same folder
+// holds the F32 merge rounded once (./precision.ts) and config.json says bfloat16/float16.
 import type { LoadedModel } from '../hfModel';
 import { CONFIG_FILE } from '../hfModel/config';
 import { checkF32Tensor, layoutSafetensors, parseHeader, SHARD_INDEX_NAME, shardFileName, tensorBytes, tensorFloat32 } from '../safetensors';
 import type { PyValue } from '../peft/pyjson';
 import { ExportError } from './errors';
+import { DTYPE_BYTES, type ExportDtype, exportTensorBytes, type RoundingTally, TORCH_DTYPE } from './precision';
 import { DEFAULT_MAX_SHARD_BYTES, MERGED_WEIGHTS_FILE, mergedConfig, shardIndexBytes, splitShards, WEIGHT_NAME } from './merged';
 
 /** Where the folder goes: whole small files, and large ones in parts (the CLI bridge, a directory handle). */
@@ -27,13 +30,17 @@ export interface StreamedMergedOptions {
   /** Default 5 GB, as transformers. */
   maxShardBytes?: number;
   onTensor?: (key: string, done: number, total: number) => void;
+  /** F32 (default) or a half type the F32 values are rounded to once (docs/formats.md#export-precision). */
+  dtype?: ExportDtype;
+  /** With a half dtype: fed every merged tensor with its base, to say how much of the update survived. */
+  tally?: RoundingTally;
 }
 
 interface Entry {
   key: string;
   shape: readonly number[];
-  /** Canonical name (merged or loaded), or the passthrough key. */
-  produce: () => Promise<Float32Array>;
+  /** The values to write: merged, or as loaded; `base` is set for a merged canonical tensor. */
+  produce: () => Promise<{ data: Float32Array; base?: () => Promise<Float32Array> }>;
 }
 
 /** Writes the merged folder; returns the file names written, weights first. */
@@ -47,16 +54,21 @@ export async function writeMergedModelStreamed(o: StreamedMergedOptions, sink: E
   const entries: Entry[] = [];
   for (const [name, t] of model.tensors) {
     const key = model.originalKeys.get(name) ?? bad('has no original key', name);
-    entries.push({ key, shape: t.shape, produce: async () => (await o.merged(name)) ?? tensorFloat32(t) });
+    entries.push({ key, shape: t.shape, produce: async () => {
+      const m = await o.merged(name);
+      return m ? { data: m, base: () => tensorFloat32(t) } : { data: await tensorFloat32(t) };
+    } });
   }
   for (const [key, t] of model.passthrough) {
     if (!t.supported) bad(`buffer has dtype ${t.dtype}; only F32/F16/BF16 buffers can be written as F32`, key);
     // A stored duplicate of a tied head must stay equal to the embedding (the loader checks it).
     const tied = model.kind !== 'vit' && model.tied && key === 'lm_head.weight';
     const embedding = model.kind === 'gpt2' ? 'wte.weight' : 'embed_tokens.weight';
-    entries.push({ key, shape: t.shape, produce: async () => (tied ? await o.merged(embedding) : undefined) ?? tensorFloat32(t) });
+    entries.push({ key, shape: t.shape, produce: async () => ({ data: (tied ? await o.merged(embedding) : undefined) ?? await tensorFloat32(t) }) });
   }
-  const shards = splitShards(entries.map((e) => 4 * numel(e.shape)), o.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES).map((idx) => idx.map((i) => entries[i]));
+  const dtype = o.dtype ?? 'F32';
+  if (dtype !== 'F32' && o.tally && o.tally.dtype !== dtype) bad(`the rounding tally counts ${o.tally.dtype}, the export is ${dtype}`);
+  const shards = splitShards(entries.map((e) => DTYPE_BYTES[dtype] * numel(e.shape)), o.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES).map((idx) => idx.map((i) => entries[i]));
   const written: string[] = [];
   const weightMap = new Map<string, PyValue>();
   let done = 0;
@@ -64,16 +76,21 @@ export async function writeMergedModelStreamed(o: StreamedMergedOptions, sink: E
   for (let s = 0; s < shards.length; s++) {
     const name = shards.length === 1 ? MERGED_WEIGHTS_FILE : shardFileName(s + 1, shards.length);
     const byKey = new Map(shards[s].map((e) => [e.key, e]));
-    const layout = layoutSafetensors(shards[s].map((e) => [e.key, e.shape] as const), { file: name });
+    const layout = layoutSafetensors(shards[s].map((e) => [e.key, e.shape] as const), { file: name, dtype });
     // The header as the strict reader sees it (the in-memory writer re-reads its whole file for this).
     parseHeader(layout.head.subarray(8), layout.totalBytes, name);
     const w = await sink.open(name);
     await w.append(layout.head);
     for (const { name: key, shape, begin, end } of layout.order) {
-      const data = await (byKey.get(key) as Entry).produce();
+      const { data, base } = await (byKey.get(key) as Entry).produce();
       if (data.length !== numel(shape)) bad(`merged data has ${data.length} elements; the loaded tensor has ${numel(shape)}`, key);
       checkF32Tensor(key, { shape, data }, name);
-      const bytes = tensorBytes({ shape, data });
+      let bytes: Uint8Array;
+      if (dtype === 'F32') bytes = tensorBytes({ shape, data });
+      else {
+        bytes = exportTensorBytes(dtype, data, name, key);
+        if (o.tally && base) o.tally.add(await base(), data, new Uint16Array(bytes.buffer, bytes.byteOffset, data.length));
+      }
       if (bytes.byteLength !== end - begin) bad('tensor bytes do not fit the header', key);
       await w.append(bytes);
       weightMap.set(key, name);
@@ -87,7 +104,7 @@ export async function writeMergedModelStreamed(o: StreamedMergedOptions, sink: E
     await sink.file(SHARD_INDEX_NAME, shardIndexBytes(weightMap, total));
     written.push(SHARD_INDEX_NAME);
   }
-  await sink.file(CONFIG_FILE, new TextEncoder().encode(mergedConfig(o, null, false)));
+  await sink.file(CONFIG_FILE, new TextEncoder().encode(mergedConfig(o, null, false, TORCH_DTYPE[dtype])));
   written.push(CONFIG_FILE);
   for (const [name, content] of o.companions) {
     if (name === CONFIG_FILE) continue;

@@ -8,7 +8,7 @@ export type { TensorInfo } from './layout';
 export { readSafetensors, readSafetensorsBlob, readSafetensorsHeader } from './reader';
 export type { SafetensorsFile, SafetensorsTensor } from './reader';
 export { checkF32Tensor, compareUtf8, layoutSafetensors, prepareSafetensors, tensorBytes, writeSafetensors } from './writer';
-export type { F32Tensor, PreparedSafetensors, SafetensorsLayout, TensorSource, WriteOptions } from './writer';
+export type { F32Tensor, LayoutOptions, PreparedSafetensors, SafetensorsLayout, TensorSource, WriteOptions } from './writer';
 export { SHARD_INDEX_NAME, loadShardedSafetensors, loadShardedSafetensorsRanged, parseShardIndex, shardFileName } from './sharded';
 export type { OpenRange, ReadFile, ShardIndex, ShardedReadOptions, ShardedSafetensors } from './sharded';
 export { blobRangeReader, bytesRangeReader, countingReader, isStreamed, newReadStats, readHeaderRanged, readSafetensorsRanged, tensorFloat32 } from './ranged';

@@ -31,6 +31,11 @@ export interface WriteOptions {
   file?: string;
 }
 
+/** A streamed export may lay its tensors out as F16/BF16 (2 bytes each; src/io/export/precision.ts rounds them). */
+export interface LayoutOptions extends WriteOptions {
+  dtype?: 'F32' | 'F16' | 'BF16';
+}
+
 export interface PreparedSafetensors {
   /** The 8-byte length prefix followed by the padded header: write this, then each tensor in `order`. */
   head: Uint8Array;
@@ -62,8 +67,10 @@ export interface SafetensorsLayout {
  * The canonical F32 layout from names and shapes alone (issue 13 item 6: a streamed export writes the
  * header first, then each tensor as it is produced, checked with checkF32Tensor).
  */
-export function layoutSafetensors(entries: Iterable<readonly [string, readonly number[]]>, options: WriteOptions = {}): SafetensorsLayout {
+export function layoutSafetensors(entries: Iterable<readonly [string, readonly number[]]>, options: LayoutOptions = {}): SafetensorsLayout {
   const file = options.file ?? '<export>';
+  const dtype = options.dtype ?? 'F32';
+  const width = dtype === 'F32' ? 4 : 2; // one dtype for the whole file: the order stays the name order
   const list: [string, readonly number[]][] = [];
   const seen = new Set<string>();
   for (const [name, shape] of entries) {
@@ -80,9 +87,9 @@ export function layoutSafetensors(entries: Iterable<readonly [string, readonly n
   if (metadata) parts.push(`"__metadata__":{${metadata.map(([k, v]) => `${json(k)}:${json(v)}`).join(',')}}`);
   let offset = 0;
   for (const [name, shape] of list) {
-    const end = offset + 4 * numelOf(name, shape, file);
+    const end = offset + width * numelOf(name, shape, file);
     order.push({ name, shape, begin: offset, end });
-    parts.push(`${json(name)}:{"dtype":"F32","shape":[${shape.join(',')}],"data_offsets":[${offset},${end}]}`);
+    parts.push(`${json(name)}:{"dtype":"${dtype}","shape":[${shape.join(',')}],"data_offsets":[${offset},${end}]}`);
     offset = end;
   }
   const text = new TextEncoder().encode(`{${parts.join(',')}}`);

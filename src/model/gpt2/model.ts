@@ -29,6 +29,8 @@ export interface Gpt2LoraOptions {
   loraDropout?: number;
   /** Key of the dropout masks' Philox stream (default: seed). */
   dropoutSeed?: number;
+  /** Activation checkpointing: keep only each block's input and recompute its forward in the backward (../block.ts). */
+  recompute?: boolean;
 }
 
 /** AdamW hyper-parameters; weightDecay defaults to 0 (docs/method.md#defaults). */
@@ -46,7 +48,7 @@ export class Gpt2LoraModel extends CausalLmEngine<Gpt2Parts> {
     const slots = layoutSlots(layout, loraModules(loaded), o, 'GPT-2');
     const arena = TrainableArena.create(ctx, layout, 'lora');
     const byPath = new Map(slots.map((s) => [s.path, s]));
-    const acts = planGpt2Acts(ctx, spec, config, o.B, o.T, byPath, weights.vocab);
+    const acts = ctx.allocations.during('activations', () => planGpt2Acts(ctx, spec, config, o.B, o.T, byPath, weights.vocab, o.recompute ?? false));
     const parts: Gpt2Parts = { ctx, spec, config, weights, blocks: weights.layers, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const passes = await prepareLmPasses(ctx, parts, o, { forward: prepareForward, loss: prepareLoss, backward: prepareBackward }, 'gpt2');

@@ -2,11 +2,10 @@
 // the forward writes and the backward reads, plus the backward's scratch. Per-layer tensors are
 // separate buffers labelled `h.{i}.<field>`; gradient scratch is shared by all layers (the backward
 // walks the layers one at a time), as in llm.c.
-import type { GpuContext } from '../../gpu/context';
 import type { Gpt2Config } from '../../io/hfModel/config';
 import { type VocabSplit, planVocabColumns, wholeBuffer } from '../../kernels/vocab_split';
 import type { LoraSlot } from '../adaptedLinear';
-import { type StackActs, destroyStack, planStack } from '../block';
+import { type BufferSink, type StackActs, destroyStack, planStack } from '../block';
 import type { FamilySpec } from '../families/spec';
 
 /** The block stack's activations (../block.ts) plus the stem's inputs and the head's. */
@@ -28,12 +27,13 @@ export interface Gpt2Acts extends StackActs {
 }
 
 export function planGpt2Acts(
-  ctx: GpuContext, spec: FamilySpec, c: Gpt2Config, B: number, T: number, byPath: ReadonlyMap<string, LoraSlot>, vocab: VocabSplit,
+  ctx: BufferSink, spec: FamilySpec, c: Gpt2Config, B: number, T: number, byPath: ReadonlyMap<string, LoraSlot>, vocab: VocabSplit,
+  recompute = false,
 ): Gpt2Acts {
   if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new Error(`GPT-2 plan: B=${B}, T=${T} must be positive integers`);
   if (T > c.n_positions) throw new Error(`GPT-2 plan: T=${T} exceeds n_positions=${c.n_positions}`);
   const C = c.n_embd, V = c.vocab_size, BT = B * T;
-  const stack = planStack(ctx, spec, B, T, (l, m) => byPath.get(`${spec.peftPrefix(l)}${m}`), 'gpt2');
+  const stack = planStack(ctx, spec, B, T, (l, m) => byPath.get(`${spec.peftPrefix(l)}${m}`), 'gpt2', recompute);
   if (vocab.V !== V) throw new Error(`GPT-2 plan: a vocabulary split of ${vocab.V} rows for V=${V}`);
   const logitsChunks = planVocabColumns(ctx, 'logits', BT, vocab), probsChunks = planVocabColumns(ctx, 'probs', BT, vocab);
   const head: GPUBuffer[] = [...logitsChunks, ...probsChunks];

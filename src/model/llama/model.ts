@@ -29,6 +29,8 @@ export interface LlamaLoraOptions {
   dropoutSeed?: number;
   /** Frozen weights in their stored precision (default: a BF16/F16 checkpoint stays packed) or all F32 (../frozen.ts). */
   frozenWeights?: FrozenWeights;
+  /** Activation checkpointing: keep only each block's input and recompute its forward in the backward (../block.ts). */
+  recompute?: boolean;
 }
 
 export class LlamaLoraModel extends CausalLmEngine<LlamaParts> {
@@ -48,7 +50,7 @@ export class LlamaLoraModel extends CausalLmEngine<LlamaParts> {
     const slots = layoutSlots(layout, llamaLoraModules(src, spec), o, spec.family);
     const arena = TrainableArena.create(ctx, layout, 'lora');
     const byPath = new Map(slots.map((s) => [s.path, s]));
-    const acts = planLlamaActs(ctx, spec, src.config.vocab_size, o.B, o.T, byPath, weights.vocab);
+    const acts = ctx.allocations.during('activations', () => planLlamaActs(ctx, spec, src.config.vocab_size, o.B, o.T, byPath, weights.vocab, o.recompute ?? false));
     const parts: LlamaParts = { ctx, spec, V: src.config.vocab_size, weights, blocks: weights.layers, rope: weights.rope, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const passes = await prepareLmPasses(ctx, parts, o, { forward: prepareForward, loss: prepareLoss, backward: prepareBackward }, 'llama');

@@ -1,10 +1,9 @@
 // Activation memory of one Llama-family pass, planned once per (B, T) (docs/engineering.md#activation-plan):
 // the block stack's (../block.ts) plus the stem's inputs and the head's; the backward's scratch is the
 // stack's, shared by every block.
-import type { GpuContext } from '../../gpu/context';
 import { type VocabSplit, planVocabColumns, wholeBuffer } from '../../kernels/vocab_split';
 import type { LoraSlot } from '../adaptedLinear';
-import { type StackActs, destroyStack, planStack } from '../block';
+import { type BufferSink, type StackActs, destroyStack, planStack } from '../block';
 import type { FamilySpec } from '../families/spec';
 
 export interface LlamaActs extends StackActs {
@@ -24,11 +23,12 @@ export interface LlamaActs extends StackActs {
 }
 
 export function planLlamaActs(
-  ctx: GpuContext, spec: FamilySpec, V: number, B: number, T: number, byPath: ReadonlyMap<string, LoraSlot>, vocab: VocabSplit,
+  ctx: BufferSink, spec: FamilySpec, V: number, B: number, T: number, byPath: ReadonlyMap<string, LoraSlot>, vocab: VocabSplit,
+  recompute = false,
 ): LlamaActs {
   if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new Error(`${spec.family} plan: B=${B}, T=${T} must be positive integers`);
   const C = spec.C, BT = B * T;
-  const stack = planStack(ctx, spec, B, T, (l, m) => byPath.get(`${spec.peftPrefix(l)}${m}`), 'llama');
+  const stack = planStack(ctx, spec, B, T, (l, m) => byPath.get(`${spec.peftPrefix(l)}${m}`), 'llama', recompute);
   if (vocab.V !== V) throw new Error(`${spec.family} plan: a vocabulary split of ${vocab.V} rows for V=${V}`);
   const logitsChunks = planVocabColumns(ctx, 'logits', BT, vocab), probsChunks = planVocabColumns(ctx, 'probs', BT, vocab);
   const head: GPUBuffer[] = [...logitsChunks, ...probsChunks];

@@ -56,12 +56,12 @@ export async function uploadLlamaWeights(
   const embed = await uploadFrozenRows(ctx, LLAMA_EMBED, tensor(LLAMA_EMBED), spec.C, vocab, frozen);
   const head = src.tied ? embed : await uploadFrozenRows(ctx, LLAMA_LM_HEAD, tensor(LLAMA_LM_HEAD), spec.C, vocab, frozen);
   const embedChunks = embed.chunks, headChunks = head.chunks;
-  const noPositions = ctx.createBuffer('no_positions', P * spec.C * 4);
+  const [noPositions, rope] = ctx.allocations.during('weights', () => [ctx.createBuffer('no_positions', P * spec.C * 4), uploadRopeTables(ctx, spec, P)] as const);
   return {
     embedChunks, headChunks, vocab, embedFormat: embed.format, headFormat: head.format,
     get embed() { return wholeBuffer(embedChunks, LLAMA_EMBED, vocab); },
     get head() { return wholeBuffer(headChunks, src.tied ? LLAMA_EMBED : LLAMA_LM_HEAD, vocab); },
-    norm, noPositions, layers, rope: uploadRopeTables(ctx, spec, P), byName,
+    norm, noPositions, layers, rope, byName,
   };
 }
 

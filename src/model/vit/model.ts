@@ -29,6 +29,8 @@ export interface VitLoraOptions extends TrainableOptions {
   loraDropout?: number;
   /** Key of the dropout masks' Philox stream (default: seed, else 1). */
   dropoutSeed?: number;
+  /** Activation checkpointing: keep only each block's input and recompute its forward in the backward (../block.ts). */
+  recompute?: boolean;
 }
 
 interface Plan {
@@ -79,7 +81,8 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
       : checkpointClassifier(loaded);
     const baseNorms = new BaseNorms(loaded.tensors);
     const trainables = createTrainables(ctx, loaded, options, head, baseNorms);
-    return new VitLoraModel(ctx, loaded, uploadVitWeights(ctx, loaded, spec), trainables, options, baseNorms, spec);
+    const weights = ctx.allocations.during('weights', () => uploadVitWeights(ctx, loaded, spec));
+    return new VitLoraModel(ctx, loaded, weights, trainables, options, baseNorms, spec);
   }
 
   get numLabels(): number {
@@ -126,7 +129,7 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     let p = this.plans.get(B);
     if (!p) {
       const { ctx, weights: w, trainables: t } = this;
-      const acts = planVitActs(ctx, this.spec, vitDims(this.loaded.config, this.numLabels, B), t);
+      const acts = ctx.allocations.during('activations', () => planVitActs(ctx, this.spec, vitDims(this.loaded.config, this.numLabels, B), t, this.options.recompute ?? false));
       const pDrop = this.options.loraDropout ?? 0;
       const dropout = pDrop > 0
         ? await DropoutStreams.create(ctx, pDrop, this.options.dropoutSeed ?? this.options.seed ?? 1, acts.dims.N,

@@ -1,9 +1,8 @@
 // Activation and scratch buffers of one batch size B, allocated once (docs/engineering.md#activation-plan: the activation
 // arena): the block stack's (../block.ts) plus the stem's and the head's. N = B·T token rows, T = P + 1
 // (CLS first).
-import type { GpuContext } from '../../gpu/context';
 import type { VitConfig } from '../../io/hfModel/config';
-import { type StackActs, destroyStack, planStack } from '../block';
+import { type BufferSink, type StackActs, destroyStack, planStack } from '../block';
 import type { FamilySpec } from '../families/spec';
 import type { VitTrainables } from './trainable';
 
@@ -58,9 +57,9 @@ export interface VitActs extends StackActs {
   head: GPUBuffer[]; // the buffers above, for destroy
 }
 
-export function planVitActs(ctx: GpuContext, spec: FamilySpec, d: VitDims, t: VitTrainables): VitActs {
+export function planVitActs(ctx: BufferSink, spec: FamilySpec, d: VitDims, t: Pick<VitTrainables, 'byPath'>, recompute = false): VitActs {
   const { B, N, C, NL } = d;
-  const stack = planStack(ctx, spec, B, d.T, (l, m) => t.byPath.get(`${spec.peftPrefix(l)}${m}`), `vit/B${B}`);
+  const stack = planStack(ctx, spec, B, d.T, (l, m) => t.byPath.get(`${spec.peftPrefix(l)}${m}`), `vit/B${B}`, recompute);
   const head: GPUBuffer[] = [];
   const buf = (name: string, elems: number) => {
     const b = ctx.createBuffer(`vit/B${B}/${name}`, elems * 4);

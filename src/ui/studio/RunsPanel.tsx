@@ -1,6 +1,9 @@
 // The runs: progress with ETA, pause / resume / stop, resume from the last checkpoint (after a reload,
 // a device loss or a stop), the compare table (final and best losses, effective rank), exports with the
-// parity figure, and the errors of a run (its curves are kept).
+// parity figure (merged: to a picked folder or a streamed zip, F32/BF16/F16), and the errors of a run —
+// a failed run (device lost, worker died) keeps its curves and offers its last checkpoint.
+import { useState } from 'react';
+import type { ExportDtype } from '../../io/export/precision';
 import { type RunView, useStudio } from '../studioStore';
 import { colorOf } from './Charts';
 import { downloadBytes } from './download';
@@ -44,25 +47,49 @@ function Progress({ r }: { r: RunView }) {
   );
 }
 
+/** The File System Access API's folder picker, where the browser has it (Chrome, Edge; not Firefox, Safari). */
+type PickDirectory = (o?: { mode?: 'readwrite'; id?: string }) => Promise<FileSystemDirectoryHandle>;
+const pickDirectory = (): PickDirectory | undefined => (globalThis as { showDirectoryPicker?: PickDirectory }).showDirectoryPicker;
+
 function Exports({ r }: { r: RunView }) {
   const exportRun = useStudio((s) => s.exportRun);
   const last = useStudio((s) => (s.lastExport?.runId === r.id ? s.lastExport : undefined));
   const busy = useStudio((s) => s.exporting[r.id]);
+  const [dtype, setDtype] = useState<ExportDtype>('F32');
   if (r.archived || (r.state !== 'done' && r.state !== 'stopped') || !r.summary) return null;
   const save = async (what: 'merged' | 'adapter' | 'log') => {
-    const reply = await exportRun(r.id, what);
-    if (reply) downloadBytes(reply.bytes, reply.fileName, what === 'log' ? 'application/json' : 'application/zip');
+    const reply = await exportRun(r.id, what, what === 'merged' ? { dtype, target: { kind: 'zip' } } : {});
+    const body = reply?.file ?? reply?.bytes;
+    if (reply && body) downloadBytes(body, reply.fileName, what === 'log' ? 'application/json' : 'application/zip');
+  };
+  const saveToFolder = async () => {
+    const pick = pickDirectory();
+    if (!pick) return;
+    let handle: FileSystemDirectoryHandle;
+    try { handle = await pick({ mode: 'readwrite', id: 'lorasc-export' }); } catch { return; } // the user closed the picker
+    await exportRun(r.id, 'merged', { dtype, target: { kind: 'directory', handle } });
   };
   const from = r.summary.keptStep !== null ? `weights of step ${r.summary.keptStep} (best validation loss)` : `weights of the last step (${r.summary.steps})`;
+  const survived = last?.rounding;
   return (
     <div className="row">
       <span className="note" data-testid={`weights-${r.id}`}>Exports hold the {from}.</span>
+      <label>
+        Merged precision{' '}
+        <select data-testid={`export-dtype-${r.id}`} value={dtype} onChange={(e) => setDtype(e.target.value as ExportDtype)}>
+          <option value="F32">F32 (exact merge)</option>
+          <option value="BF16">BF16 (half the size; the F32 merge rounded once)</option>
+          <option value="F16">F16 (half the size; the F32 merge rounded once)</option>
+        </select>
+      </label>
+      {pickDirectory() && <button type="button" data-testid={`export-merged-folder-${r.id}`} disabled={!!busy} onClick={() => void saveToFolder()}>Merged model to a folder…</button>}
       <button type="button" data-testid={`export-merged-${r.id}`} disabled={!!busy} onClick={() => save('merged')}>Merged model (.zip)</button>
       {r.summary.adapterRank !== null && <button type="button" data-testid={`export-adapter-${r.id}`} onClick={() => save('adapter')}>PEFT adapter r={r.summary.adapterRank} (.zip)</button>}
       <button type="button" onClick={() => save('log')}>Run log (trainer_state.json)</button>
       {busy && (
         <span data-testid={`exporting-${r.id}`} className="row">
-          <progress aria-label="export progress" /> exporting the {busy.what === 'log' ? 'run log' : busy.what === 'merged' ? 'merged model: merging in F32, checking parity, zipping' : 'adapter: checking parity, zipping'}…
+          {busy.total ? <progress aria-label="export progress" max={busy.total} value={busy.done} /> : <progress aria-label="export progress" />}{' '}
+          exporting the {busy.what === 'log' ? 'run log' : busy.what === 'merged' ? `merged model: merging in F32, checking parity, writing tensor by tensor${busy.total ? ` (${busy.done}/${busy.total}: ${busy.tensor})` : ''}` : 'adapter: checking parity, zipping'}…
         </span>
       )}
       {last?.parity && (
@@ -70,6 +97,17 @@ function Exports({ r }: { r: RunView }) {
           parity max |merged − base+adapter| = {last.parity.maxAbs.toExponential(2)} (rel {last.parity.maxRel.toExponential(2)})
         </span>
       )}
+      {last?.mergeCheck && (
+        <span data-testid={`merge-check-${r.id}`} className="note">
+          merge check: {last.mergeCheck.rows} sampled rows of {last.mergeCheck.tensors} tensors within {last.mergeCheck.maxUlps.toFixed(1)} F32 ulps of the exact merge
+        </span>
+      )}
+      {survived && (
+        <span data-testid={`rounding-${r.id}`} className={survived.survivedFraction < 0.5 ? 'warn' : 'note'}>
+          {survived.dtype}: {(100 * survived.survivedFraction).toFixed(1)} % of the {survived.changed} changed weights kept a change after rounding; delta error {(100 * survived.deltaRelError).toFixed(1)} %
+        </span>
+      )}
+      {last?.written && <span className="note" data-testid={`export-written-${r.id}`}>written to the folder {last.fileName}/: {last.written.join(', ')}</span>}
       {last?.note && <span className="note">{last.note}</span>}
     </div>
   );

@@ -5,6 +5,7 @@ import { PRESETS, type TrainingConfig } from '../../train/config';
 import { type StudioState, METHOD_LABEL, useStudio } from '../studioStore';
 import { durationMs } from '../../worker/runSize';
 import { RunSizeChoice } from './RunSizeChoice';
+import type { MemoryEstimate } from '../../worker/protocol';
 
 type Key = keyof TrainingConfig;
 
@@ -133,6 +134,30 @@ function PresetPicker() {
   );
 }
 
+const MiB = (n: number) => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 2 : 1)} MiB`;
+
+/** The run's memory plan (src/train/memoryPlan.ts) by category, next to the device's binding limit. */
+function MemoryPlanView({ estimate }: { estimate: MemoryEstimate }) {
+  const p = estimate.plan;
+  const limit = Math.min(estimate.limitBuffer, estimate.limitBinding);
+  return (
+    <div data-testid="estimate" className={estimate.fits ? '' : 'error'}>
+      <p>
+        GPU memory plan {MiB(estimate.bytes)}; largest buffer {MiB(estimate.largestBuffer)} of {MiB(limit)} this device binds
+        {estimate.fits ? ' — fits.' : ` — ${estimate.why}`}
+      </p>
+      {p && (
+        <ul className="note" data-testid="memory-plan">
+          <li>frozen weights {MiB(p.bytes.weights)}</li>
+          <li>adapter {MiB(p.bytes.trainables)}, gradients {MiB(p.bytes.gradients)}, AdamW state {MiB(p.bytes.optimizer)}</li>
+          <li>activations {MiB(p.bytes.activations)} (recompute {p.recompute ? 'off' : 'on'}: {MiB(p.activationsOther)})</li>
+          <li>workspace {MiB(p.bytes.workspace + p.bytes.uniforms + p.bytes.readback)}</li>
+        </ul>
+      )}
+    </div>
+  );
+}
+
 export function SettingsPanel() {
   const method = useStudio((s) => s.settings.method ?? DEFAULT_METHOD);
   // Train waits for the device: the run size (quick on a CPU adapter) depends on it.
@@ -166,6 +191,7 @@ export function SettingsPanel() {
         {!adapterVariant(method).fixed.useDora && <Check k="useDora" label="DoRA experts" />}
         <Check k="useRslora" label="rsLoRA scaling" title="s = lora_alpha / √r" />
         {!adapterVariant(method).defaults.loraplusRatio && <LoraPlusCheck />}
+        <Check k="recompute" label="Recompute activations" title="hold one block's activations and recompute each block's forward in the backward: less memory, about one more forward per step, the same gradients" />
       </div>
       {form && (
         <fieldset>
@@ -179,12 +205,7 @@ export function SettingsPanel() {
       )}
       <Targets />
       <KeepBestFields />
-      {estimate && (
-        <p data-testid="estimate" className={estimate.fits ? '' : 'error'}>
-          Estimated GPU memory {(estimate.bytes / 2 ** 20).toFixed(1)} MiB; largest buffer {(estimate.largestBuffer / 2 ** 20).toFixed(1)} MiB of {(Math.min(estimate.limitBuffer, estimate.limitBinding) / 2 ** 20).toFixed(0)} MiB allowed
-          {estimate.fits ? ' — fits.' : ` — does not fit: ${estimate.why}`}
-        </p>
-      )}
+      {estimate && <MemoryPlanView estimate={estimate} />}
       <DurationEstimate />
       <div className="row">
         <button type="button" className="primary" data-testid="train" disabled={!ready} onClick={() => void train()}>Train</button>

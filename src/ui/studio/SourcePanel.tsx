@@ -4,6 +4,7 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { useStudio } from '../studioStore';
 import { HubSource } from './HubSource';
+import { LoadBar } from './LoadBar';
 
 async function filesFromDrop(e: DragEvent): Promise<File[]> {
   const out: File[] = [];
@@ -72,6 +73,7 @@ export function SourcePanel() {
       <DropZone label="…or your own HF model folder (config.json, *.safetensors, tokenizer / preprocessor files)" testId="model-input" directory onFiles={loadModelFiles} />
       <HubSource />
       {model.status === 'loading' && <p className="row" data-testid="model-loading"><progress aria-label="model loading" /> Loading the model: reading the weights, checking every tensor…</p>}
+      <LoadBar />
       {model.status === 'error' && <p role="alert" className="error">Model refused: {model.error}</p>}
       {model.value && (
         <p data-testid="model-info">

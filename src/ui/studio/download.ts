@@ -1,6 +1,7 @@
-// Saves bytes the worker produced as a file download (object URL; nothing leaves the machine).
-export function downloadBytes(bytes: ArrayBuffer, fileName: string, type = 'application/octet-stream'): void {
-  const url = URL.createObjectURL(new Blob([bytes], { type }));
+// Saves what the worker produced as a file download (object URL; nothing leaves the machine): bytes, or a
+// Blob/File such as the streamed zip the worker wrote to the origin's private storage (not copied here).
+export function downloadBytes(bytes: ArrayBuffer | Blob, fileName: string, type = 'application/octet-stream'): void {
+  const url = URL.createObjectURL(bytes instanceof Blob ? bytes : new Blob([bytes], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = fileName;
@@ -8,5 +9,5 @@ export function downloadBytes(bytes: ArrayBuffer, fileName: string, type = 'appl
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

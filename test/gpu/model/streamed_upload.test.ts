@@ -55,11 +55,11 @@ async function streamedBuild<E>(ctx: GpuContext, files: Map<string, Uint8Array>,
   let loaded_: LoadedModel | undefined = loaded;
   const afterLoad = { ...stats };
   const upload = ctx.upload;
-  ctx.upload = (label, data) => {
+  ctx.upload = (label, data, category) => {
     const name = label.replace(/\[\d+:\d+\]$/, '');
     ledger.uploads.push(name);
     ledger.pending.delete(name);
-    return upload.call(ctx, label, data);
+    return upload.call(ctx, label, data, category);
   };
   try {
     const engine = await create(loaded);

@@ -9,7 +9,7 @@ import {
   CheckpointError, type TrainState, checkResume, decodeCheckpoint, encodeCheckpoint, folderOf, loadLatestCheckpoint,
   nonFiniteTensors, peekLatestCheckpoint, readCheckpoint, writeCheckpoint,
 } from '../../../src/train/checkpoint';
-import { resolveConfig } from '../../../src/train/config';
+import { checkResolvedConfig, resolveConfig } from '../../../src/train/config';
 import { mulberry32 } from '../../helpers/random';
 
 const A = 'base_model.model.transformer.h.0.attn.c_attn.lora_A.weight';
@@ -155,6 +155,17 @@ describe('resume checks', () => {
   const s = state(4);
   it('accepts the same run, whatever its checkpoint interval', () => {
     expect(() => checkResume(s, { ...s.config, checkpointEvery: 7 }, s.fingerprint, 12)).not.toThrow();
+  });
+  it('accepts the same run with or without activation recomputation (bit-identical gradients)', () => {
+    expect(() => checkResume(s, { ...s.config, recompute: !s.config.recompute }, s.fingerprint, 12)).not.toThrow();
+  });
+  it('a checkpoint written before the recompute option resumes as recompute: false; a bad value is refused', () => {
+    const { recompute: _r, ...older } = s.config;
+    expect(checkResolvedConfig(older).recompute).toBe(false);
+    expect(checkResolvedConfig({ ...s.config, recompute: true }).recompute).toBe(true);
+    expect(() => checkResolvedConfig({ ...s.config, recompute: 'yes' })).toThrow(/recompute: must be true or false/);
+    expect(resolveConfig({}).recompute).toBe(false);
+    expect(() => resolveConfig({ recompute: 1 as unknown as boolean })).toThrow(/recompute/);
   });
   it.each([
     ['a config field', () => checkResume(s, { ...s.config, lr: 1e-3 }, s.fingerprint, 12), /config lr is 0.001/],
