@@ -29,7 +29,13 @@ export interface LoadOptions {
   numClasses?: number;
   /** Largest safetensors header accepted (see the safetensors reader's DEFAULT_HEADER_CAP). */
   maxHeaderBytes?: number;
-  /** Streamed sources: called after each tensor read (bytes so far of the total the engine needs). */
+  /**
+   * Streamed sources: read every canonical tensor at load and keep it as F32 (the behaviour before
+   * tensor-by-tensor upload), for a caller whose load must be complete before any engine exists (the
+   * studio's load bar). Default false: a decoder's tensors stay on disk until its engine uploads them.
+   */
+  keepTensors?: boolean;
+  /** Streamed sources: called after each tensor's first read (bytes so far of the total the engine needs). */
   onProgress?: (p: LoadProgress) => void;
 }
 
@@ -103,12 +109,12 @@ export async function loadModelDir(source: ModelDirSource, options: LoadOptions 
   const tiedPair = config.model_type !== 'vit' && config.tie_word_embeddings ? await fetchTiedPair(weights.stored) : [];
   if (config.model_type === 'gpt2') {
     const m = matchGpt2(config, input);
-    await fetchCanonical(m, tiedPair, options, false);
+    await fetchCanonical(m, tiedPair, options, options.keepTensors ?? false);
     return { kind: 'gpt2', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
   }
   if (config.model_type !== 'vit') {
     const m = matchLlama(config, input);
-    await fetchCanonical(m, tiedPair, options, false);
+    await fetchCanonical(m, tiedPair, options, options.keepTensors ?? false);
     return { kind: 'llama', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
   }
   const m = matchVit(config, input, numClasses);
