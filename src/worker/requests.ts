@@ -44,8 +44,9 @@ function supersedes(r: Request): string | undefined {
 
 export class RequestOrder {
   private chain: Promise<unknown> = Promise.resolve();
-  /** The step timings that have arrived and not replied yet (queued or in flight). */
+  /** The step timings that have arrived and not replied yet (queued or in flight), and the one on the GPU. */
   private readonly timings = new Set<AbortController>();
+  private probing: AbortController | undefined;
 
   constructor(private readonly studio: Studio) {}
 
@@ -53,9 +54,14 @@ export class RequestOrder {
     if (r.type === 'control' || r.type === 'cancel-load') return handle(r, this.studio, undefined);
     const why = supersedes(r);
     if (why) for (const t of this.timings) t.abort(why);
+    // The run's row says what it waits for, rather than a bare 'queued'.
+    if ((r.type === 'start' || r.type === 'resume') && this.probing) this.studio.waiting(r.runId, 'waiting for the step timing on the GPU to stop (it ends after its current GPU call)');
     const timing = r.type === 'time-step' ? new AbortController() : undefined;
     if (timing) this.timings.add(timing);
-    const p = this.chain.then(() => handle(r, this.studio, timing?.signal));
+    const p = this.chain.then(() => {
+      this.probing = timing;
+      return handle(r, this.studio, timing?.signal).finally(() => { this.probing = undefined; });
+    });
     this.chain = p.catch(() => undefined);
     return timing ? p.finally(() => this.timings.delete(timing)) : p;
   }

@@ -297,6 +297,11 @@ export class Studio {
     }
   }
 
+  /** A started run's request waits in the worker's order (./requests.ts): its row says for what. */
+  waiting(runId: string, message: string): void {
+    this.emit({ kind: 'run-state', runId, state: 'queued', message });
+  }
+
   start(runId: string, partial: Partial<TrainingConfig>, profile: RunProfile = 'full'): { queued: number } {
     const config = this.resolve(partial, profile); // refuse bad settings now, not when the run's turn comes
     if (this.runs.has(runId)) throw new Error(`run ${runId} exists`);

@@ -2,8 +2,8 @@
 // (src/worker/requests.ts), and the step-timing probe the settings panel asks for (src/worker/stepTiming.ts)
 // took minutes per step at the real 151,936-row vocabulary on SwiftShader, so a started run waited behind it.
 // Here, on a tiny Qwen3 through the worker's own request order: a start ends a timing queued before it and a
-// timing already on the GPU (at its next engine call; both reply 'not timed: a run was started'), and the run
-// is served and trains; a timing nobody superseded still measures.
+// timing already on the GPU (at its next engine call; both reply 'not timed: a run was started'; the run's row
+// says what it waits for), and the run is served and trains; a timing nobody superseded still measures.
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../../src/gpu/context';
 import type { Request, StudioEvent } from '../../../src/worker/protocol';
@@ -48,6 +48,8 @@ describe('studio: a step timing gives way to a started run', () => {
     queue.submit = submit;
     expect(started, 'the probe submitted GPU work before the start').toBeDefined();
     expect(await started).toEqual({ queued: 1 });
+    // While it waited, its row said for what.
+    expect(events.find((e) => e.kind === 'run-state' && e.runId === 'a')).toMatchObject({ state: 'queued', message: expect.stringMatching(/^waiting for the step timing/) });
     await settled(events, 'a');
 
     // A timing still queued when the start arrives ends without touching the GPU; the start is served.
@@ -55,6 +57,7 @@ describe('studio: a step timing gives way to a started run', () => {
     const start = serve({ type: 'start', runId: 'b', config: shape(8), profile: 'full' });
     await expect(queued).rejects.toThrow('not timed: a run was started');
     expect(await start).toEqual({ queued: 1 });
+    expect(events.filter((e) => e.kind === 'run-state' && e.runId === 'b' && e.message)).toEqual([]); // nothing was on the GPU
     await settled(events, 'b');
   });
 });
