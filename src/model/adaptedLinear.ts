@@ -77,10 +77,19 @@ export function layoutSlots(arena: ArenaLayout, modules: readonly LoraModule[], 
  */
 export class BaseNorms {
   private readonly byPath = new Map<string, Float32Array>();
-  constructor(private readonly tensors: ReadonlyMap<string, { data: Float32Array }>) {}
+  /**
+   * `byWeight`: row norms by canonical weight name, taken while the engine uploaded each weight (a streamed
+   * load keeps no copy to read them from later); any other weight is read from `tensors` (in memory).
+   */
+  constructor(private readonly tensors: ReadonlyMap<string, { data: Float32Array }>, private readonly byWeight: ReadonlyMap<string, Float32Array> = new Map()) {}
+
+  /** Collects the row norms of each linear weight an engine uploads (its `onLinear` hook). */
+  static collector(into: Map<string, Float32Array>): (name: string, dims: { IN: number; OUT: number; layout: string }, data: Float32Array) => void {
+    return (name, d, data) => into.set(name, rowNorms(data, d.IN, d.OUT, d.layout === 'conv1d'));
+  }
 
   of(slot: LoraSlot): Float32Array {
-    let n = this.byPath.get(slot.path);
+    let n = this.byPath.get(slot.path) ?? this.byWeight.get(slot.weight);
     if (!n) {
       const w = this.tensors.get(slot.weight);
       if (!w) throw new Error(`DoRA: the loaded model has no weight ${slot.weight}`);

@@ -49,11 +49,12 @@ export const blockModules = (spec: FamilySpec): string[] =>
  */
 export function uploadBlocks(
   spec: FamilySpec, tensors: ReadonlyMap<string, { shape: readonly number[] }>, get: (name: string) => GPUBuffer,
-  getWeight: (name: string) => FrozenWeight = (name) => ({ buffer: get(name), format: 'f32' }),
+  getWeight: (name: string, dims: LinearDims) => FrozenWeight = (name) => ({ buffer: get(name), format: 'f32' }),
 ): BlockWeights[] {
   checkImplemented(spec);
   const bias = (m: string) => (spec.modules.qkv.includes(m) ? spec.biases.qkv : m === spec.modules.o ? spec.biases.o : spec.biases.mlp);
-  return Array.from({ length: spec.L }, (_, l) => {
+  const layers: BlockWeights[] = [];
+  for (let l = 0; l < spec.L; l++) {
     const h = spec.blockPrefix(l);
     const linear: Record<string, FrozenLinear> = {};
     for (const m of blockModules(spec)) {
@@ -61,17 +62,36 @@ export function uploadBlocks(
       if (!t || t.shape.length !== 2) throw new Error(`${spec.family} engine: no 2-D weight ${h}${m}.weight`);
       const [d0, d1] = t.shape;
       const [IN, OUT] = spec.layout === 'conv1d' ? [d0, d1] : [d1, d0];
-      const w = getWeight(`${h}${m}.weight`);
+      const w = getWeight(`${h}${m}.weight`, { IN, OUT, layout: spec.layout });
       linear[m] = { w: w.buffer, format: w.format, b: bias(m) ? get(`${h}${m}.bias`) : undefined, IN, OUT, layout: spec.layout };
     }
     const { n1, n2, q, k } = spec.norms;
     const ln = spec.norm === 'layernorm';
     const qk = spec.attention.qkNorm && q && k ? { qNormW: get(`${h}${q}.weight`), kNormW: get(`${h}${k}.weight`) } : {};
-    return {
-      ln1w: get(`${h}${n1}.weight`), ln1b: ln ? get(`${h}${n1}.bias`) : undefined,
-      ln2w: get(`${h}${n2}.weight`), ln2b: ln ? get(`${h}${n2}.bias`) : undefined, ...qk, linear,
-    };
-  });
+    const ln1w = get(`${h}${n1}.weight`), ln1b = ln ? get(`${h}${n1}.bias`) : undefined;
+    const ln2w = get(`${h}${n2}.weight`), ln2b = ln ? get(`${h}${n2}.bias`) : undefined;
+    layers.push({ ln1w, ln1b, ln2w, ln2b, ...qk, linear });
+  }
+  return layers;
+}
+
+/**
+ * The tensors uploadBlocks asks for, in its order: `dims` for a linear's weight (getWeight), none for
+ * the F32 ones (get). An async uploader reads and uploads them one at a time (a streamed source never
+ * holds more than one in JS), then assembles the blocks with uploadBlocks over what it uploaded.
+ */
+export function blockTensors(spec: FamilySpec, tensors: ReadonlyMap<string, { shape: readonly number[] }>): { name: string; dims?: LinearDims }[] {
+  const out: { name: string; dims?: LinearDims }[] = [];
+  const unused = {} as GPUBuffer; // only the names are wanted: this walk assembles nothing that is kept
+  uploadBlocks(spec, tensors, (name) => (out.push({ name }), unused), (name, dims) => (out.push({ name, dims }), { buffer: unused, format: 'f32' }));
+  return out;
+}
+
+/** A block linear's widths and stored layout, as uploadBlocks hands them to `getWeight`. */
+export interface LinearDims {
+  IN: number;
+  OUT: number;
+  layout: FamilySpec['layout'];
 }
 
 /** What block l's forward caches for its backward (N = B·T rows). */

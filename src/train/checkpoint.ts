@@ -15,7 +15,7 @@
 // in the checkpoint too, so such a run resumes exactly as well.
 import type { OptimizerState, TrainableEntryInfo, TrainableModel } from '../model/api';
 import type { LoadedModel } from '../io/hfModel';
-import { readSafetensors, writeSafetensors, type F32Tensor } from '../io/safetensors';
+import { readSafetensors, tensorFloat32, writeSafetensors, type F32Tensor } from '../io/safetensors';
 import type { CheckpointStore } from '../io/store';
 import type { Cascade, IterationReport } from './cascade';
 import type { TrainingConfig } from './config';
@@ -149,11 +149,12 @@ function fnv(h: number, bytes: Uint8Array): number {
 const bytesOf = (x: ArrayBufferView) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
 
 /** A cheap identity of the inputs: the trainable table, 64 sampled values of each target's base weight, the split sizes, the first and last batches. */
-export function runFingerprint<E, I>(loaded: LoadedModel, targets: readonly LinearModule[], entries: TrainableEntryInfo[], data: TaskData<E, I>, B: number): RunFingerprint {
+export async function runFingerprint<E, I>(loaded: LoadedModel, targets: readonly LinearModule[], entries: TrainableEntryInfo[], data: TaskData<E, I>, B: number): Promise<RunFingerprint> {
   let m = fnv(2166136261, new TextEncoder().encode(`${loaded.kind}|${entries.map((e) => `${e.name}:${e.shape.join('x')}`).join(',')}`));
   for (const t of targets) {
-    const w = loaded.tensors.get(t.weight)?.data;
-    if (!w) continue;
+    const stored = loaded.tensors.get(t.weight);
+    if (!stored) continue;
+    const w = await tensorFloat32(stored); // a streamed load keeps no copy: read again, one weight at a time
     const sample = new Float32Array(64).map((_, i) => w[Math.floor((i * w.length) / 64)]);
     m = fnv(m, bytesOf(sample));
   }

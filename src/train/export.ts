@@ -49,11 +49,12 @@ export async function readCompanions(source: ModelDirSource): Promise<Map<string
 }
 
 /**
- * A streamed load leaves passthrough tensors (GPT-2 attn.bias buffers, a tied head's stored copy) on disk;
- * the in-memory export writes them, so they are read here first.
+ * A streamed load leaves passthrough tensors (GPT-2 attn.bias buffers, a tied head's stored copy) and a
+ * decoder's canonical tensors on disk; the in-memory export writes them all from memory, so they are read
+ * here first (the streamed export, writeMergedModelStreamed, reads them one at a time instead).
  */
 export async function fetchPassthrough(loaded: LoadedModel): Promise<void> {
-  for (const t of loaded.passthrough.values()) if (isStreamed(t)) await t.fetch();
+  for (const t of [...loaded.passthrough.values(), ...loaded.tensors.values()]) if (isStreamed(t)) await t.fetch();
 }
 
 /**

@@ -6,6 +6,7 @@
 // for the UI, the CLI and the logs.
 import { adapterVariant } from '../adapters/registry';
 import type { LoadedModel } from '../io/hfModel';
+import { tensorFloat32 } from '../io/safetensors';
 import type { TrainableModel } from '../model/api';
 import { Cascade, type ExpertWeights, type IterationReport } from './cascade';
 import {
@@ -114,13 +115,16 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
   const iterLen = iterationLength(c, spe, total);
   const iterations = Math.ceil(total / iterLen);
 
-  const baseOf = (m: LinearModule) => {
+  // Base weights on the CPU: a cascade's (its noise and merges) from the start, a single adapter's targets only
+  // for the final merge; a streamed load keeps no copy, so they are read again (tensorFloat32).
+  const baseOf = async (m: LinearModule) => {
     const t = s.loaded.tensors.get(m.weight);
     if (!t) throw new Error(`base weight ${m.weight} is missing`);
-    return t.data;
+    return tensorFloat32(t);
   };
   const noised = policy?.noise?.scope === 'all' ? linearModules(s.loaded) : s.targets;
-  const W0 = new Map([...s.targets, ...noised].map((m) => [m.path, baseOf(m)]));
+  const W0 = new Map<string, Float32Array>();
+  if (policy) for (const m of [...s.targets, ...noised]) if (!W0.has(m.path)) W0.set(m.path, await baseOf(m));
   const cascade = policy ? new Cascade(s.targets, noised, W0, policy, c.r, scale, useDora, c.seed) : null;
 
   const entries = model.trainableEntries();
@@ -131,7 +135,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     return g;
   };
 
-  const fingerprint = runFingerprint(s.loaded, s.targets, entries, data, B);
+  const fingerprint = await runFingerprint(s.loaded, s.targets, entries, data, B);
   const every = c.checkpointEvery > 0 ? c.checkpointEvery : cascade ? iterLen : spe;
   // A cascade also checkpoints at every iteration start, so the rollback point never lies before a merge.
   const checkpointDue = (k: number) => k % every === 0 || (cascade !== null && k % iterLen === 0);
@@ -327,6 +331,7 @@ export async function train<E, I>(s: TrainSetup<E, I>): Promise<TrainResult> {
     return { steps: step, stopped, history, finalTrainLoss: lastLoss, finalVal, bestVal, merged, adapter, adapterNote, head, iterations: reports, kept, earlyStoppedAt };
   }
   // A single adapter: merged = W0 + s·B·A (DoRA: the DoRA merge), plus its rank report.
+  for (const m of s.targets) if (!W0.has(m.path)) W0.set(m.path, await baseOf(m));
   const { merged, tensors, report } = mergeSingle(weights, s.targets, W0, c.r, scale, useDora);
   reports.push(report);
   emit({ type: 'iteration', step, report });

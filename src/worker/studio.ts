@@ -155,7 +155,8 @@ export class Studio {
       if (this.loading === loading) this.loading = undefined;
     }
     const { source, label } = opened;
-    const loaded = await loadModelDir(source, { onProgress: tensorLoadProgress((progress) => this.emit({ kind: 'load-progress', progress })) });
+    // keepTensors: the bar says the model is loaded before any engine exists, so the tensors are read (and kept) now.
+    const loaded = await loadModelDir(source, { keepTensors: true, onProgress: tensorLoadProgress((progress) => this.emit({ kind: 'load-progress', progress })) });
     const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
     // a template that does not parse turns chat off with a warning; the model itself still loads
     let chat: ChatSetup | null = null, chatWarning: string | null = null;

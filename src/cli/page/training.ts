@@ -165,8 +165,9 @@ export async function runExport(job: ExportJob, emit: Emit) {
   emit({ type: 'status', message: `adapter: ${adapter.modules.length} modules, r ${adapter.config.r}, scale ${adapter.scale}${adapter.config.useDora ? ', DoRA' : ''}` });
   const merged = new Map<string, Float32Array>();
   for (const m of adapter.modules) {
-    const W = loaded.tensors.get(m.weight)?.data;
-    if (!W) throw new Error(`base weight ${m.weight} missing`);
+    const stored = loaded.tensors.get(m.weight);
+    if (!stored) throw new Error(`base weight ${m.weight} missing`);
+    const W = await tensorFloat32(stored); // a streamed load keeps no copy: read again, one weight at a time
     merged.set(m.weight, m.magnitude
       ? doraMerge(W, m.layout, m.IN, m.OUT, m.B, m.A, m.r, adapter.scale, m.magnitude)
       : mergeDelta(W, m.layout, m.IN, m.OUT, m.B, m.A, m.r, adapter.scale));

@@ -3,9 +3,10 @@
 // the canonical parameters with the original key of each, for export (docs/formats.md#export-merged: same names, same
 // prefix, same buffers as the loaded file). Nothing is uploaded here. In memory (a source without
 // `open`), tensors convert to F32 lazily on `.data`. Streamed (a source with `open`: the studio's File
-// objects, the CLI bridge), only the headers are read, everything is checked, and then the canonical
-// tensors — the ones an engine uploads — are fetched one ranged read each, with progress; passthrough
-// tensors (GPT-2 attn.bias buffers, a tied head's stored copy) stay on disk until an export streams them.
+// objects, the CLI bridge), only the headers are read and everything is checked; a decoder's canonical
+// tensors stay on disk until the engine reads each once to upload it (one ranged read, with progress;
+// see fetchCanonical), and whoever needs their values later reads them again (tensorFloat32);
+// passthrough tensors (GPT-2 attn.bias buffers, a tied head's stored copy) stay on disk until an export streams them.
 // No whole file is ever one buffer. Everything is checked before anything is returned (docs/failure-scenarios.md#a7, #a9).
 //
 // Refusals: ModelDirError (config, missing/mismatched tensors, pickle-only folders) or, for the
@@ -28,7 +29,13 @@ export interface LoadOptions {
   numClasses?: number;
   /** Largest safetensors header accepted (see the safetensors reader's DEFAULT_HEADER_CAP). */
   maxHeaderBytes?: number;
-  /** Streamed sources: called after each tensor read (bytes so far of the total the engine needs). */
+  /**
+   * Streamed sources: read every canonical tensor at load and keep it as F32 (the behaviour before
+   * tensor-by-tensor upload), for a caller whose load must be complete before any engine exists (the
+   * studio's load bar). Default false: a decoder's tensors stay on disk until its engine uploads them.
+   */
+  keepTensors?: boolean;
+  /** Streamed sources: called after each tensor's first read (bytes so far of the total the engine needs). */
   onProgress?: (p: LoadProgress) => void;
 }
 
@@ -102,16 +109,16 @@ export async function loadModelDir(source: ModelDirSource, options: LoadOptions 
   const tiedPair = config.model_type !== 'vit' && config.tie_word_embeddings ? await fetchTiedPair(weights.stored) : [];
   if (config.model_type === 'gpt2') {
     const m = matchGpt2(config, input);
-    await fetchCanonical(m, tiedPair, options);
+    await fetchCanonical(m, tiedPair, options, options.keepTensors ?? false);
     return { kind: 'gpt2', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
   }
   if (config.model_type !== 'vit') {
     const m = matchLlama(config, input);
-    await fetchCanonical(m, tiedPair, options);
+    await fetchCanonical(m, tiedPair, options, options.keepTensors ?? false);
     return { kind: 'llama', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
   }
   const m = matchVit(config, input, numClasses);
-  await fetchCanonical(m, [], options);
+  await fetchCanonical(m, [], options, true);
   const preprocessor = names.has(PREPROCESSOR_FILE) ? parsePreprocessorConfig(await readOne(source, PREPROCESSOR_FILE)) : null;
   if (preprocessor) checkPreprocessorFits(preprocessor, config);
   const headParams = m.head.newHead ? vitClassifier(config, m.head.numClasses).reduce((n, s) => n + numel(s.shape), 0) : 0;
@@ -129,22 +136,32 @@ async function fetchTiedPair(stored: Map<string, StoredTensor>): Promise<Safeten
 }
 
 /**
- * Streamed sources: every canonical tensor read (one ranged read each, in file order so a disk reads
- * forward) and converted to F32, with progress; what was fetched only for the tied-head check is released.
+ * Streamed sources. Decoders (GPT-2, Llama family): nothing is read here — the engine reads each
+ * canonical tensor once when it uploads it (read → pack or convert → writeBuffer → dropped,
+ * src/model/frozen.ts), so JS never holds more than about one tensor of the model; progress is
+ * reported from those reads (the first read of each tensor). ViT (small models, a synchronous engine):
+ * every canonical tensor is read here and kept as F32, with progress. What was fetched only for the
+ * tied-head check is released either way.
  */
-async function fetchCanonical(m: Matched, tiedPair: SafetensorsTensor[], options: LoadOptions): Promise<void> {
+async function fetchCanonical(m: Matched, tiedPair: SafetensorsTensor[], options: LoadOptions, keep: boolean): Promise<void> {
   const canonical = new Set(m.tensors.values());
-  for (const t of tiedPair) if (!canonical.has(t) && isStreamed(t)) t.release();
+  for (const t of tiedPair) if ((!keep || !canonical.has(t)) && isStreamed(t)) t.release();
   const streamed = [...canonical].filter(isStreamed);
   if (streamed.length === 0) return;
   const totalBytes = streamed.reduce((n, t) => n + t.byteLength, 0);
-  const t0 = performance.now();
+  let t0: number | undefined;
   let bytes = 0;
+  const seen = new Set<SafetensorsTensor>();
   for (const t of streamed) {
-    await t.fetch();
-    bytes += t.byteLength;
-    options.onProgress?.({ bytes, totalBytes, tensor: t.name, elapsedMs: performance.now() - t0 });
+    t.onRead = (read) => {
+      t0 ??= performance.now();
+      if (seen.has(read)) return; // a later re-read (export, a DoRA merge) is not load progress
+      seen.add(read);
+      bytes += read.byteLength;
+      options.onProgress?.({ bytes, totalBytes, tensor: read.name, elapsedMs: performance.now() - t0 });
+    };
   }
+  if (keep) for (const t of streamed) await t.fetch();
 }
 
 async function readOne(source: ModelDirSource, name: string): Promise<ArrayBuffer | Uint8Array> {

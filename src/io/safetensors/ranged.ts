@@ -63,6 +63,8 @@ export function bytesRangeReader(bytes: Uint8Array): RangeReader {
 
 /** A tensor whose bytes stay in the file until asked for. */
 export interface StreamedTensor extends SafetensorsTensor {
+  /** The file it is read from (named in errors). */
+  readonly file: string;
   /** Bytes of the tensor in the file. */
   readonly byteLength: number;
   /** Whether `raw` / `data` can be read synchronously (after `fetch()`). */
@@ -75,11 +77,14 @@ export interface StreamedTensor extends SafetensorsTensor {
   fetch(): Promise<void>;
   /** Drops what `fetch()` kept. */
   release(): void;
+  /** Called after each read of the tensor's bytes (load progress, src/io/hfModel/load.ts). */
+  onRead: ((t: StreamedTensor) => void) | undefined;
 }
 
 class RangedTensor implements StreamedTensor {
   private raw_: Uint8Array | undefined;
   private data_: Float32Array | undefined;
+  onRead: ((t: StreamedTensor) => void) | undefined = undefined;
 
   constructor(
     private readonly reader: RangeReader,
@@ -103,8 +108,10 @@ class RangedTensor implements StreamedTensor {
     return this.data_ ?? this.notResident();
   }
 
-  bytes(): Promise<Uint8Array> {
-    return this.reader.read(this.dataStart + this.info.begin, this.dataStart + this.info.end);
+  async bytes(): Promise<Uint8Array> {
+    const raw = await this.reader.read(this.dataStart + this.info.begin, this.dataStart + this.info.end);
+    this.onRead?.(this);
+    return raw;
   }
 
   async float32(): Promise<Float32Array> {

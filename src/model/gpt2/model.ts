@@ -41,8 +41,9 @@ export class Gpt2LoraModel extends CausalLmEngine<Gpt2Parts> {
     const config = loaded.config;
     const spec = gpt2Spec(loaded);
     // The vocabulary is split in row chunks only where wte or the (B·T, V) logits exceed the binding limit.
-    const weights = ctx.allocations.during('weights',
-      () => uploadGpt2Weights(ctx, loaded, spec, splitVocab(ctx, config.vocab_size, config.n_embd, o.B * o.T, 'wte.weight')));
+    // DoRA's base row norms are taken as each weight passes through (a streamed load keeps no copy).
+    const norms = new Map<string, Float32Array>();
+    const weights = await uploadGpt2Weights(ctx, loaded, spec, splitVocab(ctx, config.vocab_size, config.n_embd, o.B * o.T, 'wte.weight'), o.useDora ? BaseNorms.collector(norms) : undefined);
     const layout = new ArenaLayout(ctx.limits.minStorageBufferOffsetAlignment);
     const slots = layoutSlots(layout, loraModules(loaded), o, 'GPT-2');
     const arena = TrainableArena.create(ctx, layout, 'lora');
@@ -51,7 +52,7 @@ export class Gpt2LoraModel extends CausalLmEngine<Gpt2Parts> {
     const parts: Gpt2Parts = { ctx, spec, config, weights, blocks: weights.layers, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const passes = await prepareLmPasses(ctx, parts, o, { forward: prepareForward, loss: prepareLoss, backward: prepareBackward }, 'gpt2');
-    const model = new Gpt2LoraModel(parts, passes, new BaseNorms(loaded.tensors), config.vocab_size, 'gpt2');
+    const model = new Gpt2LoraModel(parts, passes, new BaseNorms(loaded.tensors, norms), config.vocab_size, 'gpt2');
     model.initLora(o.seed ?? 0);
     model.resetOptimizer();
     return model;

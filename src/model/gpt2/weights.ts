@@ -1,12 +1,13 @@
 // Frozen GPT-2 base weights on the GPU: every canonical tensor of loadModelDir uploaded once, as F32,
 // in its file layout (Conv1D weights stay [in, out]; docs/formats.md#gpt2), each buffer labelled by its
-// canonical name. Nothing here ever receives a gradient. The blocks' weights are named by the spec
+// canonical name. Nothing here ever receives a gradient. One tensor at a time (../frozen.ts). The blocks' weights are named by the spec
 // (../families/gpt2.ts) and uploaded by the block engine (../block.ts).
 import type { GpuContext } from '../../gpu/context';
 import type { LoadedGpt2 } from '../../io/hfModel';
 import type { Gpt2Config } from '../../io/hfModel/config';
-import { type VocabSplit, uploadVocabRows, wholeBuffer } from '../../kernels/vocab_split';
-import { type BlockWeights, uploadBlocks } from '../block';
+import { type VocabSplit, wholeBuffer } from '../../kernels/vocab_split';
+import type { BlockWeights, LinearDims } from '../block';
+import { uploadF32, uploadFrozenBlocks, uploadFrozenRows } from '../frozen';
 import type { FamilySpec } from '../families/spec';
 
 import { GPT2_MODULES, type Gpt2Module } from '../../io/hfModel/layout';
@@ -38,27 +39,30 @@ export interface Gpt2Weights {
   byName: Map<string, GPUBuffer>;
 }
 
-/** `vocab`: how wte is split (splitVocab for the model's B·T; src/kernels/vocab_split.ts). */
-export function uploadGpt2Weights(ctx: GpuContext, loaded: LoadedGpt2, spec: FamilySpec, vocab: VocabSplit): Gpt2Weights {
+/**
+ * `vocab`: how wte is split (splitVocab for the model's B·T; src/kernels/vocab_split.ts). One tensor at a
+ * time (../frozen.ts): a streamed source is read, uploaded and dropped tensor by tensor. `onLinear` sees
+ * each Conv1D weight's values during its upload (DoRA's base row norms).
+ */
+export async function uploadGpt2Weights(
+  ctx: GpuContext, loaded: LoadedGpt2, spec: FamilySpec, vocab: VocabSplit,
+  onLinear?: (name: string, dims: LinearDims, data: Float32Array) => void,
+): Promise<Gpt2Weights> {
   const byName = new Map<string, GPUBuffer>();
-  const get = (name: string): GPUBuffer => {
-    let buf = byName.get(name);
-    if (!buf) {
-      const t = loaded.tensors.get(name);
-      if (!t) throw new Error(`GPT-2 engine: canonical tensor ${name} is missing from the loaded model`);
-      buf = ctx.upload(name, t.data);
-      byName.set(name, buf);
-    }
+  const tensor = (name: string) => {
+    const t = loaded.tensors.get(name);
+    if (!t) throw new Error(`GPT-2 engine: canonical tensor ${name} is missing from the loaded model`);
+    return t;
+  };
+  const layers = await uploadFrozenBlocks(ctx, spec, loaded.tensors, 'f32', byName, onLinear);
+  const get = async (name: string): Promise<GPUBuffer> => {
+    const buf = await uploadF32(ctx, name, tensor(name));
+    byName.set(name, buf);
     return buf;
   };
-  const layers = uploadBlocks(spec, loaded.tensors, get);
-  const wte = loaded.tensors.get('wte.weight');
-  if (!wte) throw new Error('GPT-2 engine: canonical tensor wte.weight is missing from the loaded model');
-  const wteChunks = uploadVocabRows(ctx, 'wte.weight', wte.data, loaded.config.n_embd, vocab);
-  return {
-    wteChunks, vocab, get wte() { return wholeBuffer(wteChunks, 'wte.weight', vocab); },
-    wpe: get('wpe.weight'), layers, lnfw: get('ln_f.weight'), lnfb: get('ln_f.bias'), byName,
-  };
+  const wpe = await get('wpe.weight'), lnfw = await get('ln_f.weight'), lnfb = await get('ln_f.bias');
+  const wteChunks = (await uploadFrozenRows(ctx, 'wte.weight', tensor('wte.weight'), loaded.config.n_embd, vocab, 'f32')).chunks;
+  return { wteChunks, vocab, get wte() { return wholeBuffer(wteChunks, 'wte.weight', vocab); }, wpe, layers, lnfw, lnfb, byName };
 }
 
 export function destroyGpt2Weights(w: Gpt2Weights): void {

@@ -42,8 +42,10 @@ export class LlamaLoraModel extends CausalLmEngine<LlamaParts> {
     const spec = llamaSpecOf(src.config, src.tied);
     checkLlamaLength(src.config, o.T, 'a training sequence');
     // The vocabulary is split in row chunks only where embed_tokens / lm_head or the (B·T, V) logits exceed the binding limit.
-    const weights = ctx.allocations.during('weights',
-      () => uploadLlamaWeights(ctx, src, spec, o.T, splitVocab(ctx, src.config.vocab_size, spec.C, o.B * o.T, LLAMA_EMBED), o.frozenWeights));
+    // DoRA's base row norms are taken as each weight passes through (a streamed load keeps no copy).
+    const norms = new Map<string, Float32Array>();
+    const vocab = splitVocab(ctx, src.config.vocab_size, spec.C, o.B * o.T, LLAMA_EMBED);
+    const weights = await uploadLlamaWeights(ctx, src, spec, o.T, vocab, o.frozenWeights, o.useDora ? BaseNorms.collector(norms) : undefined);
     const layout = new ArenaLayout(ctx.limits.minStorageBufferOffsetAlignment);
     const slots = layoutSlots(layout, llamaLoraModules(src, spec), o, spec.family);
     const arena = TrainableArena.create(ctx, layout, 'lora');
@@ -52,7 +54,7 @@ export class LlamaLoraModel extends CausalLmEngine<LlamaParts> {
     const parts: LlamaParts = { ctx, spec, V: src.config.vocab_size, weights, blocks: weights.layers, rope: weights.rope, slots, byPath, arena, acts };
     await arena.gradOps.ready();
     const passes = await prepareLmPasses(ctx, parts, o, { forward: prepareForward, loss: prepareLoss, backward: prepareBackward }, 'llama');
-    const model = new LlamaLoraModel(parts, src, passes, new BaseNorms(src.tensors));
+    const model = new LlamaLoraModel(parts, src, passes, new BaseNorms(src.tensors, norms));
     model.initLora(o.seed ?? 0);
     model.resetOptimizer();
     return model;

@@ -5,12 +5,12 @@
 // The blocks' weights are named by the spec (../families/llama.ts) and uploaded by ../block.ts. Nothing
 // here receives a gradient.
 import type { GpuContext } from '../../gpu/context';
-import type { FrozenWeight, WeightFormat } from '../../kernels/packed';
+import type { WeightFormat } from '../../kernels/packed';
 import { type VocabSplit, wholeBuffer } from '../../kernels/vocab_split';
-import { type BlockWeights, uploadBlocks } from '../block';
+import type { BlockWeights, LinearDims } from '../block';
 import type { LlamaSource } from '../families/llama';
 import type { FamilySpec } from '../families/spec';
-import { type FrozenWeights, uploadFrozen, uploadFrozenRows } from '../frozen';
+import { type FrozenWeights, uploadF32, uploadFrozenBlocks, uploadFrozenRows } from '../frozen';
 import { type RopeTables, destroyRopeTables, uploadRopeTables } from '../rotary';
 import { LLAMA_EMBED, LLAMA_FINAL_NORM, LLAMA_LM_HEAD } from './reference';
 
@@ -36,40 +36,32 @@ export interface LlamaWeights {
 
 /**
  * P: positions the rope table covers (the longest pass this model runs). vocab: how the (V, C) matrices
- * are split (splitVocab for the model's B·T; src/kernels/vocab_split.ts).
+ * are split (splitVocab for the model's B·T; src/kernels/vocab_split.ts). One tensor at a time (../frozen.ts):
+ * a streamed source is read, uploaded and dropped tensor by tensor. `onLinear` sees each block linear's
+ * F32 values during its upload (DoRA's base row norms).
  */
-export function uploadLlamaWeights(
+export async function uploadLlamaWeights(
   ctx: GpuContext, src: LlamaSource, spec: FamilySpec, P: number, vocab: VocabSplit, frozen: FrozenWeights = 'stored',
-): LlamaWeights {
+  onLinear?: (name: string, dims: LinearDims, data: Float32Array) => void,
+): Promise<LlamaWeights> {
   const byName = new Map<string, GPUBuffer>();
   const tensor = (name: string) => {
     const t = src.tensors.get(name);
     if (!t) throw new Error(`${spec.family} engine: canonical tensor ${name} is missing from the loaded model`);
     return t;
   };
-  const get = (name: string): GPUBuffer => {
-    let buf = byName.get(name);
-    if (!buf) {
-      buf = ctx.upload(name, tensor(name).data);
-      byName.set(name, buf);
-    }
-    return buf;
-  };
-  const getWeight = (name: string): FrozenWeight => {
-    const w = uploadFrozen(ctx, name, tensor(name), frozen);
-    byName.set(name, w.buffer);
-    return w;
-  };
-  const layers = uploadBlocks(spec, src.tensors, get, getWeight);
-  const embed = uploadFrozenRows(ctx, LLAMA_EMBED, tensor(LLAMA_EMBED), spec.C, vocab, frozen);
-  const head = src.tied ? embed : uploadFrozenRows(ctx, LLAMA_LM_HEAD, tensor(LLAMA_LM_HEAD), spec.C, vocab, frozen);
+  const layers = await uploadFrozenBlocks(ctx, spec, src.tensors, frozen, byName, onLinear);
+  const norm = await uploadF32(ctx, LLAMA_FINAL_NORM, tensor(LLAMA_FINAL_NORM));
+  byName.set(LLAMA_FINAL_NORM, norm);
+  const embed = await uploadFrozenRows(ctx, LLAMA_EMBED, tensor(LLAMA_EMBED), spec.C, vocab, frozen);
+  const head = src.tied ? embed : await uploadFrozenRows(ctx, LLAMA_LM_HEAD, tensor(LLAMA_LM_HEAD), spec.C, vocab, frozen);
   const embedChunks = embed.chunks, headChunks = head.chunks;
-  const noPositions = ctx.createBuffer('no_positions', P * spec.C * 4);
+  const [noPositions, rope] = ctx.allocations.during('weights', () => [ctx.createBuffer('no_positions', P * spec.C * 4), uploadRopeTables(ctx, spec, P)] as const);
   return {
     embedChunks, headChunks, vocab, embedFormat: embed.format, headFormat: head.format,
     get embed() { return wholeBuffer(embedChunks, LLAMA_EMBED, vocab); },
     get head() { return wholeBuffer(headChunks, src.tied ? LLAMA_EMBED : LLAMA_LM_HEAD, vocab); },
-    norm: get(LLAMA_FINAL_NORM), noPositions, layers, rope: uploadRopeTables(ctx, spec, P), byName,
+    norm, noPositions, layers, rope, byName,
   };
 }
 

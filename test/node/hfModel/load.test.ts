@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   loadModelDir, type LoadedGpt2, type LoadedModel, type LoadedVit, type LoadOptions, sourceFromFiles,
 } from '../../../src/io/hfModel';
-import { shardFileName } from '../../../src/io/safetensors';
+import { shardFileName, tensorFloat32 } from '../../../src/io/safetensors';
 import {
   folder, G, gpt2Config, gpt2Names, gpt2Tensors, type GptOptions, rawEntries, rawSafetensors, source, type Tensors,
   VT, vitConfig, vitNames, vitTensors, type VitOptions,
@@ -28,14 +28,14 @@ async function loadVit(o: VitOptions & { shards?: number; config?: object } = {}
 }
 
 /** Every canonical tensor equals the stored one under its original key, value for value. */
-function expectSameValues(m: LoadedModel, t: Tensors): void {
+async function expectSameValues(m: LoadedModel, t: Tensors): Promise<void> {
   for (const [canonical, tensor] of m.tensors) {
     const key = m.originalKeys.get(canonical) as string;
     const src = t.get(key);
     expect(src, `${canonical} → ${key}`).toBeDefined();
     expect(tensor.shape).toEqual(src?.shape);
     // A plain loop: vitest's deep equality on typed arrays costs seconds at these sizes.
-    const a = tensor.data;
+    const a = await tensorFloat32(tensor); // a streamed decoder load keeps its tensors on disk
     const b = src?.data ?? new Float32Array();
     const firstDiff = a.length !== b.length ? -2 : a.findIndex((v, i) => !Object.is(v, b[i]));
     expect(firstDiff, `${canonical}: first differing element`).toBe(-1);
@@ -56,7 +56,7 @@ describe('GPT-2 folders', () => {
     expect(m.tied).toBe(true);
     expect([...m.originalKeys].every(([c, k]) => c === k)).toBe(true);
     expect([...m.passthrough.keys()].sort()).toEqual(['h.0.attn.bias', 'h.0.attn.masked_bias', 'h.1.attn.bias', 'h.1.attn.masked_bias']);
-    expectSameValues(m, t);
+    await expectSameValues(m, t);
     expect(m.memory).toEqual({ parameters: gpt2Params(), f32Bytes: 4 * gpt2Params(), newHeadParameters: 0, passthroughBytes: 2 * (4 * 13 * 13 + 4) });
     expect(m.weightFiles).toEqual(['model.safetensors']);
     expect(m.config.n_embd).toBe(48);
@@ -70,7 +70,7 @@ describe('GPT-2 folders', () => {
     expect(m.passthrough.size).toBe(0);
     expect(m.weightFiles).toEqual([1, 2, 3].map((i) => shardFileName(i, 3)));
     expect(m.tensors.get('h.0.attn.c_attn.weight')?.shape).toEqual([48, 144]); // Conv1D [in, out], not transposed
-    expectSameValues(m, t);
+    await expectSameValues(m, t);
   });
 
   it('an lm_head.weight equal to wte is tied and kept only for export', async () => {
@@ -86,7 +86,7 @@ describe('GPT-2 folders', () => {
     expect(m.tied).toBe(false);
     expect(m.originalKeys.get('lm_head.weight')).toBe('lm_head.weight');
     expect(m.memory.parameters).toBe(gpt2Params() + G.V * G.C);
-    expectSameValues(m, t);
+    await expectSameValues(m, t);
   });
 
   it('F16 and BF16 parameters load and convert to F32 lazily', async () => {
@@ -126,7 +126,7 @@ describe('GPT-2 folders', () => {
       const m = await loadModelDir({ names: await readdir(dir), read: (n) => readFile(join(dir, n)) });
       expect(m.kind).toBe('gpt2');
       expect(m.tensors.size).toBe(gpt2Names().length);
-      expectSameValues(m, t);
+      await expectSameValues(m, t);
     } finally {
       await rm(dir, { recursive: true });
     }
@@ -146,7 +146,7 @@ describe('browser File objects', () => {
     expect([...src.names].sort()).toEqual(['config.json', 'model.safetensors']);
     const m = await loadModelDir(src);
     expect(m.kind).toBe('gpt2');
-    expectSameValues(m, t);
+    await expectSameValues(m, t);
   });
 });
 
@@ -165,7 +165,7 @@ describe('ViT folders', () => {
     expect(m.head).toEqual({ newHead: false, reason: null, numClasses: 5, checkpointClasses: 5 });
     expect(m.tensors.get('embeddings.patch_embeddings.projection.weight')?.shape).toEqual([48, 3, 4, 4]);
     expect(m.tensors.get('embeddings.position_embeddings')?.shape).toEqual([1, VT.P + 1, 48]);
-    expectSameValues(m, t);
+    await expectSameValues(m, t);
     expect(m.preprocessor).toBeNull();
   });
 
@@ -176,7 +176,7 @@ describe('ViT folders', () => {
     expect(m.head).toEqual({ newHead: true, reason: 'no-classifier', numClasses: 10, checkpointClasses: null });
     expect([...m.passthrough.keys()].sort()).toEqual(['pooler.dense.bias', 'pooler.dense.weight']);
     expect(m.memory.newHeadParameters).toBe(10 * 48 + 10);
-    expectSameValues(m, t);
+    await expectSameValues(m, t);
   });
 
   it('without numClasses a headless checkpoint gets a head of config num_labels', async () => {
@@ -204,7 +204,7 @@ describe('ViT folders', () => {
     const { m, t } = await loadVit({ qkvBias: false, config: vitConfig({ qkv_bias: false }) });
     expect(m.tensors.has('encoder.layer.0.attention.attention.query.bias')).toBe(false);
     expect(m.tensors.has('encoder.layer.0.attention.output.dense.bias')).toBe(true);
-    expectSameValues(m, t);
+    await expectSameValues(m, t);
   });
 
   it('parses preprocessor_config.json when present', async () => {
