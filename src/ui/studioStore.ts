@@ -218,7 +218,7 @@ export function createStudioStore(worker: () => Worker, base: string): StoreApi<
       switch (e.kind) {
         case 'run-state':
           updateRun(e.runId, (r) => ({
-            ...r, state: e.state, ...(e.message ? { message: e.message } : {}),
+            ...r, state: e.state, ...(e.message ? { message: e.message } : e.state === 'running' ? { message: undefined } : {}),
             ...(e.state === 'done' || e.state === 'stopped' || e.state === 'error' ? { endedAt: Date.now() } : e.state === 'running' ? { endedAt: undefined } : {}),
             ...(e.totalSteps !== undefined ? { totalSteps: e.totalSteps, stepsPerEpoch: e.stepsPerEpoch, startedAt: Date.now() } : {}),
             ...(e.state === 'done' || e.checkpointStep !== undefined ? { checkpointStep: e.checkpointStep } : {}),

@@ -276,7 +276,7 @@ export class Studio {
 
   /** The measured speed of this device for a run's shape (./stepTiming.ts); cached per shape, refused while a run trains. */
   private timings = new Map<string, StepTiming>();
-  async timeStep(partial: Partial<TrainingConfig>, profile: RunProfile): Promise<ReplyValue['time-step']> {
+  async timeStep(partial: Partial<TrainingConfig>, profile: RunProfile, signal?: AbortSignal): Promise<ReplyValue['time-step']> {
     const c = this.resolve(partial, profile);
     const m = this.needModel();
     const loaded = m.loaded;
@@ -286,9 +286,21 @@ export class Studio {
     const known = this.timings.get(key);
     if (known) return { key, ...known };
     if ([...this.runs.values()].some((r) => r.state === 'running' || r.state === 'paused' || r.state === 'queued')) throw new Error('a run is training: the step is timed when it ends; the runs table shows its pace');
-    const timing = await timeOneStep(await this.device(), loaded, c, targets, T);
-    this.timings.set(key, timing);
-    return { key, ...timing };
+    // `signal`: the worker ends a timing that a user's request supersedes (./requests.ts).
+    try {
+      signal?.throwIfAborted();
+      const timing = await timeOneStep(await this.device(), loaded, c, targets, T, signal);
+      this.timings.set(key, timing);
+      return { key, ...timing };
+    } catch (e) {
+      if (signal?.aborted) throw new Error(`not timed: ${String(signal.reason)}`);
+      throw e;
+    }
+  }
+
+  /** A started run's request waits in the worker's order (./requests.ts): its row says for what. */
+  waiting(runId: string, message: string): void {
+    this.emit({ kind: 'run-state', runId, state: 'queued', message });
   }
 
   start(runId: string, partial: Partial<TrainingConfig>, profile: RunProfile = 'full'): { queued: number } {

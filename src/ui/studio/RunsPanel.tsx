@@ -138,6 +138,7 @@ export function RunsPanel() {
                 <td><span className="swatch" style={{ background: colorOf(order, r.id) }} /></td>
                 <td>
                   {r.label}{r.archived ? ' (earlier visit)' : ''}
+                  {r.state === 'queued' && r.message && <div className="note" data-testid={`queued-${r.id}`}>{r.message}</div>}
                   {r.state === 'error' && <div role="alert" className="error">{r.message}</div>}
                   {r.state === 'interrupted' && <div className="warn" data-testid={`interrupted-${r.id}`}>{r.message}</div>}
                   {r.warnings.slice(-2).map((w, i) => <div key={i} className="warn">{w}</div>)}
