@@ -33,7 +33,7 @@ import { splitTrainVal } from '../io/datasets';
 import { deviceLossMessage, runFailureMessage } from './failure';
 import { zipFiles } from './zip';
 import { checkZipSize, directorySink, zipSink } from './exportSinks';
-import { adapterCheckModules, assertMergeCheck, checkMergedRows, type ExportDtype, RoundingTally, writeMergedModelStreamed } from '../io/export';
+import { adapterCheckModules, assertMergeCheck, checkMergedRows, type ExportDtype, mergeCheckUlps, RoundingTally, writeMergedModelStreamed } from '../io/export';
 import { tensorFloat32 } from '../io/safetensors';
 import { type DataSource, type DataPreview, type ExportReply, type ExportTarget, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
@@ -507,7 +507,7 @@ export class Studio {
     const result = run.result as TrainResult, loaded = run.loaded as LoadedModel;
     const m = this.needModel();
     const mergeCheck = result.adapter
-      ? await checkMergedRows(adapterCheckModules(loaded, result.adapter), (n) => tensorFloat32(loaded.tensors.get(n) as NonNullable<ReturnType<typeof loaded.tensors.get>>), (n) => b.mergedWeights.get(n))
+      ? await checkMergedRows(adapterCheckModules(loaded, result.adapter), (n) => tensorFloat32(loaded.tensors.get(n) as NonNullable<ReturnType<typeof loaded.tensors.get>>), (n) => b.mergedWeights.get(n), { ulps: mergeCheckUlps(result.iterations.length) })
       : null;
     if (mergeCheck) assertMergeCheck(mergeCheck);
     const companions = await readCompanions(m.source);

@@ -4,7 +4,7 @@
 // log_history), summary.json.
 import { getDevice } from '../../gpu/device';
 import { loadModelDir } from '../../io/hfModel';
-import { adapterCheckModules, assertMergeCheck, buildMergedModelFiles, checkMergedRows, doraMerge, type MergeCheck, mergeDelta, type RoundingFigure, RoundingTally, writeMergedModelStreamed } from '../../io/export';
+import { adapterCheckModules, assertMergeCheck, buildMergedModelFiles, checkMergedRows, doraMerge, type MergeCheck, mergeCheckUlps, mergeDelta, type RoundingFigure, RoundingTally, writeMergedModelStreamed } from '../../io/export';
 import { tensorFloat32 } from '../../io/safetensors';
 import { type TrainingConfig, resolveConfig } from '../../train/config';
 import type { LoadedModel } from '../../io/hfModel';
@@ -113,7 +113,7 @@ export async function runTrain(job: TrainJob, emit: Emit) {
     baseName: job.model.root, classNames: run.kind === 'image' ? run.classNames ?? undefined : undefined, sample: run.sample,
   }, { streamMerged: true });
   lap('exporting: merge and parity');
-  const mergeCheck = result.adapter ? await checkMerge(run.loaded, adapterCheckModules(run.loaded, result.adapter), bundle.mergedWeights) : null;
+  const mergeCheck = result.adapter ? await checkMerge(run.loaded, adapterCheckModules(run.loaded, result.adapter), bundle.mergedWeights, result.iterations.length) : null;
   lap('exporting: merge check');
   // The merged folder tensor by tensor, straight to disk (in memory only for a ViT's new head: bundle.merged).
   const tally = job.exportDtype && bundle.merged.size === 0 ? new RoundingTally(job.exportDtype) : undefined;
@@ -228,15 +228,18 @@ export async function runExport(job: ExportJob, emit: Emit) {
   };
 }
 
-/** The sampled-rows merge check (docs/formats.md#parity); a failure refuses the export before anything is written. */
-async function checkMerge(loaded: LoadedModel, modules: Parameters<typeof checkMergedRows>[0], merged: ReadonlyMap<string, Float32Array>): Promise<MergeCheck> {
-  const check = await checkMergedRows(modules, (n) => tensorFloat32(loaded.tensors.get(n) as NonNullable<ReturnType<typeof loaded.tensors.get>>), (n) => merged.get(n));
+/**
+ * The sampled-rows merge check (docs/formats.md#parity); a failure refuses the export before anything is written.
+ * `merges`: the sequential F32 merges behind the weights (a cascade's iterations; 1 for a one-shot merge).
+ */
+async function checkMerge(loaded: LoadedModel, modules: Parameters<typeof checkMergedRows>[0], merged: ReadonlyMap<string, Float32Array>, merges = 1): Promise<MergeCheck> {
+  const check = await checkMergedRows(modules, (n) => tensorFloat32(loaded.tensors.get(n) as NonNullable<ReturnType<typeof loaded.tensors.get>>), (n) => merged.get(n), { ulps: mergeCheckUlps(merges) });
   assertMergeCheck(check);
   return check;
 }
 
 function mergeCheckSummary(c: MergeCheck | null) {
-  return c ? { tensors: c.tensors, rows: c.rows, max_ulps: c.maxUlps } : null;
+  return c ? { tensors: c.tensors, rows: c.rows, max_ulps: c.maxUlps, allowed_ulps: c.allowed } : null;
 }
 
 /** How much of the update survived the BF16/F16 rounding (docs/formats.md#export-precision). */

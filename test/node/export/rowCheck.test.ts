@@ -2,7 +2,7 @@
 // layouts; the usual ways a merge goes wrong fail it, including a dropped delta a millionth of W (a two-step
 // run's size) and a delta merged into the wrong module; the sampled rows are fixed by the seed.
 import { describe, expect, it } from 'vitest';
-import { checkMergedRows, doraMerge, MERGE_CHECK_ROWS, mergeDelta, type MergeCheckModule, sampleRows } from '../../../src/io/export';
+import { checkMergedRows, doraMerge, MERGE_CHECK_ROWS, MERGE_CHECK_ULPS, mergeCheckUlps, mergeDelta, type MergeCheckModule, sampleRows } from '../../../src/io/export';
 import { uniformF32 } from '../../helpers/random';
 
 function moduleOf(layout: 'linear' | 'conv1d', IN: number, OUT: number, r: number, deltaScale: number, dora = false): { m: MergeCheckModule; W: Float32Array } {
@@ -45,6 +45,34 @@ describe('checkMergedRows', () => {
       });
     }
   }
+
+  it('holds a cascade to its merges: K sequential F32 merges pass mergeCheckUlps(K); one dropped iteration fails', async () => {
+    // A cascade's slow weight is W + Σ s·B_k·A_k merged one iteration at a time in F32; its stacked adapter (rank K·r)
+    // is what the check re-merges once in Float64 (docs/method.md#cascade-export).
+    const K = 8, r = 2, IN = 29, OUT = 41;
+    const W = uniformF32(IN * OUT, 3, -1, 1);
+    const As = Array.from({ length: K }, (_, k) => uniformF32(r * IN, 100 + k, -1, 1));
+    const Bs = Array.from({ length: K }, (_, k) => uniformF32(OUT * r, 200 + k, -0.3, 0.3));
+    let slow = W, withoutLast = W;
+    for (let k = 0; k < K; k++) {
+      slow = mergeDelta(slow, 'linear', IN, OUT, Bs[k], As[k], r, 1.5);
+      if (k === K - 2) withoutLast = slow;
+    }
+    const A = new Float32Array(K * r * IN), B = new Float32Array(OUT * K * r);
+    for (let k = 0; k < K; k++) {
+      A.set(As[k], k * r * IN);
+      for (let o = 0; o < OUT; o++) for (let j = 0; j < r; j++) B[o * K * r + k * r + j] = Bs[k][o * r + j];
+    }
+    const m: MergeCheckModule = { weight: 'h.0.cascade.weight', layout: 'linear', IN, OUT, A, B, r: K * r, scale: 1.5 };
+    const ok = await checkMergedRows([m], () => W, () => slow, { ulps: mergeCheckUlps(K) });
+    expect(ok.passes, JSON.stringify(ok)).toBe(true);
+    expect(ok.allowed).toBe(MERGE_CHECK_ULPS * K);
+    expect(ok.maxUlps).toBeGreaterThan(0);
+    const bad = await checkMergedRows([m], () => W, () => withoutLast, { ulps: mergeCheckUlps(K) });
+    expect(bad.passes).toBe(false);
+    expect(mergeCheckUlps(1)).toBe(MERGE_CHECK_ULPS);
+    expect(mergeCheckUlps(0)).toBe(MERGE_CHECK_ULPS);
+  });
 
   it('reports a module the merge left out', async () => {
     const { m, W } = moduleOf('linear', 8, 8, 2, 0.1);
