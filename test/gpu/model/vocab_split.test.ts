@@ -2,7 +2,9 @@
 // 64 KiB holds the (V, C) embedding / LM head and the (B·T, V) logits in row chunks, and the engines' chunked
 // stem and head (embedding gather, head matmul, cross-entropy forward and backward, dh = Σ_k dlogits_k · W_k)
 // must give what the same model gives on the device's own limits, where everything is whole.
-// Generation (KV-cache decoders, sampled and greedy) must give the same tokens and bit-identical logits.
+// Generation (KV-cache decoders, sampled and greedy) must give the same tokens and bit-identical logits,
+// also for a prompt longer than the planned T whose (T0, n_k) logits chunks would outgrow the limit: the
+// prefill heads its last row only (src/model/prefill.ts), with the bits of the full forward's last row.
 // Bit-identical: logits (each logit is the same dot product in the same order). At F32 tolerance: the loss
 // (Σ exp is summed in another order across chunks) and the gradients (dlnf sums the chunks' products).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +162,80 @@ describe('vocabulary split under a 64 KiB binding limit', () => {
         const want = await generateLlama(a, prompt, o);
         expect(want.ids).toHaveLength(o.maxNewTokens);
         expect(await generateLlama(b, prompt, o)).toEqual(want);
+      }
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('GPT-2 prefill of a prompt longer than the plan, whose (T0, n_k) logits exceed the limit: heads the last row only, same bits as the whole model\'s full forward', async () => {
+    const { loaded: fixture } = await loadFixture('gpt2_tiny', 'gpt2');
+    // V = 1,000 and 64 positions (random wte, wpe): a chunk holds ~340 rows (limit / 4C), so the logits
+    // of a 56-token prompt would take 56 × n_k × 4 > 64 KiB per chunk.
+    const V = 1000, NP = 64, C = fixture.config.n_embd, T0 = 56;
+    const tensors = new Map(fixture.tensors);
+    tensors.set('wte.weight', { ...fixture.tensors.get('wte.weight')!, data: uniformF32(V * C, 7, -0.5, 0.5), shape: [V, C] });
+    tensors.set('wpe.weight', { ...fixture.tensors.get('wpe.weight')!, data: uniformF32(NP * C, 8, -0.1, 0.1), shape: [NP, C] });
+    const loaded: LoadedGpt2 = { ...fixture, config: { ...fixture.config, vocab_size: V, n_positions: NP }, tensors };
+    const o = { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 2, scale: 2, seed: 3 };
+    // The whole model's plan holds the prompt: its forward is the head over all T0 rows.
+    const a = await Gpt2LoraModel.create(whole, loaded, { ...o, B: 1, T: T0 });
+    const b = await Gpt2LoraModel.create(small, loaded, { ...o, B: 1, T: 4 });
+    try {
+      const { chunks } = b.parts.weights.vocab;
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(T0 * chunks[0].n * 4).toBeGreaterThan(LIMIT);
+      const lora = await a.readLoraWeights();
+      for (const s of a.parts.slots) lora.set(s.b.name, uniformF32(s.b.numel, 70 + s.index, -0.5, 0.5));
+      a.setLoraWeights(lora);
+      b.setLoraWeights(lora);
+      const prompt = randomInts(T0, 31, V);
+      prompt[T0 - 1] = V - 1;
+      const lastRow = (await a.forwardLogits(prompt)).slice((T0 - 1) * V);
+      const fed = [V - 1, 0, 517];
+      const chunkedLogits = await decodeLogits(await Gpt2Decoder.create(b, NP), prompt, fed);
+      const wholeLogits = await decodeLogits(await Gpt2Decoder.create(a, NP), prompt, fed);
+      expect(wholeLogits[0]).toEqual(lastRow); // bit-identical to the head over all rows
+      expect(chunkedLogits).toEqual(wholeLogits);
+      for (const g of [SAMPLED, GREEDY]) {
+        const want = await generate(a, prompt, g);
+        expect(want.ids).toHaveLength(g.maxNewTokens);
+        expect(await generate(b, prompt, g)).toEqual(want);
+      }
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('Llama prefill of a prompt longer than the plan, whose (T0, n_k) logits exceed the limit: heads the last row only, same bits as the whole model\'s full forward', async () => {
+    const m = tinyLlama({ tied: false, hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 24, V: 2001 });
+    // Planned for 2 rows, a chunk holds ~1,000 rows (limit / 4C): a 24-token prompt's logits would take 96 KB per chunk.
+    const T0 = 24;
+    const o = { targetModules: ['q_proj', 'v_proj', 'down_proj'], r: 2, scale: 2, seed: 4 };
+    const a = await LlamaLoraModel.create(whole, sourceOf(m), { ...o, B: 1, T: T0 });
+    const b = await LlamaLoraModel.create(small, sourceOf(m), { ...o, B: 1, T: 2 });
+    try {
+      const { chunks } = b.parts.weights.vocab;
+      expect(chunks.length).toBeGreaterThan(1);
+      expect(T0 * chunks[0].n * 4).toBeGreaterThan(LIMIT);
+      const lora = await a.readLoraWeights();
+      for (const s of a.parts.slots) lora.set(s.b.name, uniformF32(s.b.numel, 80 + s.index, -0.5, 0.5));
+      a.setLoraWeights(lora);
+      b.setLoraWeights(lora);
+      const prompt = randomInts(T0, 41, m.V);
+      prompt[T0 - 1] = m.V - 1;
+      const lastRow = (await a.forwardLogits(prompt)).slice((T0 - 1) * m.V);
+      const fed = [0, m.V - 1, 1234];
+      const chunkedLogits = await decodeLogits(await LlamaDecoder.create(b, 32), prompt, fed);
+      const wholeLogits = await decodeLogits(await LlamaDecoder.create(a, 32), prompt, fed);
+      expect(wholeLogits[0]).toEqual(lastRow); // bit-identical to the head over all rows
+      expect(chunkedLogits).toEqual(wholeLogits);
+      for (const g of [SAMPLED, GREEDY]) {
+        const want = await generateLlama(a, prompt, g);
+        expect(want.ids).toHaveLength(g.maxNewTokens);
+        expect(await generateLlama(b, prompt, g)).toEqual(want);
       }
     } finally {
       a.destroy();
