@@ -3,7 +3,7 @@
 // a weights file is never read whole, issue 13 item 1), or — only when the user asks, through the Hub
 // control — a model repo downloaded from the Hugging Face Hub (src/io/hub), cached in Cache Storage.
 import { sourceFromFiles, sourceFromMap, type ModelDirSource } from '../io/hfModel';
-import { cacheStorageHubCache, type HubCache, hubOrigins, openHubRepo, type HubProgress, type HubRepo } from '../io/hub';
+import { cacheStorageHubCache, hubOrigins, openHubRepo, type HubProgress } from '../io/hub';
 import type { DataSource, DemoModel, HubLoadInfo, ModelSource } from './protocol';
 
 /** The Hub's base URL: the real Hub, unless a test build set VITE_HUB_BASE (the page's CSP follows it). */
@@ -36,9 +36,7 @@ export async function modelSource(s: ModelSource, base: string, hooks: SourceHoo
     });
     const r = await openHubRepo({ repo: s.repo, revision: s.revision, token: s.token, base: HUB_BASE, cache, signal: hooks.signal, onProgress: hooks.onHubProgress });
     const hub: HubLoadInfo = { repo: r.repo, revision: r.revision, commit: r.commit, from: r.from, offline: r.offline, bytes: r.bytes };
-    const source = await fromCache(r, cache).catch(() => null);
-    if (!source && cache) warnings.push('the weights are held in memory (they could not be read back from the browser\'s cache)');
-    return { source: source ?? r.source, label: `${r.repo}@${r.revision}`, hub, warnings: [...warnings, ...r.warnings] };
+    return { source: r.source, label: `${r.repo}@${r.revision}`, hub, warnings: [...warnings, ...r.warnings] };
   }
   if (s.kind === 'files') {
     if (s.files.length === 0) throw new Error('no files were dropped');
@@ -49,29 +47,6 @@ export async function modelSource(s: ModelSource, base: string, hooks: SourceHoo
   const files = new Map<string, ArrayBuffer>();
   for (const name of DEMO_MODEL_FILES[s.name]) files.set(name, await fetchBytes(`${base}demo/${s.name}/${name}`));
   return { source: sourceFromMap(files), label: `built-in ${s.name}` };
-}
-
-/**
- * A Hub repo's weights read back from Cache Storage as Blobs, which stay on disk: the model then loads
- * streamed like a dropped folder (headers now, each tensor when an engine uploads it), and the downloaded
- * bytes openHubRepo returned are let go instead of being held for as long as the model is loaded. The small
- * files (config, tokenizer) stay as the bytes they are. Null when any weights file is not in the cache
- * (no Cache Storage, or the quota was hit).
- */
-async function fromCache(r: HubRepo, cache: HubCache | null): Promise<ModelDirSource | null> {
-  if (!cache?.readBlob) return null;
-  const files: File[] = [];
-  for (const name of r.source.names) {
-    if (name.endsWith('.safetensors')) {
-      const blob = await cache.readBlob(r.repo, r.commit, name);
-      if (!blob || blob.size !== (await r.source.read(name)).byteLength) return null;
-      files.push(new File([blob], name));
-    } else {
-      const bytes = await r.source.read(name);
-      files.push(new File([bytes as Uint8Array<ArrayBuffer>], name));
-    }
-  }
-  return sourceFromFiles(files);
 }
 
 export type LoadedData =

@@ -106,8 +106,6 @@ describe('the studio downloads a model from the Hub (local Hub-layout server)', 
       expect.stringMatching(/^cdn \/blobs\/[0-9a-f]{64}$/),
       `hub /${REPO}/resolve/${commit}/tokenizer.json`,
     ]);
-    // The weights are read back from the browser's cache as a Blob: the load read the headers only (streamed, like a dropped folder).
-    expect(await page.getByTestId('load-progress-line').textContent()).toMatch(/^headers read: \d+ tensors, 1\.\d MB of weights stay on disk/);
     // The model trains from here like any other: the data picker for text is offered.
     expect(await page.getByTestId('data-input').count()).toBe(1);
   });
@@ -157,7 +155,6 @@ describe('the studio downloads a model from the Hub (local Hub-layout server)', 
     await page.getByTestId('hub-download').click();
     await page.waitForFunction(() => /^lorasc\/gpt2-fortunes@main: GPT-2/.test(document.querySelector('[data-testid=model-info]')?.textContent ?? ''), null, { timeout: LONG });
     expect(await modelInfo(page)).toMatch(/from this browser's cache \(the Hub was not reachable\)/);
-    expect(await page.getByTestId('load-progress-line').textContent()).toMatch(/^headers read: /);
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) {
       expect(await page.getByTestId(`hub-file-${f}`).getAttribute('data-state'), f).toBe('cached');
     }

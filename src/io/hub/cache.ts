@@ -25,11 +25,6 @@ export interface HubCache {
   readManifest(repo: string, revision: string): Promise<HubManifest | null>;
   writeManifest(m: HubManifest): Promise<void>;
   readFile(repo: string, commit: string, name: string): Promise<Uint8Array | null>;
-  /**
-   * The cached file as a Blob, not read into memory (Cache Storage keeps it on disk): the studio reads a
-   * downloaded model's weights from it by ranges, as from a dropped file. Absent where there is no such store.
-   */
-  readBlob?(repo: string, commit: string, name: string): Promise<Blob | null>;
   /** Throws HUB_QUOTA when the browser's storage is full. */
   writeFile(repo: string, commit: string, name: string, bytes: Uint8Array, etag: string | null): Promise<void>;
 }
@@ -67,10 +62,6 @@ export async function cacheStorageHubCache(base: string): Promise<HubCache | nul
     async readFile(repo, commit, name) {
       const res = await cache.match(fileKey(base, repo, commit, name));
       return res ? new Uint8Array(await res.arrayBuffer()) : null;
-    },
-    async readBlob(repo, commit, name) {
-      const res = await cache.match(fileKey(base, repo, commit, name));
-      return res ? res.blob() : null;
     },
     async writeFile(repo, commit, name, bytes, etag) {
       const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.byteLength), 'X-Repo-Commit': commit };
