@@ -43,6 +43,17 @@ export interface CaseResult {
   tfjsGflops: number;
   ratio: number;
   maxAbsDiff: number;
+  /** Each rep's ms per product (medians above), interleaved engine/tfjs with the order alternating. */
+  engineRepsMs?: number[];
+  tfjsRepsMs?: number[];
+  /**
+   * CPU ms per product of Chromium's GPU process, where SwiftShader runs both engines' shaders (bench/cpu.ts;
+   * medians, the same reps): the work each side's kernels cost, far less moved by other load than wall time.
+   * Absent where the process cannot be read (not Linux).
+   */
+  engineCpuMs?: number;
+  tfjsCpuMs?: number;
+  cpuRatio?: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 // Bench row: peak vs planned GPU memory of a training step (src/train/memoryPlan.ts against the context's
 // allocation tracking, src/gpu/allocations.ts), with and without activation recomputation, and the step
-// time each costs. runMemplan runs in the bench page; memplanTable (Node) asks the page for it and prints it.
+// time each costs. runMemplan runs in the bench page; runMemplanInPage (Node) asks the page for the rows, which the
+// bench puts in its JSON report as `memplan` and prints with memplanTable.
 import type { Page } from 'playwright-core';
 import type { GpuContext } from '../src/gpu/context';
 import { getDevice } from '../src/gpu/device';
@@ -61,13 +62,14 @@ export async function runMemplan(reps = 3): Promise<MemplanRow[]> {
 
 const MiB = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
-/** In Node: runs the rows in the bench page and formats them. */
-export async function memplanTable(page: Page, reps: number): Promise<string> {
-  const rows = await page.evaluate(async (r) => {
-    const path = '/bench/memplan.ts'; // served by the bench's vite server
-    const m = (await import(/* @vite-ignore */ path)) as { runMemplan(reps: number): Promise<MemplanRow[]> };
-    return m.runMemplan(r);
-  }, reps);
+/** In Node: runs the rows in the bench page (page.ts puts runMemplan on window; a dynamic import() inside the
+ * evaluated function would be rewritten by vite-node into a helper the page does not have). */
+export async function runMemplanInPage(page: Page, reps: number): Promise<MemplanRow[]> {
+  return page.evaluate((r) => (window as unknown as { runMemplan(reps: number): Promise<MemplanRow[]> }).runMemplan(r), reps);
+}
+
+/** In Node: the rows as the bench's table. */
+export function memplanTable(rows: MemplanRow[], reps: number): string {
   return [
     `Peak vs planned GPU memory of a training step (${rows[0].name}; create, ${reps + 1} steps + AdamW, gradient and optimizer reads)`,
     'recompute  planned      peak         peak/plan  activations   ms/step',

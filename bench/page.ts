@@ -6,10 +6,11 @@ import '@tensorflow/tfjs-backend-webgpu';
 import type { GpuContext } from '../src/gpu/context';
 import { getDevice } from '../src/gpu/device';
 import type { KernelDescriptor } from '../src/gpu/kernel';
-import { fitsVec4, matmulKernel, matmulVec4Kernel, matmulVec4x8Kernel } from '../src/kernels/matmul';
+import { fitsVec4, matmulKernel, matmulVec4Kernel, matmulVec4x8Kernel, matmulVec8x8Workgroup } from '../src/kernels/matmul';
 import { chooseMatmul, observeMatmulChoices } from '../src/kernels/matmul_select';
 import { matmulTiledKernel } from '../src/kernels/matmul_variants';
 import { runDevice } from './device';
+import { runMemplan } from './memplan';
 import type { MatmulShape } from '../src/ref/matmul';
 import { type BenchReport, type CaseResult, GPT2_CASES, type MatmulCase, EXTRA_TRAIN_CASES, SQUARE_CASES, TRAIN_CASES, type TrainCaseResult, flops } from './cases';
 import { runTrainCase } from './train';
@@ -20,13 +21,35 @@ import { seededUniform } from '../src/ref/seeded';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Times engines rep by rep, interleaved; returns the median ms per product of each. */
-async function interleave(timers: MatmulTimer[], iters: number, reps: number): Promise<number[]> {
-  const times: number[][] = timers.map(() => []);
+/** The GPU process's CPU ms so far (bench/cpu.ts, exposed by bench/run.ts), or null where it cannot be read. */
+async function gpuCpuMs(): Promise<number | null> {
+  const read = (window as unknown as { benchGpuCpuMs?: () => Promise<number | null> }).benchGpuCpuMs;
+  return read ? read() : null;
+}
+
+interface RepTimes {
+  /** Wall ms per product, each rep. */
+  wall: number[];
+  /** CPU ms of the GPU process per product, each rep; empty where it cannot be read. */
+  cpu: number[];
+}
+
+/**
+ * Times engines rep by rep, interleaved, the order reversed every other rep (so neither side always runs
+ * right after the other's readback); returns every rep's wall and GPU-process CPU ms per product of each.
+ */
+async function interleave(timers: MatmulTimer[], iters: number, reps: number): Promise<RepTimes[]> {
+  const times: RepTimes[] = timers.map(() => ({ wall: [], cpu: [] }));
   for (let r = 0; r < reps; r++) {
-    for (let i = 0; i < timers.length; i++) times[i].push(await timers[i].rep(iters));
+    const order = timers.map((_, i) => (r % 2 ? timers.length - 1 - i : i));
+    for (const i of order) {
+      const c0 = await gpuCpuMs();
+      times[i].wall.push(await timers[i].rep(iters));
+      const c1 = await gpuCpuMs();
+      if (c0 !== null && c1 !== null) times[i].cpu.push((c1 - c0) / iters);
+    }
   }
-  return times.map(median);
+  return times;
 }
 
 // Enough back-to-back products that each timed rep is well above submit/readback overhead.
@@ -39,7 +62,11 @@ async function runCase(ctx: GpuContext, cse: MatmulCase, reps: number, log: (s: 
   const { kernel, variant } = await chooseMatmul(ctx, s);
   const engine = await engineTimer(ctx, kernel, s, a, b);
   const tfjs = await tfjsTimer(s, a, b);
-  const [engineMs, tfjsMs] = await interleave([engine, tfjs], itersFor(s), reps);
+  const [engineReps, tfjsReps] = await interleave([engine, tfjs], itersFor(s), reps);
+  const [engineMs, tfjsMs] = [median(engineReps.wall), median(tfjsReps.wall)];
+  const cpu = engineReps.cpu.length === reps && tfjsReps.cpu.length === reps
+    ? { engineCpuMs: median(engineReps.cpu), tfjsCpuMs: median(tfjsReps.cpu), cpuRatio: median(tfjsReps.cpu) / median(engineReps.cpu) }
+    : {};
   const [eo, to] = [await engine.output(), await tfjs.output()];
   engine.dispose();
   tfjs.dispose();
@@ -49,27 +76,36 @@ async function runCase(ctx: GpuContext, cse: MatmulCase, reps: number, log: (s: 
   const r: CaseResult = {
     name: cse.name, M: s.M, N: s.N, K: s.K, layout: `${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, variant,
     engineMs, tfjsMs, engineGflops: gf(engineMs), tfjsGflops: gf(tfjsMs), ratio: tfjsMs / engineMs, maxAbsDiff,
+    engineRepsMs: engineReps.wall, tfjsRepsMs: tfjsReps.wall, ...cpu,
   };
   log(`${cse.name}: engine ${r.engineGflops.toFixed(2)} GFLOP/s, tfjs ${r.tfjsGflops.toFixed(2)} GFLOP/s`);
   return r;
 }
 
 /** Kernel lab (docs/engineering.md#kernel-lab): every matmul version on the same cases, interleaved, GFLOP/s only. */
-async function runLab(opts: { reps?: number }): Promise<Record<string, Record<string, number>>> {
-  const versions: Record<string, KernelDescriptor<MatmulShape>> = {
+async function runLab(opts: { reps?: number; cases?: string[]; versions?: string[] }): Promise<Record<string, Record<string, number>>> {
+  const all: Record<string, KernelDescriptor<MatmulShape>> = {
     'v3 scalar 4×4': matmulKernel, 'v4 vec4 4×4': matmulVec4Kernel, 'v5 vec4 4×8': matmulVec4x8Kernel,
     'v6 tiled 64×64 (workgroup memory)': matmulTiledKernel,
+    'v7 vec4 8×8 wg8×8': matmulVec8x8Workgroup([8, 8]), 'v7 vec4 8×8 wg16×16': matmulVec8x8Workgroup([16, 16]),
+    'v7 vec4 8×8 wg16×4': matmulVec8x8Workgroup([16, 4]),
   };
+  // --lab-version / --case pick versions and cases by substring of their names (default: all).
+  const pick = <T>(xs: T[], name: (x: T) => string, wanted?: string[]) =>
+    wanted?.length ? xs.filter((x) => wanted.some((w) => name(x).includes(w))) : xs;
+  const versions = Object.fromEntries(pick(Object.entries(all), ([v]) => v, opts.versions));
   const ctx = await getDevice({ label: 'bench-lab' });
   const out: Record<string, Record<string, number>> = {};
-  for (const c of [...SQUARE_CASES, ...GPT2_CASES]) {
+  for (const c of pick([...SQUARE_CASES, ...GPT2_CASES], (x) => x.name, opts.cases)) {
     const a = seededUniform(c.shape.M * c.shape.K, 1);
     const b = seededUniform(c.shape.K * c.shape.N, 2);
     const names = Object.keys(versions).filter((v) => versions[v] === matmulKernel || fitsVec4(c.shape));
     const timers = await Promise.all(names.map((v) => engineTimer(ctx, versions[v], c.shape, a, b)));
-    const ms = await interleave(timers, itersFor(c.shape), opts.reps ?? 3);
+    const reps = await interleave(timers, itersFor(c.shape), opts.reps ?? 3);
     timers.forEach((t) => t.dispose());
-    out[c.name] = Object.fromEntries(names.map((v, i) => [v, flops(c.shape) / (ms[i] * 1e6)]));
+    // Median GFLOP/s, and GFLOP per CPU-second of the GPU process (the kernel's work, little moved by load).
+    out[c.name] = Object.fromEntries(names.flatMap((v, i) => [[v, flops(c.shape) / (median(reps[i].wall) * 1e6)],
+      ...(reps[i].cpu.length ? [[`${v} per cpu-s`, flops(c.shape) / (median(reps[i].cpu) * 1e6)]] : [])]));
     console.log(`[bench] ${c.name} ${JSON.stringify(out[c.name])}`);
   }
   ctx.destroy();
@@ -140,4 +176,5 @@ async function runBench(opts: BenchOptions): Promise<BenchReport> {
 (window as unknown as { runBench: typeof runBench }).runBench = runBench;
 (window as unknown as { runLab: typeof runLab }).runLab = runLab;
 (window as unknown as { runDevice: typeof runDevice }).runDevice = runDevice;
+(window as unknown as { runMemplan: typeof runMemplan }).runMemplan = runMemplan;
 (window as unknown as { benchReady: boolean }).benchReady = true;

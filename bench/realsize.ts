@@ -98,17 +98,16 @@ export function loadTable(r: LoadRow): string[] {
   ];
 }
 
-/** bench/run.ts's hook: runs after the page's rows, unless --device, --lab or --only picked other rows. */
-export async function realSizeBench(args: string[]): Promise<void> {
-  if (args.includes('--device') || args.includes('--lab') || args.includes('--only')) return;
-  const row = await measureLoad();
-  if (args.includes('--json')) console.log(JSON.stringify({ realSizeLoad: row }, null, 2));
-  else console.log(loadTable(row).join('\n'));
-}
+/** Whether bench/run.ts runs this row: after the page's rows, unless --device, --lab or --only picked other rows. */
+export const realSizeWanted = (args: string[]): boolean =>
+  !args.includes('--device') && !args.includes('--lab') && !args.includes('--only');
 
 // vite-node drops the script from process.argv, so running this file alone is asked for by the environment.
 if (process.env.BENCH_REALSIZE_ALONE === '1') {
-  realSizeBench(process.argv.slice(2)).catch((e) => {
+  const args = process.argv.slice(2);
+  measureLoad().then((row) => {
+    console.log(args.includes('--json') ? JSON.stringify({ realSizeLoad: row }, null, 2) : loadTable(row).join('\n'));
+  }).catch((e) => {
     console.error(`bench realsize failed: ${e instanceof Error ? e.message : String(e)}`);
     process.exit(1);
   });

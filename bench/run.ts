@@ -10,11 +10,12 @@ import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from '../src/cli/chromium';
 import type { BenchReport } from './cases';
+import { gpuCpuReader } from './cpu';
 import type { DeviceReport } from './device';
 import { llamaTable } from './llama';
-import { memplanTable } from './memplan';
+import { type MemplanRow, memplanTable, runMemplanInPage } from './memplan';
 import { packedTable } from './packed';
-import { realSizeBench } from './realsize';
+import { type LoadRow, loadTable, measureLoad, realSizeWanted } from './realsize';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => args.includes(f);
@@ -29,11 +30,14 @@ function matmulTable(r: BenchReport): string[] {
   const rows = r.results.map((x) =>
     [x.name.padEnd(22), `${x.M}×${x.N}×${x.K} ${x.layout}`.padEnd(20),
       x.engineGflops.toFixed(2).padStart(8), x.tfjsGflops.toFixed(2).padStart(8),
-      `${x.ratio.toFixed(2)}×`.padStart(8), x.maxAbsDiff.toExponential(1).padStart(9), ` ${x.variant}`].join(' '));
+      `${x.ratio.toFixed(2)}×`.padStart(8), (x.cpuRatio ? `${x.cpuRatio.toFixed(2)}×` : '—').padStart(8),
+      x.maxAbsDiff.toExponential(1).padStart(9), ` ${x.variant}`].join(' '));
   return [
-    `${'matmul case'.padEnd(22)} ${'M×N×K layout'.padEnd(20)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(8)} ${'max|Δ|'.padStart(9)}  variant`,
-    `${''.padEnd(22)} ${''.padEnd(20)} ${'GFLOP/s'.padStart(8)} ${'GFLOP/s'.padStart(8)}`,
+    `${'matmul case'.padEnd(22)} ${'M×N×K layout'.padEnd(20)} ${'engine'.padStart(8)} ${'tfjs'.padStart(8)} ${'ratio'.padStart(8)} ${'CPU'.padStart(8)} ${'max|Δ|'.padStart(9)}  variant`,
+    `${''.padEnd(22)} ${''.padEnd(20)} ${'GFLOP/s'.padStart(8)} ${'GFLOP/s'.padStart(8)} ${'(wall)'.padStart(8)} ${'ratio'.padStart(8)}`,
     ...rows,
+    'ratio: tfjs ms / engine ms per product, wall clock (medians). CPU ratio: the same with the CPU ms of the GPU',
+    'process, where SwiftShader runs both engines\' shaders (bench/cpu.ts): the kernels\' work, little moved by other load.',
     '',
   ];
 }
@@ -110,7 +114,40 @@ function deviceTable(r: DeviceReport): string {
   return lines.join('\n');
 }
 
-async function main() {
+// Everything the run opened, closed in reverse on every path: success, error, SIGINT/SIGTERM/SIGHUP. Each close
+// is time-boxed, since a page stuck in a long dispatch can keep browser.close() waiting; the process then exits
+// explicitly (Playwright kills its browser child on exit), so no handle left behind can keep the bench alive.
+const closers: { what: string; close: () => Promise<unknown> }[] = [];
+const CLOSE_TIMEOUT_MS = 15_000;
+
+async function teardown(): Promise<void> {
+  for (const { what, close } of closers.splice(0).reverse()) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<string>((done) => { timer = setTimeout(() => done('timed out'), CLOSE_TIMEOUT_MS); });
+    const outcome = await Promise.race([close().then(() => 'ok', (e) => `failed: ${e instanceof Error ? e.message : String(e)}`), timeout]);
+    clearTimeout(timer);
+    if (outcome !== 'ok') console.error(`bench: closing ${what} ${outcome}`);
+  }
+}
+
+async function finish(code: number): Promise<never> {
+  await teardown();
+  process.exit(code);
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}, closing the browser and the Vite server`);
+    void finish(code);
+  });
+}
+
+/** The page's report plus the rows measured from Node: the memory plan (in the page) and the real-size load. */
+type FullReport = BenchReport & { memplan?: MemplanRow[]; realSizeLoad?: LoadRow };
+/** The report so far: printed with --json even when a later part fails, so the finished rows are not lost. */
+let partial: FullReport | undefined;
+
+async function main(): Promise<void> {
   const server = await createServer({
     // No HMR and no watcher: others editing src/ while a run is in flight must not reload the page under it.
     server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
@@ -124,49 +161,67 @@ async function main() {
       include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-backend-webgpu'],
     },
   });
+  closers.push({ what: 'the Vite server', close: () => server.close() });
   await server.listen();
   const url = server.resolvedUrls?.local[0];
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-  try {
-    const page = await browser.newPage();
-    page.on('console', (m) => { if (m.text().startsWith('[bench]') && !flag('--json')) console.error(m.text()); });
-    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    await page.goto(`${url}bench/index.html`);
-    await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, { timeout: 120_000 });
-    if (flag('--device')) {
-      const report = (await page.evaluate(
-        (opts) => (window as unknown as { runDevice: (o: unknown) => Promise<unknown> }).runDevice(opts),
-        { quick: flag('--quick'), reps: Number(option('--reps') ?? 3) },
-      )) as DeviceReport;
-      if (option('--out')) writeFileSync(option('--out')!, JSON.stringify(report, null, 2));
-      console.log(flag('--json') ? JSON.stringify(report, null, 2) : deviceTable(report));
-      return;
-    }
-    if (flag('--lab')) {
-      const lab = await page.evaluate(
-        (opts) => (window as unknown as { runLab: (o: unknown) => Promise<unknown> }).runLab(opts),
-        { reps: Number(option('--reps') ?? 3) },
-      );
-      console.log(JSON.stringify(lab, null, 2));
-      return;
-    }
+  // Signals are ours (above): Playwright's own SIGTERM handler closes the browser but leaves the process running.
+  const browser = await chromium.launch({
+    executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+  });
+  closers.push({ what: 'the browser', close: () => browser.close() });
+  const page = await browser.newPage();
+  closers.push({ what: 'the bench page', close: () => page.close() });
+  const cpu = gpuCpuReader();
+  if (cpu) await page.exposeFunction('benchGpuCpuMs', cpu);
+  page.on('console', (m) => { if (m.text().startsWith('[bench]') && !flag('--json')) console.error(m.text()); });
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  await page.goto(`${url}bench/index.html`);
+  await page.waitForFunction(() => (window as unknown as { benchReady?: boolean }).benchReady === true, null, { timeout: 120_000 });
+  const reps = Number(option('--reps') ?? 3);
+  if (flag('--device')) {
     const report = (await page.evaluate(
-      (opts) => (window as unknown as { runBench: (o: unknown) => Promise<unknown> }).runBench(opts),
-      {
-        quick: flag('--quick'), reps: Number(option('--reps') ?? 3), only: option('--only'), profile: flag('--profile'),
-        trainCases: args.filter((_, i) => args[i - 1] === '--case'),
-      },
-    )) as BenchReport;
+      (opts) => (window as unknown as { runDevice: (o: unknown) => Promise<unknown> }).runDevice(opts),
+      { quick: flag('--quick'), reps },
+    )) as DeviceReport;
     if (option('--out')) writeFileSync(option('--out')!, JSON.stringify(report, null, 2));
-    console.log(flag('--json') ? JSON.stringify(report, null, 2) : table(report));
-    if (!flag('--json') && option('--only') === undefined) console.log(await memplanTable(page, Number(option('--reps') ?? 3)));
-  } finally {
-    await browser.close();
-    await server.close();
+    console.log(flag('--json') ? JSON.stringify(report, null, 2) : deviceTable(report));
+    return;
   }
+  if (flag('--lab')) {
+    const lab = await page.evaluate(
+      (opts) => (window as unknown as { runLab: (o: unknown) => Promise<unknown> }).runLab(opts),
+      { reps, cases: args.filter((_, i) => args[i - 1] === '--case'), versions: args.filter((_, i) => args[i - 1] === '--lab-version') },
+    );
+    console.log(JSON.stringify(lab, null, 2));
+    return;
+  }
+  const report: FullReport = partial = (await page.evaluate(
+    (opts) => (window as unknown as { runBench: (o: unknown) => Promise<unknown> }).runBench(opts),
+    {
+      quick: flag('--quick'), reps, only: option('--only'), profile: flag('--profile'),
+      trainCases: args.filter((_, i) => args[i - 1] === '--case'),
+    },
+  )) as BenchReport;
+  // Written after each part, so a later part's failure keeps the earlier ones.
+  const save = () => { if (option('--out')) writeFileSync(option('--out')!, JSON.stringify(report, null, 2)); };
+  save();
+  if (!flag('--json')) console.log(table(report));
+  if (option('--only') === undefined) {
+    report.memplan = await runMemplanInPage(page, reps);
+    save();
+    if (!flag('--json')) console.log(memplanTable(report.memplan, reps));
+  }
+  await teardown(); // the real-size load drives its own Chromium through the CLI
+  if (realSizeWanted(args)) {
+    report.realSizeLoad = await measureLoad();
+    save();
+    if (!flag('--json')) console.log(loadTable(report.realSizeLoad).join('\n'));
+  }
+  if (flag('--json')) console.log(JSON.stringify(report, null, 2));
 }
 
-main().then(() => realSizeBench(args)).catch((e) => {
+main().then(() => finish(0), (e) => {
+  if (flag('--json') && partial) console.log(JSON.stringify(partial, null, 2));
   console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exit(1);
+  return finish(1);
 });

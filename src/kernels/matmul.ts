@@ -2,6 +2,7 @@
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
 import matmulVec4x8Wgsl from '../../shaders/matmul_vec4_4x8.wgsl?raw';
+import matmulVec8x8Wgsl from '../../shaders/matmul_vec4_8x8.wgsl?raw';
 import matmulStoreWgsl from '../../shaders/lib/matmul_store.wgsl?raw';
 import matmulVec4LoadWgsl from '../../shaders/lib/matmul_vec4_load.wgsl?raw';
 import type { BufferBinding, GpuContext } from '../gpu/context';
@@ -62,6 +63,39 @@ export const matmulVec4x8Kernel: KernelDescriptor<MatmulShape> = {
   key: variantKey('matmul_vec4_4x8'),
 };
 
+/**
+ * v7: vec4 loads, 8×8 outputs per thread (the fewest loads per multiply-add of the register-blocked kernels),
+ * on a WG_X×WG_Y workgroup covering 8·WG_Y rows by 8·WG_X columns; same alignment needs as v4.
+ */
+export function matmulVec8x8Workgroup(wg: [number, number]): KernelDescriptor<MatmulShape> {
+  const [x, y] = wg;
+  return {
+    name: 'matmul_vec4_8x8', wgsl: withLib(matmulVec8x8Wgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms,
+    overrides: (s) => ({ WG_X: x, WG_Y: y, TRANS_A: s.transA ? 1 : 0, TRANS_B: s.transB ? 1 : 0, HAS_BIAS: s.hasBias ? 1 : 0 }),
+    dispatch: (s) => [ceilDiv(s.N, 8 * x), ceilDiv(s.M, 8 * y), s.batch ?? 1],
+    key: (s) => `matmul_vec4_8x8/wg${x}x${y}/${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}${s.hasBias ? '/bias' : ''}`,
+  };
+}
+
+const vec8x8Wg16 = matmulVec8x8Workgroup([16, 16]);
+const vec8x8Wg8 = matmulVec8x8Workgroup([8, 8]);
+
+/**
+ * v7 as the selector offers it: 16×16 workgroups (128×128 of C each; the least CPU per FLOP on SwiftShader, whose
+ * per-workgroup cost they spread over 256 invocations) where that still makes ≥ 6 workgroups, so the 2-core
+ * machine has work on both cores (attn.c_proj 128×768 makes 6); 8×8 workgroups (64×64) for smaller products.
+ * `npm run bench -- --lab`, GFLOP per CPU-second of the GPU process, loaded machine, 09:01 UTC: attn.c_proj 1.95
+ * (16×16) vs 1.65 (8×8) vs 1.48 (4×8 kernel); square 256 (4 workgroups at 16×16) 1.61 vs 2.04 (8×8).
+ */
+const vec8x8Pick = (s: MatmulShape) =>
+  ceilDiv(s.M, 128) * ceilDiv(s.N, 128) * (s.batch ?? 1) >= 6 ? vec8x8Wg16 : vec8x8Wg8;
+export const matmulVec8x8Kernel: KernelDescriptor<MatmulShape> = {
+  name: 'matmul_vec4_8x8', wgsl: vec8x8Wg8.wgsl, bindings, uniforms,
+  overrides: (s) => vec8x8Pick(s).overrides!(s),
+  dispatch: (s) => vec8x8Pick(s).dispatch(s),
+  key: (s) => vec8x8Pick(s).key(s),
+};
+
 /** Whether the vec4 kernel's alignment needs hold (K steps by 4; contiguous axes and strides by 4). */
 export function fitsVec4(s: MatmulShape): boolean {
   const { strideA, strideB } = matmulStrides(s);
@@ -80,9 +114,14 @@ export const matmulFlags = { scalarOnly: false };
  * Issue 16 re-measured the weight gradient xᵀ·dy (TN, 768×3072×128; `bench -- --device` and interleaved
  * timings, loaded machine): the 4×8 kernel took 0.5–0.96 s against 0.95–2.1 s for the 4×4 one, so TN now
  * runs 4×8 as NN does; dy·Wᵀ (NT) stayed within noise and keeps the 4×4 kernel.
+ * Issue 16 again (mm16): the 8×8 kernel (v7) now runs every full-size product (M, N > 16, K > 64: the selector's
+ * 'full' shape classes) in all layouts: it spends the least CPU per FLOP of the four on attn.c_proj, dy·Wᵀ (2.09
+ * vs 1.45 GFLOP per CPU-second for the 4×4 kernel) and xᵀ·dy (1.58 vs 1.39 for 4×8); docs/bench-swiftshader.md.
+ * The LoRA rank-r products and short-K ones keep their kernels (not re-measured).
  */
 export function matmulVariant(s: MatmulShape): KernelDescriptor<MatmulShape> {
   if (matmulFlags.scalarOnly || !fitsVec4(s)) return matmulKernel;
+  if (s.M > 16 && s.N > 16 && s.K > 64) return matmulVec8x8Kernel; // the 'full' shape classes (matmulShapeClass)
   return !s.transB ? matmulVec4x8Kernel : matmulVec4Kernel;
 }
 

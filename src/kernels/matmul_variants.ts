@@ -9,9 +9,9 @@ import matmulVec4LoadWgsl from '../../shaders/lib/matmul_vec4_load.wgsl?raw';
 import type { DeviceFeatures, KernelFeature } from '../gpu/features';
 import { type KernelDescriptor, ceilDiv, f32, u32, withLib } from '../gpu/kernel';
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
-import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from './matmul';
+import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel, matmulVec8x8Kernel } from './matmul';
 
-export type MatmulVariantId = 'scalar' | 'vec4' | 'vec4x8' | 'tiled' | 'subgroup' | 'f16';
+export type MatmulVariantId = 'scalar' | 'vec4' | 'vec4x8' | 'vec8x8' | 'tiled' | 'subgroup' | 'f16';
 
 const uniforms = (s: MatmulShape) => {
   const { strideA, strideB, strideC } = matmulStrides(s);
@@ -41,7 +41,7 @@ export function matmulSubgroupKernel(sg: number): KernelDescriptor<MatmulShape> 
 
 /** matmul_vec4's layout with f16 products and f32 sums (matmul_f16.wgsl). */
 export const matmulF16Kernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul_f16', wgsl: withLib(matmulF16Wgsl, matmulStoreWgsl), bindings, uniforms,
+  name: 'matmul_f16', wgsl: withLib(matmulF16Wgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms,
   overrides: (s) => ({ ...flags(s), WG_X: 16, WG_Y: 16 }),
   dispatch: (s) => [ceilDiv(s.N, 64), ceilDiv(s.M, 64), s.batch ?? 1],
   key: (s) => `matmul_f16/${layout(s)}`,
@@ -78,7 +78,7 @@ export interface VariantOptions {
 }
 
 /** All variant ids in preference order: on a tie in timing the earlier one is kept. */
-export const MATMUL_VARIANT_IDS: MatmulVariantId[] = ['vec4x8', 'vec4', 'tiled', 'subgroup', 'f16', 'scalar'];
+export const MATMUL_VARIANT_IDS: MatmulVariantId[] = ['vec4x8', 'vec8x8', 'vec4', 'tiled', 'subgroup', 'f16', 'scalar'];
 
 const needsFeature = (f: KernelFeature, features: DeviceFeatures) =>
   `needs the '${f}' feature, which this device does not have (it has: ${features.has.join(', ') || 'none of shader-f16, subgroups'})`;
@@ -99,6 +99,7 @@ export function matmulVariants(features: DeviceFeatures, s: MatmulShape, options
     else if (!aligned) skip(notAligned);
     else if (id === 'vec4') eligible.push({ id, kernel: matmulVec4Kernel, tolerance: F32_TOL });
     else if (id === 'vec4x8') eligible.push({ id, kernel: matmulVec4x8Kernel, tolerance: F32_TOL });
+    else if (id === 'vec8x8') eligible.push({ id, kernel: matmulVec8x8Kernel, tolerance: F32_TOL });
     else if (id === 'tiled') eligible.push({ id, kernel: matmulTiledKernel, tolerance: F32_TOL });
     else if (id === 'subgroup') {
       if (!features.has.includes('subgroups')) skip(needsFeature('subgroups', features));
@@ -127,5 +128,5 @@ export function matmulShapeClass(s: MatmulShape): string {
 /** The kernel lab's choice on SwiftShader (shipped; matmul.ts's matmulVariant), as a variant id. */
 export function shippedMatmulVariant(s: MatmulShape): MatmulVariantId {
   const k = matmulVariant(s);
-  return k === matmulVec4x8Kernel ? 'vec4x8' : k === matmulVec4Kernel ? 'vec4' : 'scalar';
+  return k === matmulVec4x8Kernel ? 'vec4x8' : k === matmulVec8x8Kernel ? 'vec8x8' : k === matmulVec4Kernel ? 'vec4' : 'scalar';
 }

@@ -10,6 +10,8 @@
 import embeddingPackedWgsl from '../../shaders/embedding_forward_packed.wgsl?raw';
 import doraRowNormPackedWgsl from '../../shaders/dora_row_norm_packed.wgsl?raw';
 import unpackHalfWgsl from '../../shaders/lib/unpack_half.wgsl?raw';
+import doraRowNormSumWgsl from '../../shaders/lib/dora_row_norm_sum.wgsl?raw';
+import embeddingGatherWgsl from '../../shaders/lib/embedding_gather.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type KernelDescriptor, ceilDiv, f32, fold2d, u32, withLib } from '../gpu/kernel';
@@ -36,7 +38,7 @@ export type PackedEmbeddingShape = EmbeddingShape & { v0?: number; rows?: number
 
 export const embeddingForwardPackedKernel: KernelDescriptor<PackedEmbeddingShape> = {
   name: 'embedding_forward_packed',
-  wgsl: withLib(embeddingPackedWgsl, unpackHalfWgsl),
+  wgsl: withLib(embeddingPackedWgsl, embeddingGatherWgsl, unpackHalfWgsl),
   bindings: ['dims:uniform', 'ids:read', 'wte:read', 'wpe:read', 'out:rw'],
   uniforms: (s) => [u32(s.B), u32(s.T), u32(s.C), u32(s.V), u32(s.v0 ?? 0), u32(s.rows ?? s.V)],
   overrides: (s) => ({ WG: EMB_WG, F16: s.f16 ? 1 : 0 }),
@@ -46,7 +48,7 @@ export const embeddingForwardPackedKernel: KernelDescriptor<PackedEmbeddingShape
 
 export const doraRowNormPackedKernel: KernelDescriptor<DoraWeightShape & Packed> = {
   name: 'dora_row_norm_packed',
-  wgsl: withLib(doraRowNormPackedWgsl, unpackHalfWgsl),
+  wgsl: withLib(doraRowNormPackedWgsl, doraRowNormSumWgsl, unpackHalfWgsl),
   bindings: ['dims:uniform', 'w:read', 'lora_a:read', 'lora_b:read', 'norm:rw'],
   uniforms: (s) => [u32(s.IN), u32(s.OUT), u32(s.R), f32(s.scale)],
   overrides: (s) => ({ WG: 64, CONV1D: s.conv1d ? 1 : 0, F16: s.f16 ? 1 : 0 }),

@@ -95,7 +95,8 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
     const targets = targetedModules(loaded0, config.targetModules);
     const sample = sampleOf(data); // before the engine: nothing that can throw comes after it
     const options = engineOptions(config, targets, config.seqLen);
-    if (model.frozenWeights === 'f32') options.frozenWeights = 'f32';
+    // The caller's 'f32' (the CLI's --frozen-weights) widens; the config records it, so a checkpoint resumes the same way.
+    if (model.frozenWeights === 'f32') { options.frozenWeights = 'f32'; config.frozenWeights = 'f32'; }
     if (loaded0.kind === 'llama') {
       return { kind: 'lm', loaded: loaded0, engine: await createEngine(ctx, loaded0, options), data, config, targets, sample, preview };
     }

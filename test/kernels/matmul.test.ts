@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KernelDescriptor } from '../../src/gpu/kernel';
-import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel } from '../../src/kernels/matmul';
+import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel, matmulVec8x8Kernel } from '../../src/kernels/matmul';
 import { type MatmulShape, matmul, matmulStrides } from '../../src/ref/matmul';
 import { expectAllClose } from '../helpers/allclose';
 import { testContext } from '../helpers/gpu';
@@ -94,6 +94,10 @@ describe('matmul_vec4.wgsl and matmul_vec4_4x8.wgsl vs reference', () => {
   });
   it('is chosen only for aligned shapes', () => {
     expect(matmulVariant({ M: 8, N: 8, K: 8 })).toBe(matmulVec4x8Kernel);
+    // Full-size products (M, N > 16, K > 64) run the 8×8 kernel in every layout.
+    for (const t of [{}, { transA: true }, { transB: true }]) expect(matmulVariant({ M: 20, N: 20, K: 68, ...t })).toBe(matmulVec8x8Kernel);
+    expect(matmulVariant({ M: 20, N: 20, K: 64 })).toBe(matmulVec4x8Kernel);
+    expect(matmulVariant({ M: 20, N: 16, K: 68 })).toBe(matmulVec4x8Kernel);
     expect(matmulVariant({ M: 8, N: 8, K: 8, transB: true })).toBe(matmulVec4Kernel);
     expect(matmulVariant({ M: 8, N: 8, K: 8, transA: true })).toBe(matmulVec4x8Kernel);
     expect(matmulVariant({ M: 8, N: 7, K: 8 })).toBe(matmulKernel);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { deviceFeatures, KERNEL_FEATURES } from '../../src/gpu/features';
 import type { KernelDescriptor } from '../../src/gpu/kernel';
-import { fitsVec4 } from '../../src/kernels/matmul';
+import { fitsVec4, matmulVec8x8Kernel, matmulVec8x8Workgroup } from '../../src/kernels/matmul';
 import { F16_TOL, matmulF16Kernel, matmulSubgroupKernel, matmulTiledKernel, matmulVariants } from '../../src/kernels/matmul_variants';
 import { type MatmulShape, matmul, matmulStrides } from '../../src/ref/matmul';
 import type { Tolerance } from '../helpers/allclose';
@@ -72,6 +72,18 @@ describe('matmul_tiled.wgsl (workgroup-shared 64×64 tiles, vec4 loads, 4×4 mic
   });
 });
 
+describe('matmul_vec4_8x8.wgsl (vec4 loads, 8×8 per thread) vs reference', () => {
+  // Shapes whose M or N ends mid-block (45, 44 = 5·8 + 4, 20, 12) exercise both masked halves.
+  it('every layout, ragged edges, bias, alpha/beta, on an 8×8 workgroup (the selector\'s for small products)', async () => {
+    expect(matmulVec8x8Kernel.key({ M: 72, N: 72, K: 140 })).toContain('/wg8x8/');
+    await checkAll(matmulVec8x8Kernel, 1700);
+  });
+  it('the same on a 16×16 workgroup (the selector\'s where it makes ≥ 6 workgroups)', async () => {
+    expect(matmulVec8x8Kernel.key({ M: 128, N: 768, K: 768 })).toContain('/wg16x16/');
+    await checkAll(matmulVec8x8Workgroup([16, 16]), 1800);
+  });
+});
+
 describe('feature-gated variants (subgroups, shader-f16)', () => {
   it('the device has exactly the kernel features its adapter offers; the others skip their variants, saying why', async () => {
     const ctx = await testContext();
@@ -85,7 +97,7 @@ describe('feature-gated variants (subgroups, shader-f16)', () => {
     console.log(`[lorasc] adapter kernel features: ${offered.join(', ') || 'none'}; subgroup sizes ` +
       `${features.subgroupMinSize ?? '?'}..${features.subgroupMaxSize ?? '?'}; variants run here: ${ids.join(', ')}; ` +
       `skipped: ${skipped.map((s) => `${s.id} (${s.reason})`).join('; ')}`);
-    expect(ids).toEqual(expect.arrayContaining(['scalar', 'vec4', 'vec4x8', 'tiled']));
+    expect(ids).toEqual(expect.arrayContaining(['scalar', 'vec4', 'vec4x8', 'vec8x8', 'tiled']));
     const reason = (id: string) => skipped.find((s) => s.id === id)?.reason;
     if (!offered.includes('subgroups')) expect(reason('subgroup')).toMatch(/needs the 'subgroups' feature/);
     else if (!features.subgroupMinSize) expect(reason('subgroup')).toMatch(/subgroupMinSize/);
@@ -99,7 +111,7 @@ describe('feature-gated variants (subgroups, shader-f16)', () => {
     const ragged = matmulVariants(features, { M: 7, N: 7, K: 7 });
     expect(ragged.eligible.map((v) => v.id)).toEqual(['scalar']);
     expect(ragged.skipped.filter((s) => /vec4-aligned/.test(s.reason)).map((s) => s.id))
-      .toEqual(expect.arrayContaining(['vec4', 'vec4x8', 'tiled']));
+      .toEqual(expect.arrayContaining(['vec4', 'vec4x8', 'vec8x8', 'tiled']));
   });
 
   it('matmul_subgroup.wgsl vs reference, where the device has subgroups', async () => {
