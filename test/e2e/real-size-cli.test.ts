@@ -8,8 +8,8 @@
 //     merged model's logits equal base + the PEFT adapter applied by hand from the equations, to 1e-6 of
 //     max|logits| (one F32 rounding of each merged weight: check_llama_export.py's bound), and the adapter moves
 //     the logits.
-// One PyTorch call per model reads each checkpoint once (the suite's budget: test/fixtures/README.md#real-size). Each
-// step's wall time is printed, never asserted.
+// One PyTorch call per model reads each checkpoint once (the suite's budget:
+// test/fixtures/README.md#real-size-time). Each step's wall time is printed, never asserted.
 import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -85,6 +85,7 @@ describe('real-size checkpoints through lorasc vs float64 PyTorch', () => {
     const out = join(work, 'gpt2_run');
     await trainAndExport(gpt2, 2, out);
     const ev = (await checkExports(gpt2, out, tokens, logits)).eval as { loss: number; logits_rel: number; error?: string };
+    expect(ev, 'the eval check of the PyTorch call').toBeDefined();
     expect(ev.error).toBeUndefined();
     const lossRel = Math.abs(got.loss - ev.loss) / ev.loss;
     console.log(`[real-size cli] gpt2: eval loss ${got.loss} vs float64 ${ev.loss} (rel ${lossRel.toExponential(2)}), logits rel ${ev.logits_rel.toExponential(2)}`);
