@@ -67,6 +67,8 @@ export interface RunModel {
   source: ModelDirSource;
   /** 'f32' widens a BF16/F16 checkpoint's frozen weights; default: kept packed where the method allows (docs/engineering.md#frozen-weights). */
   frozenWeights?: FrozenWeights;
+  /** Told of a ViT loaded again with a new head, before its engine is built (the studio's upload bar follows its reads). */
+  onReload?: (loaded: LoadedModel) => void;
 }
 
 /** The preset a run starts from when the caller names none: `<family>-default` (PRESETS in ./config). */
@@ -108,7 +110,7 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
   if (input.kind === 'images') {
     const classes = listImageFolder(input.paths).classes;
     const numClasses = config.numClasses ?? classes.length;
-    if (numClasses !== loaded.head.numClasses) loaded = await reloadVit(model.source, numClasses);
+    if (numClasses !== loaded.head.numClasses) { loaded = await reloadVit(model.source, numClasses); model.onReload?.(loaded); }
     ({ data, preview } = await prepareImages(input.paths, input.decode, loaded.config, loaded.preprocessor, config.valFraction, config.seed));
     classNames = preview.classes;
   } else data = input.data;

@@ -64,9 +64,17 @@ export function headersProgress(tensors: readonly StreamedTensor[], elapsedMs: n
  */
 export class UploadProgress {
   private active: { purpose: string; t0: number; bytes: number; seen: Set<StreamedTensor>; send: (p: LoadProgressView) => void } | undefined;
-  private readonly totalBytes: number;
+  private tensors: readonly StreamedTensor[] = [];
+  private totalBytes = 0;
 
-  constructor(private readonly tensors: readonly StreamedTensor[], private readonly emit: (p: LoadProgressView) => void) {
+  constructor(tensors: readonly StreamedTensor[], private readonly emit: (p: LoadProgressView) => void) {
+    this.watch(tensors);
+  }
+
+  /** Follows these tensors' reads from now on (the model, or a ViT loaded again with a new head during a build). */
+  watch(tensors: readonly StreamedTensor[]): void {
+    if (tensors.length === 0) return;
+    this.tensors = tensors;
     this.totalBytes = tensors.reduce((n, t) => n + t.byteLength, 0);
     for (const t of tensors) t.onRead = (read) => this.read(read);
   }
@@ -77,13 +85,15 @@ export class UploadProgress {
     const a = { purpose, t0: performance.now(), bytes: 0, seen: new Set<StreamedTensor>(), send: thinned(this.emit) };
     this.active = a;
     this.emit(this.view(a, this.tensors[0].name, false));
+    let failed = true;
     try {
-      return await build();
+      const built = await build();
+      failed = false;
+      return built;
     } finally {
       this.active = undefined;
       // The last word: done, or stopped where the build ended (it failed, or the timing probe gave way).
-      const complete = a.bytes >= this.totalBytes;
-      this.emit({ ...this.view(a, [...a.seen].pop()?.name ?? '', true), ...(complete ? {} : { stopped: true }) });
+      this.emit({ ...this.view(a, [...a.seen].pop()?.name ?? '', true), ...(failed ? { stopped: true } : {}) });
     }
   }
 

@@ -417,7 +417,9 @@ export class Studio {
         : { kind: 'images', paths: data.files.map((f) => f.path), decode: imageDecoder(data.files) };
       ctx = await this.device();
       const runCtx = ctx;
-      const prepared = await m.upload.during(`run ${run.id}`, () => prepareRun(runCtx, m, input, { resolved: c }));
+      // A ViT given a new head is loaded again inside prepareRun: the bar follows that model's reads.
+      const runModel = { ...m, onReload: (l: LoadedModel) => m.upload.watch(onDiskTensors(l)) };
+      const prepared = await m.upload.during(`run ${run.id}`, () => prepareRun(runCtx, runModel, input, { resolved: c }));
       Object.assign(run, { loaded: prepared.loaded, config: prepared.config, sample: prepared.sample });
       if (prepared.kind === 'image') {
         run.classNames = prepared.classNames ?? undefined;
