@@ -232,8 +232,10 @@ describe('openHubRepo against a local Hub', () => {
     const cache = memoryHubCache();
     const e = await hubError(openHubRepo({ repo: 'a/corrupt', base: server.base, cache }));
     expect(e.code).toBe('HUB_CORRUPT');
-    expect(e.message).toBe('a/corrupt@main: model.safetensors does not match the sha256 the Hub lists for it: try again');
+    expect(e.message).toBe('a/corrupt@main: model.safetensors does not match the sha256 the Hub lists for it: the downloaded copy was deleted; try again');
     expect(cache.manifests.size).toBe(0);
+    // The streamed copy is gone from storage, not just left out of the manifest.
+    expect([...cache.files.keys()].filter((k) => k.endsWith('/model.safetensors'))).toEqual([]);
   });
 
   it('a full cache: the model still loads, with one warning, and no manifest claims a copy', async () => {
