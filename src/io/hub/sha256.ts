@@ -4,7 +4,9 @@
 // crypto.subtle.digest (test/node/hub/sha256.test.ts).
 
 // The first 32 bits of the fractional parts of the cube roots of the first 64 primes.
-const K = new Uint32Array([
+// Int32Array, not Uint32Array: words above 2^31 read from a Uint32Array are doubles in V8, and the
+// rounds then run in floating point.
+const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -19,8 +21,8 @@ const K = new Uint32Array([
 const H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
 
 export class Sha256 {
-  private readonly h = new Uint32Array(H0);
-  private readonly w = new Uint32Array(64);
+  private readonly h = new Int32Array(H0);
+  private readonly w = new Int32Array(64);
   /** A partial 64-byte block carried between update() calls. */
   private readonly block = new Uint8Array(64);
   private used = 0;
@@ -102,6 +104,7 @@ export class Sha256 {
       hh = g; g = f; f = e; e = (d + t1) | 0;
       d = c; c = b; b = a; a = (t1 + t2) | 0;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    h[0] = (h[0] + a) | 0; h[1] = (h[1] + b) | 0; h[2] = (h[2] + c) | 0; h[3] = (h[3] + d) | 0;
+    h[4] = (h[4] + e) | 0; h[5] = (h[5] + f) | 0; h[6] = (h[6] + g) | 0; h[7] = (h[7] + hh) | 0;
   }
 }
