@@ -124,15 +124,17 @@ export async function openHubRepo(o: OpenHubOptions): Promise<HubRepo> {
     const started = performance.now();
     let last = -Infinity;
     const speed = (n: number) => n / Math.max((performance.now() - started) / 1000, 1e-3);
-    let hash = new Sha256();
+    // Only LFS/Xet files (the weights) have a listed sha256 to check.
+    const newHash = () => (info.sha256 ? new Sha256() : null);
+    let hash = newHash();
     const sink: ByteSink = {
       async write(chunk) {
-        hash.update(chunk);
+        hash?.update(chunk);
         await writer.write(chunk);
       },
       async restart() {
         // The server ignored Range: the file starts over, and so do the hash and the stored copy.
-        hash = new Sha256();
+        hash = newHash();
         await writer.abort();
         writer = writerFor(info);
       },
@@ -153,7 +155,7 @@ export async function openHubRepo(o: OpenHubOptions): Promise<HubRepo> {
       if (info.size !== undefined && size !== info.size) {
         throw new HubError('HUB_CORRUPT', `${where}: ${info.name} is ${size} bytes, the Hub lists ${info.size}: the downloaded copy was deleted; try again`);
       }
-      if (info.sha256 && hash.hex() !== info.sha256) {
+      if (info.sha256 && hash?.hex() !== info.sha256) {
         throw new HubError('HUB_CORRUPT', `${where}: ${info.name} does not match the sha256 the Hub lists for it: the downloaded copy was deleted; try again`);
       }
     } catch (e) {
