@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type FileWriter, memoryHubCache, openHubRepo } from '../../../src/io/hub';
+import { blobWriter } from '../../../src/io/hub/blobs';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -128,5 +129,21 @@ describe('a Hub download streams to storage', () => {
     expect(e?.message).toBe('a/model@main: model.safetensors does not match the sha256 the Hub lists for it: the downloaded copy was deleted; try again');
     expect([...cache.files.keys()]).toEqual([`a/model/${COMMIT}/config.json`]);
     expect(cache.manifests.size).toBe(0);
+  });
+
+  it('with no cache, the file is gathered into a Blob a few chunks at a time and read back by range', async () => {
+    const hub = fakeHub(30 * CHUNK);
+    vi.stubGlobal('fetch', hub.fetchFn);
+    const got = await openHubRepo({ repo: 'a/model', base: BASE, cache: null, backoffMs: 1 });
+    const reader = await got.source.open!('model.safetensors');
+    expect(reader.size).toBe(WEIGHTS.byteLength);
+    expect(Buffer.from(await reader.read(0, WEIGHTS.byteLength)).equals(Buffer.from(WEIGHTS))).toBe(true);
+    // The writer itself: folds every `foldBytes`, restarts clean after abort().
+    const w = blobWriter(3 * CHUNK);
+    await w.write(WEIGHTS.subarray(0, 10));
+    await w.abort();
+    for (let at = 0; at < WEIGHTS.byteLength; at += CHUNK) await w.write(WEIGHTS.slice(at, at + CHUNK));
+    const blob = await w.close();
+    expect(Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(WEIGHTS))).toBe(true);
   });
 });
