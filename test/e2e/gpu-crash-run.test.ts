@@ -2,23 +2,14 @@
 // `Browser.crashGpuProcess`, as test/e2e/gpu-crash.test.ts). The run is marked failed with one line naming
 // what happened and the likely cause; its curves (the metrics sent so far) and its last checkpoint in OPFS
 // are kept, and the run is listed as resumable from that checkpoint.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { type GpuCrashPage, openGpuCrashPage } from './gpuCrashPage';
+import { describe, expect, it } from 'vitest';
+import { useGpuCrashPage } from './gpuCrashPage';
 
 describe('GPU process crash during a studio run', () => {
-  let crash: GpuCrashPage;
-  let page: Page;
-
-  beforeAll(async () => {
-    crash = await openGpuCrashPage('crash-run');
-    page = crash.page;
-  }, 120_000);
-  afterAll(async () => {
-    await crash?.close();
-  });
+  const crash = useGpuCrashPage('crash-run');
 
   it('marks the run failed with the likely cause, keeps its curves and its checkpoint', async () => {
+    const { page } = crash;
     await page.evaluate(`(async () => {
       const { Studio } = await import('/src/worker/studio.ts');
       const events = [];

@@ -2,23 +2,14 @@
 // `Browser.crashGpuProcess`, ./gpuCrashPage.ts). Every device of the page is lost with reason "unknown",
 // the studio reports the loss, and its "Get a new device" (resetDevice) gives a working device from the
 // restarted GPU process.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
-import { type GpuCrashPage, openGpuCrashPage } from './gpuCrashPage';
+import { describe, expect, it } from 'vitest';
+import { useGpuCrashPage } from './gpuCrashPage';
 
 describe('GPU process crash', () => {
-  let crash: GpuCrashPage;
-  let page: Page;
-
-  beforeAll(async () => {
-    crash = await openGpuCrashPage('crash-test');
-    page = crash.page;
-  }, 120_000);
-  afterAll(async () => {
-    await crash?.close();
-  });
+  const crash = useGpuCrashPage('crash-test');
 
   it('loses the device with reason "unknown"; the studio reports it and a reset gives a working device', async () => {
+    const { page } = crash;
     // Scripts as strings: vitest rewrites `import()` in this file's own functions for Node.
     await page.evaluate(`(async () => {
       const { getDevice } = await import('/src/gpu/device.ts');

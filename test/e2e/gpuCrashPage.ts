@@ -3,11 +3,12 @@
 // so that only the modules a test imports into it run. The crash itself is Chrome DevTools Protocol's
 // `Browser.crashGpuProcess`, what chrome://gpucrash does (that URL is refused when navigated to from
 // automation).
+import { afterAll, beforeAll } from 'vitest';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { type ViteDevServer, createServer } from 'vite';
 import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium';
 
-export interface GpuCrashPage {
+interface GpuCrashPage {
   page: Page;
   /** Crashes the browser's GPU process: every device of the page is lost. */
   crashGpuProcess(): Promise<void>;
@@ -15,7 +16,7 @@ export interface GpuCrashPage {
 }
 
 /** Opens `<dev server>/<name>.html`, an empty page titled `name`. */
-export async function openGpuCrashPage(name: string): Promise<GpuCrashPage> {
+async function openGpuCrashPage(name: string): Promise<GpuCrashPage> {
   let server: ViteDevServer | undefined, browser: Browser | undefined;
   const close = async () => {
     await browser?.close();
@@ -38,4 +39,23 @@ export async function openGpuCrashPage(name: string): Promise<GpuCrashPage> {
     await close();
     throw e;
   }
+}
+
+/**
+ * The page for the tests of the enclosing `describe`: opened in its beforeAll, closed in its afterAll.
+ * Read `page` inside a test (it exists once beforeAll has run).
+ */
+export function useGpuCrashPage(name: string): Pick<GpuCrashPage, 'page' | 'crashGpuProcess'> {
+  let opened: GpuCrashPage | undefined;
+  beforeAll(async () => {
+    opened = await openGpuCrashPage(name);
+  }, 120_000);
+  afterAll(async () => {
+    await opened?.close();
+  });
+  const get = (): GpuCrashPage => {
+    if (!opened) throw new Error(`the ${name} page is not open (read it inside a test)`);
+    return opened;
+  };
+  return { get page() { return get().page; }, crashGpuProcess: () => get().crashGpuProcess() };
 }
