@@ -1,9 +1,10 @@
 // The load progress bar's events (issue 13 item 1): a Hub download file by file; a streamed load's headers
-// (a GPT-2 or Llama-family folder: "Load" reads only those, the weights stay on disk); the weights going to
-// the GPU tensor by tensor whenever an engine is built from a streamed model (UploadProgress: a run's start,
-// the step-timing probe, generation, the export's parity check — each reads every tensor once through
-// File.slice); and loads that still read every tensor at once (ViT: loadModelDir's onProgress). Each is
-// bytes of a total with the time so far, so the page shows one bar with MB/s, an ETA and the current tensor.
+// (a model folder: "Load" reads only those, the weights stay on disk); the weights going to the GPU tensor
+// by tensor whenever an engine is built from a streamed model (UploadProgress: a run's start, the
+// step-timing probe, generation, the export's parity check — each reads every tensor once through
+// File.slice); and a load that reads every tensor at once (LoadOptions.keepTensors: loadModelDir's
+// onProgress). Each is bytes of a total with the time so far, so the page shows one bar with MB/s, an ETA
+// and the current tensor.
 // Events are thinned to one per PROGRESS_MS (a checkpoint can hold thousands of small tensors), the last
 // one always sent.
 import type { LoadedModel, LoadProgress } from '../io/hfModel';

@@ -160,7 +160,7 @@ export class Studio {
     // A folder (File.slice) loads streamed: only the headers are read now, and every engine build (a run's
     // start, generation, the parity check, the step-timing probe) reads each tensor once, uploads it and drops
     // it (src/model/frozen.ts), so the worker never holds the model (issue 13 item 1). The bar shows those
-    // uploads (UploadProgress). A ViT and the in-memory sources (demos, the Hub's downloads) still read at load.
+    // uploads (UploadProgress); a ViT's too. The in-memory sources (demos, the Hub's downloads) are read at load.
     const t0 = performance.now();
     const barEvent = (progress: LoadProgressView) => this.emit({ kind: 'load-progress', progress });
     const loaded = await loadModelDir(source, { onProgress: tensorLoadProgress(barEvent) });
