@@ -29,18 +29,14 @@ export default defineConfig({
       },
       {
         // The end-to-end runs drive their own Chromium on the same cores as the GPU project's: they run
-        // after it (a later group), so neither starves the other.
+        // after it (a later group), so neither starves the other. The real-size checks (test/e2e/real-size-*,
+        // issue 13) are among them; `npm run test:real-size` runs only those.
         extends: true,
         test: {
-          name: 'e2e', include: ['test/e2e/**/*.test.ts'], exclude: ['test/e2e/real-size-*.test.ts'],
-          environment: 'node', fileParallelism: false, sequence: { groupOrder: 1 },
+          name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', fileParallelism: false, sequence: { groupOrder: 1 },
+          globalSetup: ['test/helpers/realSizeTeardown.ts'],
         },
       },
-      // The real-size checks (a 124M GPT-2 and a 151,936-vocabulary Qwen3 BF16, built at test time; issue 13):
-      // about ten minutes on a 2-core machine, so `npm run test:real-size` runs them, not `npm test`.
-      ...(process.env.LORASC_REAL_SIZE
-        ? [{ extends: true as const, test: { name: 'realsize', include: ['test/e2e/real-size-*.test.ts'], environment: 'node', fileParallelism: false } }]
-        : []),
       {
         extends: true,
         test: {

@@ -15,9 +15,10 @@ import type { MatmulShape } from '../src/ref/matmul';
 import { seededUniform } from '../src/ref/seeded';
 import { Gpt2LoraModel } from '../src/model/gpt2/model';
 import { LlamaLoraModel } from '../src/model/llama/model';
-import { LLAMA_TARGETS, type LlamaCase, llamaBatch, syntheticLlama } from './llama';
+import { LLAMA_TARGETS, type LlamaCase, syntheticLlama } from './llama';
 import peakWgsl from './peak.wgsl?raw';
 import { type TrainCase, flops } from './cases';
+import { randomBatch } from './steps';
 import { engineTimer } from './timers';
 import { TARGET_MODULES, syntheticGpt2 } from './train';
 
@@ -113,7 +114,7 @@ async function gpt2Step(ctx: GpuContext, c: TrainCase, reps: number): Promise<Tr
 async function llamaStep(ctx: GpuContext, c: LlamaCase, reps: number): Promise<TrainRow> {
   const loaded = await syntheticLlama(c);
   const model = await LlamaLoraModel.create(ctx, loaded, { targetModules: LLAMA_TARGETS, r: c.R, scale: 16 / c.R, B: c.B, T: c.T, seed: 0 });
-  const { ids, labels } = llamaBatch(c);
+  const { ids, labels } = randomBatch(c, 778); // bench/llama.ts's batch
   const msPerStep = await timeSteps(ctx, model, ids, labels, reps);
   const n = c.B * c.T;
   return { name: c.name, tokens: n, msPerStep, tokensPerS: n / (msPerStep / 1000) };

@@ -124,9 +124,6 @@ export async function syntheticLlama(c: LlamaCase): Promise<LoadedLlama> {
   return loaded;
 }
 
-/** The same batch for every step: random ids, random next-token labels (none ignored). */
-export const llamaBatch = (c: LlamaCase): { ids: Uint32Array; labels: Int32Array } => randomBatch(c, 778);
-
 interface TfLora { A: tf.Variable; B: tf.Variable }
 
 /**
@@ -262,7 +259,7 @@ export async function runLlamaCase(
   ctx: GpuContext, c: LlamaCase, reps: number, log: (s: string) => void, profile = false,
 ): Promise<LlamaCaseResult> {
   const loaded = await syntheticLlama(c);
-  const { ids, labels } = llamaBatch(c);
+  const { ids, labels } = randomBatch(c, 778); // the same batch every step; no label ignored
   const model = await LlamaLoraModel.create(ctx, loaded, { targetModules: LLAMA_TARGETS, r: c.R, scale: LORA_ALPHA / c.R, B: c.B, T: c.T, seed: 0 });
   // A as PEFT's kaiming-uniform bound, B small but non-zero so the LoRA path counts in the loss and gradients.
   const entries = model.trainableEntries();

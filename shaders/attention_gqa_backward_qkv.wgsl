@@ -11,9 +11,11 @@
 // is deterministic. WG threads per workgroup, folded over (x, y) above 65535:
 // i = (wid.x + wid.y · nwg.x) · WG + lid.
 // Writes dq, dk, dv with `=` (activation gradients; the projections' backward consumes them).
+// The body: shaders/lib/attention_gqa_qkv_grads.wgsl (with Dims); this file states the element type.
 override WG: u32 = 64;
 
-struct Dims { B: u32, T: u32, NH: u32, NKV: u32, HS: u32, scale: f32 }
+alias Lanes = f32; // the element of q, k, v and their gradients: one channel
+const LANES: u32 = 1u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> dout: array<f32>;
@@ -28,55 +30,5 @@ struct Dims { B: u32, T: u32, NH: u32, NKV: u32, HS: u32, scale: f32 }
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  let T = dims.T;
-  let HS = dims.HS;
-  let NH = dims.NH;
-  let NKV = dims.NKV;
-  let G = NH / NKV;
-  let nQ = dims.B * T * NH * HS;
-  let nKV = dims.B * T * NKV * HS;
-  if (i >= nQ + 2u * nKV) { return; }
-  if (i < nQ) {
-    let d = i % HS;
-    let bth = i / HS;
-    let h = bth % NH;
-    let bt = bth / NH;
-    let t = bt % T;
-    let b = bt / T;
-    let kh = h / G;
-    let row = ((b * NH + h) * T + t) * T;
-    var acc = 0.0;
-    for (var s = 0u; s <= t; s++) {
-      acc += dpreatt[row + s] * k[((b * T + s) * NKV + kh) * HS + d];
-    }
-    dq[i] = acc * dims.scale;
-    return;
-  }
-  let j = i - nQ;
-  let isV = j >= nKV; // uniform except in the one workgroup that straddles dk | dv
-  let e = select(j, j - nKV, isV); // element of dk or dv
-  let d = e % HS;
-  let bskh = e / HS;
-  let kh = bskh % NKV;
-  let bs = bskh / NKV;
-  let s = bs % T; // this element's key position
-  let b = bs / T;
-  var acc = 0.0;
-  for (var h = kh * G; h < (kh + 1u) * G; h++) {
-    let rows = (b * NH + h) * T; // att row of (b, h, 0)
-    for (var t = s; t < T; t++) {
-      let qo = ((b * T + t) * NH + h) * HS + d;
-      if (isV) {
-        acc += att[(rows + t) * T + s] * dout[qo];
-      } else {
-        acc += dpreatt[(rows + t) * T + s] * q[qo];
-      }
-    }
-  }
-  if (isV) {
-    dv[e] = acc;
-  } else {
-    dk[e] = acc * dims.scale;
-  }
+  qkvGradElement((wid.x + wid.y * nwg.x) * WG + lid);
 }

@@ -12,9 +12,11 @@
 // two threads write one element and the result is deterministic. WG threads per workgroup, folded over (x, y)
 // above 65535: i = (wid.x + wid.y · nwg.x) · WG + lid.
 // Writes dq, dk, dv with `=`.
+// The body: shaders/lib/attention_gqa_qkv_grads.wgsl (with Dims); this file states the element type.
 override WG: u32 = 64;
 
-struct Dims { B: u32, T: u32, NH: u32, NKV: u32, HS: u32, scale: f32 }
+alias Lanes = vec4<f32>; // the element of q, k, v and their gradients: four channels
+const LANES: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> dout: array<vec4<f32>>;
@@ -29,60 +31,5 @@ struct Dims { B: u32, T: u32, NH: u32, NKV: u32, HS: u32, scale: f32 }
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  let T = dims.T;
-  let H4 = dims.HS / 4u;
-  let NH = dims.NH;
-  let NKV = dims.NKV;
-  let G = NH / NKV;
-  let nQ = dims.B * T * NH * H4;
-  let nKV = dims.B * T * NKV * H4;
-  if (i >= nQ + 2u * nKV) { return; }
-  if (i < nQ) {
-    let d4 = i % H4;
-    let bth = i / H4;
-    let h = bth % NH;
-    let bt = bth / NH;
-    let t = bt % T;
-    let b = bt / T;
-    let row = ((b * NH + h) * T + t) * T;
-    var ko = (b * T * NKV + h / G) * H4 + d4;
-    var acc = vec4<f32>(0.0);
-    for (var s = 0u; s <= t; s++) {
-      acc += dpreatt[row + s] * k[ko];
-      ko += NKV * H4;
-    }
-    dq[i] = acc * dims.scale;
-    return;
-  }
-  let j = i - nQ;
-  let isV = j >= nKV; // uniform except in the one workgroup that straddles dk | dv
-  let e = select(j, j - nKV, isV); // vec4 of dk or dv
-  let d4 = e % H4;
-  let bskh = e / H4;
-  let kh = bskh % NKV;
-  let bs = bskh / NKV;
-  let s = bs % T; // this element's key position
-  let b = bs / T;
-  var acc = vec4<f32>(0.0);
-  for (var h = kh * G; h < (kh + 1u) * G; h++) {
-    let rows = (b * NH + h) * T; // att row of (b, h, 0)
-    var qo = ((b * T + s) * NH + h) * H4 + d4;
-    if (isV) {
-      for (var t = s; t < T; t++) {
-        acc += att[(rows + t) * T + s] * dout[qo];
-        qo += NH * H4;
-      }
-    } else {
-      for (var t = s; t < T; t++) {
-        acc += dpreatt[(rows + t) * T + s] * q[qo];
-        qo += NH * H4;
-      }
-    }
-  }
-  if (isV) {
-    dv[e] = acc;
-  } else {
-    dk[e] = acc * dims.scale;
-  }
+  qkvGradElement((wid.x + wid.y * nwg.x) * WG + lid);
 }

@@ -6,9 +6,11 @@
 // above 65535: i = (wid.x + wid.y · nwg.x) · WG + lid, masked by `i < B·T·NH·HS`. Keys s > t are
 // skipped (causal; their att is 0 anyway).
 // Caches nothing. Writes out with `=`.
+// The body: shaders/lib/attention_gqa_values.wgsl (with Dims); this file states the element type.
 override WG: u32 = 64;
 
-struct Dims { B: u32, T: u32, NH: u32, NKV: u32, HS: u32, scale: f32 }
+alias Lanes = f32; // the element of v and out: one channel
+const LANES: u32 = 1u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> v: array<f32>;
@@ -18,21 +20,5 @@ struct Dims { B: u32, T: u32, NH: u32, NKV: u32, HS: u32, scale: f32 }
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  let T = dims.T;
-  let HS = dims.HS;
-  if (i >= dims.B * T * dims.NH * HS) { return; }
-  let d = i % HS;
-  let bth = i / HS;
-  let h = bth % dims.NH;
-  let bt = bth / dims.NH;
-  let t = bt % T;
-  let b = bt / T;
-  let kh = h / (dims.NH / dims.NKV);
-  let attRow = ((b * dims.NH + h) * T + t) * T;
-  var acc = 0.0;
-  for (var s = 0u; s <= t; s++) {
-    acc += att[attRow + s] * v[((b * T + s) * dims.NKV + kh) * HS + d];
-  }
-  out[i] = acc;
+  valuesElement((wid.x + wid.y * nwg.x) * WG + lid);
 }

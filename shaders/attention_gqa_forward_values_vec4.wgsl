@@ -6,9 +6,11 @@
 // Threads: one thread per vec4 of out; WG threads per workgroup, workgroups folded over (x, y) above 65535:
 // i = (wid.x + wid.y · nwg.x) · WG + lid, masked by `i < B·T·NH·HS/4`. Keys s > t are skipped (causal).
 // Sums in the same order (s ascending) as the scalar kernel, channel by channel. Writes out with `=`.
+// The body: shaders/lib/attention_gqa_values.wgsl (with Dims); this file states the element type.
 override WG: u32 = 64;
 
-struct Dims { B: u32, T: u32, NH: u32, NKV: u32, HS: u32, scale: f32 }
+alias Lanes = vec4<f32>; // the element of v and out: four channels
+const LANES: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> v: array<vec4<f32>>;
@@ -18,24 +20,5 @@ struct Dims { B: u32, T: u32, NH: u32, NKV: u32, HS: u32, scale: f32 }
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * WG + lid;
-  let T = dims.T;
-  let H4 = dims.HS / 4u;
-  if (i >= dims.B * T * dims.NH * H4) { return; }
-  let d4 = i % H4;
-  let bth = i / H4;
-  let h = bth % dims.NH;
-  let bt = bth / dims.NH;
-  let t = bt % T;
-  let b = bt / T;
-  let kh = h / (dims.NH / dims.NKV);
-  let attRow = ((b * dims.NH + h) * T + t) * T;
-  let vStride = dims.NKV * H4; // vec4s from one position's KV head to the next position's
-  var vo = (b * T * dims.NKV + kh) * H4 + d4;
-  var acc = vec4<f32>(0.0);
-  for (var s = 0u; s <= t; s++) {
-    acc += att[attRow + s] * v[vo];
-    vo += vStride;
-  }
-  out[i] = acc;
+  valuesElement((wid.x + wid.y * nwg.x) * WG + lid);
 }

@@ -10,10 +10,8 @@
 // (fold2d): flat workgroup = wid.x + wid.y·nwg.x.
 // The norm is treated as a constant in the backward (detached, DoRA §4.3); the forward caches it for
 // dora_scale_backward.wgsl. Writes norm with `=`.
+// The body: shaders/lib/dora_row_norm_sum.wgsl (with Dims and CONV1D); this file states the F32 W and its read.
 override WG: u32 = 64;
-override CONV1D: bool = false;
-
-struct Dims { IN: u32, OUT: u32, R: u32, scale: f32 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -21,19 +19,10 @@ struct Dims { IN: u32, OUT: u32, R: u32, scale: f32 }
 @group(0) @binding(3) var<storage, read> lora_b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> norm: array<f32>;
 
+fn wAt(i: u32) -> f32 { return w[i]; }
+
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let o = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (o >= dims.OUT) { return; }
-  var sum = 0.0;
-  for (var i = 0u; i < dims.IN; i++) {
-    var ba = 0.0;
-    for (var r = 0u; r < dims.R; r++) { ba += lora_b[o * dims.R + r] * lora_a[r * dims.IN + i]; }
-    var wv: f32;
-    if (CONV1D) { wv = w[i * dims.OUT + o]; } else { wv = w[o * dims.IN + i]; }
-    let v = wv + dims.scale * ba;
-    sum += v * v;
-  }
-  norm[o] = sqrt(sum);
+  rowNorm((wid.x + wid.y * nwg.x) * WG + lid);
 }

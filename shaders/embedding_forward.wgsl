@@ -12,9 +12,8 @@
 // position is written by exactly one chunk, with the same sum, so the result is bit-identical to the
 // whole-table launch (v0 = 0, rows = V).
 // Caches nothing (the backward needs only ids). Writes out with `=`.
+// The body: shaders/lib/embedding_gather.wgsl (with Dims); this file states the F32 table and its read.
 override WG: u32 = 64;
-
-struct Dims { B: u32, T: u32, C: u32, V: u32, v0: u32, rows: u32 }
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
@@ -22,15 +21,10 @@ struct Dims { B: u32, T: u32, C: u32, V: u32, v0: u32, rows: u32 }
 @group(0) @binding(3) var<storage, read> wpe: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
+fn wteAt(i: u32) -> f32 { return wte[i]; }
+
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let idx = (wid.x + wid.y * nwg.x) * WG + lid;
-  if (idx >= dims.B * dims.T * dims.C) { return; }
-  let bt = idx / dims.C;
-  let c = idx % dims.C;
-  let t = bt % dims.T;
-  let v = min(ids[bt], dims.V - 1u);
-  if (v < dims.v0 || v - dims.v0 >= dims.rows) { return; } // another chunk's row
-  out[idx] = wte[(v - dims.v0) * dims.C + c] + wpe[t * dims.C + c];
+  embedElement((wid.x + wid.y * nwg.x) * WG + lid);
 }

@@ -28,39 +28,9 @@ struct Dims {
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
-// storeRow (alpha, bias, beta; masked past M and N): shaders/lib/matmul_store.wgsl (appended by the descriptor).
-
-// Rows m0..m0+3 of op(A) at columns k..k+3, one vec4 per row, rounded to f16.
-fn loadA(base4: u32, m0: u32, k: u32) -> mat4x4<f16> {
-  let last = dims.M - 1u;
-  if (TRANS_A) {
-    let rowLen = dims.M / 4u;
-    let col = m0 / 4u;
-    let t = mat4x4<f32>(a[base4 + k * rowLen + col], a[base4 + (k + 1u) * rowLen + col],
-                        a[base4 + (k + 2u) * rowLen + col], a[base4 + (k + 3u) * rowLen + col]);
-    return mat4x4<f16>(transpose(t));
-  }
-  let rowLen = dims.K / 4u;
-  let k4 = k / 4u;
-  return mat4x4<f16>(mat4x4<f32>(a[base4 + m0 * rowLen + k4], a[base4 + min(m0 + 1u, last) * rowLen + k4],
-                                 a[base4 + min(m0 + 2u, last) * rowLen + k4], a[base4 + min(m0 + 3u, last) * rowLen + k4]));
-}
-
-// Rows k..k+3 of op(B) at columns n0..n0+3, one vec4 per k, rounded to f16.
-fn loadB(base4: u32, k: u32, n0: u32) -> mat4x4<f16> {
-  let last = dims.N - 1u;
-  if (TRANS_B) {
-    let rowLen = dims.K / 4u;
-    let k4 = k / 4u;
-    let t = mat4x4<f32>(b[base4 + n0 * rowLen + k4], b[base4 + min(n0 + 1u, last) * rowLen + k4],
-                        b[base4 + min(n0 + 2u, last) * rowLen + k4], b[base4 + min(n0 + 3u, last) * rowLen + k4]);
-    return mat4x4<f16>(transpose(t));
-  }
-  let rowLen = dims.N / 4u;
-  let col = n0 / 4u;
-  return mat4x4<f16>(mat4x4<f32>(b[base4 + k * rowLen + col], b[base4 + (k + 1u) * rowLen + col],
-                                 b[base4 + (k + 2u) * rowLen + col], b[base4 + (k + 3u) * rowLen + col]));
-}
+// loadA / loadB (4×4 blocks as f32 vec4s, transposed for TRANS_A / TRANS_B): shaders/lib/matmul_vec4_load.wgsl;
+// storeRow (alpha, bias, beta; masked past M and N): shaders/lib/matmul_store.wgsl (both appended by the
+// descriptor). Each loaded block is rounded to f16 here, once, before its products.
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -72,8 +42,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let baseB = z * dims.strideB / 4u;
   var acc = mat4x4<f32>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
   for (var k = 0u; k < dims.K; k += 4u) {
-    let ab = loadA(baseA, m0, k);
-    let bb = loadB(baseB, k, n0);
+    let ab = mat4x4<f16>(loadA(baseA, m0, k));
+    let bb = mat4x4<f16>(loadB(baseB, k, n0));
     // Four f16 dot products of length 4, widened before they join the f32 running sums.
     acc[0] += vec4<f32>(bb * ab[0]);
     acc[1] += vec4<f32>(bb * ab[1]);

@@ -1,5 +1,5 @@
 // matmul_vec4_load.wgsl — the 4×4 block loads of the vec4 matmul kernels (matmul_vec4, matmul_vec4_4x8,
-// matmul_subgroup): one block of op(A) or op(B) as four vec4s, transposed in registers when the storage
+// matmul_subgroup, matmul_f16): one block of op(A) or op(B) as four vec4s, transposed in registers when the storage
 // runs the other way, so column i of the result is always one row of op(A) (one k of op(B)). Rows and
 // columns past M or N are clamped to the last one (every read stays in bounds; storeRow masks them);
 // k..k+3 must lie below K (the caller's loop or guard). Not an entry point: descriptors append it with

@@ -9,3 +9,13 @@ fn half_to_f32(word: u32, odd: bool, is_f16: bool) -> f32 {
   }
   return bitcast<f32>(select(word << 16u, word & 0xffff0000u, odd));
 }
+
+// Four consecutive halves (two words, low half of each first) as f32, for loads of a vec2<u32>.
+fn half4_to_f32(w: vec2<u32>, is_f16: bool) -> vec4<f32> {
+  if (is_f16) {
+    return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));
+  }
+  let lo = bitcast<vec2<f32>>(w << vec2<u32>(16u));
+  let hi = bitcast<vec2<f32>>(w & vec2<u32>(0xffff0000u));
+  return vec4<f32>(lo.x, hi.x, lo.y, hi.y);
+}

@@ -8,6 +8,8 @@ import backwardQkvVec4Wgsl from '../../shaders/attention_gqa_backward_qkv_vec4.w
 import forwardValuesWgsl from '../../shaders/attention_gqa_forward_values.wgsl?raw';
 import forwardValuesVec4Wgsl from '../../shaders/attention_gqa_forward_values_vec4.wgsl?raw';
 import forwardWgsl from '../../shaders/attention_gqa_forward.wgsl?raw';
+import qkvGradsWgsl from '../../shaders/lib/attention_gqa_qkv_grads.wgsl?raw';
+import valuesWgsl from '../../shaders/lib/attention_gqa_values.wgsl?raw';
 import workgroupReduceWgsl from '../../shaders/lib/workgroup_reduce.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
@@ -41,7 +43,7 @@ function rowKernel(name: string, wgsl: string, bindings: KernelDescriptor<RowSha
   };
 }
 
-/** One thread per output element; `count` is the number of elements. */
+/** One thread per output element; `count` is the number of elements. `wgsl` includes its body (shaders/lib/). */
 function elementKernel(
   name: string, wgsl: string, bindings: KernelDescriptor<Shape>['bindings'], count: (s: GqaShape) => number,
 ): KernelDescriptor<Shape> {
@@ -58,19 +60,19 @@ const kvElements = (s: GqaShape) => s.B * s.T * s.NKV * s.HS;
 
 export const attentionGqaForwardKernel = rowKernel('attention_gqa_forward', forwardWgsl,
   ['dims:uniform', 'q:read', 'k:read', 'att:rw']);
-export const attentionGqaForwardValuesKernel = elementKernel('attention_gqa_forward_values', forwardValuesWgsl,
+export const attentionGqaForwardValuesKernel = elementKernel('attention_gqa_forward_values', withLib(forwardValuesWgsl, valuesWgsl),
   ['dims:uniform', 'v:read', 'att:read', 'out:rw'], qElements);
 export const attentionGqaBackwardKernel = rowKernel('attention_gqa_backward', backwardWgsl,
   ['dims:uniform', 'dout:read', 'v:read', 'att:read', 'dpreatt:rw']);
-export const attentionGqaBackwardQkvKernel = elementKernel('attention_gqa_backward_qkv', backwardQkvWgsl,
+export const attentionGqaBackwardQkvKernel = elementKernel('attention_gqa_backward_qkv', withLib(backwardQkvWgsl, qkvGradsWgsl),
   ['dims:uniform', 'dout:read', 'q:read', 'k:read', 'att:read', 'dpreatt:read', 'dq:rw', 'dk:rw', 'dv:rw'],
   (s) => qElements(s) + 2 * kvElements(s));
 
-// Four channels per thread where HS % 4 = 0 (every Llama/Qwen head_dim): the same sums in the same order, with
-// each probability loaded once for four products (on SwiftShader 2–3× faster than the scalar kernels above).
-export const attentionGqaForwardValuesVec4Kernel = elementKernel('attention_gqa_forward_values_vec4', forwardValuesVec4Wgsl,
+// Four channels per thread where HS % 4 = 0 (every Llama/Qwen head_dim): the same sums in the same order (the
+// same body, shaders/lib/, on vec4 elements), with each probability loaded once for four products (on SwiftShader 2–3× faster than the scalar kernels above).
+export const attentionGqaForwardValuesVec4Kernel = elementKernel('attention_gqa_forward_values_vec4', withLib(forwardValuesVec4Wgsl, valuesWgsl),
   ['dims:uniform', 'v:read', 'att:read', 'out:rw'], (s) => qElements(s) / 4);
-export const attentionGqaBackwardQkvVec4Kernel = elementKernel('attention_gqa_backward_qkv_vec4', backwardQkvVec4Wgsl,
+export const attentionGqaBackwardQkvVec4Kernel = elementKernel('attention_gqa_backward_qkv_vec4', withLib(backwardQkvVec4Wgsl, qkvGradsWgsl),
   ['dims:uniform', 'dout:read', 'q:read', 'k:read', 'att:read', 'dpreatt:read', 'dq:rw', 'dk:rw', 'dv:rw'],
   (s) => (qElements(s) + 2 * kvElements(s)) / 4);
 

@@ -5,10 +5,11 @@
 import doraRowNormWgsl from '../../shaders/dora_row_norm.wgsl?raw';
 import doraScaleWgsl from '../../shaders/dora_scale.wgsl?raw';
 import doraScaleBackwardWgsl from '../../shaders/dora_scale_backward.wgsl?raw';
+import doraRowNormSumWgsl from '../../shaders/lib/dora_row_norm_sum.wgsl?raw';
 import type { GpuContext, Launch } from '../gpu/context';
 import type { DoraScaleShape, DoraWeightShape } from '../ref/dora';
 import type { FoldOption } from './elementwise';
-import { type KernelDescriptor, ceilDiv, f32, fold2d, u32 } from '../gpu/kernel';
+import { type KernelDescriptor, ceilDiv, f32, fold2d, u32, withLib } from '../gpu/kernel';
 import { type WeightFormat, doraRowNormPackedKernel, isPackedFormat } from './packed';
 import { type LoraBackwardBuffers, type LoraShape, checkLoraShape, prepareLoraBackward, prepareLoraForward } from './lora';
 
@@ -19,7 +20,7 @@ const layout = (s: DoraWeightShape) => (s.conv1d ? 'conv1d' : 'linear');
 
 export const doraRowNormKernel: KernelDescriptor<DoraWeightShape & FoldOption> = {
   name: 'dora_row_norm',
-  wgsl: doraRowNormWgsl,
+  wgsl: withLib(doraRowNormWgsl, doraRowNormSumWgsl),
   bindings: ['dims:uniform', 'w:read', 'lora_a:read', 'lora_b:read', 'norm:rw'],
   uniforms: (s) => [u32(s.IN), u32(s.OUT), u32(s.R), f32(s.scale)],
   overrides: (s) => ({ WG, CONV1D: s.conv1d ? 1 : 0 }),

@@ -2,10 +2,11 @@
 // See shaders/embedding_forward.wgsl and shaders/embedding_backward.wgsl.
 import embeddingForwardWgsl from '../../shaders/embedding_forward.wgsl?raw';
 import embeddingBackwardWgsl from '../../shaders/embedding_backward.wgsl?raw';
+import embeddingGatherWgsl from '../../shaders/lib/embedding_gather.wgsl?raw';
 import type { GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { EmbeddingShape } from '../ref/embedding';
-import { type KernelDescriptor, ceilDiv, fold2d, u32 } from '../gpu/kernel';
+import { type KernelDescriptor, ceilDiv, fold2d, u32, withLib } from '../gpu/kernel';
 import { type WeightFormat, embeddingForwardPackedKernel, isPackedFormat } from './packed';
 import type { VocabSplit } from './vocab_split';
 
@@ -19,7 +20,7 @@ export type EmbeddingChunkShape = EmbeddingShape & { v0?: number; rows?: number 
 
 export const embeddingForwardKernel: KernelDescriptor<EmbeddingChunkShape> = {
   name: 'embedding_forward',
-  wgsl: embeddingForwardWgsl,
+  wgsl: withLib(embeddingForwardWgsl, embeddingGatherWgsl),
   bindings: ['dims:uniform', 'ids:read', 'wte:read', 'wpe:read', 'out:rw'],
   uniforms: (s) => [...dims(s), u32(s.v0 ?? 0), u32(s.rows ?? s.V)],
   overrides: () => ({ WG }),

@@ -41,7 +41,7 @@ export function matmulSubgroupKernel(sg: number): KernelDescriptor<MatmulShape> 
 
 /** matmul_vec4's layout with f16 products and f32 sums (matmul_f16.wgsl). */
 export const matmulF16Kernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul_f16', wgsl: withLib(matmulF16Wgsl, matmulStoreWgsl), bindings, uniforms,
+  name: 'matmul_f16', wgsl: withLib(matmulF16Wgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms,
   overrides: (s) => ({ ...flags(s), WG_X: 16, WG_Y: 16 }),
   dispatch: (s) => [ceilDiv(s.N, 64), ceilDiv(s.M, 64), s.batch ?? 1],
   key: (s) => `matmul_f16/${layout(s)}`,

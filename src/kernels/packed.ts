@@ -1,15 +1,17 @@
 // Frozen weights in their stored precision (docs/kernels.md#packed-weights): BF16/F16 weights stay 2 bytes
 // per parameter on the GPU, packed two per u32 (src/ref/packed.ts), and the kernels that read a frozen
 // weight have a packed form that unpacks with core WGSL (shaders/lib/unpack_half.wgsl):
-//   matmul_packed          every frozen linear (both layouts, forward and dx), the LM head (tied or not)
+//   matmul_packed*         every frozen linear (both layouts, forward and dx), the LM head (tied or not):
+//                          three variants chosen per device (packed_variants.ts)
 //   embedding_forward_packed   the token gather, chunk by chunk
 //   dora_row_norm_packed   DoRA's ‖W + s·B·A‖
 // LoRA around a packed W is composed from matmuls (src/kernels/lora.ts). Trainables, gradients and
 // optimizer state are never packed.
-import matmulPackedWgsl from '../../shaders/matmul_packed.wgsl?raw';
 import embeddingPackedWgsl from '../../shaders/embedding_forward_packed.wgsl?raw';
 import doraRowNormPackedWgsl from '../../shaders/dora_row_norm_packed.wgsl?raw';
 import unpackHalfWgsl from '../../shaders/lib/unpack_half.wgsl?raw';
+import doraRowNormSumWgsl from '../../shaders/lib/dora_row_norm_sum.wgsl?raw';
+import embeddingGatherWgsl from '../../shaders/lib/embedding_gather.wgsl?raw';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import { type KernelDescriptor, ceilDiv, f32, fold2d, u32, withLib } from '../gpu/kernel';
@@ -18,6 +20,7 @@ import type { EmbeddingShape } from '../ref/embedding';
 import type { MatmulShape } from '../ref/matmul';
 import { type WeightFormat, isPackedFormat, packF32, packedWords } from '../ref/packed';
 import { checkMatmulShape, prepareMatmul } from './matmul';
+import { type PackedMatmulShape, preparePackedMatmul } from './packed_variants';
 
 export { type WeightFormat, isPackedFormat };
 
@@ -30,37 +33,12 @@ export interface FrozenWeight {
 type Packed = { f16: boolean };
 const halfName = (s: Packed) => (s.f16 ? 'f16' : 'bf16');
 
-/** A matmul whose B operand is a packed weight: batch 1, A not transposed. */
-export type PackedMatmulShape = Pick<MatmulShape, 'M' | 'N' | 'K' | 'transB' | 'alpha' | 'beta' | 'hasBias'> & Packed;
-
-function workgroup(s: PackedMatmulShape): [number, number] {
-  if (s.M <= 16) return [32, 4];
-  if (s.N <= 16) return [4, 32];
-  return [16, 16];
-}
-
-export const matmulPackedKernel: KernelDescriptor<PackedMatmulShape> = {
-  name: 'matmul_packed',
-  wgsl: withLib(matmulPackedWgsl, unpackHalfWgsl),
-  bindings: ['dims:uniform', 'a:read', 'w:read', 'bias:read', 'c:rw'],
-  uniforms: (s) => [u32(s.M), u32(s.N), u32(s.K), f32(s.alpha ?? 1), f32(s.beta ?? 0)],
-  overrides: (s) => {
-    const [x, y] = workgroup(s);
-    return { WG_X: x, WG_Y: y, TRANS_B: s.transB ? 1 : 0, HAS_BIAS: s.hasBias ? 1 : 0, F16: s.f16 ? 1 : 0 };
-  },
-  dispatch: (s) => {
-    const [x, y] = workgroup(s);
-    return [ceilDiv(s.N, 4 * x), ceilDiv(s.M, 4 * y), 1];
-  },
-  key: (s) => `matmul_packed/${halfName(s)}/wg${workgroup(s).join('x')}/N${s.transB ? 'T' : 'N'}${s.hasBias ? '/bias' : ''}`,
-};
-
 const EMB_WG = 64;
 export type PackedEmbeddingShape = EmbeddingShape & { v0?: number; rows?: number } & Packed;
 
 export const embeddingForwardPackedKernel: KernelDescriptor<PackedEmbeddingShape> = {
   name: 'embedding_forward_packed',
-  wgsl: withLib(embeddingPackedWgsl, unpackHalfWgsl),
+  wgsl: withLib(embeddingPackedWgsl, embeddingGatherWgsl, unpackHalfWgsl),
   bindings: ['dims:uniform', 'ids:read', 'wte:read', 'wpe:read', 'out:rw'],
   uniforms: (s) => [u32(s.B), u32(s.T), u32(s.C), u32(s.V), u32(s.v0 ?? 0), u32(s.rows ?? s.V)],
   overrides: (s) => ({ WG: EMB_WG, F16: s.f16 ? 1 : 0 }),
@@ -70,7 +48,7 @@ export const embeddingForwardPackedKernel: KernelDescriptor<PackedEmbeddingShape
 
 export const doraRowNormPackedKernel: KernelDescriptor<DoraWeightShape & Packed> = {
   name: 'dora_row_norm_packed',
-  wgsl: withLib(doraRowNormPackedWgsl, unpackHalfWgsl),
+  wgsl: withLib(doraRowNormPackedWgsl, doraRowNormSumWgsl, unpackHalfWgsl),
   bindings: ['dims:uniform', 'w:read', 'lora_a:read', 'lora_b:read', 'norm:rw'],
   uniforms: (s) => [u32(s.IN), u32(s.OUT), u32(s.R), f32(s.scale)],
   overrides: (s) => ({ WG: 64, CONV1D: s.conv1d ? 1 : 0, F16: s.f16 ? 1 : 0 }),
@@ -80,7 +58,7 @@ export const doraRowNormPackedKernel: KernelDescriptor<DoraWeightShape & Packed>
 
 /**
  * c = alpha · a · op(W) + beta · c (+ bias) for a frozen weight W of any format: the device's chosen F32
- * matmul (matmul_select.ts), or matmul_packed. Without a bias, `a` stands in for the unused binding.
+ * matmul (matmul_select.ts), or its chosen packed variant (packed_variants.ts). Without a bias, `a` stands in for the unused binding.
  */
 export async function prepareWeightMatmul(
   ctx: GpuContext, s: MatmulShape, format: WeightFormat | undefined, buf: { a: BufferBinding; w: BufferBinding; c: BufferBinding; bias?: BufferBinding },
@@ -89,7 +67,7 @@ export async function prepareWeightMatmul(
   checkMatmulShape(s);
   if (s.transA || (s.batch ?? 1) !== 1) throw new KernelShapeError('matmul_packed: a packed weight is one matrix, read as B (no transA, no batch)');
   const shape: PackedMatmulShape = { M: s.M, N: s.N, K: s.K, transB: s.transB, alpha: s.alpha, beta: s.beta, hasBias: !!buf.bias, f16: format === 'f16' };
-  return ctx.prepare(matmulPackedKernel, shape, { a: buf.a, w: buf.w, bias: buf.bias ?? buf.a, c: buf.c });
+  return preparePackedMatmul(ctx, shape, buf);
 }
 
 /** GPU bytes of n frozen parameters held in `format` (words of 4 bytes when packed). */

@@ -62,6 +62,12 @@ export interface TrainingConfig extends MethodConfig {
    * one block's worth instead of L, for about one more forward of compute (src/train/memoryPlan.ts).
    */
   recompute: boolean;
+  /**
+   * A BF16/F16 checkpoint's frozen weights on the GPU: 'stored' keeps them 2 bytes per parameter (packed),
+   * 'f32' widens them (docs/engineering.md#frozen-weights). Cascades (COLA, LoRASC) always run F32:
+   * frozenWeightsOf says what a run really uses.
+   */
+  frozenWeights: 'stored' | 'f32';
   // ---- cascade: COLA and LoRASC ----
   /** Steps per cascade iteration / COLA link; 0 = one per epoch (docs/method.md#open-choices). */
   iterationSteps: number;
@@ -105,7 +111,7 @@ export const DEFAULTS: TrainingConfig = {
   method: DEFAULT_METHOD, useDora: false, useRslora: false, loraplusRatio: null,
   r: 8, loraAlpha: 16, targetModules: ['c_attn'], loraDropout: 0.05,
   lr: 2e-4, schedule: 'cosine', warmupRatio: 0.05, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, gradAccum: 1, maxGradNorm: 1,
-  epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, evalExamples: 0, logEvery: 1, seed: 42, recompute: false,
+  epochs: 3, maxSteps: 0, batchSize: 8, seqLen: 64, valFraction: 0.1, evalEvery: 0, evalExamples: 0, logEvery: 1, seed: 42, recompute: false, frozenWeights: 'stored',
   iterationSteps: 0, alpha: 0.5, lambda: 0.05, noise: 'uniform', noiseScope: 'targets', slow: 'lookahead',
   persistentNoise: false, restartSchedule: false,
   nanPatience: 3, rollbackLrFactor: 0.5, checkpointEvery: 0,
@@ -200,6 +206,7 @@ function validate(c: TrainingConfig): void {
   check(isInt(c.logEvery) && c.logEvery >= 1, 'logEvery', `must be an integer ≥ 1, got ${c.logEvery}`);
   check(isInt(c.seed) && c.seed >= 0, 'seed', `must be a non-negative integer, got ${c.seed}`);
   check(typeof c.recompute === 'boolean', 'recompute', `must be true or false, got ${c.recompute}`);
+  check(c.frozenWeights === 'stored' || c.frozenWeights === 'f32', 'frozenWeights', `must be stored or f32, got ${String(c.frozenWeights)}`);
   check(isInt(c.iterationSteps) && c.iterationSteps >= 0, 'iterationSteps', `must be an integer ≥ 0, got ${c.iterationSteps}`);
   check(c.alpha > 0 && c.alpha <= 1, 'alpha', `the slow-fast pace α must be in (0, 1], got ${c.alpha}`);
   check(c.lambda >= 0 && c.lambda <= 10, 'lambda', `the noise level λ must be in [0, 10], got ${c.lambda}`);
@@ -217,9 +224,10 @@ function validate(c: TrainingConfig): void {
 
 /**
  * Fields added after checkpoints were first written, with the value every older run had: a checkpoint
- * without them still resumes (recompute changes no number, only memory).
+ * without them still resumes (recompute changes no number, only memory; frozenWeights 'stored' is what
+ * every engine did before the option existed).
  */
-const ADDED_LATER: Partial<TrainingConfig> = { recompute: false };
+const ADDED_LATER: Partial<TrainingConfig> = { recompute: false, frozenWeights: 'stored' };
 
 /** Checks a config that was resolved before (a checkpoint's): exactly the known fields, each valid. */
 export function checkResolvedConfig(given: unknown): TrainingConfig {
@@ -239,6 +247,14 @@ export const loraScale = (c: Pick<TrainingConfig, 'r' | 'loraAlpha' | 'useRslora
 
 export function isCascade(c: Pick<TrainingConfig, 'method'>): boolean {
   return adapterVariant(c.method).cascades;
+}
+
+/**
+ * The frozen-weight format a run really uses: the config's choice, except that LoRASC's noise and the
+ * COLA/LoRASC merges write the base weight, so a cascade is always F32 (never re-rounded).
+ */
+export function frozenWeightsOf(c: Pick<TrainingConfig, 'method' | 'frozenWeights'>): 'stored' | 'f32' {
+  return isCascade(c) ? 'f32' : c.frozenWeights;
 }
 
 /**

@@ -12,7 +12,7 @@ import { Gpt2LoraModel } from '../model/gpt2/model';
 import { LlamaLoraModel } from '../model/llama/model';
 import { VitLoraModel } from '../model/vit/model';
 import type { FrozenWeights } from '../model/frozen';
-import { type TrainingConfig, isCascade, loraScale } from './config';
+import { type TrainingConfig, frozenWeightsOf, loraScale } from './config';
 import { type LinearModule, linearModules } from './modules';
 import type { EngineModel } from './trainer';
 
@@ -46,8 +46,8 @@ export function engineOptions(c: TrainingConfig, targets: LinearModule[], T: num
   return {
     targets, r: c.r, scale: loraScale(c), useDora: c.useDora,
     B: c.batchSize, T, seed: c.seed, weightDecay: c.weightDecay, loraDropout: c.loraDropout, recompute: c.recompute,
-    // LoRASC noise and COLA/LoRASC merges write the base weight: F32, never re-rounded (docs/engineering.md#frozen-weights).
-    frozenWeights: isCascade(c) ? 'f32' : 'stored',
+    // The config's choice; LoRASC noise and COLA/LoRASC merges write the base weight: F32, never re-rounded (docs/engineering.md#frozen-weights).
+    frozenWeights: frozenWeightsOf(c),
   };
 }
 

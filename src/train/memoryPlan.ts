@@ -22,7 +22,7 @@ import { planGpt2Acts } from '../model/gpt2/plan';
 import { planLlamaActs } from '../model/llama/plan';
 import { LLAMA_EMBED, LLAMA_LM_HEAD } from '../model/llama/reference';
 import { planVitActs, vitDims } from '../model/vit/plan';
-import { type TrainingConfig, isCascade } from './config';
+import { type TrainingConfig, frozenWeightsOf } from './config';
 import { targetedModules } from './modules';
 
 /** The dtypes a frozen tensor can be uploaded in; BF16 and F16 are packed two per u32. */
@@ -190,11 +190,11 @@ export function trainingT(loaded: LoadedModel, c: Pick<TrainingConfig, 'seqLen'>
   return 0;
 }
 
-/** A config's plan options; frozen weights as engineOptions holds them (cascades F32), unless `frozen` says. */
+/** A config's plan options; frozen weights as engineOptions holds them (the config's, cascades F32), unless `frozen` says. */
 export function planOptions(loaded: LoadedModel, c: TrainingConfig, frozen?: FrozenWeights): PlanOptions {
   return {
     B: c.batchSize, T: trainingT(loaded, c), r: c.r, targets: targetedModules(loaded, c.targetModules).map((m) => m.path),
-    useDora: c.useDora, loraDropout: c.loraDropout, recompute: c.recompute, frozenWeights: frozen ?? (isCascade(c) ? 'f32' : 'stored'),
+    useDora: c.useDora, loraDropout: c.loraDropout, recompute: c.recompute, frozenWeights: frozen ?? frozenWeightsOf(c),
   };
 }
 

@@ -67,6 +67,8 @@ export interface RunModel {
   source: ModelDirSource;
   /** 'f32' widens a BF16/F16 checkpoint's frozen weights; default: kept packed where the method allows (docs/engineering.md#frozen-weights). */
   frozenWeights?: FrozenWeights;
+  /** Told of a ViT loaded again with a new head, before its engine is built (the studio's upload bar follows its reads). */
+  onReload?: (loaded: LoadedModel) => void;
 }
 
 /** The preset a run starts from when the caller names none: `<family>-default` (PRESETS in ./config). */
@@ -95,7 +97,8 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
     const targets = targetedModules(loaded0, config.targetModules);
     const sample = sampleOf(data); // before the engine: nothing that can throw comes after it
     const options = engineOptions(config, targets, config.seqLen);
-    if (model.frozenWeights === 'f32') options.frozenWeights = 'f32';
+    // The caller's 'f32' (the CLI's --frozen-weights) widens; the config records it, so a checkpoint resumes the same way.
+    if (model.frozenWeights === 'f32') { options.frozenWeights = 'f32'; config.frozenWeights = 'f32'; }
     if (loaded0.kind === 'llama') {
       return { kind: 'lm', loaded: loaded0, engine: await createEngine(ctx, loaded0, options), data, config, targets, sample, preview };
     }
@@ -107,7 +110,7 @@ export async function prepareRun(ctx: GpuContext, model: RunModel, input: RunInp
   if (input.kind === 'images') {
     const classes = listImageFolder(input.paths).classes;
     const numClasses = config.numClasses ?? classes.length;
-    if (numClasses !== loaded.head.numClasses) loaded = await reloadVit(model.source, numClasses);
+    if (numClasses !== loaded.head.numClasses) { loaded = await reloadVit(model.source, numClasses); model.onReload?.(loaded); }
     ({ data, preview } = await prepareImages(input.paths, input.decode, loaded.config, loaded.preprocessor, config.valFraction, config.seed));
     classNames = preview.classes;
   } else data = input.data;

@@ -52,6 +52,8 @@ export interface ModelInfo {
   moduleNames: string[];
   defaultTargets: string[];
   parameters: number;
+  /** The stored dtypes of the canonical weights (F32, BF16, F16): whether the frozen-weights choice changes anything. */
+  weightDtypes?: string[];
   nPositions?: number;
   classes?: string[];
   warnings: string[];
@@ -151,12 +153,23 @@ export interface ExportReply {
 /** A model load in progress: bytes of the weights read so far (folder: File.slice; Hub: downloaded). */
 export interface LoadProgressView {
   source: 'files' | 'hub';
+  /**
+   * What the bytes are: a Hub download, the weights read at load (in-memory and ViT loads), a streamed
+   * load's headers (the weights stay on disk), or a streamed model's weights going to the GPU as an
+   * engine is built (a run's start, the step-timing probe, generation, the export's parity check).
+   * Absent in events from before the field (treated as 'read').
+   */
+  phase?: 'download' | 'read' | 'headers' | 'upload';
+  /** Upload: what the engine is for ("run run-2", "timing a step", …). */
+  purpose?: string;
   bytes: number;
   totalBytes: number;
   /** The tensor (folder) or file (Hub) being read. */
   item: string;
   elapsedMs: number;
   done: boolean;
+  /** Upload: the engine build ended before every tensor was read (it failed or was cancelled). */
+  stopped?: boolean;
 }
 
 export interface ReplyValue {

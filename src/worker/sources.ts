@@ -1,7 +1,8 @@
 // Where the studio's worker gets bytes: the built-in demo (same-origin files under public/demo), what
 // the user dropped (File objects sent by the UI thread, read here through File.slice tensor by tensor:
 // a weights file is never read whole, issue 13 item 1), or — only when the user asks, through the Hub
-// control — a model repo downloaded from the Hugging Face Hub (src/io/hub), cached in Cache Storage.
+// control — a model repo downloaded from the Hugging Face Hub (src/io/hub), streamed into Cache Storage
+// and read back from there by byte range like a dropped folder.
 import { sourceFromFiles, sourceFromMap, type ModelDirSource } from '../io/hfModel';
 import { cacheStorageHubCache, hubOrigins, openHubRepo, type HubProgress } from '../io/hub';
 import type { DataSource, DemoModel, HubLoadInfo, ModelSource } from './protocol';

@@ -18,7 +18,7 @@ import { generateLlama } from '../model/llama/generate';
 import { topKPredictions } from '../model/vit/classify';
 import { OpfsStore, opfsAvailable, removeOpfsRun } from '../io/opfs';
 import { type TrainState, loadLatestCheckpoint } from '../train/checkpoint';
-import { PRESETS, type TrainingConfig, checkResolvedConfig, resolveConfig } from '../train/config';
+import { PRESETS, type TrainingConfig, checkResolvedConfig, frozenWeightsOf, resolveConfig } from '../train/config';
 import { createPlainEngine } from '../train/engine';
 import { buildExports, type ExportBundle, readCompanions } from '../train/export';
 import { linearModules, targetedModules } from '../train/modules';
@@ -35,10 +35,10 @@ import { zipFiles } from './zip';
 import { checkZipSize, directorySink, zipSink } from './exportSinks';
 import { adapterCheckModules, assertMergeCheck, checkMergedRows, type ExportDtype, mergeCheckUlps, RoundingTally, writeMergedModelStreamed } from '../io/export';
 import { tensorFloat32 } from '../io/safetensors';
-import { type DataSource, type DataPreview, type ExportReply, type ExportTarget, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
+import { type DataSource, type DataPreview, type ExportReply, type ExportTarget, type LoadProgressView, METRICS_FLUSH_MS, type ModelInfo, type ModelSource, type ReplyValue, type RunProfile, type RunState, type StepPoint, type EvalPoint, type StudioEvent, type UnfinishedRun } from './protocol';
 import { backfillOf, dataLabel, readMeta, unfinishedRuns, writeMeta } from './runs';
 import { dataSource, type LoadedData, modelSource } from './sources';
-import { hubLoadProgress, tensorLoadProgress } from './loadProgress';
+import { headersProgress, hubLoadProgress, onDiskTensors, tensorLoadProgress, UploadProgress } from './loadProgress';
 
 /** The decoder of an image folder the user dropped: its files by path, decoded on demand. */
 function imageDecoder(files: { path: string; bytes: ArrayBuffer }[]): (path: string) => Promise<PixelImage> {
@@ -57,6 +57,8 @@ interface ModelSlot {
   /** The chat template and stop ids (language models); template null when the model has none. */
   chat: ChatSetup | null;
   info: ModelInfo;
+  /** The load bar while an engine build reads the weights from disk and uploads them (./loadProgress.ts). */
+  upload: UploadProgress;
 }
 
 /** The longest sequence a language model computes (GPT-2 n_positions; a Llama's context and sliding window); ViT: none. */
@@ -155,8 +157,15 @@ export class Studio {
       if (this.loading === loading) this.loading = undefined;
     }
     const { source, label } = opened;
-    // keepTensors: the bar says the model is loaded before any engine exists, so the tensors are read (and kept) now.
-    const loaded = await loadModelDir(source, { keepTensors: true, onProgress: tensorLoadProgress((progress) => this.emit({ kind: 'load-progress', progress })) });
+    // A folder (File.slice) loads streamed: only the headers are read now, and every engine build (a run's
+    // start, generation, the parity check, the step-timing probe) reads each tensor once, uploads it and drops
+    // it (src/model/frozen.ts), so the worker never holds the model (issue 13 item 1). The bar shows those
+    // uploads (UploadProgress); a ViT's too. The in-memory sources (demos, the Hub's downloads) are read at load.
+    const t0 = performance.now();
+    const barEvent = (progress: LoadProgressView) => this.emit({ kind: 'load-progress', progress });
+    const loaded = await loadModelDir(source, { onProgress: tensorLoadProgress(barEvent) });
+    const onDisk = onDiskTensors(loaded);
+    if (onDisk.length) barEvent(headersProgress(onDisk, performance.now() - t0));
     const tokenizer = loaded.kind !== 'vit' ? await loadFolderTokenizer(source) : null;
     // a template that does not parse turns chat off with a warning; the model itself still loads
     let chat: ChatSetup | null = null, chatWarning: string | null = null;
@@ -177,12 +186,13 @@ export class Studio {
       moduleNames: [...new Set(mods.map((m) => m.path.split('.').slice(skip).join('.')))],
       defaultTargets: defaultTargets(loaded.kind) ?? ['query', 'value'], // PEFT's per family; ViT: PEFT's documented pair
       parameters: loaded.memory.parameters,
+      weightDtypes: [...new Set([...loaded.tensors.values()].map((t) => t.dtype ?? 'F32'))].sort(),
       ...(loaded.kind === 'vit' ? { classes: loaded.config.id2label } : { nPositions: context }),
       warnings: [...(opened.warnings ?? []), ...loaded.warnings, ...(chatWarning ? [chatWarning] : [])],
       ...(chat?.template ? { chatTemplate: chat.template.spec.source } : {}),
       ...(opened.hub ? { hub: opened.hub } : {}),
     };
-    this.model = { source, loaded, tokenizer, chat, info };
+    this.model = { source, loaded, tokenizer, chat, info, upload: new UploadProgress(onDisk, barEvent) };
     this.data = undefined;
     return info;
   }
@@ -282,14 +292,15 @@ export class Studio {
     const loaded = m.loaded;
     const T = Math.min(c.seqLen, contextOf(loaded) ?? c.seqLen);
     const targets = targetedModules(loaded, c.targetModules);
-    const key = JSON.stringify([m.info.label, c.batchSize, T, c.gradAccum, c.r, c.useDora, c.loraDropout > 0, targets.map((t) => t.path)]);
+    const key = JSON.stringify([m.info.label, c.batchSize, T, c.gradAccum, c.r, c.useDora, c.loraDropout > 0, frozenWeightsOf(c), targets.map((t) => t.path)]);
     const known = this.timings.get(key);
     if (known) return { key, ...known };
     if ([...this.runs.values()].some((r) => r.state === 'running' || r.state === 'paused' || r.state === 'queued')) throw new Error('a run is training: the step is timed when it ends; the runs table shows its pace');
     // `signal`: the worker ends a timing that a user's request supersedes (./requests.ts).
     try {
       signal?.throwIfAborted();
-      const timing = await timeOneStep(await this.device(), loaded, c, targets, T, signal);
+      const ctx = await this.device();
+      const timing = await m.upload.during('timing a step', () => timeOneStep(ctx, loaded, c, targets, T, signal));
       this.timings.set(key, timing);
       return { key, ...timing };
     } catch (e) {
@@ -405,7 +416,10 @@ export class Studio {
         ? { kind: 'text', bytes: data.bytes, name: data.name, tokenizer: m.tokenizer as TextTokenizer, chatTemplate: m.chat?.template ?? null }
         : { kind: 'images', paths: data.files.map((f) => f.path), decode: imageDecoder(data.files) };
       ctx = await this.device();
-      const prepared = await prepareRun(ctx, m, input, { resolved: c });
+      const runCtx = ctx;
+      // A ViT given a new head is loaded again inside prepareRun: the bar follows that model's reads.
+      const runModel = { ...m, onReload: (l: LoadedModel) => m.upload.watch(onDiskTensors(l)) };
+      const prepared = await m.upload.during(`run ${run.id}`, () => prepareRun(runCtx, runModel, input, { resolved: c }));
       Object.assign(run, { loaded: prepared.loaded, config: prepared.config, sample: prepared.sample });
       if (prepared.kind === 'image') {
         run.classNames = prepared.classNames ?? undefined;
@@ -474,10 +488,8 @@ export class Studio {
     if (!run.result || !run.loaded || !run.config || !run.sample) throw new Error(`run ${run.id} has no finished result to export`);
     const m = this.needModel();
     const companions = await readCompanions(m.source);
-    run.bundle = await buildExports({
-      ctx: await this.device(), loaded: run.loaded, companions, result: run.result, config: run.config,
-      baseName: m.info.label, classNames: run.classNames, sample: run.sample,
-    }, { streamMerged: true });
+    const ctx = await this.device(), x = { ctx, loaded: run.loaded, companions, result: run.result, config: run.config, baseName: m.info.label, classNames: run.classNames, sample: run.sample };
+    run.bundle = await m.upload.during(`the export's parity check (run ${run.id})`, () => buildExports(x, { streamMerged: true }));
     return run.bundle;
   }
 
@@ -567,13 +579,16 @@ export class Studio {
   private async sample(runId: string | null, ids: Uint32Array, r: { maxNewTokens: number; temperature: number; topK: number; seed: number }, stops: readonly number[]): Promise<{ ids: number[]; stopReason: string }> {
     const src = await this.inferenceEngine(runId);
     const o = { maxNewTokens: r.maxNewTokens, temperature: r.temperature, topK: r.topK, seed: r.seed };
+    const ctx = await this.device(), upload = this.needModel().upload, purpose = runId ? `generation (run ${runId})` : 'generation (base model)';
     if (src.loaded.kind === 'llama') {
+      const loaded = src.loaded;
       // The engine's (1, T) plan must hold the prompt (the decoder's prefill embeds it): the model's context.
-      const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: contextOf(src.loaded) ?? 1 }, src.weights);
+      const engine = await upload.during(purpose, () => createPlainEngine(ctx, loaded, { B: 1, T: contextOf(loaded) ?? 1 }, src.weights));
       try { return await generateLlama(engine, ids, { ...o, eosTokenIds: stops }); } finally { engine.destroy(); }
     }
     if (src.loaded.kind !== 'gpt2') throw new Error('text generation needs a language model (GPT-2 or a Llama family)');
-    const engine = await createPlainEngine(await this.device(), src.loaded, { B: 1, T: src.loaded.config.n_positions }, src.weights, src.head);
+    const loaded = src.loaded;
+    const engine = await upload.during(purpose, () => createPlainEngine(ctx, loaded, { B: 1, T: loaded.config.n_positions }, src.weights, src.head));
     try { return await generate(engine, ids, { ...o, eosTokenId: stops.length ? stops : undefined }); } finally { engine.destroy(); }
   }
 
@@ -606,7 +621,8 @@ export class Studio {
       const { loaded, weights, head } = await this.inferenceEngine(runId);
       if (loaded.kind !== 'vit') throw new Error('image classification needs a ViT model');
       const pixels = preprocessImage(img, loaded.preprocessor ?? defaultProcessor(loaded.config), loaded.config);
-      const engine = await createPlainEngine(await this.device(), loaded, { B: 1, T: 0 }, weights, head);
+      const ctx = await this.device();
+      const engine = await m.upload.during(runId ? `classification (run ${runId})` : 'classification (base model)', () => createPlainEngine(ctx, loaded, { B: 1, T: 0 }, weights, head));
       try {
         const logits = await engine.forwardLogits(pixels);
         const names = run?.classNames ?? loaded.config.id2label;

@@ -2,31 +2,14 @@
 // `Browser.crashGpuProcess`, as test/e2e/gpu-crash.test.ts). The run is marked failed with one line naming
 // what happened and the likely cause; its curves (the metrics sent so far) and its last checkpoint in OPFS
 // are kept, and the run is listed as resumable from that checkpoint.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, type Page, chromium } from 'playwright-core';
-import { type ViteDevServer, createServer } from 'vite';
-import { CHROMIUM_ARGS, chromiumPath } from '../helpers/chromium';
+import { describe, expect, it } from 'vitest';
+import { useGpuCrashPage } from './gpuCrashPage';
 
 describe('GPU process crash during a studio run', () => {
-  let server: ViteDevServer;
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    server = await createServer({ server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'error' });
-    await server.listen();
-    const url = server.resolvedUrls!.local[0];
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
-    page = await browser.newPage();
-    await page.route(`${url}crash-run.html`, (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>crash run</title>' }));
-    await page.goto(`${url}crash-run.html`);
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const crash = useGpuCrashPage('crash-run');
 
   it('marks the run failed with the likely cause, keeps its curves and its checkpoint', async () => {
+    const { page } = crash;
     await page.evaluate(`(async () => {
       const { Studio } = await import('/src/worker/studio.ts');
       const events = [];
@@ -41,8 +24,7 @@ describe('GPU process crash during a studio run', () => {
       const ev = (window as unknown as { events: { kind: string; runId?: string; checkpointStep?: number; steps?: unknown[] }[] }).events;
       return ev.some((e) => e.kind === 'metrics' && (e.steps?.length ?? 0) > 0) && ((window as unknown as { studio: { runs: Map<string, { checkpointStep?: number }> } }).studio.runs.get('crash-run')?.checkpointStep ?? 0) >= 2;
     }, undefined, { timeout: 240_000, polling: 100 });
-    const cdp = await browser.newBrowserCDPSession();
-    await cdp.send('Browser.crashGpuProcess');
+    await crash.crashGpuProcess();
     await page.waitForFunction(() => {
       const ev = (window as unknown as { events: { kind: string; runId?: string; state?: string }[] }).events;
       return ev.some((e) => e.kind === 'run-state' && e.runId === 'crash-run' && (e.state === 'error' || e.state === 'done'));

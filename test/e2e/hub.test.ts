@@ -5,7 +5,7 @@
 // origins. The control is off until ticked (no request to the Hub before); the download shows a row per
 // file, can be cancelled, loads the model; a gated repo loads with a token that reaches neither the
 // CDN nor any storage; after the server is stopped, a reload loads the model again from the browser's
-// cache. Nothing but the page's origin and the two Hub origins is ever asked, with no CSP
+// cache, and a LoRA step trains on it. Nothing but the page's origin and the two Hub origins is ever asked, with no CSP
 // violation, console, page or worker error.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -158,6 +158,25 @@ describe('the studio downloads a model from the Hub (local Hub-layout server)', 
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) {
       expect(await page.getByTestId(`hub-file-${f}`).getAttribute('data-state'), f).toBe('cached');
     }
+  });
+
+  it('trains a LoRA step on the cached download (weights read by range from the stored Blob at engine build)', { timeout: LONG }, async () => {
+    const text = readFileSync(resolve(DEMO, '../fortunes-finetune.txt'), 'utf8').slice(0, 2000);
+    await page.getByTestId('data-input').setInputFiles({ name: 'fortunes.txt', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    await page.waitForFunction(() => /fortunes\.txt/.test(document.querySelector('[data-testid=data-preview]')?.textContent ?? ''), null, { timeout: LONG });
+    await page.getByTestId('set-method').selectOption('lora');
+    await page.getByTestId('set-maxSteps').fill('1');
+    await page.getByTestId('set-seqLen').fill('16');
+    await page.getByTestId('set-batchSize').fill('1');
+    const runIds = () => page.locator('[data-testid^="run-run"]').evaluateAll((els) => els.map((e) => (e.getAttribute('data-testid') ?? '').slice(4)));
+    const before = (await runIds()).length;
+    await page.getByTestId('train').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="run-run"]').length === n + 1, before, { timeout: LONG });
+    const runId = (await runIds())[before];
+    await page.waitForFunction((tid) => /^(done|error|stopped|interrupted|failed)/.test(document.querySelector(`[data-testid="state-${tid}"]`)?.textContent ?? ''), runId, { timeout: LONG });
+    const row = await page.getByTestId(`run-${runId}`).textContent();
+    expect(await page.getByTestId(`state-${runId}`).textContent(), row ?? '').toMatch(/^done/);
+    expect(await page.locator('[role=alert]').count()).toBe(0);
   });
 
   it('asked nothing of any origin but the page and the two Hub origins, with no violation or error', async () => {

@@ -133,6 +133,8 @@ describe('the studio', () => {
   it('takes a model folder and an alpaca .jsonl from the user, and names the rejected lines', { timeout: LONG }, async () => {
     await page.getByTestId('model-input').setInputFiles('public/demo/gpt2-fortunes');
     await page.waitForFunction(() => /^gpt2-fortunes: GPT-2/.test(document.querySelector('[data-testid=model-info]')?.textContent ?? ''), null, { timeout: LONG });
+    // A folder loads streamed: Load reads the headers; the weights stay on disk until an engine uploads them.
+    expect(await page.getByTestId('load-progress-line').textContent()).toMatch(/^headers read: \d+ tensors, 1\.\d MB of weights stay on disk/);
     const rows = [
       JSON.stringify({ instruction: 'Say hello', input: '', output: 'Hello there.' }),
       '{ not json',
@@ -148,6 +150,9 @@ describe('the studio', () => {
     expect(preview).toMatch(/2 rejected/);
     expect(preview).toMatch(/line 2/);
     expect(preview).toMatch(/line 4/);
+    // The step-timing probe builds an engine: the bar, next to Train too, shows the weights going to the GPU up to every byte.
+    await page.waitForFunction(() => /^uploading weights to the GPU for timing a step: (1\.\d) \/ \1 MB · .* · done$/.test(document.querySelector('[data-testid=upload-progress-line]')?.textContent ?? ''), null, { timeout: LONG });
+    expect(await page.getByTestId('load-progress-line').textContent()).toMatch(/^uploading weights to the GPU for timing a step: (1\.\d) \/ \1 MB/);
   });
 
   it('trains the demo ViT on its rotated digits and classifies an image with base and tuned side by side', { timeout: LONG }, async () => {

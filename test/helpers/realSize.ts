@@ -2,8 +2,8 @@
 // (F32, ~548 MB) and a Qwen3 layout in BF16 with the real 151,936-token vocabulary (~374 MB), with the real
 // tokenizer files of their families (npm devDependencies, test/node/tokenizer/realFiles.ts). Too big to commit:
 // built into the system temp folder once per test run and shared by the test files that use it. The run is
-// the vitest process the test files' workers were forked from (their parent pid); a later run removes the
-// folders of runs whose process is gone.
+// the vitest process the test files' workers were forked from (their parent pid); the run removes its folder
+// at its end (test/helpers/realSizeTeardown.ts), and a later run the folders of runs whose process is gone.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,19 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The folder of the checkpoints of the vitest run whose main process is `run`. */
+export function realSizeFolder(run: number): string {
+  return join(tmpdir(), `${PREFIX}${run}`);
+}
+
+/** Why `python` cannot run the checks (one line naming what to install), or undefined when it can import `modules`. */
+export function pythonProblem(python = PYTHON, modules = ['torch', 'numpy']): string | undefined {
+  const r = spawnSync(python, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status === 0) return undefined;
+  const why = r.error ? (r.error as NodeJS.ErrnoException).code ?? r.error.message : (r.stderr.trim().split('\n').at(-1) ?? `status ${r.status}`);
+  return `the real-size tests need ${python} with ${modules.join(' and ')} (${why}): apt-get install python3-torch python3-numpy (Debian; .ci/run installs them)`;
+}
+
 /** Runs gen_real_size.py with args; returns its JSON answer, or throws with its stderr. */
 export function realSizePython(args: string[], timeoutMs = 600_000): Record<string, unknown> {
   const r = spawnSync(PYTHON, [SCRIPT, ...args], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20 });
@@ -51,12 +64,15 @@ function buildInto(dir: string): void {
 
 /** The checkpoints of this test run: built on first use (~1 min), then shared. */
 export async function realSizeCheckpoints(): Promise<RealSizeCheckpoints> {
+  // A missing interpreter or module fails each real-size file with the one line that says what to install, never skips it.
+  const problem = pythonProblem();
+  if (problem) throw new Error(problem);
   const run = process.ppid;
   for (const name of readdirSync(tmpdir())) {
     const pid = Number(name.slice(PREFIX.length));
     if (name.startsWith(PREFIX) && pid !== run && Number.isInteger(pid) && !alive(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
-  const dir = join(tmpdir(), `${PREFIX}${run}`);
+  const dir = realSizeFolder(run);
   const done = join(dir, 'built.json');
   let mine = false;
   try {

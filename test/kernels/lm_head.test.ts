@@ -2,8 +2,11 @@
 // nn.Linear weight [V, C], logits = h · Wᵀ. No new kernel is needed: the existing matmul with
 // transB = true computes exactly this (GPT-2's tied head already uses it on wte [V, C]). This file
 // proves it, forward and backward, on odd V against loops written directly from nn.Linear's definition.
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { prepareLmHeadForward } from '../../src/kernels/lm_head';
 import { matmulVariant, runMatmul } from '../../src/kernels/matmul';
+import { wholeVocab } from '../../src/kernels/vocab_split';
+import { packF32 } from '../../src/ref/packed';
 import { expectAllClose } from '../helpers/allclose';
 import { testContext } from '../helpers/gpu';
 import { uniformF32 } from '../helpers/random';
@@ -60,6 +63,29 @@ describe('untied lm_head [V, C] through the existing matmul (transB)', () => {
       expectAllClose(await ctx.readF32(bufs.dh, M * C), dh, TOL.matmul, 'dh = dlogits·W');
       await runMatmul(ctx, { M: V, N: C, K: M, transA: true, beta: 1 }, { a: bufs.dlogits, b: bufs.h, c: bufs.dW });
       expectAllClose(await ctx.readF32(bufs.dW, V * C), dW, TOL.matmul, 'dW += dlogitsᵀ·h');
+    });
+  }
+});
+
+describe('one row of the head is the same bits whatever M', () => {
+  // Generation's prefill heads only the last prompt row (M = 1, src/model/prefill.ts) where the forward heads
+  // all T0 rows: the row's logits must not depend on M, though M = 40, C = 128 is a full-size product and
+  // M = 1 is not (different kernel variants on SwiftShader).
+  const M = 40, V = 200, C = 128;
+  for (const format of ['f32', 'bf16'] as const) {
+    it(`${format}: M=${M} (${matmulVariant({ M, N: V, K: C, transB: true }).name}) vs M=1 (${matmulVariant({ M: 1, N: V, K: C, transB: true }).name}), C=${C}`, async () => {
+      const ctx = await testContext();
+      const h = uniformF32(M * C, 5, -2, 2), W = uniformF32(V * C, 6);
+      const w = ctx.upload('W', format === 'f32' ? W : packF32(W, format));
+      const split = wholeVocab(V);
+      const head = async (rows: Float32Array, BT: number) => {
+        const logits = ctx.createBuffer('logits', BT * V * 4);
+        const launches = await prepareLmHeadForward(ctx, { BT, C }, split, { h: ctx.upload('h', rows), W: [w], logits: [logits] }, format);
+        ctx.submit(launches, 'lm_head');
+        return new Uint32Array((await ctx.readF32(logits, BT * V)).buffer);
+      };
+      const all = await head(h, M);
+      expect(await head(h.slice((M - 1) * C), 1)).toEqual(all.slice((M - 1) * V));
     });
   }
 });

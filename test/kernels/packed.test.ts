@@ -1,5 +1,6 @@
 // The packed-weight kernels (src/kernels/packed.ts) against the CPU references run on the unpacked
-// values (src/ref/packed.ts): matmul_packed in both weight layouts, the LoRA and DoRA compositions around
+// values (src/ref/packed.ts): every packed matmul variant (packed_variants.ts) this device can run, in both
+// weight layouts, and which ones it cannot and why; the LoRA and DoRA compositions around
 // a packed W, and the packed embedding gather by vocabulary chunks. Shapes are odd on purpose: a weight
 // of odd element count ends in a half-filled word, and rows of odd length start mid-word.
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,9 @@ import { prepareDoraBackward, prepareDoraForward } from '../../src/kernels/dora'
 import { prepareEmbeddingForwardChunks } from '../../src/kernels/embedding';
 import { prepareLoraBackward, prepareLoraForward } from '../../src/kernels/lora';
 import { frozenBytes, packedWordsOf, prepareWeightMatmul } from '../../src/kernels/packed';
+import { type PackedMatmulShape, fitsPackedVec4, packedShapeClass, packedVariants, shippedPackedVariant } from '../../src/kernels/packed_variants';
+import { type DeviceFeatures, deviceFeatures } from '../../src/gpu/features';
+import type { KernelDescriptor } from '../../src/gpu/kernel';
 import { doraRowNorm, doraScaleBackward, doraScaleForward } from '../../src/ref/dora';
 import { embeddingForward } from '../../src/ref/embedding';
 import { type LoraShape, loraBackward, loraForward } from '../../src/ref/lora';
@@ -30,31 +34,75 @@ const MATMULS: MatmulShape[] = [
   { M: 1, N: 1, K: 1 }, // one element: a half-filled word
   { M: 7, N: 7, K: 7 }, // 49 elements, rows of 7 start mid-word
   { M: 45, N: 65, K: 33 },
-  { M: 13, N: 3, K: 48 },
+  { M: 13, N: 3, K: 48 }, // NT aligned (K % 4 == 0) with 3 rows of W
   { M: 8, N: 101, K: 5 },
+  { M: 5, N: 7, K: 12 }, // NT aligned, N odd: the last block of 8 columns is clamped
+  { M: 9, N: 20, K: 6 }, // K % 4 == 2: N rows of W start mid-word in NT
+  { M: 33, N: 36, K: 44 }, // both layouts aligned; the second half of the last 4×8 block is past N
+  { M: 17, N: 72, K: 16 },
 ];
 
-describe('matmul_packed.wgsl vs reference on the unpacked weight', () => {
+/** Runs one packed variant (or, with no kernel, the device's chosen one) and checks it against the reference. */
+async function checkPacked(f: Half, s: MatmulShape, seed: number, kernel?: KernelDescriptor<PackedMatmulShape>) {
+  const ctx = await testContext();
+  const w = weight(s.K * s.N, seed, f);
+  const a = uniformF32(s.M * s.K, seed + 1), bias = uniformF32(s.N, seed + 2), c0 = uniformF32(s.M * s.N, seed + 3);
+  // With a bias and `=`, then without a bias, scaled and accumulated.
+  for (const shape of [{ ...s, hasBias: true }, { ...s, alpha: 0.5, beta: 1 }]) {
+    const want = Float32Array.from(c0);
+    matmul(want, a, w.values, shape.hasBias ? bias : null, shape);
+    const c = ctx.upload('c', c0), wb = ctx.upload('w', w.words);
+    expect(wb.size).toBeLessThan(2 * s.K * s.N + 4); // 2 bytes per parameter, + a half word
+    const buf = { a: ctx.upload('a', a), w: wb, c, bias: shape.hasBias ? ctx.upload('bias', bias) : undefined };
+    const launch = kernel
+      ? await ctx.prepare(kernel, { ...shape, f16: f === 'f16' }, { ...buf, bias: buf.bias ?? buf.a })
+      : await prepareWeightMatmul(ctx, shape, f, buf);
+    ctx.submit([launch]);
+    launch.destroy();
+    expectAllClose(await ctx.readF32(c, want.length), want, TOL.matmul, `${f} ${kernel?.name ?? 'chosen'} ${JSON.stringify(shape)}`);
+  }
+}
+
+describe('packed matmul variants vs reference on the unpacked weight', () => {
   let seed = 900;
   for (const f of FORMATS) for (const s of MATMULS) for (const transB of [false, true]) {
-    it(`${f} ${s.M}×${s.N}×${s.K} N${transB ? 'T' : 'N'}`, async () => {
-      const ctx = await testContext();
+    const shape = { ...s, transB };
+    it(`${f} ${s.M}×${s.N}×${s.K} N${transB ? 'T' : 'N'}: every eligible variant, and the chosen one`, async () => {
       seed += 5;
-      const w = weight(s.K * s.N, seed, f);
-      const a = uniformF32(s.M * s.K, seed + 1), bias = uniformF32(s.N, seed + 2), c0 = uniformF32(s.M * s.N, seed + 3);
-      // With a bias and `=`, then without a bias, scaled and accumulated.
-      for (const shape of [{ ...s, transB, hasBias: true }, { ...s, transB, alpha: 0.5, beta: 1 }]) {
-        const want = Float32Array.from(c0);
-        matmul(want, a, w.values, shape.hasBias ? bias : null, shape);
-        const c = ctx.upload('c', c0), wb = ctx.upload('w', w.words);
-        expect(wb.size).toBeLessThan(2 * s.K * s.N + 4); // 2 bytes per parameter, + a half word
-        const launch = await prepareWeightMatmul(ctx, shape, f, { a: ctx.upload('a', a), w: wb, c, bias: shape.hasBias ? ctx.upload('bias', bias) : undefined });
-        ctx.submit([launch]);
-        launch.destroy();
-        expectAllClose(await ctx.readF32(c, want.length), want, TOL.matmul, `${f} ${JSON.stringify(shape)}`);
-      }
+      const { eligible, skipped } = packedVariants(deviceFeatures(await testContext()), { ...shape, f16: f === 'f16' });
+      // The aligned kernel runs exactly where its alignment holds; the element-wise one everywhere.
+      expect(eligible.map((v) => v.id)).toContain('packed-any');
+      expect(eligible.some((v) => v.id === 'packed')).toBe(fitsPackedVec4(shape));
+      if (!fitsPackedVec4(shape)) expect(skipped.find((v) => v.id === 'packed')?.reason).toMatch(/K % 4 == 0/);
+      for (const v of eligible) await checkPacked(f, shape, seed, v.kernel);
+      await checkPacked(f, shape, seed);
     });
   }
+
+  it('packed-f16 (native f16 reads) is offered only for F16 weights on a device with shader-f16; SwiftShader has none', async () => {
+    const features = deviceFeatures(await testContext());
+    const s = { M: 8, N: 8, K: 8 };
+    const reason = (feat: DeviceFeatures, f16: boolean) => packedVariants(feat, { ...s, f16 }).skipped.find((v) => v.id === 'packed-f16')?.reason;
+    // The feature list is the device's own (requested from the adapter by getDevice).
+    if (!features.has.includes('shader-f16')) {
+      expect(reason(features, true)).toMatch(/needs the 'shader-f16' feature, which this device does not have/);
+      expect(reason(features, false)).toMatch(/needs the 'shader-f16' feature/);
+    } else {
+      expect(reason(features, true)).toBeUndefined();
+    }
+    // With the feature: F16 weights get it, BF16 ones are refused (their bits are not f16 values).
+    const withF16: DeviceFeatures = { has: ['shader-f16'] };
+    expect(reason(withF16, true)).toBeUndefined();
+    expect(reason(withF16, false)).toMatch(/F16 weights only/);
+    expect(packedVariants(withF16, { ...s, K: 6, f16: true }).skipped.find((v) => v.id === 'packed-f16')?.reason).toMatch(/K % 4 == 0/);
+  });
+
+  it('on SwiftShader the shipped choice is the aligned kernel where the shape allows it', () => {
+    expect(shippedPackedVariant({ M: 256, N: 128, K: 352, f16: false })).toBe('packed');
+    expect(shippedPackedVariant({ M: 256, N: 128, K: 128, transB: true, f16: true })).toBe('packed');
+    expect(shippedPackedVariant({ M: 256, N: 7, K: 128, f16: false })).toBe('packed-any');
+    expect(packedShapeClass({ M: 256, N: 128, K: 128, transB: true, f16: false })).toBe('bf16 NT plain vec4 full');
+  });
 
   it('a stored BF16/F16 tensor is packed by copying its bytes; F32 values are rounded', () => {
     const w = weight(7, 5, 'bf16');

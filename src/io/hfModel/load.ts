@@ -3,7 +3,7 @@
 // the canonical parameters with the original key of each, for export (docs/formats.md#export-merged: same names, same
 // prefix, same buffers as the loaded file). Nothing is uploaded here. In memory (a source without
 // `open`), tensors convert to F32 lazily on `.data`. Streamed (a source with `open`: the studio's File
-// objects, the CLI bridge), only the headers are read and everything is checked; a decoder's canonical
+// objects, the CLI bridge), only the headers are read and everything is checked; the canonical
 // tensors stay on disk until the engine reads each once to upload it (one ranged read, with progress;
 // see fetchCanonical), and whoever needs their values later reads them again (tensorFloat32);
 // passthrough tensors (GPT-2 attn.bias buffers, a tied head's stored copy) stay on disk until an export streams them.
@@ -32,7 +32,7 @@ export interface LoadOptions {
   /**
    * Streamed sources: read every canonical tensor at load and keep it as F32 (the behaviour before
    * tensor-by-tensor upload), for a caller whose load must be complete before any engine exists (the
-   * studio's load bar). Default false: a decoder's tensors stay on disk until its engine uploads them.
+   * studio's load bar). Default false: the tensors stay on disk until the engine uploads them.
    */
   keepTensors?: boolean;
   /** Streamed sources: called after each tensor's first read (bytes so far of the total the engine needs). */
@@ -118,7 +118,7 @@ export async function loadModelDir(source: ModelDirSource, options: LoadOptions 
     return { kind: 'llama', config, ...m, weightFiles: weights.files, memory: estimate(m, 0), warnings: weights.warnings };
   }
   const m = matchVit(config, input, numClasses);
-  await fetchCanonical(m, [], options, true);
+  await fetchCanonical(m, [], options, options.keepTensors ?? false);
   const preprocessor = names.has(PREPROCESSOR_FILE) ? parsePreprocessorConfig(await readOne(source, PREPROCESSOR_FILE)) : null;
   if (preprocessor) checkPreprocessorFits(preprocessor, config);
   const headParams = m.head.newHead ? vitClassifier(config, m.head.numClasses).reduce((n, s) => n + numel(s.shape), 0) : 0;
@@ -136,10 +136,10 @@ async function fetchTiedPair(stored: Map<string, StoredTensor>): Promise<Safeten
 }
 
 /**
- * Streamed sources. Decoders (GPT-2, Llama family): nothing is read here — the engine reads each
- * canonical tensor once when it uploads it (read → pack or convert → writeBuffer → dropped,
+ * Streamed sources. Every family (GPT-2, Llama family, ViT): nothing is read here — the engine reads
+ * each canonical tensor once when it uploads it (read → pack or convert → writeBuffer → dropped,
  * src/model/frozen.ts), so JS never holds more than about one tensor of the model; progress is
- * reported from those reads (the first read of each tensor). ViT (small models, a synchronous engine):
+ * reported from those reads (the first read of each tensor). With `keep` (LoadOptions.keepTensors)
  * every canonical tensor is read here and kept as F32, with progress. What was fetched only for the
  * tied-head check is released either way.
  */

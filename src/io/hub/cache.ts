@@ -3,6 +3,8 @@
 // keyed by repo and the revision the user typed records which commit that revision was and which
 // files it needs, with their sizes, sha256 and ETags, so "main" loads offline too. The manifest is
 // written last: a load cut short leaves files but no manifest, and is never taken for complete.
+// Files go in chunk by chunk as they download (a streamed Response body) and come out as Blobs that
+// Cache Storage keeps on disk, read by byte range (issue 13 item 1): a model is never one JS buffer.
 import { HubError, isQuota } from './errors';
 
 export interface ManifestFile {
@@ -21,12 +23,23 @@ export interface HubManifest {
   savedAt: number;
 }
 
+/** A file being stored: chunks in order, then close() (stored) or abort() (nothing stored). */
+export interface FileWriter {
+  /** Throws HUB_QUOTA when the browser's storage is full. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Completes the stored copy and returns it (disk-backed in the browser); throws HUB_QUOTA too. */
+  close(): Promise<Blob>;
+  /** Drops what was written; never throws. */
+  abort(): Promise<void>;
+}
+
 export interface HubCache {
   readManifest(repo: string, revision: string): Promise<HubManifest | null>;
   writeManifest(m: HubManifest): Promise<void>;
-  readFile(repo: string, commit: string, name: string): Promise<Uint8Array | null>;
-  /** Throws HUB_QUOTA when the browser's storage is full. */
-  writeFile(repo: string, commit: string, name: string, bytes: Uint8Array, etag: string | null): Promise<void>;
+  readFile(repo: string, commit: string, name: string): Promise<Blob | null>;
+  /** Starts storing a file; `size` (when known) is announced as its Content-Length. */
+  openWrite(repo: string, commit: string, name: string, size: number | null): FileWriter;
+  deleteFile(repo: string, commit: string, name: string): Promise<void>;
 }
 
 /** The Cache Storage name: bump the suffix if the layout of keys or manifests changes. */
@@ -61,21 +74,58 @@ export async function cacheStorageHubCache(base: string): Promise<HubCache | nul
     },
     async readFile(repo, commit, name) {
       const res = await cache.match(fileKey(base, repo, commit, name));
-      return res ? new Uint8Array(await res.arrayBuffer()) : null;
+      return res ? res.blob() : null;
     },
-    async writeFile(repo, commit, name, bytes, etag) {
-      const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'Content-Length': String(bytes.byteLength), 'X-Repo-Commit': commit };
-      if (etag) headers.ETag = etag;
-      try {
-        await cache.put(fileKey(base, repo, commit, name), new Response(bytes as Uint8Array<ArrayBuffer>, { headers }));
-      } catch (e) {
-        throw isQuota(e) ? quotaError(name, bytes.byteLength, e) : e;
-      }
+    openWrite(repo, commit, name, size) {
+      const key = fileKey(base, repo, commit, name);
+      const headers: Record<string, string> = { 'Content-Type': 'application/octet-stream', 'X-Repo-Commit': commit };
+      if (size !== null) headers['Content-Length'] = String(size);
+      // cache.put reads the body as we write it: an identity stream whose writer waits while the cache
+      // is behind (backpressure), so at most a chunk or two are queued in memory.
+      const pipe = new TransformStream<Uint8Array, Uint8Array>();
+      const writer = pipe.writable.getWriter();
+      let written = 0;
+      let failed: unknown = null;
+      const put = cache.put(key, new Response(pipe.readable, { headers })).catch((e: unknown) => { failed = e; });
+      const storeError = (e: unknown) => (isQuota(e) ? quotaError(name, size ?? written, e) : e);
+      return {
+        async write(chunk) {
+          if (failed !== null) throw storeError(failed);
+          try {
+            await writer.write(chunk);
+          } catch (e) {
+            await put;
+            throw storeError(failed ?? e);
+          }
+          written += chunk.byteLength;
+        },
+        async close() {
+          await writer.close().catch(() => {});
+          await put;
+          if (failed !== null) throw storeError(failed);
+          const res = await cache.match(key);
+          if (!res) throw new HubError('HUB_QUOTA', `the browser's cache dropped ${name} as soon as it was stored (storage pressure); free space (site data) and try again`);
+          return res.blob();
+        },
+        async abort() {
+          // An errored body makes cache.put reject: nothing of the file is stored.
+          await writer.abort(new Error('aborted')).catch(() => {});
+          await put;
+          await cache.delete(key).catch(() => {});
+        },
+      };
+    },
+    async deleteFile(repo, commit, name) {
+      await cache.delete(fileKey(base, repo, commit, name));
     },
   };
 }
 
-/** In memory, with an optional byte quota (Node tests; also a stand-in where Cache Storage is absent). */
+/**
+ * In memory, with an optional byte quota (Node tests; also a stand-in where Cache Storage is absent).
+ * Each chunk is copied as it is written, as a disk would take it: the downloader's own chunks are free
+ * to go (the memory-bound test counts those).
+ */
 export function memoryHubCache(quotaBytes = Infinity): HubCache & { files: Map<string, Uint8Array>; manifests: Map<string, HubManifest> } {
   const files = new Map<string, Uint8Array>();
   const manifests = new Map<string, HubManifest>();
@@ -84,11 +134,39 @@ export function memoryHubCache(quotaBytes = Infinity): HubCache & { files: Map<s
     files, manifests,
     async readManifest(repo, revision) { return structuredClone(manifests.get(`${repo}@${revision}`) ?? null); },
     async writeManifest(m) { manifests.set(`${m.repo}@${m.revision}`, structuredClone(m)); },
-    async readFile(repo, commit, name) { return files.get(`${repo}/${commit}/${name}`)?.slice() ?? null; },
-    async writeFile(repo, commit, name, bytes) {
-      if (used + bytes.byteLength > quotaBytes) throw quotaError(name, bytes.byteLength, new DOMException('quota exceeded', 'QuotaExceededError'));
-      used += bytes.byteLength;
-      files.set(`${repo}/${commit}/${name}`, bytes.slice());
+    async readFile(repo, commit, name) {
+      const bytes = files.get(`${repo}/${commit}/${name}`);
+      return bytes ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : null;
+    },
+    openWrite(repo, commit, name, size) {
+      let parts: Uint8Array[] = [];
+      let mine = 0;
+      const release = () => { used -= mine; mine = 0; parts = []; };
+      return {
+        async write(chunk) {
+          if (used + chunk.byteLength > quotaBytes) {
+            release();
+            throw quotaError(name, size ?? mine + chunk.byteLength, new DOMException('quota exceeded', 'QuotaExceededError'));
+          }
+          used += chunk.byteLength;
+          mine += chunk.byteLength;
+          parts.push(chunk.slice());
+        },
+        async close() {
+          const bytes = new Uint8Array(mine);
+          let o = 0;
+          for (const p of parts) { bytes.set(p, o); o += p.byteLength; }
+          parts = [];
+          files.set(`${repo}/${commit}/${name}`, bytes);
+          return new Blob([bytes]);
+        },
+        async abort() { release(); },
+      };
+    },
+    async deleteFile(repo, commit, name) {
+      const key = `${repo}/${commit}/${name}`;
+      used -= files.get(key)?.byteLength ?? 0;
+      files.delete(key);
     },
   };
 }

@@ -1,12 +1,16 @@
 // A Hub model repo as a ModelDirSource: list the revision's files through the Hub's API (which also
 // pins the revision to a commit), fetch only the files the loader needs (./files.ts) from
 // `{base}/{repo}/resolve/{commit}/{file}` with per-file progress, check each against the listed size
-// and sha256, keep them in the browser's cache (./cache.ts), and hand the bytes to the loader. When the
-// Hub cannot be reached, a revision loaded before is served from the cache alone.
-import { sourceFromMap, type ModelDirSource } from '../hfModel/source';
-import type { HubCache, HubManifest, ManifestFile } from './cache';
+// and sha256, keep them in the browser's cache (./cache.ts), and hand them to the loader. When the
+// Hub cannot be reached, a revision loaded before is served from the cache alone. Each file streams
+// chunk by chunk into storage while an incremental SHA-256 follows it, and the loader reads the stored
+// Blobs by byte range: no file (and no model) is ever one JS buffer (issue 13 item 1).
+import type { ModelDirSource } from '../hfModel/source';
+import { blobWriter, sourceFromBlobs } from './blobs';
+import type { FileWriter, HubCache, HubManifest, ManifestFile } from './cache';
 import { HubError } from './errors';
-import { fetchFile } from './fetchFile';
+import { type ByteSink, fetchFile } from './fetchFile';
+import { Sha256 } from './sha256';
 import { type HubFileInfo, WEIGHTS_INDEX, neededFiles, shardNames } from './files';
 import { httpError, networkError } from './http';
 import { DEFAULT_HUB_BASE } from './origins';
@@ -75,11 +79,6 @@ function parseListing(where: string, json: unknown): Listing {
   return { commit: j.sha, files };
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  return [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 export async function openHubRepo(o: OpenHubOptions): Promise<HubRepo> {
   const ref = parseRepoRef(o.repo, o.revision);
   if ('error' in ref) throw new HubError('HUB_REPO_ID', ref.error);
@@ -115,57 +114,91 @@ export async function openHubRepo(o: OpenHubOptions): Promise<HubRepo> {
   }
 
   // 2. The files: from the cache when this commit's copy is there, else downloaded.
-  const files = new Map<string, Uint8Array>();
+  const files = new Map<string, Blob>();
   const manifestFiles: ManifestFile[] = [];
   let downloaded = 0;
-  const load = async (info: HubFileInfo): Promise<Uint8Array> => {
-    if (o.signal?.aborted) throw cancelled();
-    const hit = await cache?.readFile(repo, listing.commit, info.name);
-    if (hit && (info.size === undefined || hit.byteLength === info.size)) {
-      o.onProgress?.({ file: info.name, loaded: hit.byteLength, total: hit.byteLength, bytesPerSec: null, state: 'cached' });
-      manifestFiles.push({ name: info.name, size: hit.byteLength, ...(info.sha256 ? { sha256: info.sha256 } : {}) });
-      return hit;
-    }
+  const url = (name: string) => `${base}/${repo}/resolve/${listing.commit}/${fileSegment(name)}`;
+
+  /** One download of `info` into `writer`, checked against the listed size and sha256 as it streams. */
+  const download = async (info: HubFileInfo, writer: FileWriter): Promise<{ blob: Blob; etag: string | null }> => {
     const started = performance.now();
     let last = -Infinity;
     const speed = (n: number) => n / Math.max((performance.now() - started) / 1000, 1e-3);
-    const url = `${base}/${repo}/resolve/${listing.commit}/${fileSegment(info.name)}`;
-    const { bytes, etag } = await fetchFile(url, {
-      asked: { repo, revision, file: info.name, hasToken }, token: o.token, signal: o.signal, size: info.size,
-      retries: o.retries, backoffMs: o.backoffMs,
-      onProgress: (p) => {
-        const now = performance.now();
-        if (now - last < every) return;
-        last = now;
-        o.onProgress?.({ file: info.name, loaded: p.loaded, total: p.total, bytesPerSec: speed(p.loaded), state: 'downloading' });
+    // Only LFS/Xet files (the weights) have a listed sha256 to check.
+    const newHash = () => (info.sha256 ? new Sha256() : null);
+    let hash = newHash();
+    const sink: ByteSink = {
+      async write(chunk) {
+        hash?.update(chunk);
+        await writer.write(chunk);
       },
-    });
-    if (info.size !== undefined && bytes.byteLength !== info.size) {
-      throw new HubError('HUB_CORRUPT', `${where}: ${info.name} is ${bytes.byteLength} bytes, the Hub lists ${info.size}: try again`);
+      async restart() {
+        // The server ignored Range: the file starts over, and so do the hash and the stored copy.
+        hash = newHash();
+        await writer.abort();
+        writer = writerFor(info);
+      },
+    };
+    let size: number;
+    let etag: string | null;
+    try {
+      ({ size, etag } = await fetchFile(url(info.name), sink, {
+        asked: { repo, revision, file: info.name, hasToken }, token: o.token, signal: o.signal, size: info.size,
+        retries: o.retries, backoffMs: o.backoffMs,
+        onProgress: (p) => {
+          const now = performance.now();
+          if (now - last < every) return;
+          last = now;
+          o.onProgress?.({ file: info.name, loaded: p.loaded, total: p.total, bytesPerSec: speed(p.loaded), state: 'downloading' });
+        },
+      }));
+      if (info.size !== undefined && size !== info.size) {
+        throw new HubError('HUB_CORRUPT', `${where}: ${info.name} is ${size} bytes, the Hub lists ${info.size}: the downloaded copy was deleted; try again`);
+      }
+      if (info.sha256 && hash?.hex() !== info.sha256) {
+        throw new HubError('HUB_CORRUPT', `${where}: ${info.name} does not match the sha256 the Hub lists for it: the downloaded copy was deleted; try again`);
+      }
+    } catch (e) {
+      // Cancelled, interrupted, corrupt or out of space: nothing of this file stays stored.
+      await writer.abort();
+      if (cache) await cache.deleteFile(repo, listing.commit, info.name).catch(() => {});
+      throw e;
     }
-    if (info.sha256 && (await sha256Hex(bytes)) !== info.sha256) {
-      throw new HubError('HUB_CORRUPT', `${where}: ${info.name} does not match the sha256 the Hub lists for it: try again`);
+    const blob = await writer.close();
+    o.onProgress?.({ file: info.name, loaded: size, total: size, bytesPerSec: speed(size), state: 'done' });
+    return { blob, etag };
+  };
+  const writerFor = (info: HubFileInfo): FileWriter => (cache ? cache.openWrite(repo, listing.commit, info.name, info.size ?? null) : blobWriter());
+
+  const load = async (info: HubFileInfo): Promise<Blob> => {
+    if (o.signal?.aborted) throw cancelled();
+    const hit = await cache?.readFile(repo, listing.commit, info.name);
+    if (hit && (info.size === undefined || hit.size === info.size)) {
+      o.onProgress?.({ file: info.name, loaded: hit.size, total: hit.size, bytesPerSec: null, state: 'cached' });
+      manifestFiles.push({ name: info.name, size: hit.size, ...(info.sha256 ? { sha256: info.sha256 } : {}) });
+      return hit;
+    }
+    let got: { blob: Blob; etag: string | null };
+    try {
+      got = await download(info, writerFor(info));
+    } catch (e) {
+      if (!(cache && e instanceof HubError && e.code === 'HUB_QUOTA')) throw e;
+      // The storage filled up mid-file: what it took is gone, so this file downloads again into a
+      // Blob, uncached; nothing more is cached, and no manifest claims a complete copy.
+      warnings.push(`${e.message}; the model is loaded but not cached`);
+      cache = null;
+      got = await download(info, blobWriter());
     }
     downloaded++;
-    o.onProgress?.({ file: info.name, loaded: bytes.byteLength, total: bytes.byteLength, bytesPerSec: speed(bytes.byteLength), state: 'done' });
-    manifestFiles.push({ name: info.name, size: bytes.byteLength, etag, ...(info.sha256 ? { sha256: info.sha256 } : {}) });
-    if (cache) {
-      try {
-        await cache.writeFile(repo, listing.commit, info.name, bytes, etag);
-      } catch (e) {
-        if (!(e instanceof HubError && e.code === 'HUB_QUOTA')) throw e;
-        warnings.push(`${e.message}; the model is loaded but not cached`);
-        cache = null; // nothing more is cached, and no manifest claims a complete copy
-      }
-    }
-    return bytes;
+    manifestFiles.push({ name: info.name, size: got.blob.size, etag: got.etag, ...(info.sha256 ? { sha256: info.sha256 } : {}) });
+    return got.blob;
   };
 
   for (const info of neededFiles(where, listing.files)) files.set(info.name, await load(info));
   const index = files.get(WEIGHTS_INDEX);
   if (index) {
     const byName = new Map(listing.files.map((f) => [f.name, f]));
-    for (const shard of shardNames(where, new TextDecoder().decode(index), listing.files)) {
+    for (const shard of shardNames(where, await index.text(), listing.files)) {
       files.set(shard, await load(byName.get(shard) as HubFileInfo));
     }
   }
@@ -180,21 +213,21 @@ export async function openHubRepo(o: OpenHubOptions): Promise<HubRepo> {
       warnings.push(`${e.message}; the model is loaded but not cached`);
     }
   }
-  const bytes = [...files.values()].reduce((s, b) => s + b.byteLength, 0);
-  return { source: sourceFromMap(files), repo, revision, commit: listing.commit, from: downloaded > 0 ? 'network' : 'cache', offline: false, bytes, warnings };
+  const bytes = [...files.values()].reduce((s, b) => s + b.size, 0);
+  return { source: sourceFromBlobs(files), repo, revision, commit: listing.commit, from: downloaded > 0 ? 'network' : 'cache', offline: false, bytes, warnings };
 }
 
 /** Every file of a cached revision, with no request: the Hub could not be reached. */
 async function fromManifest(cache: HubCache, m: HubManifest, base: string, o: OpenHubOptions, cause: unknown): Promise<HubRepo> {
-  const files = new Map<string, Uint8Array>();
+  const files = new Map<string, Blob>();
   for (const f of m.files) {
-    const bytes = await cache.readFile(m.repo, m.commit, f.name);
-    if (!bytes || bytes.byteLength !== f.size) {
+    const blob = await cache.readFile(m.repo, m.commit, f.name);
+    if (!blob || blob.size !== f.size) {
       throw new HubError('HUB_NETWORK', `cannot reach ${new URL(base).host}, and the cached copy of ${m.repo}@${m.revision} lacks ${f.name} (the browser may have evicted it): connect and load again`, { cause });
     }
-    o.onProgress?.({ file: f.name, loaded: bytes.byteLength, total: bytes.byteLength, bytesPerSec: null, state: 'cached' });
-    files.set(f.name, bytes);
+    o.onProgress?.({ file: f.name, loaded: blob.size, total: blob.size, bytesPerSec: null, state: 'cached' });
+    files.set(f.name, blob);
   }
-  const bytes = [...files.values()].reduce((s, b) => s + b.byteLength, 0);
-  return { source: sourceFromMap(files), repo: m.repo, revision: m.revision, commit: m.commit, from: 'cache', offline: true, bytes, warnings: [] };
+  const bytes = [...files.values()].reduce((s, b) => s + b.size, 0);
+  return { source: sourceFromBlobs(files), repo: m.repo, revision: m.revision, commit: m.commit, from: 'cache', offline: true, bytes, warnings: [] };
 }

@@ -27,30 +27,29 @@ export interface FetchFileOptions {
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 
 /**
- * Where the bytes go: straight into one buffer of the final size when the size is known (a model's
- * weights are hundreds of MB: no second copy at the end), else into chunks joined once at the end.
+ * Where the bytes go, chunk by chunk as they arrive (a model's weights are hundreds of MB to GBs: no
+ * chunk is kept here once the sink has taken it). `write` is awaited before the next chunk is read, so
+ * a slow sink (storage) slows the download instead of piling chunks up in memory.
  */
-class Sink {
-  private buf: Uint8Array | null = null;
-  private chunks: Uint8Array[] = [];
-  length = 0;
-  push(value: Uint8Array, total: number | null): void {
-    if (this.length === 0 && total !== null && this.buf?.byteLength !== total) this.buf = new Uint8Array(total);
-    if (this.buf && this.chunks.length === 0 && this.length + value.byteLength <= this.buf.byteLength) this.buf.set(value, this.length);
-    else {
-      if (this.buf) { this.chunks = [this.buf.subarray(0, this.length)]; this.buf = null; }
-      this.chunks.push(value);
-    }
-    this.length += value.byteLength;
-  }
-  reset(): void { this.chunks = []; this.length = 0; }
-  bytes(): Uint8Array {
-    if (this.buf && this.chunks.length === 0) return this.length === this.buf.byteLength ? this.buf : this.buf.slice(0, this.length);
-    const out = new Uint8Array(this.length);
-    let o = 0;
-    for (const c of this.chunks) { out.set(c, o); o += c.byteLength; }
-    return out;
-  }
+export interface ByteSink {
+  write(chunk: Uint8Array): Promise<void> | void;
+  /** Forget everything written: the file starts over from byte 0 (a server that ignored Range). */
+  restart(): Promise<void> | void;
+}
+
+/** A sink that keeps the chunks and joins them at the end (small files, tests). */
+export function memorySink(): ByteSink & { bytes(): Uint8Array } {
+  let chunks: Uint8Array[] = [];
+  return {
+    write(c) { chunks.push(c); },
+    restart() { chunks = []; },
+    bytes() {
+      const out = new Uint8Array(chunks.reduce((s, c) => s + c.byteLength, 0));
+      let o = 0;
+      for (const c of chunks) { out.set(c, o); o += c.byteLength; }
+      return out;
+    },
+  };
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -60,11 +59,14 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The file's bytes and the ETag of the answer that carried them (null when none was sent). */
-export async function fetchFile(url: string, o: FetchFileOptions): Promise<{ bytes: Uint8Array; etag: string | null }> {
+/**
+ * Streams the file into `sink`; returns its size and the ETag of the answer that carried it (null when
+ * none was sent). Errors the sink throws end the download as they are (never taken for a dropped
+ * connection).
+ */
+export async function fetchFile(url: string, sink: ByteSink, o: FetchFileOptions): Promise<{ size: number; etag: string | null }> {
   const retries = o.retries ?? 3;
   const what = `${o.asked.repo}@${o.asked.revision}: ${o.asked.file}`;
-  const sink = new Sink();
   let received = 0;
   let total: number | null = o.size ?? null;
   let drops = 0;
@@ -90,7 +92,7 @@ export async function fetchFile(url: string, o: FetchFileOptions): Promise<{ byt
       const m = CONTENT_RANGE.exec(res.headers.get('content-range') ?? '');
       if (res.status !== 206 || !m || Number(m[1]) !== received) {
         // Range ignored or answered for another offset: start the file over.
-        sink.reset();
+        await sink.restart();
         received = 0;
         if (res.status === 206) { await res.body?.cancel(); continue; }
       }
@@ -109,21 +111,31 @@ export async function fetchFile(url: string, o: FetchFileOptions): Promise<{ byt
     if (!res.body) throw new HubError('HUB_HTTP', `${what}: the answer has no body`);
     const reader = res.body.getReader();
     let dropped: unknown = null;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        sink.push(value, total);
-        received += value.byteLength;
-        if (total !== null && received > total) throw new HubError('HUB_CORRUPT', `${what}: more bytes than the ${total} listed`);
-        o.onProgress?.({ loaded: received, total });
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        if (isAbort(e) || o.signal?.aborted) throw cancelled();
+        dropped = e;
+        break;
       }
-    } catch (e) {
-      if (e instanceof HubError) throw e;
-      if (isAbort(e) || o.signal?.aborted) throw cancelled();
-      dropped = e;
+      if (chunk.done) break;
+      const value = chunk.value;
+      received += value.byteLength;
+      if (total !== null && received > total) {
+        await reader.cancel().catch(() => {});
+        throw new HubError('HUB_CORRUPT', `${what}: more bytes than the ${total} listed`);
+      }
+      try {
+        await sink.write(value);
+      } catch (e) {
+        await reader.cancel().catch(() => {});
+        throw e;
+      }
+      o.onProgress?.({ loaded: received, total });
     }
-    if (dropped === null && (total === null || received === total)) return { bytes: sink.bytes(), etag };
+    if (dropped === null && (total === null || received === total)) return { size: received, etag };
     // The body ended early (a dropped connection, or a short answer): resume from `received`.
     if (++drops > retries) throw interrupted(what, received, total, drops, dropped);
     await sleep((o.backoffMs ?? 500) * 2 ** (drops - 1), o.signal).catch(() => { throw cancelled(); });

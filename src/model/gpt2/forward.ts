@@ -9,7 +9,7 @@ import { prepareLayernormForward } from '../../kernels/layernorm';
 import { prepareLmHeadForward } from '../../kernels/lm_head';
 import { prepareSoftmaxXentForwardChunks, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import type { LoraSlot } from '../adaptedLinear';
-import { type StackPass, prepareStackForward } from '../block';
+import { type StackActs, type StackPass, prepareStackForward } from '../block';
 import type { Gpt2Acts } from './plan';
 import type { Gpt2Weights } from './weights';
 
@@ -21,23 +21,36 @@ export interface Gpt2Parts extends StackPass {
   acts: Gpt2Acts;
 }
 
-/** Embeddings → every block → ln_f → logits (B, T, V). Reads ids; writes every cached activation. */
-export async function prepareForward(p: Gpt2Parts): Promise<Launch[]> {
+/** What the trunk reads and writes: the stem's ids and the block stack (a full plan, or generation's prefill plan without a head). */
+export type Gpt2TrunkPass = StackPass & Pick<Gpt2Parts, 'config' | 'weights'> & { acts: StackActs & { ids: GPUBuffer } };
+
+/** Embeddings → every block: ids → resid[L]. */
+export async function prepareTrunk(p: Gpt2TrunkPass): Promise<Launch[]> {
   const { ctx, config: c, acts, weights } = p;
   const { B, T } = acts;
-  const C = c.n_embd, V = c.vocab_size, L = c.n_layer;
-  const launches: Launch[] = [
-    ...await prepareEmbeddingForwardChunks(ctx, { B, T, C, V, maxT: c.n_positions }, weights.vocab, { ids: acts.ids, wte: weights.wteChunks, wpe: weights.wpe, out: acts.resid[0] }),
+  return [
+    ...await prepareEmbeddingForwardChunks(ctx, { B, T, C: c.n_embd, V: c.vocab_size, maxT: c.n_positions }, weights.vocab, { ids: acts.ids, wte: weights.wteChunks, wpe: weights.wpe, out: acts.resid[0] }),
+    ...await prepareStackForward(p),
   ];
-  launches.push(...await prepareStackForward(p));
-  launches.push(
+}
+
+/** ln_f and the head of all B·T rows of resid[L]: lnf, then logits (B·T, V). */
+export async function prepareHead(p: Gpt2Parts): Promise<Launch[]> {
+  const { ctx, config: c, acts, weights } = p;
+  const { B, T } = acts;
+  const C = c.n_embd;
+  return [
     await prepareLayernormForward(ctx, { B, T, C, eps: c.layer_norm_epsilon }, {
-      x: acts.resid[L], w: weights.lnfw, b: weights.lnfb, y: acts.lnf, mean: acts.lnfMean, rstd: acts.lnfRstd,
+      x: acts.resid[c.n_layer], w: weights.lnfw, b: weights.lnfb, y: acts.lnf, mean: acts.lnfMean, rstd: acts.lnfRstd,
     }),
     // logits (BT, V) = lnf (BT, C) · wteᵀ, chunk by chunk of the vocabulary.
     ...await prepareLmHeadForward(ctx, { BT: B * T, C }, weights.vocab, { h: acts.lnf, W: weights.wteChunks, logits: acts.logitsChunks }),
-  );
-  return launches;
+  ];
+}
+
+/** Embeddings → every block → ln_f → logits (B, T, V). Reads ids; writes every cached activation. */
+export async function prepareForward(p: Gpt2Parts): Promise<Launch[]> {
+  return [...await prepareTrunk(p), ...await prepareHead(p)];
 }
 
 /** probs, per-position losses, then loss = [mean over targets ≠ −100, count] (one workgroup, fixed order). */

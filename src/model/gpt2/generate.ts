@@ -1,52 +1,46 @@
 // GPT-2 text generation on the engine, with a KV cache (kvcache.ts), B = 1. The prompt's T0 tokens
-// run once through the ordinary forward (prepareForward on a (1, T0) plan), which also fills the
-// cache; after that each decode step feeds only the newest token: every matmul has M = 1 (LoRA
-// included where targeted: the adapted model generates), its K and V are appended to the cache and
-// its query attends over all cached positions (attention_decode.wgsl). Each step reads back just the
-// V logits of the last position; sampling runs on the CPU (../sampling.ts). A vocabulary split into
-// chunks (../../kernels/vocab_split.ts) is walked chunk by chunk: the token's embedding row from its
-// chunk, the head one matmul per chunk, the logits row read back from each chunk.
+// run once through the stem and the blocks (prepareTrunk on a (1, T0) plan without a head, ../prefill.ts),
+// which also fills the cache; only their last row goes through ln_f and the head. After that each decode
+// step feeds only the newest token: every matmul has M = 1 (LoRA included where targeted: the adapted
+// model generates), its K and V are appended to the cache and its query attends over all cached
+// positions (attention_decode.wgsl). Each step reads back just the V logits of the last position;
+// sampling runs on the CPU (../sampling.ts). A vocabulary split into chunks (../../kernels/vocab_split.ts)
+// is walked chunk by chunk: the token's embedding row from its chunk, the head one matmul per chunk, the
+// logits row read back from each chunk.
 import type { GpuContext, Launch } from '../../gpu/context';
 import { prepareAttentionDecode } from '../../kernels/attention_decode';
 import { validateIds } from '../../kernels/embedding';
-import { prepareLayernormForward } from '../../kernels/layernorm';
-import { prepareLmHeadForward } from '../../kernels/lm_head';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
 import { readVocabRow, vocabRow } from '../../kernels/vocab_split';
 import { type SamplingOptions, createRng, sampleToken } from '../sampling';
 import { prepareAttentionIn, prepareBlockOut } from '../block';
-import { type Gpt2Parts, prepareForward } from './forward';
+import { destroyTrunk, planTrunk, prepareLastRow } from '../prefill';
+import { type Gpt2Parts, prepareHead, prepareTrunk } from './forward';
 import { type Gpt2KvCache, createKvCache, destroyKvCache, prepareKvAppend } from './kvcache';
 import type { Gpt2LoraModel } from './model';
 import { destroyGpt2Acts, planGpt2Acts } from './plan';
 
-/** The model's weights and LoRA buffers with fresh activations for a (1, T) pass. */
-function partsFor(parts: Gpt2Parts, T: number): Gpt2Parts {
+/** The model's weights and LoRA buffers with fresh activations for a (1, 1) decode step. */
+function stepParts(parts: Gpt2Parts): Gpt2Parts {
   // Generation is inference: no LoRA dropout.
-  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.spec, parts.config, 1, T, parts.byPath, parts.weights.vocab) };
+  return { ...parts, dropout: undefined, acts: planGpt2Acts(parts.ctx, parts.spec, parts.config, 1, 1, parts.byPath, parts.weights.vocab) };
 }
 
 /** The position-independent launches of one decode step, around the per-step attention. */
 interface StepLaunches {
   pre: Launch[][]; // per layer: ln_1, c_attn → qkv (1, 3C)
   post: Launch[][]; // per layer: c_proj, residual, ln_2, MLP, residual
-  head: Launch[]; // ln_f, logits (1, V) = lnf · wteᵀ, chunk by chunk of the vocabulary
+  head: Launch[]; // ln_f, logits (1, V) = lnf · wteᵀ, chunk by chunk of the vocabulary (the prefill's last row too)
 }
 
 async function prepareStep(p: Gpt2Parts): Promise<StepLaunches> {
-  const { ctx, config: c, acts, weights } = p;
-  const C = c.n_embd;
-  const ln = { B: 1, T: 1, C, eps: c.layer_norm_epsilon };
+  const c = p.config;
   const pre: Launch[][] = [], post: Launch[][] = [];
   for (let l = 0; l < c.n_layer; l++) {
     pre.push(await prepareAttentionIn(p, l));
     post.push(await prepareBlockOut(p, l));
   }
-  const head = [
-    await prepareLayernormForward(ctx, ln, { x: acts.resid[c.n_layer], w: weights.lnfw, b: weights.lnfb, y: acts.lnf, mean: acts.lnfMean, rstd: acts.lnfRstd }),
-    ...await prepareLmHeadForward(ctx, { BT: 1, C }, weights.vocab, { h: acts.lnf, W: weights.wteChunks, logits: acts.logitsChunks }),
-  ];
-  return { pre, post, head };
+  return { pre, post, head: await prepareHead(p) };
 }
 
 /** Prefill + decode steps over one KV cache. Shares the model's weights and LoRA buffers (not copied). */
@@ -60,7 +54,7 @@ export class Gpt2Decoder {
   /** maxT: cache capacity, at most (and by default) n_positions. */
   static async create(model: Gpt2LoraModel, maxT = model.parts.config.n_positions): Promise<Gpt2Decoder> {
     const cache = createKvCache(model.parts.ctx, model.parts.config, maxT);
-    const parts = partsFor(model.parts, 1);
+    const parts = stepParts(model.parts);
     return new Gpt2Decoder(parts, await prepareStep(parts), cache);
   }
 
@@ -73,23 +67,28 @@ export class Gpt2Decoder {
     return this.cache.length;
   }
 
-  /** Starts a new sequence: runs the prompt (1 ≤ T0 ≤ maxT), fills the cache, returns the last row's logits (V). */
+  /**
+   * Starts a new sequence: runs the prompt (1 ≤ T0 ≤ maxT), fills the cache, returns the last row's logits (V),
+   * headed on the step plan's buffers (../prefill.ts).
+   */
   async prefill(prompt: Uint32Array): Promise<Float32Array> {
-    const { ctx, cache } = this;
-    const T0 = prompt.length, V = this.parts.config.vocab_size;
+    const { ctx, cache, parts: step } = this;
+    const T0 = prompt.length, c = step.config;
     if (T0 < 1 || T0 > cache.maxT) throw new Error(`generate: prompt of ${T0} tokens; must be 1..${cache.maxT} (n_positions)`);
-    validateIds(prompt, V);
-    const p = partsFor(this.parts, T0);
-    const launches = await prepareForward(p);
-    for (let l = 0; l < p.config.n_layer; l++) launches.push(...await prepareKvAppend(ctx, cache, l, p.acts.layers[l].qkv, 0, T0));
+    validateIds(prompt, c.vocab_size);
+    const acts = planTrunk(ctx, step.spec, T0, step.byPath, 'gpt2/prefill');
+    const own: Launch[] = [];
     try {
-      ctx.write(p.acts.ids, prompt);
-      ctx.submit(launches, 'gpt2/prefill');
+      own.push(...await prepareTrunk({ ...step, acts }));
+      for (let l = 0; l < c.n_layer; l++) own.push(...await prepareKvAppend(ctx, cache, l, acts.layers[l].qkv, 0, T0));
+      own.push(await prepareLastRow(ctx, acts, c.n_embd, step.acts.resid[c.n_layer]));
+      ctx.write(acts.ids, prompt);
+      ctx.submit([...own, ...this.launches.head], 'gpt2/prefill');
       cache.length = T0;
-      return await readVocabRow(ctx, p.acts.logitsChunks, T0 - 1, p.acts.vocab);
+      return await readVocabRow(ctx, step.acts.logitsChunks, 0, step.acts.vocab);
     } finally {
-      for (const l of launches) l.destroy();
-      destroyGpt2Acts(p.acts);
+      for (const l of own) l.destroy();
+      destroyTrunk(acts);
     }
   }
 

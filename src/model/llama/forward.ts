@@ -11,7 +11,7 @@ import { prepareLmHeadBackward, prepareLmHeadForward } from '../../kernels/lm_he
 import { prepareRmsnormBackward, prepareRmsnormForward } from '../../kernels/rmsnorm';
 import { prepareSoftmaxXentBackwardChunks, prepareSoftmaxXentForwardChunks, prepareSoftmaxXentMean } from '../../kernels/softmax_xent';
 import type { LoraSlot } from '../adaptedLinear';
-import { type StackPass, prepareStackBackward, prepareStackForward } from '../block';
+import { type StackActs, type StackPass, prepareStackBackward, prepareStackForward } from '../block';
 import type { LlamaActs } from './plan';
 import type { LlamaWeights } from './weights';
 
@@ -32,8 +32,11 @@ export async function prepareHead(p: LlamaParts, rows: number): Promise<Launch[]
   ];
 }
 
-/** Embeddings → every block → the head. Reads ids; writes every cached activation. */
-export async function prepareForward(p: LlamaParts): Promise<Launch[]> {
+/** What the trunk reads and writes: the stem's ids and the block stack (a full plan, or generation's prefill plan without a head). */
+export type LlamaTrunkPass = StackPass & Pick<LlamaParts, 'V' | 'weights'> & { acts: StackActs & { ids: GPUBuffer } };
+
+/** Embeddings → every block: ids → resid[L]. */
+export async function prepareTrunk(p: LlamaTrunkPass): Promise<Launch[]> {
   const { ctx, acts, weights, spec } = p;
   const { B, T } = acts;
   return [
@@ -41,8 +44,12 @@ export async function prepareForward(p: LlamaParts): Promise<Launch[]> {
     ...await prepareEmbeddingForwardChunks(ctx, { B, T, C: spec.C, V: p.V, maxT: weights.noPositions.size / 4 / spec.C }, weights.vocab,
       { ids: acts.ids, wte: weights.embedChunks, wpe: weights.noPositions, out: acts.resid[0] }, weights.embedFormat),
     ...await prepareStackForward(p),
-    ...await prepareHead(p, B * T),
   ];
+}
+
+/** Embeddings → every block → the head. Reads ids; writes every cached activation. */
+export async function prepareForward(p: LlamaParts): Promise<Launch[]> {
+  return [...await prepareTrunk(p), ...await prepareHead(p, p.acts.B * p.acts.T)];
 }
 
 /** probs, per-position losses, then loss = [mean over targets ≠ −100, count]. */

@@ -1,6 +1,7 @@
 // Llama-family text generation with a KV cache (B = 1), the adapted model (LoRA included where targeted).
-// The prompt's T0 tokens run once through the ordinary forward on a (1, T0) plan, whose k (after the q/k
-// norm and RoPE) and v rows fill the cache; each decode step then feeds one token at position pos: the
+// The prompt's T0 tokens run once through the stem and the blocks on a (1, T0) plan without a head
+// (../prefill.ts), whose k (after the q/k norm and RoPE) and v rows fill the cache; only their last row
+// goes through the final norm and the head. Each decode step then feeds one token at position pos: the
 // block's q/k/v projections (M = 1), RoPE at pos (pos0 = pos in the same cos/sin table), its k and v
 // appended to the cache, and its query attending over all cached positions with grouped-query heads
 // (attention_gqa_decode.wgsl). Each step reads back the V logits of the new position (from each chunk of a
@@ -11,12 +12,13 @@ import { prepareEmbeddingForwardChunks, validateIds } from '../../kernels/embedd
 import { isPackedFormat } from '../../kernels/packed';
 import { prepareStridedCopy } from '../../kernels/strided_copy';
 import { readVocabRow, vocabRow } from '../../kernels/vocab_split';
-import { prepareAttentionIn, prepareBlockOut, prepareRotary } from '../block';
+import { type StackPass, prepareAttentionIn, prepareBlockOut, prepareRotary } from '../block';
 import { checkLlamaLength } from '../families/llama';
 import { qkvWidths } from '../families/spec';
 import { type RopeTables, destroyRopeTables, uploadRopeTables } from '../rotary';
+import { destroyTrunk, planTrunk, prepareLastRow } from '../prefill';
 import { type SamplingOptions, createRng, sampleToken } from '../sampling';
-import { type LlamaParts, prepareForward, prepareHead } from './forward';
+import { type LlamaParts, prepareHead, prepareTrunk } from './forward';
 import type { LlamaLoraModel } from './model';
 import type { LlamaWeights } from './weights';
 import { destroyLlamaActs, planLlamaActs } from './plan';
@@ -31,7 +33,7 @@ interface KvCache {
 }
 
 /** Copies rows [0, rows) of the k and v buffers into cache rows [pos, pos + rows) of one layer. */
-async function prepareKvAppend(ctx: GpuContext, cache: KvCache, p: LlamaParts, l: number, pos: number, rows: number): Promise<Launch[]> {
+async function prepareKvAppend(ctx: GpuContext, cache: KvCache, p: Pick<StackPass, 'spec' | 'acts'>, l: number, pos: number, rows: number): Promise<Launch[]> {
   const { KW } = qkvWidths(p.spec);
   const [, k, v] = p.acts.layers[l].qkvParts;
   const copy = (src: GPUBuffer, dst: GPUBuffer) =>
@@ -45,8 +47,8 @@ interface DecoderTables {
   noPositions: GPUBuffer; // (maxT, C) zeros
 }
 
-/** The model's weights and adapter with fresh activations for a (1, T) pass and the decoder's tables. */
-function partsFor(parts: LlamaParts, T: number, t: DecoderTables): LlamaParts {
+/** The model's weights and adapter with fresh activations for a (1, 1) decode step and the decoder's tables. */
+function stepParts(parts: LlamaParts, t: DecoderTables): LlamaParts {
   // Copied by property descriptors, not spread: a spread would call the whole-tensor getters (embed, head),
   // which refuse a vocabulary split into chunks.
   const weights = Object.defineProperties({}, Object.getOwnPropertyDescriptors(parts.weights)) as LlamaWeights;
@@ -54,7 +56,7 @@ function partsFor(parts: LlamaParts, T: number, t: DecoderTables): LlamaParts {
   weights.noPositions = t.noPositions;
   return {
     ...parts, dropout: undefined, rope: t.rope, weights,
-    acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, T, parts.byPath, parts.weights.vocab),
+    acts: planLlamaActs(parts.ctx, parts.spec, parts.V, 1, 1, parts.byPath, parts.weights.vocab),
   };
 }
 
@@ -63,7 +65,7 @@ export class LlamaDecoder {
     private readonly parts: LlamaParts, // the (1, 1) step plan
     private readonly pre: Launch[][], // per layer: norm1, q/k/v (+ q/k norms)
     private readonly post: Launch[][], // per layer: o, residual, norm2, MLP, residual
-    private readonly head: Launch[],
+    private readonly head: Launch[], // final norm and LM head of one row (each step's, and the prefill's last)
     private readonly tables: DecoderTables,
     private readonly cache: KvCache,
   ) {}
@@ -81,7 +83,7 @@ export class LlamaDecoder {
       v: Array.from({ length: spec.L }, (_, l) => f(`kv.${l}.v`, maxT * KW)),
       att: f('kv.att', spec.attention.NH * maxT),
     };
-    const parts = partsFor(model.parts, 1, tables);
+    const parts = stepParts(model.parts, tables);
     const pre: Launch[][] = [], post: Launch[][] = [];
     for (let l = 0; l < spec.L; l++) {
       pre.push(await prepareAttentionIn(parts, l));
@@ -94,23 +96,29 @@ export class LlamaDecoder {
     return this.cache.length;
   }
 
-  /** Starts a new sequence: runs the prompt (1 ≤ T0 ≤ maxT), fills the cache, returns the last row's logits (V). */
+  /**
+   * Starts a new sequence: runs the prompt (1 ≤ T0 ≤ maxT), fills the cache, returns the last row's logits (V),
+   * headed on the step plan's buffers (../prefill.ts).
+   */
   async prefill(prompt: Uint32Array): Promise<Float32Array> {
-    const { cache } = this, { ctx, V, spec } = this.parts;
+    const { cache, parts: step } = this, { ctx, V, spec } = step;
     const T0 = prompt.length;
     if (T0 < 1 || T0 > cache.maxT) throw new Error(`generate: prompt of ${T0} tokens; must be 1..${cache.maxT}`);
     validateIds(prompt, V);
-    const p = partsFor(this.parts, T0, this.tables);
-    const launches = await prepareForward(p);
-    for (let l = 0; l < spec.L; l++) launches.push(...await prepareKvAppend(ctx, cache, p, l, 0, T0));
+    const acts = planTrunk(ctx, spec, T0, step.byPath, 'llama/prefill');
+    const p = { ...step, acts }; // the decoder's weights: its rope table covers maxT positions
+    const own: Launch[] = [];
     try {
-      ctx.write(p.acts.ids, prompt);
-      ctx.submit(launches, 'llama/prefill');
+      own.push(...await prepareTrunk(p));
+      for (let l = 0; l < spec.L; l++) own.push(...await prepareKvAppend(ctx, cache, p, l, 0, T0));
+      own.push(await prepareLastRow(ctx, acts, spec.C, step.acts.resid[spec.L]));
+      ctx.write(acts.ids, prompt);
+      ctx.submit([...own, ...this.head], 'llama/prefill');
       cache.length = T0;
-      return await readVocabRow(ctx, p.acts.logitsChunks, T0 - 1, p.acts.vocab);
+      return await readVocabRow(ctx, step.acts.logitsChunks, 0, step.acts.vocab);
     } finally {
-      for (const l of launches) l.destroy();
-      destroyLlamaActs(p.acts);
+      for (const l of own) l.destroy();
+      destroyTrunk(acts);
     }
   }
 

@@ -1,10 +1,11 @@
 // VitLoraModel: a ViTForImageClassification with PEFT LoRA on the targeted Linears and a trainable
 // classifier head — the checkpoint's, or a fresh nn.Linear-initialised one when loaded.head.newHead
 // (a ViTModel checkpoint without a classifier, or another class count) — on the WebGPU engine. Frozen
-// weights are uploaded once; activations and launches are planned once per batch size and re-encoded
-// every step; AdamW runs per trainable tensor.
+// weights are uploaded once, tensor by tensor (a streamed load is never held whole in JS); activations
+// and launches are planned once per batch size and re-encoded every step; AdamW runs per trainable tensor.
 import type { GpuContext, Launch } from '../../gpu/context';
 import type { LoadedVit } from '../../io/hfModel';
+import { tensorFloat32 } from '../../io/safetensors';
 import { type AdamWStepOptions, type OptimizerScope, type OptimizerState, type PerTensor, type TrainableEntryInfo, type TrainableModel } from '../api';
 import { BaseNorms, adapterEntries, initialLoraValues } from '../adaptedLinear';
 import { DropoutStreams } from '../lora_dropout';
@@ -41,14 +42,18 @@ interface Plan {
   train?: { forward: Launch[]; dropout: DropoutStreams }; // with LoRA dropout
 }
 
-/** The checkpoint's classifier, when the loader kept it (its class count is the task's). */
-function checkpointClassifier(loaded: LoadedVit): { weight: Float32Array; bias: Float32Array } {
+/**
+ * The checkpoint's classifier, when the loader kept it (its class count is the task's), read once here: a
+ * streamed load keeps no copy (it becomes the trainable head; the file's copy is only re-read by an export).
+ */
+async function checkpointClassifier(loaded: LoadedVit): Promise<{ weight: Float32Array; bias: Float32Array }> {
   const w = loaded.tensors.get('classifier.weight'), b = loaded.tensors.get('classifier.bias');
   if (!w || !b) throw new Error(`ViT engine: the checkpoint has no classifier and head.newHead is false (${loaded.head.reason ?? 'no reason given'})`);
-  if (b.data.length !== loaded.head.numClasses) {
-    throw new Error(`ViT engine: the checkpoint's classifier has ${b.data.length} classes, the task ${loaded.head.numClasses}`);
+  const classes = b.shape.reduce((n, d) => n * d, 1);
+  if (classes !== loaded.head.numClasses) {
+    throw new Error(`ViT engine: the checkpoint's classifier has ${classes} classes, the task ${loaded.head.numClasses}`);
   }
-  return { weight: w.data, bias: b.data };
+  return { weight: await tensorFloat32(w), bias: await tensorFloat32(b) };
 }
 
 export class VitLoraModel implements TrainableModel<Float32Array> {
@@ -70,19 +75,30 @@ export class VitLoraModel implements TrainableModel<Float32Array> {
     readonly spec: FamilySpec,
   ) {}
 
-  static create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): VitLoraModel {
+  /**
+   * Uploads the frozen backbone one tensor at a time (./weights.ts: a streamed load is read, uploaded and
+   * dropped tensor by tensor; DoRA's base row norms are taken as each Linear passes through), then lays
+   * out the adapter and the head. Nothing of the model is kept in JS.
+   */
+  static async create(ctx: GpuContext, loaded: LoadedVit, options: VitLoraOptions): Promise<VitLoraModel> {
     const cfg = loaded.config;
     const pDrop = options.loraDropout ?? 0;
     if (!(pDrop >= 0 && pDrop < 1)) throw new Error(`ViT: loraDropout=${pDrop} must be in [0, 1)`);
     if (pDrop > 0 && options.useDora) throw new Error('ViT: loraDropout with useDora is not supported (PEFT\'s DoRA dropout form is not implemented)');
     const spec = vitSpec(loaded);
-    const head = loaded.head.newHead
-      ? initClassifier(cfg.hidden_size, loaded.head.numClasses, options.headSeed ?? DEFAULT_HEAD_SEED)
-      : checkpointClassifier(loaded);
-    const baseNorms = new BaseNorms(loaded.tensors);
-    const trainables = createTrainables(ctx, loaded, options, head, baseNorms);
-    const weights = ctx.allocations.during('weights', () => uploadVitWeights(ctx, loaded, spec));
-    return new VitLoraModel(ctx, loaded, weights, trainables, options, baseNorms, spec);
+    const norms = new Map<string, Float32Array>();
+    const weights = await uploadVitWeights(ctx, loaded, spec, options.useDora ? BaseNorms.collector(norms) : undefined);
+    try {
+      const head = loaded.head.newHead
+        ? initClassifier(cfg.hidden_size, loaded.head.numClasses, options.headSeed ?? DEFAULT_HEAD_SEED)
+        : await checkpointClassifier(loaded);
+      const baseNorms = new BaseNorms(loaded.tensors, norms);
+      const trainables = createTrainables(ctx, loaded, options, head, baseNorms);
+      return new VitLoraModel(ctx, loaded, weights, trainables, options, baseNorms, spec);
+    } catch (e) {
+      destroyVitWeights(weights);
+      throw e;
+    }
   }
 
   get numLabels(): number {

@@ -1,9 +1,10 @@
 // Step 3: the method and its settings, presets, the memory estimate, and Train / Compare. Defaults
 // come from the config presets (src/train/config.ts); only what the user changes is sent.
 import { DEFAULT_METHOD, adapterVariant } from '../../adapters/registry';
-import { PRESETS, type TrainingConfig } from '../../train/config';
+import { PRESETS, type TrainingConfig, isCascade } from '../../train/config';
 import { type StudioState, METHOD_LABEL, useStudio } from '../studioStore';
 import { durationMs } from '../../worker/runSize';
+import { LoadBar } from './LoadBar';
 import { RunSizeChoice } from './RunSizeChoice';
 import type { MemoryEstimate } from '../../worker/protocol';
 
@@ -66,6 +67,34 @@ function DurationEstimate() {
     <p data-testid="duration-estimate">
       Estimated time <strong data-testid="duration-value">{mmss(durationMs(size, timing))}</strong> ({what}; one step takes {(timing.stepMs / 1000).toFixed(2)} s on this device, measured)
     </p>
+  );
+}
+
+/**
+ * The frozen base weights on the GPU (docs/engineering.md#frozen-weights): a BF16/F16 checkpoint's kept 2 bytes
+ * per parameter (packed) or widened to F32 — the CLI's --frozen-weights. LoRASC and COLA write the base
+ * weight, so they always run F32 (the engine forces it; the select says so); F32 checkpoints and GPT-2
+ * engines are F32 either way.
+ */
+function FrozenWeightsChoice() {
+  const method = useStudio((s) => s.settings.method ?? DEFAULT_METHOD);
+  const value = useStudio((s) => s.settings.frozenWeights) ?? 'stored';
+  const info = useStudio((s) => s.model.value);
+  const setSettings = useStudio((s) => s.setSettings);
+  const cascade = isCascade({ method });
+  const half = (info?.weightDtypes ?? []).filter((d) => d === 'BF16' || d === 'F16');
+  const note = cascade ? `${METHOD_LABEL[method] ?? method} writes W + Δ into the base weight: frozen weights are F32 for this method (rounding back to ${half[0] ?? 'BF16'} would drop most of each merge)`
+    : info?.kind === 'gpt2' || info?.kind === 'vit' ? `the ${info.kind === 'gpt2' ? 'GPT-2' : 'ViT'} engine holds its frozen weights in F32`
+      : info && half.length === 0 ? `this checkpoint is stored in ${(info.weightDtypes ?? ['F32']).join('/')}: F32 either way` : null;
+  return (
+    <label title="BF16/F16 frozen weights packed two per u32 on the GPU (half the memory, the same loss as F32 on the rounded weights), or widened to F32">
+      Frozen weights
+      <select value={cascade ? 'f32' : value} disabled={cascade} data-testid="set-frozenWeights" onChange={(e) => setSettings({ frozenWeights: e.target.value as TrainingConfig['frozenWeights'] })}>
+        <option value="stored">stored precision (BF16/F16 packed)</option>
+        <option value="f32">F32</option>
+      </select>
+      {note && <span className="note" data-testid="frozenWeights-note"> {note}</span>}
+    </label>
   );
 }
 
@@ -186,6 +215,7 @@ export function SettingsPanel() {
         <NumberField k="seed" label="Seed" step={1} min={0} />
         <NumberField k="maxGradNorm" label="Clip grad norm" />
         <NumberField k="evalEvery" label="Evaluate every (steps; 0 = epoch)" step={1} min={0} />
+        <FrozenWeightsChoice />
       </div>
       <div className="row">
         {!adapterVariant(method).fixed.useDora && <Check k="useDora" label="DoRA experts" />}
@@ -207,6 +237,7 @@ export function SettingsPanel() {
       <KeepBestFields />
       {estimate && <MemoryPlanView estimate={estimate} />}
       <DurationEstimate />
+      <LoadBar only="upload" />
       <div className="row">
         <button type="button" className="primary" data-testid="train" disabled={!ready} onClick={() => void train()}>Train</button>
         <button type="button" data-testid="compare" disabled={!ready} onClick={() => void compare(['lora', 'lorasc'])}>Compare LoRA vs LoRASC</button>

@@ -231,7 +231,7 @@ apiSuite<Float32Array>('ViT training API', async (ctx) => {
     targetModules: f.meta('target_modules').split(','), r, scale,
     adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
   };
-  const model = VitLoraModel.create(ctx, f.loaded, opts);
+  const model = await VitLoraModel.create(ctx, f.loaded, opts);
   const init = f.lora();
   for (const n of ['classifier.weight', 'classifier.bias']) init.set(n, f.loaded.tensors.get(n)!.data);
   model.setLoraWeights(init);

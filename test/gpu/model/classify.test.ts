@@ -34,7 +34,7 @@ describe('ViT classify: softmax → top-k labels', () => {
     ({ loaded, state } = fx);
     const meta = fx.meta;
     const [beta1, beta2] = meta('betas').split(',').map(Number);
-    model = VitLoraModel.create(ctx, loaded, {
+    model = await VitLoraModel.create(ctx, loaded, {
       targetModules: meta('target_modules').split(','), r: Number(meta('lora_r')), scale: Number(meta('lora_alpha')) / Number(meta('lora_r')),
       adamw: { beta1, beta2, eps: Number(meta('eps')), weightDecay: Number(meta('weight_decay')) },
     });

@@ -170,7 +170,7 @@ describe('ViT + DoRA vs PyTorch fixture', () => {
     pixels = state.get('pixel_values').data;
     labels = Int32Array.from(state.get('labels').data);
     const [beta1, beta2] = meta(state, 'betas').split(',').map(Number);
-    model = VitLoraModel.create(ctx, fx.loaded, {
+    model = await VitLoraModel.create(ctx, fx.loaded, {
       targetModules: meta(state, 'target_modules').split(','), r: Number(meta(state, 'lora_r')),
       scale: Number(meta(state, 'lora_alpha')) / Number(meta(state, 'lora_r')), useDora: true,
       adamw: { beta1, beta2, eps: Number(meta(state, 'eps')), weightDecay: Number(meta(state, 'weight_decay')) },

@@ -139,7 +139,7 @@ dropoutSuite<Float32Array>('ViT + LoRA dropout vs PyTorch fixture', async (ctx) 
   const init = fx.lora();
   for (const n of ['classifier.weight', 'classifier.bias']) init.set(n, fx.loaded.tensors.get(n)!.data);
   return {
-    model: VitLoraModel.create(ctx, fx.loaded, opts),
+    model: await VitLoraModel.create(ctx, fx.loaded, opts),
     state, plain: fx.state, init,
     input: state.get('pixel_values').data, labels: Int32Array.from(state.get('labels').data),
     rejectDora: () => VitLoraModel.create(ctx, fx.loaded, { ...opts, useDora: true }),

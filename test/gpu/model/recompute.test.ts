@@ -121,8 +121,8 @@ describe('activation recomputation gives bit-identical gradients', () => {
       targetModules: ['query', 'value', 'output.dense'], r: 2, scale: 2, seed: 1, loraDropout: 0.2, dropoutSeed: 4,
       adamw: { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 },
     };
-    const plain = VitLoraModel.create(ctx, loaded, opts);
-    const recomputed = VitLoraModel.create(ctx, loaded, { ...opts, recompute: true });
+    const plain = await VitLoraModel.create(ctx, loaded, opts);
+    const recomputed = await VitLoraModel.create(ctx, loaded, { ...opts, recompute: true });
     try {
       await expectSameSteps(plain, recomputed, pixels, labels, 2);
     } finally {

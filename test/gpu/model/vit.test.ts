@@ -58,7 +58,7 @@ describe('ViT + LoRA whole step vs PyTorch fixture', () => {
     pixels = state.get('pixel_values').data;
     labels = Int32Array.from(state.get('labels').data);
     const [beta1, beta2] = meta(state, 'betas').split(',').map(Number);
-    model = VitLoraModel.create(ctx, loaded, {
+    model = await VitLoraModel.create(ctx, loaded, {
       targetModules: meta(state, 'target_modules').split(','),
       r: Number(meta(state, 'lora_r')),
       scale: Number(meta(state, 'lora_alpha')) / Number(meta(state, 'lora_r')),
@@ -125,7 +125,7 @@ describe('ViT + LoRA whole step vs PyTorch fixture', () => {
     // Covers the LoRA path of key, attention.output.dense and the MLP (IN ≠ OUT). With B = 0 on the
     // extra slots the function is unchanged, so logits, loss and the shared grads agree, and the extra
     // slots' dA = (s·dy·B)ᵀ·x is exactly 0 while their dB is not.
-    const all = VitLoraModel.create(ctx, loaded, { ...model.options, targetModules: [...VIT_LINEAR_MODULES] });
+    const all = await VitLoraModel.create(ctx, loaded, { ...model.options, targetModules: [...VIT_LINEAR_MODULES] });
     try {
       expect(all.trainableEntries().length).toBe(2 * 6 * loaded.config.num_hidden_layers + 2);
       // The extra slots keep their create-time init: A seeded (non-zero), B = 0.

@@ -64,7 +64,7 @@ describe('ViT with a new classifier head', () => {
 
   it('a ViTModel checkpoint gets a seeded nn.Linear-style head of the requested class count', async () => {
     expect(loaded.head).toMatchObject({ newHead: true, reason: 'no-classifier', numClasses: NEW_CLASSES });
-    const model = VitLoraModel.create(ctx, loaded, opts);
+    const model = await VitLoraModel.create(ctx, loaded, opts);
     try {
       expect(model.numLabels).toBe(NEW_CLASSES);
       const C = loaded.config.hidden_size;
@@ -81,7 +81,7 @@ describe('ViT with a new classifier head', () => {
       expect(Math.max(...w.map(Math.abs))).toBeGreaterThan(0.9 * bound);
       expect(b.every((x) => Math.abs(x) <= bound) && b.some((x) => x !== 0)).toBe(true);
       // Another seed, another head.
-      const other = VitLoraModel.create(ctx, loaded, { ...opts, headSeed: 99 });
+      const other = await VitLoraModel.create(ctx, loaded, { ...opts, headSeed: 99 });
       try {
         expect((await other.readParams()).get('classifier.weight')).not.toEqual(w);
       } finally {
@@ -101,7 +101,7 @@ describe('ViT with a new classifier head', () => {
     const other = await loadModelDir(sourceFromMap(files), { numClasses: 7 });
     if (other.kind !== 'vit') throw new Error('expected a ViT');
     expect(other.head).toMatchObject({ newHead: true, reason: 'class-count', numClasses: 7 });
-    const model = VitLoraModel.create(ctx, other, opts);
+    const model = await VitLoraModel.create(ctx, other, opts);
     try {
       expect(model.numLabels).toBe(7);
       expect((await model.forwardLogits(pixels)).length).toBe(2 * 7);
@@ -111,7 +111,7 @@ describe('ViT with a new classifier head', () => {
   });
 
   it('the head\'s gradient (with non-zero LoRA) matches Float64 central differences of the CPU-reference loss', async () => {
-    const model = VitLoraModel.create(ctx, loaded, opts);
+    const model = await VitLoraModel.create(ctx, loaded, opts);
     try {
       const lora = fixture.lora();
       model.setLoraWeights(lora);
@@ -150,7 +150,7 @@ describe('ViT with a new classifier head', () => {
   });
 
   it('trains on a toy task: the loss falls over a few AdamW steps', async () => {
-    const model = VitLoraModel.create(ctx, loaded, { ...opts, targetModules: ['query', 'value'] });
+    const model = await VitLoraModel.create(ctx, loaded, { ...opts, targetModules: ['query', 'value'] });
     try {
       // Six images whose class is which third of the pixel range they are brightest in.
       const n = 6, per = 3 * 8 * 8;

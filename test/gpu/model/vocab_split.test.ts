@@ -2,7 +2,9 @@
 // 64 KiB holds the (V, C) embedding / LM head and the (B·T, V) logits in row chunks, and the engines' chunked
 // stem and head (embedding gather, head matmul, cross-entropy forward and backward, dh = Σ_k dlogits_k · W_k)
 // must give what the same model gives on the device's own limits, where everything is whole.
-// Generation (KV-cache decoders, sampled and greedy) must give the same tokens and bit-identical logits.
+// Generation (KV-cache decoders, sampled and greedy) must give the same tokens and bit-identical logits,
+// also for a prompt longer than the planned T whose (T0, n_k) logits chunks would outgrow the limit: the
+// prefill heads its last row only (src/model/prefill.ts), with the bits of the full forward's last row.
 // Bit-identical: logits (each logit is the same dot product in the same order). At F32 tolerance: the loss
 // (Σ exp is summed in another order across chunks) and the gradients (dlnf sums the chunks' products).
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,7 @@ import { Gpt2Decoder, generate } from '../../../src/model/gpt2/generate';
 import { Gpt2LoraModel } from '../../../src/model/gpt2/model';
 import { LlamaDecoder, generateLlama } from '../../../src/model/llama/generate';
 import { LlamaLoraModel } from '../../../src/model/llama/model';
+import type { VocabSplit } from '../../../src/kernels/vocab_split';
 import { expectAllClose } from '../../helpers/allclose';
 import { loadFixture } from '../../helpers/fixtures';
 import { testContext } from '../../helpers/gpu';
@@ -82,6 +85,53 @@ function labelsOf(n: number, V: number, seed: number): Int32Array {
   const labels = Int32Array.from(randomInts(n, seed, V));
   for (let i = 0; i < n; i += 5) labels[i] = -100;
   return labels;
+}
+
+interface LongPromptCase<M> {
+  V: number;
+  T0: number; // the prompt's length
+  seed: number;
+  fed: number[]; // tokens fed after the prompt
+  create(ctx: GpuContext, T: number): Promise<M>; // a model planned for (1, T)
+  decoder(model: M): Promise<Decoder>;
+  generate(model: M, prompt: Uint32Array, o: typeof SAMPLED | typeof GREEDY): Promise<{ ids: number[] }>;
+}
+
+type LmModel = Lm & { parts: { weights: { vocab: VocabSplit }; slots: { index: number; b: { name: string; numel: number } }[] } };
+
+/**
+ * A prompt of T0 tokens on a model planned for 2 rows under the small limit, whose (T0, n_k) logits chunks
+ * would not fit it, against the whole model planned for the prompt (whose forward heads all T0 rows, as the
+ * prefill did before it headed the last row only): the prefill's logits are the full forward's last row,
+ * bit for bit, and the decoders and sampled and greedy generation agree.
+ */
+async function expectLongPrefill<M extends LmModel>(c: LongPromptCase<M>, whole: GpuContext, small: GpuContext): Promise<void> {
+  const a = await c.create(whole, c.T0);
+  const b = await c.create(small, 2);
+  try {
+    const { chunks } = b.parts.weights.vocab;
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(c.T0 * chunks[0].n * 4).toBeGreaterThan(LIMIT);
+    const lora = await a.readLoraWeights();
+    for (const s of a.parts.slots) lora.set(s.b.name, uniformF32(s.b.numel, c.seed + s.index, -0.5, 0.5));
+    a.setLoraWeights(lora);
+    b.setLoraWeights(lora);
+    const prompt = randomInts(c.T0, c.seed, c.V);
+    prompt[c.T0 - 1] = c.V - 1;
+    const lastRow = (await a.forwardLogits(prompt)).slice((c.T0 - 1) * c.V);
+    const chunkedLogits = await decodeLogits(await c.decoder(b), prompt, c.fed);
+    const wholeLogits = await decodeLogits(await c.decoder(a), prompt, c.fed);
+    expect(wholeLogits[0]).toEqual(lastRow); // bit-identical to the head over all rows
+    expect(chunkedLogits).toEqual(wholeLogits);
+    for (const g of [SAMPLED, GREEDY]) {
+      const want = await c.generate(a, prompt, g);
+      expect(want.ids).toHaveLength(g.maxNewTokens);
+      expect(await c.generate(b, prompt, g)).toEqual(want);
+    }
+  } finally {
+    a.destroy();
+    b.destroy();
+  }
 }
 
 describe('vocabulary split under a 64 KiB binding limit', () => {
@@ -165,6 +215,36 @@ describe('vocabulary split under a 64 KiB binding limit', () => {
       a.destroy();
       b.destroy();
     }
+  });
+
+  it('GPT-2 prefill of a prompt longer than the plan, whose (T0, n_k) logits exceed the limit: heads the last row only, same bits as the whole model\'s full forward', async () => {
+    const { loaded: fixture } = await loadFixture('gpt2_tiny', 'gpt2');
+    // V = 1,000 and 64 positions (random wte, wpe): a chunk holds ~340 rows (limit / 4C), so the logits
+    // of a 56-token prompt would take 56 × n_k × 4 > 64 KiB per chunk.
+    const V = 1000, NP = 64, C = fixture.config.n_embd, T0 = 56;
+    const tensors = new Map(fixture.tensors);
+    tensors.set('wte.weight', { ...fixture.tensors.get('wte.weight')!, data: uniformF32(V * C, 7, -0.5, 0.5), shape: [V, C] });
+    tensors.set('wpe.weight', { ...fixture.tensors.get('wpe.weight')!, data: uniformF32(NP * C, 8, -0.1, 0.1), shape: [NP, C] });
+    const loaded: LoadedGpt2 = { ...fixture, config: { ...fixture.config, vocab_size: V, n_positions: NP }, tensors };
+    const o = { targetModules: ['c_attn', 'c_proj', 'c_fc'], r: 2, scale: 2, seed: 3 };
+    await expectLongPrefill({
+      V, T0, seed: 70, fed: [V - 1, 0, 517],
+      create: (ctx, T) => Gpt2LoraModel.create(ctx, loaded, { ...o, B: 1, T }),
+      decoder: (model) => Gpt2Decoder.create(model, NP),
+      generate,
+    }, whole, small);
+  });
+
+  it('Llama prefill of a prompt longer than the plan, whose (T0, n_k) logits exceed the limit: heads the last row only, same bits as the whole model\'s full forward', async () => {
+    const m = tinyLlama({ tied: false, hidden_size: 16, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 4, intermediate_size: 24, V: 2001 });
+    // A chunk holds ~1,000 rows (limit / 4C): a 24-token prompt's logits would take 96 KB per chunk.
+    const o = { targetModules: ['q_proj', 'v_proj', 'down_proj'], r: 2, scale: 2, seed: 4 };
+    await expectLongPrefill({
+      V: m.V, T0: 24, seed: 80, fed: [0, m.V - 1, 1234],
+      create: (ctx, T) => LlamaLoraModel.create(ctx, sourceOf(m), { ...o, B: 1, T }),
+      decoder: (model) => LlamaDecoder.create(model, 32),
+      generate: generateLlama,
+    }, whole, small);
   });
 
   it('refuses, naming the limit and the tensor, when one vocabulary row cannot fit', async () => {

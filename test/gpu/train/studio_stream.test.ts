@@ -1,6 +1,6 @@
 // Issue 13 items 1 and 6 in the studio's worker side (src/worker/studio.ts), driven directly in Chromium with
 // the demo GPT-2 dropped as File objects: the weights file is read only through File.slice (its own
-// arrayBuffer() throws), the load reports progress up to every byte; after a 2-step LoRA run the merged model
+// arrayBuffer() throws), the load reads the headers and the run's start uploads the weights with progress up to every byte; after a 2-step LoRA run the merged model
 // is written tensor by tensor into a directory handle (the File System Access API's; here OPFS's) in BF16,
 // every element the F32 merge rounded once, with the rounding figure and the sampled-rows merge check, and as
 // a streamed zip (F32) that comes back as a disk-backed File whose safetensors equal the run's merged weights.
@@ -28,12 +28,12 @@ describe('studio: streamed load and export', () => {
     const studio = new Studio('/', (e) => events.push(e));
     const info = await studio.loadModel({ kind: 'files', label: 'gpt2-dropped', files });
     expect(info.kind).toBe('gpt2');
-    const progress = events.filter((e): e is Extract<StudioEvent, { kind: 'load-progress' }> => e.kind === 'load-progress').map((e) => e.progress);
-    expect(progress.length).toBeGreaterThan(0);
-    const last = progress[progress.length - 1];
-    expect(last).toMatchObject({ source: 'files', done: true });
-    expect(last.bytes).toBe(last.totalBytes);
-    expect(last.totalBytes).toBeGreaterThan(1_000_000);
+    const progressOf = () => events.filter((e): e is Extract<StudioEvent, { kind: 'load-progress' }> => e.kind === 'load-progress').map((e) => e.progress);
+    // Load read the headers only: the bar says so, with the weights' size still on disk.
+    const atLoad = progressOf();
+    expect(atLoad.map((p) => p.phase)).toEqual(['headers']);
+    expect(atLoad[0]).toMatchObject({ source: 'files', done: true, bytes: 0 });
+    expect(atLoad[0].totalBytes).toBeGreaterThan(1_000_000);
 
     const text = Array.from({ length: 24 }, (_, i) => `Fortune ${i} favours the bold and the curious.`).join('\n');
     await studio.loadData({ kind: 'text', name: 'notes.txt', bytes: new TextEncoder().encode(text).buffer as ArrayBuffer }, 16);
@@ -44,6 +44,12 @@ describe('studio: streamed load and export', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(state()?.state, state()?.message).toBe('done');
+    // The run's start uploaded the weights with the bar moving up to every byte (the step-timing probe was never asked for here).
+    const upload = progressOf().slice(1).filter((p) => p.purpose === 'run s13');
+    expect(upload.length).toBeGreaterThan(1);
+    expect(upload.every((p) => p.phase === 'upload')).toBe(true);
+    expect(upload[upload.length - 1]).toMatchObject({ done: true, bytes: atLoad[0].totalBytes, totalBytes: atLoad[0].totalBytes });
+    expect(upload[upload.length - 1].stopped).toBeUndefined();
     const result = (studio as unknown as { runs: Map<string, { result: TrainResult }> }).runs.get('s13')!.result;
 
     // BF16 into a directory handle (OPFS stands in for showDirectoryPicker's: the same FileSystemDirectoryHandle).

@@ -9,7 +9,7 @@ import {
   CheckpointError, type TrainState, checkResume, decodeCheckpoint, encodeCheckpoint, folderOf, loadLatestCheckpoint,
   nonFiniteTensors, peekLatestCheckpoint, readCheckpoint, writeCheckpoint,
 } from '../../../src/train/checkpoint';
-import { checkResolvedConfig, resolveConfig } from '../../../src/train/config';
+import { checkResolvedConfig, frozenWeightsOf, resolveConfig } from '../../../src/train/config';
 import { mulberry32 } from '../../helpers/random';
 
 const A = 'base_model.model.transformer.h.0.attn.c_attn.lora_A.weight';
@@ -166,6 +166,18 @@ describe('resume checks', () => {
     expect(() => checkResolvedConfig({ ...s.config, recompute: 'yes' })).toThrow(/recompute: must be true or false/);
     expect(resolveConfig({}).recompute).toBe(false);
     expect(() => resolveConfig({ recompute: 1 as unknown as boolean })).toThrow(/recompute/);
+  });
+  it("a checkpoint written before the frozenWeights option resumes as 'stored' (what every engine did); a bad value is refused", () => {
+    const { frozenWeights: _f, ...older } = s.config;
+    expect(checkResolvedConfig(older).frozenWeights).toBe('stored');
+    expect(checkResolvedConfig({ ...s.config, frozenWeights: 'f32' }).frozenWeights).toBe('f32');
+    expect(() => checkResolvedConfig({ ...s.config, frozenWeights: 'bf16' })).toThrow(/frozenWeights: must be stored or f32/);
+    expect(resolveConfig({}).frozenWeights).toBe('stored');
+    // What the run really uses: the choice, except a cascade (it writes the base weight), always F32.
+    expect(frozenWeightsOf(resolveConfig({ method: 'lora', frozenWeights: 'stored' }))).toBe('stored');
+    expect(frozenWeightsOf(resolveConfig({ method: 'lora', frozenWeights: 'f32' }))).toBe('f32');
+    expect(frozenWeightsOf(resolveConfig({ method: 'lorasc', frozenWeights: 'stored' }))).toBe('f32');
+    expect(frozenWeightsOf(resolveConfig({ method: 'cola', frozenWeights: 'stored' }))).toBe('f32');
   });
   it.each([
     ['a config field', () => checkResume(s, { ...s.config, lr: 1e-3 }, s.fingerprint, 12), /config lr is 0.001/],

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fetchFile } from '../../../src/io/hub';
+import { fetchFile, memorySink } from '../../../src/io/hub';
 
 const BYTES = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251);
 let server: Server | undefined;
@@ -30,15 +30,18 @@ describe('fetchFile with no size known', () => {
   it('joins a chunked answer and reports progress with no total', async () => {
     const { url } = await start(null);
     const totals = new Set<number | null>();
-    const { bytes } = await fetchFile(url, { asked, onProgress: (p) => totals.add(p.total) });
-    expect(Buffer.from(bytes).equals(Buffer.from(BYTES))).toBe(true);
+    const sink = memorySink();
+    const { size } = await fetchFile(url, sink, { asked, onProgress: (p) => totals.add(p.total) });
+    expect(size).toBe(BYTES.length);
+    expect(Buffer.from(sink.bytes()).equals(Buffer.from(BYTES))).toBe(true);
     expect([...totals]).toEqual([null]);
   });
 
   it('resumes a dropped chunked answer from the byte it reached', async () => {
     const { url, ranges } = await start(100_000);
-    const { bytes } = await fetchFile(url, { asked, backoffMs: 1 });
-    expect(Buffer.from(bytes).equals(Buffer.from(BYTES))).toBe(true);
+    const sink = memorySink();
+    await fetchFile(url, sink, { asked, backoffMs: 1 });
+    expect(Buffer.from(sink.bytes()).equals(Buffer.from(BYTES))).toBe(true);
     expect(ranges[0]).toBeNull();
     expect(ranges[1]).toMatch(/^bytes=\d+-$/);
     expect(Number(/\d+/.exec(ranges[1] ?? '')?.[0])).toBeGreaterThan(0);

@@ -2,7 +2,8 @@
 // text (bytes, MB/s, time left), the Hub's per-file progress summed into one bar, thinning that never drops
 // the final event, and the worker-failure line naming memory as the likely cause.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { hubLoadProgress, progressLine, tensorLoadProgress } from '../../../src/worker/loadProgress';
+import { bytesRangeReader, readSafetensorsRanged, writeSafetensors } from '../../../src/io/safetensors';
+import { headersProgress, hubLoadProgress, progressLine, tensorLoadProgress, UploadProgress } from '../../../src/worker/loadProgress';
 import type { LoadProgressView } from '../../../src/worker/protocol';
 import { workerFailure } from '../../../src/worker/client';
 
@@ -37,6 +38,53 @@ describe('load progress', () => {
     on({ file: 'model.safetensors', loaded: 4000, total: 4000, bytesPerSec: 1e4, state: 'done' });
     expect(got.map((p) => [p.bytes, p.totalBytes, p.done])).toEqual([[500, 500, true], [1500, 4500, false], [4500, 4500, true]]);
     expect(got.every((p) => p.source === 'hub')).toBe(true);
+  });
+});
+
+/** Three streamed tensors of 16, 32 and 64 F32 bytes. */
+async function streamedTensors() {
+  const file = writeSafetensors(new Map([['a', { shape: [4], data: new Float32Array(4) }], ['b', { shape: [8], data: new Float32Array(8) }], ['c', { shape: [16], data: new Float32Array(16) }]]));
+  return [...(await readSafetensorsRanged(bytesRangeReader(file), 'model.safetensors')).tensors.values()];
+}
+
+describe('weights uploaded to the GPU from a streamed load', () => {
+  it('after the headers: the weights\' size, nothing read', async () => {
+    expect(headersProgress(await streamedTensors(), 5)).toEqual({ source: 'files', phase: 'headers', bytes: 0, totalBytes: 112, item: '3 tensors', elapsedMs: 5, done: true });
+  });
+
+  it('counts each tensor read inside a build, starts over on a second pass, ignores reads outside, and ends done', async () => {
+    const tensors = await streamedTensors();
+    const got: LoadProgressView[] = [];
+    const bar = new UploadProgress(tensors, (p) => got.push(p));
+    await tensors[0].bytes(); // outside any build (an export's re-read): not an upload
+    expect(got).toEqual([]);
+    const built = await bar.during('run r1', async () => {
+      for (const t of tensors) await t.bytes();
+      for (const t of tensors) await t.bytes(); // a second engine (the parity check): the bar starts over
+      return 'engine';
+    });
+    expect(built).toBe('engine');
+    expect(got[0]).toMatchObject({ phase: 'upload', purpose: 'run r1', bytes: 0, totalBytes: 112, done: false });
+    const last = got[got.length - 1];
+    expect(last).toMatchObject({ phase: 'upload', purpose: 'run r1', bytes: 112, totalBytes: 112, item: 'c', done: true });
+    expect(last.stopped).toBeUndefined();
+    // Never more than the model's bytes, and the second pass counted from zero again.
+    expect(got.every((p) => p.bytes <= 112)).toBe(true);
+    expect(got.every((p) => p.phase === 'upload')).toBe(true);
+  });
+
+  it('a build that fails part-way ends the bar as stopped where it was, and the error goes on', async () => {
+    const tensors = await streamedTensors();
+    const got: LoadProgressView[] = [];
+    const bar = new UploadProgress(tensors, (p) => got.push(p));
+    await expect(bar.during('timing a step', async () => { await tensors[0].bytes(); throw new Error('aborted'); })).rejects.toThrow('aborted');
+    expect(got[got.length - 1]).toMatchObject({ purpose: 'timing a step', bytes: 16, done: true, stopped: true });
+  });
+
+  it('a model held in memory has nothing to upload from disk: no events', async () => {
+    const got: LoadProgressView[] = [];
+    expect(await new UploadProgress([], (p) => got.push(p)).during('run r2', async () => 7)).toBe(7);
+    expect(got).toEqual([]);
   });
 });
 
