@@ -157,10 +157,11 @@ export class Studio {
       if (this.loading === loading) this.loading = undefined;
     }
     const { source, label } = opened;
-    // A folder (File.slice) loads streamed: only the headers are read now, and every engine build (a run's
-    // start, generation, the parity check, the step-timing probe) reads each tensor once, uploads it and drops
-    // it (src/model/frozen.ts), so the worker never holds the model (issue 13 item 1). The bar shows those
-    // uploads (UploadProgress); a ViT's too. The in-memory sources (demos, the Hub's downloads) are read at load.
+    // A folder (File.slice) and a Hub download (Blob slices of its Cache Storage copy, src/io/hub/blobs.ts) load
+    // streamed: only the headers are read now, and every engine build (a run's start, generation, the parity
+    // check, the step-timing probe) reads each tensor once, uploads it and drops it (src/model/frozen.ts), so
+    // the worker never holds the model (issue 13 item 1). The bar shows those uploads (UploadProgress); a ViT's
+    // too. Only the built-in demos, which are in memory already, are read at load.
     const t0 = performance.now();
     const barEvent = (progress: LoadProgressView) => this.emit({ kind: 'load-progress', progress });
     const loaded = await loadModelDir(source, { onProgress: tensorLoadProgress(barEvent) });
