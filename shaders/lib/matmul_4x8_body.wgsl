@@ -1,6 +1,6 @@
-// matmul_4x8_body.wgsl — the register-blocked main loop shared by the packed-weight matmul kernels
-// (matmul_packed.wgsl, matmul_packed_any.wgsl, matmul_packed_f16.wgsl); it is the loop of the F32 winner
-// matmul_vec4_4x8.wgsl, with the operand loads left to the including shader.
+// matmul_4x8_body.wgsl — the register-blocked main loop of the F32 kernel matmul_vec4_4x8.wgsl, shared with
+// the packed-weight matmul kernels (matmul_packed.wgsl, matmul_packed_any.wgsl, matmul_packed_f16.wgsl);
+// the operand loads are left to the including shader.
 // Threads: one thread owns a 4×8 block of C (two 4×4 halves); each step over k takes a 4×4 block of op(A)
 // and two 4×4 blocks of op(B) and does 128 multiply-adds, in f32. No workgroup memory, no barriers
 // (both are slow on SwiftShader). The second half is skipped when it starts past N.

@@ -2,6 +2,7 @@
 import matmulWgsl from '../../shaders/matmul.wgsl?raw';
 import matmulVec4Wgsl from '../../shaders/matmul_vec4.wgsl?raw';
 import matmulVec4x8Wgsl from '../../shaders/matmul_vec4_4x8.wgsl?raw';
+import matmul4x8BodyWgsl from '../../shaders/lib/matmul_4x8_body.wgsl?raw';
 import matmulVec8x8Wgsl from '../../shaders/matmul_vec4_8x8.wgsl?raw';
 import matmulStoreWgsl from '../../shaders/lib/matmul_store.wgsl?raw';
 import matmulVec4LoadWgsl from '../../shaders/lib/matmul_vec4_load.wgsl?raw';
@@ -55,7 +56,7 @@ export const matmulVec4Kernel: KernelDescriptor<MatmulShape> = {
 
 /** v5: vec4 loads, 4×8 outputs per thread; same alignment needs as v4. */
 export const matmulVec4x8Kernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul_vec4_4x8', wgsl: withLib(matmulVec4x8Wgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms, overrides,
+  name: 'matmul_vec4_4x8', wgsl: withLib(matmulVec4x8Wgsl, matmulVec4LoadWgsl, matmulStoreWgsl, matmul4x8BodyWgsl), bindings, uniforms, overrides,
   dispatch: (s) => {
     const [x, y] = workgroup(s);
     return [ceilDiv(s.N, 8 * x), ceilDiv(s.M, 4 * y), s.batch ?? 1];
