@@ -4,6 +4,7 @@
 // kernel lab's shipped table decides (docs/kernels.md#swiftshader), unless tuning is forced.
 import { type Candidate, type Trial, tune } from '../gpu/autotune';
 import type { GpuContext } from '../gpu/context';
+import { assertClose, launchTrial } from '../gpu/trial';
 import { adapterKey, deviceFeatures, isSoftwareAdapter } from '../gpu/features';
 import type { KernelDescriptor } from '../gpu/kernel';
 import { type SelectedRecord, VariantSelector } from '../gpu/selector';
@@ -51,15 +52,6 @@ export function checkShape(s: MatmulShape): MatmulShape {
   return { ...trialShape(s), M: Math.min(s.M, s.transA ? 44 : 45), N: Math.min(s.N, s.transB ? 65 : 68), K: Math.min(s.K, 36) };
 }
 
-function close(got: Float32Array, want: Float32Array, tol: { atol: number; rtol: number }): void {
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    if (!(d <= tol.atol + tol.rtol * Math.abs(want[i]))) {
-      throw new Error(`element ${i}: ${got[i]} vs reference ${want[i]} (|Δ| ${d.toExponential(2)})`);
-    }
-  }
-}
-
 /** A variant made ready to validate and time; its buffers are its own. */
 export async function matmulTrial(ctx: GpuContext, v: MatmulVariantInfo, s: MatmulShape): Promise<Trial> {
   const made: GPUBuffer[] = [];
@@ -72,32 +64,20 @@ export async function matmulTrial(ctx: GpuContext, v: MatmulVariantInfo, s: Matm
     made.push(...Object.values(bufs));
     return { bufs, launch: await ctx.prepare(v.kernel, shape, bufs) };
   };
-  const dispose = () => made.forEach((b) => b.destroy());
   try {
     const ts = trialShape(s);
     const timed = await bind(ts, 11);
-    return {
-      flops: 2 * ts.M * ts.N * ts.K,
-      async validate() {
-        const cs = checkShape(s);
-        const { bufs, launch } = await bind(cs, 21);
-        const want = seededUniform(cs.M * cs.N, 24); // C's old contents (beta ≠ 0 reads them)
-        matmul(want, seededUniform(cs.M * cs.K, 21), seededUniform(cs.K * cs.N, 22), cs.hasBias ? seededUniform(cs.N, 23) : null, cs);
-        ctx.submit([launch], launch.label);
-        launch.destroy();
-        close(await ctx.readF32(bufs.c, want.length), want, v.tolerance);
-      },
-      async run(iters) {
-        ctx.submit(Array(iters).fill(timed.launch), timed.launch.label);
-        await ctx.finish();
-      },
-      dispose() {
-        timed.launch.destroy();
-        dispose();
-      },
-    };
+    return launchTrial(ctx, timed.launch, made, 2 * ts.M * ts.N * ts.K, async () => {
+      const cs = checkShape(s);
+      const { bufs, launch } = await bind(cs, 21);
+      const want = seededUniform(cs.M * cs.N, 24); // C's old contents (beta ≠ 0 reads them)
+      matmul(want, seededUniform(cs.M * cs.K, 21), seededUniform(cs.K * cs.N, 22), cs.hasBias ? seededUniform(cs.N, 23) : null, cs);
+      ctx.submit([launch], launch.label);
+      launch.destroy();
+      assertClose(await ctx.readF32(bufs.c, want.length), want, v.tolerance);
+    });
   } catch (e) {
-    dispose();
+    made.forEach((b) => b.destroy());
     throw e;
   }
 }

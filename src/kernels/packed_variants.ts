@@ -13,6 +13,7 @@ import matmulStoreWgsl from '../../shaders/lib/matmul_store.wgsl?raw';
 import unpackHalfWgsl from '../../shaders/lib/unpack_half.wgsl?raw';
 import { type Candidate, type Trial } from '../gpu/autotune';
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
+import { assertClose, launchTrial } from '../gpu/trial';
 import { type DeviceFeatures, deviceFeatures, isSoftwareAdapter } from '../gpu/features';
 import { type KernelDescriptor, ceilDiv, f32, u32, withLib } from '../gpu/kernel';
 import { type MatmulShape, matmul } from '../ref/matmul';
@@ -111,6 +112,9 @@ export function packedShapeClass(s: PackedMatmulShape): string {
  */
 export const shippedPackedVariant = (s: PackedMatmulShape): PackedVariantId => (fitsPackedVec4(s) ? 'packed' : 'packed-any');
 
+/** The trial check's tolerance: the F32 matmul's, the widened weight being exact. */
+const PACKED_TOL = { atol: 1e-4, rtol: 1e-4 };
+
 /** A variant made ready to validate (against the CPU reference on the widened weight, f32 tolerance) and time. */
 export async function packedTrial(ctx: GpuContext, v: PackedVariantInfo, s: PackedMatmulShape): Promise<Trial> {
   const format = s.f16 ? 'f16' : 'bf16';
@@ -128,30 +132,15 @@ export async function packedTrial(ctx: GpuContext, v: PackedVariantInfo, s: Pack
   try {
     const ts = asPacked(trialShape(s));
     const timed = await bind(ts, 31);
-    return {
-      flops: 2 * ts.M * ts.N * ts.K,
-      async validate() {
-        const cs = asPacked(checkShape(s));
-        const { bufs, words, launch } = await bind(cs, 41);
-        const want = seededUniform(cs.M * cs.N, 44); // C's old contents (beta ≠ 0 reads them)
-        matmul(want, seededUniform(cs.M * cs.K, 41), unpackToF32(words, cs.K * cs.N, format), cs.hasBias ? seededUniform(cs.N, 43) : null, cs);
-        ctx.submit([launch], launch.label);
-        launch.destroy();
-        const got = await ctx.readF32(bufs.c, want.length);
-        for (let i = 0; i < want.length; i++) {
-          const d = Math.abs(got[i] - want[i]);
-          if (!(d <= 1e-4 + 1e-4 * Math.abs(want[i]))) throw new Error(`element ${i}: ${got[i]} vs reference ${want[i]} (|Δ| ${d.toExponential(2)})`);
-        }
-      },
-      async run(iters) {
-        ctx.submit(Array(iters).fill(timed.launch), timed.launch.label);
-        await ctx.finish();
-      },
-      dispose() {
-        timed.launch.destroy();
-        made.forEach((b) => b.destroy());
-      },
-    };
+    return launchTrial(ctx, timed.launch, made, 2 * ts.M * ts.N * ts.K, async () => {
+      const cs = asPacked(checkShape(s));
+      const { bufs, words, launch } = await bind(cs, 41);
+      const want = seededUniform(cs.M * cs.N, 44); // C's old contents (beta ≠ 0 reads them)
+      matmul(want, seededUniform(cs.M * cs.K, 41), unpackToF32(words, cs.K * cs.N, format), cs.hasBias ? seededUniform(cs.N, 43) : null, cs);
+      ctx.submit([launch], launch.label);
+      launch.destroy();
+      assertClose(await ctx.readF32(bufs.c, want.length), want, PACKED_TOL);
+    });
   } catch (e) {
     made.forEach((b) => b.destroy());
     throw e;

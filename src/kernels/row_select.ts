@@ -7,6 +7,7 @@
 // the CPU reference and timed.
 import type { Candidate, Trial } from '../gpu/autotune';
 import type { BufferBinding, GpuContext } from '../gpu/context';
+import { assertClose, launchTrial } from '../gpu/trial';
 import { isSoftwareAdapter } from '../gpu/features';
 import type { KernelDescriptor } from '../gpu/kernel';
 import { matmulSelection, selectorFor } from './matmul_select';
@@ -57,33 +58,17 @@ function rowTrial<S, D extends Record<string, RowData>>(ctx: GpuContext, spec: R
     try {
       const timedShape = spec.withRows(s, 256);
       const timed = await bind(timedShape);
-      return {
-        flops: 0, // reductions are memory-bound: report time, not GFLOP/s
-        async validate() {
-          const shape = spec.withRows(s, 3);
-          const { inputs, bufs, launch } = await bind(shape);
-          ctx.submit([launch], launch.label);
-          launch.destroy();
-          const want = spec.reference(shape, inputs);
-          for (const [k, w] of Object.entries(want)) {
-            const got = await ctx.readF32(bufs[k] as GPUBuffer, w.length);
-            for (let i = 0; i < w.length; i++) {
-              const d = Math.abs(got[i] - w[i]);
-              if (!(d <= spec.tolerance.atol + spec.tolerance.rtol * Math.abs(w[i]))) {
-                throw new Error(`${k}[${i}]: ${got[i]} vs reference ${w[i]}`);
-              }
-            }
-          }
-        },
-        async run(iters) {
-          ctx.submit(Array(iters).fill(timed.launch), timed.launch.label);
-          await ctx.finish();
-        },
-        dispose() {
-          timed.launch.destroy();
-          made.forEach((b) => b.destroy());
-        },
-      };
+      // reductions are memory-bound: flops 0 reports time, not GFLOP/s
+      return launchTrial(ctx, timed.launch, made, 0, async () => {
+        const shape = spec.withRows(s, 3);
+        const { inputs, bufs, launch } = await bind(shape);
+        ctx.submit([launch], launch.label);
+        launch.destroy();
+        const want = spec.reference(shape, inputs);
+        for (const [k, w] of Object.entries(want)) {
+          assertClose(await ctx.readF32(bufs[k] as GPUBuffer, w.length), w, spec.tolerance, k);
+        }
+      });
     } catch (e) {
       made.forEach((b) => b.destroy());
       throw e;

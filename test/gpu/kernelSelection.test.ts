@@ -6,7 +6,8 @@ import { tune } from '../../src/gpu/autotune';
 import { deviceFeatures, isSoftwareAdapter } from '../../src/gpu/features';
 import { MemoryTuneStore } from '../../src/gpu/tuneStore';
 import { matmulKernel, matmulVariant, prepareMatmul } from '../../src/kernels/matmul';
-import { chooseMatmul, matmulChoices, matmulSelection, matmulTrial, setKernelChoiceStore } from '../../src/kernels/matmul_select';
+import { chooseMatmul, matmulChoices, matmulSelection, matmulTrial, selectorFor, setKernelChoiceStore } from '../../src/kernels/matmul_select';
+import { type PackedMatmulShape, choosePackedMatmul, matmulPackedAnyKernel, matmulPackedKernel, packedTrial, packedVariants } from '../../src/kernels/packed_variants';
 import { F16_TOL, matmulShapeClass, matmulVariants } from '../../src/kernels/matmul_variants';
 import type { MatmulShape } from '../../src/ref/matmul';
 import { testContext } from '../helpers/gpu';
@@ -70,5 +71,37 @@ describe('matmul variant selection on this device', () => {
     expect(choice.rejected![1].reason).toMatch(/wrong result on the check product: element \d+/);
     // f16 tolerance is wider than f32's, never narrower (it must not vouch for an f32 variant it would pass).
     expect(F16_TOL.atol).toBeGreaterThan(good.tolerance.atol);
+  });
+});
+
+describe('packed-weight matmul selection on this device', () => {
+  it('forced tuning validates and times every eligible packed variant against the CPU reference and keeps the fastest', async () => {
+    const ctx = await testContext();
+    matmulSelection.tuneSoftware = true;
+    setKernelChoiceStore(new MemoryTuneStore());
+    const s: PackedMatmulShape = { M: 64, N: 64, K: 64, transB: true, f16: false };
+    const first = await choosePackedMatmul(ctx, s);
+    const records = (await selectorFor(ctx).records()).filter((r) => r.kernel === 'matmul_packed');
+    expect(records).toHaveLength(1);
+    const eligible = packedVariants(deviceFeatures(ctx), s).eligible.map((v) => v.id);
+    expect(eligible).toEqual(expect.arrayContaining(['packed', 'packed-any']));
+    expect(records[0].source).toBe('tuned');
+    expect(Object.keys(records[0].timings!).sort()).toEqual([...eligible].sort());
+    const fastest = Object.entries(records[0].timings!).reduce((a, b) => (b[1] < a[1] ? b : a))[0];
+    expect(first.id).toBe(fastest);
+  });
+
+  it('a packed variant that reads the weight in the wrong layout is rejected with its reason, never chosen', async () => {
+    const ctx = await testContext();
+    const s: PackedMatmulShape = { M: 48, N: 40, K: 36, transB: true, f16: false };
+    // W stored (N, K) but read as (K, N): the right size, the wrong values.
+    const wrong = { id: 'packed' as const, kernel: { ...matmulPackedKernel, overrides: (x: PackedMatmulShape) => ({ ...matmulPackedKernel.overrides!(x), TRANS_B: 0 }), key: () => 'wrong' } };
+    const choice = await tune([
+      { id: 'wrong', prepare: () => packedTrial(ctx, wrong, s) },
+      { id: 'packed-any', prepare: () => packedTrial(ctx, { id: 'packed-any', kernel: matmulPackedAnyKernel }, s) },
+    ], { budgetMs: 1 });
+    expect(choice.variant).toBe('packed-any');
+    expect(choice.rejected!.map((r) => r.id)).toEqual(['wrong']);
+    expect(choice.rejected![0].reason).toMatch(/wrong result on the check product: element \d+/);
   });
 });
