@@ -19,7 +19,8 @@ import { type KernelDescriptor, ceilDiv, f32, u32, withLib } from '../gpu/kernel
 import { type MatmulShape, matmul } from '../ref/matmul';
 import { packF32, unpackToF32 } from '../ref/packed';
 import { seededUniform } from '../ref/seeded';
-import { checkShape, matmulSelection, selectorFor, trialShape } from './matmul_select';
+import { type MatmulChoiceReport, checkShape, matmulSelection, selectorFor, trialShape } from './matmul_select';
+import { tune } from '../gpu/autotune';
 
 /** A matmul whose B operand is a packed weight: batch 1, A not transposed. */
 export type PackedMatmulShape = Pick<MatmulShape, 'M' | 'N' | 'K' | 'transB' | 'alpha' | 'beta' | 'hasBias'> & { f16: boolean };
@@ -166,4 +167,24 @@ export async function preparePackedMatmul(
 ): Promise<Launch> {
   const v = await choosePackedMatmul(ctx, s);
   return ctx.prepare(v.kernel, s, { a: buf.a, w: buf.w, bias: buf.bias ?? buf.a, c: buf.c });
+}
+
+/** The packed-weight products the Device panel reports (a BF16 Linear's forward and dx), beside the F32 ones. */
+export const REPORTED_PACKED_PRODUCTS: { name: string; shape: PackedMatmulShape }[] = [
+  { name: 'x·Wᵀ, W packed BF16 (nn.Linear forward)', shape: { M: 128, N: 768, K: 768, transB: true, f16: false } },
+  { name: 'dy·W, W packed BF16 (nn.Linear dx)', shape: { M: 128, N: 768, K: 768, f16: false } },
+];
+
+/** As reportMatmulChoices (./matmul_select.ts), for the packed-weight matmul's shape classes. */
+export async function reportPackedChoices(ctx: GpuContext, products = REPORTED_PACKED_PRODUCTS): Promise<MatmulChoiceReport[]> {
+  const out: MatmulChoiceReport[] = [];
+  for (const { name, shape } of products) {
+    const v = await choosePackedMatmul(ctx, shape);
+    const shapeClass = packedShapeClass(shape);
+    const record = (await selectorFor(ctx).records()).find((r) => r.kernel === 'matmul_packed' && r.shapeClass === shapeClass)!;
+    // The tuner's own figure when it just timed them, else the same timing on the chosen variant only.
+    const gflops = record.gflops ?? (await tune([{ id: v.id, prepare: () => packedTrial(ctx, v, shape) }])).gflops!;
+    out.push({ name, shapeClass, variant: v.id, source: record.source, gflops });
+  }
+  return out;
 }

@@ -58,7 +58,7 @@ export function DevicePanel() {
           </table>
           {r.kernelChoices?.length > 0 && (
             <>
-              <h3>Matmul variant per shape class</h3>
+              <h3>Matmul variant per shape class (F32 and packed BF16 weights)</h3>
               <ul className="note" data-testid="kernel-choices">
                 {r.kernelChoices.map((k) => (
                   <li key={k.shapeClass} data-variant={k.variant}>

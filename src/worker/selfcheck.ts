@@ -3,6 +3,7 @@
 import { getDevice } from '../gpu/device';
 import { prepareMatmul } from '../kernels/matmul';
 import { type MatmulChoiceReport, reportMatmulChoices } from '../kernels/matmul_select';
+import { reportPackedChoices } from '../kernels/packed_variants';
 import { matmul, type MatmulShape } from '../ref/matmul';
 import { seededUniform } from '../ref/seeded';
 
@@ -48,7 +49,7 @@ export async function runSelfCheck(): Promise<SelfCheckResult> {
     ctx.submit(Array(5).fill(launch));
     await ctx.finish();
     const gflops = (5 * 2 * 256 ** 3) / ((performance.now() - t0) * 1e6);
-    const kernelChoices = await reportMatmulChoices(ctx);
+    const kernelChoices = [...await reportMatmulChoices(ctx), ...await reportPackedChoices(ctx)];
     const l = ctx.limits;
     return {
       adapter: ctx.describe(), hasF16: ctx.hasF16, checks, gflops, kernelChoices,

@@ -4,16 +4,20 @@ import { describe, expect, it } from 'vitest';
 import { matmulVariant } from '../../src/kernels/matmul';
 import { REPORTED_PRODUCTS } from '../../src/kernels/matmul_select';
 import { matmulShapeClass, shippedMatmulVariant } from '../../src/kernels/matmul_variants';
+import { REPORTED_PACKED_PRODUCTS, packedShapeClass, shippedPackedVariant } from '../../src/kernels/packed_variants';
 import { runSelfCheck } from '../../src/worker/selfcheck';
 
 describe('self-check kernel choices (Device panel)', () => {
   it('names the variant and speed of every reported shape class; on SwiftShader the shipped ones', async () => {
     const r = await runSelfCheck();
     expect(r.checks.every((c) => c.ok)).toBe(true);
-    expect(r.kernelChoices.map((k) => k.shapeClass)).toEqual(REPORTED_PRODUCTS.map((p) => matmulShapeClass(p.shape)));
-    for (const [i, k] of r.kernelChoices.entries()) {
+    const want = [
+      ...REPORTED_PRODUCTS.map((p) => ({ shapeClass: matmulShapeClass(p.shape), variant: shippedMatmulVariant(p.shape) })),
+      ...REPORTED_PACKED_PRODUCTS.map((p) => ({ shapeClass: packedShapeClass(p.shape), variant: shippedPackedVariant(p.shape) })),
+    ];
+    expect(r.kernelChoices.map((k) => ({ shapeClass: k.shapeClass, variant: k.variant }))).toEqual(want);
+    for (const k of r.kernelChoices) {
       expect(k.source).toBe('built-in');
-      expect(k.variant).toBe(shippedMatmulVariant(REPORTED_PRODUCTS[i].shape));
       expect(Number.isFinite(k.gflops) && k.gflops > 0).toBe(true);
     }
     // The kernel check rows name the kernel that actually ran.
