@@ -97,13 +97,14 @@ export interface MatmulChoice {
 
 /** The kernel for `s` on this device (the shape class's choice, made now if it is the first of its class). */
 export async function chooseMatmul(ctx: GpuContext, s: MatmulShape): Promise<MatmulChoice> {
-  const { eligible } = matmulVariants(deviceFeatures(ctx), s, { allowF16: matmulSelection.allowF16 });
+  const features = deviceFeatures(ctx);
+  const { eligible } = matmulVariants(features, s, { allowF16: matmulSelection.allowF16 });
   const software = isSoftwareAdapter(ctx.adapterInfo) && !matmulSelection.tuneSoftware;
   const choice = await selectorFor(ctx).choose({
     kernel: 'matmul',
     shapeClass: matmulShapeClass(s),
     candidates: (): Candidate[] => eligible.map((v) => ({ id: v.id, prepare: () => matmulTrial(ctx, v, s) })),
-    builtIn: software ? () => shippedMatmulVariant(s) : undefined,
+    builtIn: software ? () => shippedMatmulVariant(s, features) : undefined,
   });
   const v = eligible.find((e) => e.id === choice.variant)!;
   for (const fn of observers) fn(v.id, s);

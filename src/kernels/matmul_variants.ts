@@ -4,6 +4,7 @@
 import matmulTiledWgsl from '../../shaders/matmul_tiled.wgsl?raw';
 import matmulSubgroupWgsl from '../../shaders/matmul_subgroup.wgsl?raw';
 import matmulF16Wgsl from '../../shaders/matmul_f16.wgsl?raw';
+import matmulQuadWgsl from '../../shaders/matmul_quad_16x12.wgsl?raw';
 import matmulStoreWgsl from '../../shaders/lib/matmul_store.wgsl?raw';
 import matmulVec4LoadWgsl from '../../shaders/lib/matmul_vec4_load.wgsl?raw';
 import type { DeviceFeatures, KernelFeature } from '../gpu/features';
@@ -11,7 +12,7 @@ import { type KernelDescriptor, ceilDiv, f32, u32, withLib } from '../gpu/kernel
 import { type MatmulShape, matmulStrides } from '../ref/matmul';
 import { fitsVec4, matmulKernel, matmulVariant, matmulVec4Kernel, matmulVec4x8Kernel, matmulVec8x8Kernel } from './matmul';
 
-export type MatmulVariantId = 'scalar' | 'vec4' | 'vec4x8' | 'vec8x8' | 'tiled' | 'subgroup' | 'f16';
+export type MatmulVariantId = 'scalar' | 'vec4' | 'vec4x8' | 'vec8x8' | 'quad16x12' | 'tiled' | 'subgroup' | 'f16';
 
 const uniforms = (s: MatmulShape) => {
   const { strideA, strideB, strideC } = matmulStrides(s);
@@ -38,6 +39,36 @@ export function matmulSubgroupKernel(sg: number): KernelDescriptor<MatmulShape> 
     key: (s) => `matmul_subgroup/sg${sg}/${layout(s)}`,
   };
 }
+
+/** The quad kernel's workgroup shapes (WG_X a multiple of 4, so a quad never spans two rows of threads). */
+const QUAD_WORKGROUPS: [number, number][] = [[8, 8], [4, 16], [16, 4]];
+
+/**
+ * The workgroup that wastes the fewest invocations on `s` (each covers 16·WG_Y rows × 12·WG_X columns of C, and
+ * an invocation past the edge still runs the whole k loop); 8×8 on a tie. A 256×128 product (a C-128 model's
+ * c_proj) fills 11 of 16 columns of threads on 8×8, 11 of 12 on 4×16.
+ */
+export function quadWorkgroup(s: MatmulShape): [number, number] {
+  const cost = ([x, y]: [number, number]) => ceilDiv(s.N, 12 * x) * x * ceilDiv(s.M, 16 * y) * y;
+  return QUAD_WORKGROUPS.reduce((best, wg) => (cost(wg) < cost(best) ? wg : best));
+}
+
+/**
+ * 16×12 outputs per thread, op(A)'s rows shared by the four lanes of each quad (matmul_quad_16x12.wgsl): the
+ * fewest storage loads per multiply-add of the variants; the workgroup shape per product (quadWorkgroup).
+ */
+export const matmulQuadKernel: KernelDescriptor<MatmulShape> = {
+  name: 'matmul_quad_16x12', wgsl: withLib(matmulQuadWgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms,
+  overrides: (s) => {
+    const [x, y] = quadWorkgroup(s);
+    return { ...flags(s), WG_X: x, WG_Y: y };
+  },
+  dispatch: (s) => {
+    const [x, y] = quadWorkgroup(s);
+    return [ceilDiv(s.N, 12 * x), ceilDiv(s.M, 16 * y), s.batch ?? 1];
+  },
+  key: (s) => `matmul_quad_16x12/wg${quadWorkgroup(s).join('x')}/${layout(s)}`,
+};
 
 /** matmul_vec4's layout with f16 products and f32 sums (matmul_f16.wgsl). */
 export const matmulF16Kernel: KernelDescriptor<MatmulShape> = {
@@ -78,10 +109,18 @@ export interface VariantOptions {
 }
 
 /** All variant ids in preference order: on a tie in timing the earlier one is kept. */
-export const MATMUL_VARIANT_IDS: MatmulVariantId[] = ['vec4x8', 'vec8x8', 'vec4', 'tiled', 'subgroup', 'f16', 'scalar'];
+export const MATMUL_VARIANT_IDS: MatmulVariantId[] = ['vec4x8', 'vec8x8', 'quad16x12', 'vec4', 'tiled', 'subgroup', 'f16', 'scalar'];
 
 const needsFeature = (f: KernelFeature, features: DeviceFeatures) =>
   `needs the '${f}' feature, which this device does not have (it has: ${features.has.join(', ') || 'none of shader-f16, subgroups'})`;
+
+/** Why the quad kernel cannot run on a device with `features`, or undefined where it can. */
+function quadUnavailable(features: DeviceFeatures): string | undefined {
+  if (!features.has.includes('subgroups')) return needsFeature('subgroups', features);
+  if (!features.subgroupMinSize) return 'the adapter does not report its subgroup sizes (subgroupMinSize)';
+  if (features.subgroupMinSize < 4) return `needs subgroups of at least 4 lanes for its quad operations (this adapter's can have ${features.subgroupMinSize})`;
+  return undefined;
+}
 
 /**
  * The variants that can run shape `s` on a device with `features`, and every other one with the reason it
@@ -101,7 +140,11 @@ export function matmulVariants(features: DeviceFeatures, s: MatmulShape, options
     else if (id === 'vec4x8') eligible.push({ id, kernel: matmulVec4x8Kernel, tolerance: F32_TOL });
     else if (id === 'vec8x8') eligible.push({ id, kernel: matmulVec8x8Kernel, tolerance: F32_TOL });
     else if (id === 'tiled') eligible.push({ id, kernel: matmulTiledKernel, tolerance: F32_TOL });
-    else if (id === 'subgroup') {
+    else if (id === 'quad16x12') {
+      const why = quadUnavailable(features);
+      if (why) skip(why);
+      else eligible.push({ id, kernel: matmulQuadKernel, tolerance: F32_TOL });
+    } else if (id === 'subgroup') {
       if (!features.has.includes('subgroups')) skip(needsFeature('subgroups', features));
       else if (!features.subgroupMinSize) skip('the adapter does not report its subgroup sizes (subgroupMinSize)');
       else eligible.push({ id, kernel: matmulSubgroupKernel(Math.min(64, features.subgroupMinSize)), tolerance: F32_TOL });
@@ -125,8 +168,20 @@ export function matmulShapeClass(s: MatmulShape): string {
   return [`${s.transA ? 'T' : 'N'}${s.transB ? 'T' : 'N'}`, epilogue || 'plain', fitsVec4(s) ? 'vec4' : 'any', outline].join(' ');
 }
 
-/** The kernel lab's choice on SwiftShader (shipped; matmul.ts's matmulVariant), as a variant id. */
-export function shippedMatmulVariant(s: MatmulShape): MatmulVariantId {
+/**
+ * The kernel lab's choice on SwiftShader (shipped; docs/kernels.md#swiftshader), as a variant id: matmul.ts's
+ * feature-free table (matmulVariant), except that a full-size aligned product runs the quad kernel where the
+ * device has the subgroups it needs (issue 16: 1.3–1.8× the 8×8 kernel's GFLOP/s on every bench product,
+ * docs/bench-swiftshader.md#quad16x12).
+ */
+export function shippedMatmulVariant(s: MatmulShape, features?: DeviceFeatures): MatmulVariantId {
   const k = matmulVariant(s);
+  if (k === matmulVec8x8Kernel && features && !quadUnavailable(features)) return 'quad16x12';
   return k === matmulVec4x8Kernel ? 'vec4x8' : k === matmulVec8x8Kernel ? 'vec8x8' : k === matmulVec4Kernel ? 'vec4' : 'scalar';
+}
+
+/** The kernel shippedMatmulVariant names. */
+export function shippedMatmulKernel(s: MatmulShape, features?: DeviceFeatures): KernelDescriptor<MatmulShape> {
+  const id = shippedMatmulVariant(s, features);
+  return id === 'quad16x12' ? matmulQuadKernel : matmulVariant(s);
 }

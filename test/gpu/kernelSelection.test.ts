@@ -5,10 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tune } from '../../src/gpu/autotune';
 import { deviceFeatures, isSoftwareAdapter } from '../../src/gpu/features';
 import { MemoryTuneStore } from '../../src/gpu/tuneStore';
-import { matmulKernel, matmulVariant, prepareMatmul } from '../../src/kernels/matmul';
+import { matmulKernel, prepareMatmul } from '../../src/kernels/matmul';
 import { chooseMatmul, matmulChoices, matmulSelection, matmulTrial, selectorFor, setKernelChoiceStore } from '../../src/kernels/matmul_select';
 import { type PackedMatmulShape, choosePackedMatmul, matmulPackedAnyKernel, matmulPackedKernel, packedTrial, packedVariants } from '../../src/kernels/packed_variants';
-import { F16_TOL, matmulShapeClass, matmulVariants } from '../../src/kernels/matmul_variants';
+import { F16_TOL, matmulShapeClass, matmulVariants, shippedMatmulKernel } from '../../src/kernels/matmul_variants';
 import type { MatmulShape } from '../../src/ref/matmul';
 import { testContext } from '../helpers/gpu';
 
@@ -23,11 +23,11 @@ describe('matmul variant selection on this device', () => {
     expect(isSoftwareAdapter(ctx.adapterInfo)).toBe(true);
     setKernelChoiceStore(new MemoryTuneStore());
     const shapes: MatmulShape[] = [{ M: 64, N: 64, K: 64 }, { M: 64, N: 64, K: 64, transB: true },
-      { M: 64, N: 64, K: 12, transA: true, beta: 1 }, { M: 7, N: 9, K: 5 }];
+      { M: 64, N: 64, K: 12, transA: true, beta: 1 }, { M: 7, N: 9, K: 5 }, { M: 64, N: 64, K: 68 }, { M: 64, N: 64, K: 68, transA: true }];
     for (const s of shapes) {
-      const buf = ctx.createBuffer('x', 64 * 64 * 4);
+      const buf = ctx.createBuffer('x', 64 * 68 * 4);
       const launch = await prepareMatmul(ctx, s, { a: buf, b: buf, c: ctx.createBuffer('c', 64 * 64 * 4) });
-      expect(launch.label).toBe(matmulVariant({ ...s, hasBias: false }).key({ ...s, hasBias: false }));
+      expect(launch.label).toBe(shippedMatmulKernel({ ...s, hasBias: false }, deviceFeatures(ctx)).key({ ...s, hasBias: false }));
       launch.destroy();
     }
     const records = await matmulChoices(ctx);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { deviceFeatures, KERNEL_FEATURES } from '../../src/gpu/features';
 import type { KernelDescriptor } from '../../src/gpu/kernel';
 import { fitsVec4, matmulVec8x8Kernel, matmulVec8x8Workgroup } from '../../src/kernels/matmul';
-import { F16_TOL, matmulF16Kernel, matmulSubgroupKernel, matmulTiledKernel, matmulVariants } from '../../src/kernels/matmul_variants';
+import { F16_TOL, matmulF16Kernel, matmulQuadKernel, matmulSubgroupKernel, matmulTiledKernel, matmulVariants, shippedMatmulVariant } from '../../src/kernels/matmul_variants';
 import { type MatmulShape, matmul, matmulStrides } from '../../src/ref/matmul';
 import type { Tolerance } from '../helpers/allclose';
 import { expectAllClose } from '../helpers/allclose';
@@ -121,6 +121,33 @@ describe('feature-gated variants (subgroups, shader-f16)', () => {
     if (v) await checkAll(v.kernel, 1300);
     // The kernel for another subgroup width must also compile and be right where the device can run it.
     if (v && features.subgroupMinSize! >= 8) await checkAll(matmulSubgroupKernel(features.subgroupMinSize! / 2), 1400);
+  });
+
+  it('matmul_quad_16x12.wgsl vs reference, where the device has subgroups of 4 or more lanes', async () => {
+    const features = deviceFeatures(await testContext());
+    const can = features.has.includes('subgroups') && (features.subgroupMinSize ?? 0) >= 4;
+    const full: MatmulShape = { M: 20, N: 20, K: 68 }; // the 'full' shape class
+    const { eligible, skipped } = matmulVariants(features, full);
+    expect(eligible.some((v) => v.id === 'quad16x12')).toBe(can);
+    // On a CPU implementation it is the shipped choice for full-size products exactly where it can run.
+    expect(shippedMatmulVariant(full, features)).toBe(can ? 'quad16x12' : 'vec8x8');
+    expect(shippedMatmulVariant(full)).toBe('vec8x8');
+    expect(shippedMatmulVariant({ M: 20, N: 20, K: 64 }, features)).toBe('vec4x8');
+    if (!can) {
+      expect(skipped.find((v) => v.id === 'quad16x12')?.reason).toMatch(/subgroup/);
+      return;
+    }
+    // The shapes below run all three workgroup shapes (quadWorkgroup picks per product).
+    expect([{ M: 44, N: 68, K: 36 }, { M: 140, N: 200, K: 72 }, { M: 12, N: 132, K: 8 }].map((x) => matmulQuadKernel.key(x)))
+      .toEqual(['matmul_quad_16x12/wg8x8/NN', 'matmul_quad_16x12/wg4x16/NN', 'matmul_quad_16x12/wg16x4/NN']);
+    await checkAll(matmulQuadKernel, 1900);
+    // Several workgroups each way (128 rows × 96 columns each), partial last ones, lanes of a quad past N,
+    // rows past M inside a quad's 16, in every layout and batched.
+    let seed = 1990;
+    for (const s of layouts([{ M: 140, N: 200, K: 72 }, { M: 132, N: 100, K: 132, batch: 2 }, { M: 20, N: 8, K: 4 }])) {
+      await check(matmulQuadKernel, s, false, seed++);
+      await check(matmulQuadKernel, { ...s, alpha: 0.5, beta: 1 }, true, seed++);
+    }
   });
 
   it('matmul_f16.wgsl vs reference within its f16 tolerance, where the device has shader-f16', async () => {
