@@ -1,6 +1,6 @@
 // dora_scale.wgsl — y[n,o] = (m[o] / norm[o]) · z[n,o] + bias[o]   (DoRA forward, last step)
 //
-// z = x·Wᵀ + s·(x·Aᵀ)·Bᵀ WITHOUT bias (lora_forward.wgsl with HAS_BIAS off), so that only the directional
+// z = x·Wᵀ + s·(x·Aᵀ)·Bᵀ WITHOUT bias (src/kernels/lora.ts's forward with no bias), so that only the directional
 // part is rescaled and the bias is not (docs/method.md#dora: y = (m/n) ⊙ (W0·x + s·B·A·x) + b).
 // Shapes: z, y (N, OUT) row-major; m, norm, bias (OUT). All f32. norm from dora_row_norm.wgsl.
 // Threads: one thread per element, flat index n·OUT + o; grid folded (fold2d): flat workgroup =

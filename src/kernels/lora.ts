@@ -1,61 +1,18 @@
-// lora family: y = x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ around a frozen W (nn.Linear (OUT, IN) or Conv1D (IN, OUT)).
-// Forward: h = x·Aᵀ (matmul.wgsl), then lora_forward.wgsl fuses the base and the LoRA products.
-// Backward: dB += s·dyᵀ·h, dh = s·dy·B, dA += dhᵀ·x (matmul.wgsl), then lora_backward.wgsl fuses
-// dx = dy·W + dh·A. W and b never get a gradient. See src/ref/lora.ts for the spec.
-import loraForwardWgsl from '../../shaders/lora_forward.wgsl?raw';
-import loraBackwardWgsl from '../../shaders/lora_backward.wgsl?raw';
+// lora family: y = x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ around a frozen W (nn.Linear (OUT, IN) or Conv1D (IN, OUT)), held in F32
+// or packed BF16/F16 (src/kernels/packed.ts). Every product is a matmul the selector picks per device:
+// forward h = x·Aᵀ, y = x·Wᵀ + b, y += s·h·Bᵀ; backward dB += s·dyᵀ·h, dh = s·dy·B, dA += dhᵀ·x,
+// dx = dy·W (= or +=), dx += dh·A. W and b never get a gradient. See src/ref/lora.ts for the spec.
+// Why no fused kernel: the fused lora_forward/lora_backward (one 4×4 scalar-load pass for the base and LoRA
+// products) took 72 % of a C-256 GPT-2 step on SwiftShader; the base product on the selected matmul variant
+// plus a rank-R pass over y made the step 1.6× faster (docs/bench-swiftshader.md#lora-two-pass).
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { KernelShapeError } from '../gpu/errors';
 import type { LoraShape as RefLoraShape } from '../ref/lora';
-import { type KernelDescriptor, ceilDiv, f32, u32 } from '../gpu/kernel';
 import { prepareMatmul } from './matmul';
-import { type WeightFormat, isPackedFormat, prepareWeightMatmul } from './packed';
+import { type WeightFormat, prepareWeightMatmul } from './packed';
 
 /** The reference's shape, plus how the frozen W is held (default F32; BF16/F16 packed: src/kernels/packed.ts). */
 export type LoraShape = RefLoraShape & { wFormat?: WeightFormat };
-
-export type LoraKernelShape = LoraShape & { hasBias?: boolean; accumulate?: boolean };
-
-/** As matmul.ts: a few rows (N ≤ 16) or columns waste a 64×64 tile; use a narrower workgroup. */
-function workgroup(rows: number, cols: number): [number, number] {
-  if (rows <= 16) return [32, 4];
-  if (cols <= 16) return [4, 32];
-  return [16, 16];
-}
-
-const layout = (s: LoraShape) => (s.conv1d ? 'conv1d' : 'linear');
-
-export const loraForwardKernel: KernelDescriptor<LoraKernelShape> = {
-  name: 'lora_forward',
-  wgsl: loraForwardWgsl,
-  bindings: ['dims:uniform', 'x:read', 'w:read', 'bias:read', 'h:read', 'lora_b:read', 'y:rw'],
-  uniforms: (s) => [u32(s.N), u32(s.IN), u32(s.OUT), u32(s.R), f32(s.scale)],
-  overrides: (s) => {
-    const [x, y] = workgroup(s.N, s.OUT);
-    return { WG_X: x, WG_Y: y, CONV1D: s.conv1d ? 1 : 0, HAS_BIAS: s.hasBias ? 1 : 0 };
-  },
-  dispatch: (s) => {
-    const [x, y] = workgroup(s.N, s.OUT);
-    return [ceilDiv(s.OUT, 4 * x), ceilDiv(s.N, 4 * y), 1];
-  },
-  key: (s) => `lora_forward/wg${workgroup(s.N, s.OUT).join('x')}/${layout(s)}${s.hasBias ? '/bias' : ''}`,
-};
-
-export const loraBackwardKernel: KernelDescriptor<LoraKernelShape> = {
-  name: 'lora_backward',
-  wgsl: loraBackwardWgsl,
-  bindings: ['dims:uniform', 'dy:read', 'w:read', 'dh:read', 'lora_a:read', 'dx:rw'],
-  uniforms: (s) => [u32(s.N), u32(s.IN), u32(s.OUT), u32(s.R)],
-  overrides: (s) => {
-    const [x, y] = workgroup(s.N, s.IN);
-    return { WG_X: x, WG_Y: y, CONV1D: s.conv1d ? 1 : 0, ACCUMULATE: s.accumulate ? 1 : 0 };
-  },
-  dispatch: (s) => {
-    const [x, y] = workgroup(s.N, s.IN);
-    return [ceilDiv(s.IN, 4 * x), ceilDiv(s.N, 4 * y), 1];
-  },
-  key: (s) => `lora_backward/wg${workgroup(s.N, s.IN).join('x')}/${layout(s)}${s.accumulate ? '/acc' : ''}`,
-};
 
 export function checkLoraShape(s: LoraShape): void {
   for (const d of ['N', 'IN', 'OUT', 'R'] as const) {
@@ -87,17 +44,13 @@ export interface LoraBackwardBuffers {
   dx: BufferBinding; // (N, IN), `=` or `+=` (accumulateDx)
 }
 
-/** [h = x·Aᵀ, fused y]: encode in order in one pass. Without a bias, x stands in for the unused binding. */
+/** [h = x·Aᵀ, y = x·Wᵀ + b, y += s·h·Bᵀ]: encode in order in one pass. */
 export async function prepareLoraForward(ctx: GpuContext, s: LoraShape, buf: LoraForwardBuffers): Promise<Launch[]> {
   checkLoraShape(s);
   const { N, IN, R } = s;
-  const h = await prepareMatmul(ctx, { M: N, N: R, K: IN, transB: true }, { a: buf.x, b: buf.loraA, c: buf.h });
-  if (isPackedFormat(s.wFormat)) return [h, ...await preparePackedBaseForward(ctx, s, buf)];
   return [
-    h,
-    await ctx.prepare(loraForwardKernel, { ...s, hasBias: !!buf.bias }, {
-      x: buf.x, w: buf.w, bias: buf.bias ?? buf.x, h: buf.h, lora_b: buf.loraB, y: buf.y,
-    }),
+    await prepareMatmul(ctx, { M: N, N: R, K: IN, transB: true }, { a: buf.x, b: buf.loraA, c: buf.h }),
+    ...await prepareBaseForward(ctx, s, buf),
   ];
 }
 
@@ -114,19 +67,12 @@ export async function prepareLoraBackward(
     await prepareMatmul(ctx, { M: N, N: R, K: OUT, alpha: scale }, { a: buf.dy, b: buf.loraB, c: buf.dh }),
     // dA (R, IN) += dhᵀ · x; dh is stored (N, R) = (K, M), hence transA.
     await prepareMatmul(ctx, { M: R, N: IN, K: N, transA: true, beta: 1 }, { a: buf.dh, b: buf.x, c: buf.dA }),
-    ...isPackedFormat(s.wFormat)
-      ? await preparePackedInputGrad(ctx, s, { dy: buf.dy, w: buf.w, dh: buf.dh, loraA: buf.loraA, dx: buf.dx }, !!opts.accumulateDx)
-      : [await ctx.prepare(loraBackwardKernel, { ...s, accumulate: !!opts.accumulateDx }, {
-        dy: buf.dy, w: buf.w, dh: buf.dh, lora_a: buf.loraA, dx: buf.dx,
-      })],
+    ...await prepareInputGrad(ctx, s, { dy: buf.dy, w: buf.w, dh: buf.dh, loraA: buf.loraA, dx: buf.dx }, !!opts.accumulateDx),
   ];
 }
 
-/**
- * A packed W has no fused LoRA kernel: y = x·Wᵀ + b (matmul_packed), then y += s·h·Bᵀ (a second
- * matmul, beta = 1). The same sums as lora_forward.wgsl, added in two passes instead of one.
- */
-export async function preparePackedBaseForward(
+/** y = x·Wᵀ + b (W F32 or packed: prepareWeightMatmul), then y += s·h·Bᵀ (a rank-R matmul, beta = 1). */
+export async function prepareBaseForward(
   ctx: GpuContext, s: LoraShape, buf: Pick<LoraForwardBuffers, 'x' | 'w' | 'bias' | 'h' | 'loraB' | 'y'>,
 ): Promise<Launch[]> {
   const { N, IN, OUT, R, scale } = s;
@@ -137,8 +83,8 @@ export async function preparePackedBaseForward(
   ];
 }
 
-/** dx (=, or += when accumulating) = dy·W (matmul_packed), then dx += dh·A: lora_backward.wgsl's sums in two passes. */
-export async function preparePackedInputGrad(
+/** dx (=, or += when accumulating) = dy·W (W F32 or packed), then dx += dh·A (a rank-R matmul, beta = 1). */
+export async function prepareInputGrad(
   ctx: GpuContext, s: LoraShape, buf: { dy: BufferBinding; w: BufferBinding; dh: BufferBinding; loraA: BufferBinding; dx: BufferBinding }, accumulate: boolean,
 ): Promise<Launch[]> {
   const { N, IN, OUT, R } = s;

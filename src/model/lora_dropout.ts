@@ -6,12 +6,12 @@
 // 1/(1 − p). Counter-based, so a run is reproducible from (seed, step) and the backward regenerates the
 // mask (the same rng launch runs again) instead of storing it; the dropped input is rebuilt into a
 // shared scratch too, so dropout costs no per-slot memory.
-//   forward:  u = rng(t, k);  xd = x ⊙ keep(u);  h = xd·Aᵀ;  y = x·W + b + s·h·Bᵀ (lora_forward, base on x)
+//   forward:  u = rng(t, k);  xd = x ⊙ keep(u);  h = xd·Aᵀ;  y = x·W + b + s·h·Bᵀ (prepareBaseForward, base on x)
 //   backward: u, xd again;  dB += s·dyᵀ·h;  dh = s·dy·B;  dA += dhᵀ·xd;  dx = dy·Wᵀ + keep(u) ⊙ (dh·A)
 import type { BufferBinding, GpuContext, Launch } from '../gpu/context';
 import { prepareDropoutApply } from '../kernels/dropout';
-import { type LoraBackwardBuffers, type LoraForwardBuffers, type LoraShape, checkLoraShape, loraForwardKernel, preparePackedBaseForward } from '../kernels/lora';
-import { isPackedFormat, prepareWeightMatmul } from '../kernels/packed';
+import { type LoraBackwardBuffers, type LoraForwardBuffers, type LoraShape, checkLoraShape, prepareBaseForward } from '../kernels/lora';
+import { prepareWeightMatmul } from '../kernels/packed';
 import { prepareMatmul } from '../kernels/matmul';
 import { type RngUniformShape, rngUniformKernel, splitSeed } from '../kernels/rng';
 import { type LiveLaunch, liveLaunch } from './launch';
@@ -80,11 +80,7 @@ export async function prepareDroppedLoraForward(
     d.rng,
     await prepareDropoutApply(ctx, { n, p: d.p }, { x: buf.x, u: part(u, n), out: part(xd, n) }),
     await prepareMatmul(ctx, { M: N, N: R, K: IN, transB: true }, { a: part(xd, n), b: buf.loraA, c: buf.h }),
-    ...isPackedFormat(s.wFormat)
-      ? await preparePackedBaseForward(ctx, s, buf)
-      : [await ctx.prepare(loraForwardKernel, { ...s, hasBias: !!buf.bias }, {
-        x: buf.x, w: buf.w, bias: buf.bias ?? buf.x, h: buf.h, lora_b: buf.loraB, y: buf.y,
-      })],
+    ...await prepareBaseForward(ctx, s, buf),
   ];
 }
 

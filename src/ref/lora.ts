@@ -1,5 +1,5 @@
-// lora reference — y = x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ around a frozen W, the spec of lora_forward/backward.wgsl
-// and of the matmul launches the lora family composes (docs/method.md#lora).
+// lora reference — y = x·Wᵀ + b + s·(x·Aᵀ)·Bᵀ around a frozen W, the spec of the matmul launches the lora
+// family composes (src/kernels/lora.ts, docs/method.md#lora).
 // x (N, IN); A (R, IN); B (OUT, R); h = x·Aᵀ (N, R), cached; y (N, OUT); bias (OUT) or none.
 // W is nn.Linear (OUT, IN), or GPT-2 Conv1D (IN, OUT) when conv1d — the maths is always in [out, in]
 // terms, W(o, i); only the index into memory changes (never a transpose in memory, docs/method.md#notation).

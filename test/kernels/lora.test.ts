@@ -10,12 +10,14 @@ const LORA_ALPHA = 16; // PEFT default; s = lora_alpha / R
 type Case = { N: number; IN: number; OUT: number; R: number };
 
 // The brief's cases (N=13, in=48, out=65 and the c_attn-like out=3·48, R = 1, 4, 8) and odd shapes:
-// all ones, 7s, and N = 45 > 16 (the 16×16 workgroup path) with IN = 65 off the 4×4 blocks.
+// all ones, 7s, N = 45 > 16 with IN = 65 off the 4×4 blocks (the scalar matmul), and a vec4-aligned full-size
+// product (the base x·Wᵀ and dy·W on the device's choice for that class: the quad kernel on SwiftShader).
 const CASES: Case[] = [
   ...[65, 144].flatMap((OUT) => [1, 4, 8].map((R) => ({ N: 13, IN: 48, OUT, R }))),
   { N: 1, IN: 1, OUT: 1, R: 1 },
   { N: 7, IN: 7, OUT: 7, R: 3 },
   { N: 45, IN: 65, OUT: 33, R: 2 },
+  { N: 45, IN: 68, OUT: 132, R: 8 },
 ];
 
 async function check(s: LoraShape, withBias: boolean, accumulateDx: boolean, seed: number) {
@@ -49,7 +51,7 @@ async function check(s: LoraShape, withBias: boolean, accumulateDx: boolean, see
   expectAllClose(await ctx.readF32(b.dx, dx.length), dx, TOL.matmul, `dx ${what}`);
 }
 
-describe('lora_forward.wgsl / lora_backward.wgsl + matmul vs reference', () => {
+describe('LoRA linear (base product, rank-R products, all matmuls) vs reference', () => {
   let seed = 100;
   for (const conv1d of [false, true]) {
     for (const c of CASES) {
