@@ -151,7 +151,8 @@ describe('packed matmul variants vs reference on the unpacked weight', () => {
 });
 
 type Case = { N: number; IN: number; OUT: number; R: number };
-const CASES: Case[] = [{ N: 7, IN: 7, OUT: 7, R: 3 }, { N: 13, IN: 48, OUT: 65, R: 4 }];
+// The last case is full-size both ways (M, N > 16, K > 64): forward and dx run SwiftShader's shipped packed-quad.
+const CASES: Case[] = [{ N: 7, IN: 7, OUT: 7, R: 3 }, { N: 13, IN: 48, OUT: 65, R: 4 }, { N: 20, IN: 68, OUT: 72, R: 4 }];
 
 async function loraCase(s: LoraShape & { wFormat: Half }, dora: boolean, seed: number) {
   const ctx = await testContext();
