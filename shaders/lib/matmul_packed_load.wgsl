@@ -1,8 +1,8 @@
 // matmul_packed_load.wgsl — the block loads of the aligned packed-weight matmuls (matmul_packed.wgsl,
-// matmul_packed_f16.wgsl) for lib/matmul_4x8_body.wgsl: op(A) from f32 vec4s, op(W) four halves at a time
-// through the including shader's
+// matmul_packed_f16.wgsl for lib/matmul_4x8_body.wgsl; matmul_packed_quad.wgsl for lib/matmul_quad_body.wgsl):
+// op(A) from f32 vec4s, op(W) four halves at a time through the including shader's
 //   fn wQuad(i: u32) -> vec4<f32>   halves 4i..4i+3 of the flat-packed weight (src/ref/packed.ts), widened
-// so the two kernels differ only in how a quad is read (core-WGSL unpack, or native f16).
+// so the kernels differ only in how a quad is read (core-WGSL unpack, or native f16) and in their loop.
 // Alignment (the host's fitsPackedVec4): K % 4 == 0, and N % 4 == 0 when W is stored (K, N), so every
 // quad lies inside one row of W. Rows past M and N are clamped (storeRow masks them). A packed weight is
 // one matrix (no transA, no batch): `base` is 0.

@@ -6,6 +6,7 @@ import matmulSubgroupWgsl from '../../shaders/matmul_subgroup.wgsl?raw';
 import matmulF16Wgsl from '../../shaders/matmul_f16.wgsl?raw';
 import matmulQuadWgsl from '../../shaders/matmul_quad_16x12.wgsl?raw';
 import matmulStoreWgsl from '../../shaders/lib/matmul_store.wgsl?raw';
+import matmulQuadBodyWgsl from '../../shaders/lib/matmul_quad_body.wgsl?raw';
 import matmulVec4LoadWgsl from '../../shaders/lib/matmul_vec4_load.wgsl?raw';
 import type { DeviceFeatures, KernelFeature } from '../gpu/features';
 import { type KernelDescriptor, ceilDiv, f32, u32, withLib } from '../gpu/kernel';
@@ -48,7 +49,7 @@ const QUAD_WORKGROUPS: [number, number][] = [[8, 8], [4, 16], [16, 4]];
  * an invocation past the edge still runs the whole k loop); 8×8 on a tie. A 256×128 product (a C-128 model's
  * c_proj) fills 11 of 16 columns of threads on 8×8, 11 of 12 on 4×16.
  */
-export function quadWorkgroup(s: MatmulShape): [number, number] {
+export function quadWorkgroup(s: Pick<MatmulShape, 'M' | 'N'>): [number, number] {
   const cost = ([x, y]: [number, number]) => ceilDiv(s.N, 12 * x) * x * ceilDiv(s.M, 16 * y) * y;
   return QUAD_WORKGROUPS.reduce((best, wg) => (cost(wg) < cost(best) ? wg : best));
 }
@@ -58,7 +59,7 @@ export function quadWorkgroup(s: MatmulShape): [number, number] {
  * fewest storage loads per multiply-add of the variants; the workgroup shape per product (quadWorkgroup).
  */
 export const matmulQuadKernel: KernelDescriptor<MatmulShape> = {
-  name: 'matmul_quad_16x12', wgsl: withLib(matmulQuadWgsl, matmulVec4LoadWgsl, matmulStoreWgsl), bindings, uniforms,
+  name: 'matmul_quad_16x12', wgsl: withLib(matmulQuadWgsl, matmulVec4LoadWgsl, matmulStoreWgsl, matmulQuadBodyWgsl), bindings, uniforms,
   overrides: (s) => {
     const [x, y] = quadWorkgroup(s);
     return { ...flags(s), WG_X: x, WG_Y: y };
@@ -114,8 +115,8 @@ export const MATMUL_VARIANT_IDS: MatmulVariantId[] = ['vec4x8', 'vec8x8', 'quad1
 const needsFeature = (f: KernelFeature, features: DeviceFeatures) =>
   `needs the '${f}' feature, which this device does not have (it has: ${features.has.join(', ') || 'none of shader-f16, subgroups'})`;
 
-/** Why the quad kernel cannot run on a device with `features`, or undefined where it can. */
-function quadUnavailable(features: DeviceFeatures): string | undefined {
+/** Why the quad kernels (F32 and packed) cannot run on a device with `features`, or undefined where they can. */
+export function quadUnavailable(features: DeviceFeatures): string | undefined {
   if (!features.has.includes('subgroups')) return needsFeature('subgroups', features);
   if (!features.subgroupMinSize) return 'the adapter does not report its subgroup sizes (subgroupMinSize)';
   if (features.subgroupMinSize < 4) return `needs subgroups of at least 4 lanes for its quad operations (this adapter's can have ${features.subgroupMinSize})`;

@@ -1,12 +1,16 @@
 // The packed-weight matmul variants (docs/kernels.md#packed-weights), what each needs of the shape and of
 // the device, and the per-device choice between them (the F32 matmul's selector, src/kernels/matmul_select.ts,
-// under the kernel name 'matmul_packed'). All three share lib/matmul_4x8_body.wgsl's loop and f32 sums:
+// under the kernel name 'matmul_packed'). All sum in f32; the first three share lib/matmul_4x8_body.wgsl's loop:
 //   packed      4 halves per load, core-WGSL unpack; K % 4 == 0 (and N % 4 == 0 for W stored (K, N))
 //   packed-f16  the same loads read natively as vec4<f16>: F16 weights on a device with `shader-f16`
 //   packed-any  element-wise loads: every shape (a row of W may start mid-word, K need not step by 4)
+//   packed-quad packed's loads in the F32 quad kernel's 16×12 loop (lib/matmul_quad_body.wgsl, A shared by
+//               the lanes of a quad): subgroups of ≥ 4 lanes; SwiftShader's shipped choice for full products
 import matmulPackedWgsl from '../../shaders/matmul_packed.wgsl?raw';
 import matmulPackedAnyWgsl from '../../shaders/matmul_packed_any.wgsl?raw';
 import matmulPackedF16Wgsl from '../../shaders/matmul_packed_f16.wgsl?raw';
+import matmulPackedQuadWgsl from '../../shaders/matmul_packed_quad.wgsl?raw';
+import matmulQuadBodyWgsl from '../../shaders/lib/matmul_quad_body.wgsl?raw';
 import matmulBodyWgsl from '../../shaders/lib/matmul_4x8_body.wgsl?raw';
 import matmulPackedLoadWgsl from '../../shaders/lib/matmul_packed_load.wgsl?raw';
 import matmulStoreWgsl from '../../shaders/lib/matmul_store.wgsl?raw';
@@ -20,23 +24,36 @@ import { type MatmulShape, matmul } from '../ref/matmul';
 import { packF32, unpackToF32 } from '../ref/packed';
 import { seededUniform } from '../ref/seeded';
 import { type MatmulChoiceReport, checkShape, matmulSelection, selectorFor, trialShape } from './matmul_select';
+import { quadUnavailable, quadWorkgroup } from './matmul_variants';
 import { tune } from '../gpu/autotune';
 
 /** A matmul whose B operand is a packed weight: batch 1, A not transposed. */
 export type PackedMatmulShape = Pick<MatmulShape, 'M' | 'N' | 'K' | 'transB' | 'alpha' | 'beta' | 'hasBias'> & { f16: boolean };
 
-export type PackedVariantId = 'packed' | 'packed-f16' | 'packed-any';
+export type PackedVariantId = 'packed' | 'packed-quad' | 'packed-f16' | 'packed-any';
 
 /** Small outputs (LoRA's rank-r side, a short vocabulary chunk) waste a 64-wide tile: as matmul.ts. */
-function workgroup(s: PackedMatmulShape): [number, number] {
+function workgroup4x8(s: PackedMatmulShape): [number, number] {
   if (s.M <= 16) return [32, 4];
   if (s.N <= 16) return [4, 32];
   return [16, 16];
 }
 
+/** A loop's outputs per thread (rows × columns of C) and its workgroup per product. */
+interface Tile {
+  rows: number;
+  cols: number;
+  workgroup: (s: PackedMatmulShape) => [number, number];
+}
+const TILE_4X8: Tile = { rows: 4, cols: 8, workgroup: workgroup4x8 };
+/** The F32 quad kernel's blocks and workgroups (quadWorkgroup: the fewest idle invocations; WG_X a multiple of 4). */
+const TILE_QUAD: Tile = { rows: 16, cols: 12, workgroup: quadWorkgroup };
+
 const layout = (s: PackedMatmulShape) => `N${s.transB ? 'T' : 'N'}${s.hasBias ? '/bias' : ''}`;
 
-function descriptor(name: PackedVariantId, wgsl: string, halfOverride: boolean): KernelDescriptor<PackedMatmulShape> {
+/** A 4×8-loop descriptor; `tile` swaps in another loop's workgroup and outputs per thread (the quad kernel). */
+function descriptor(name: PackedVariantId, wgsl: string, halfOverride: boolean, tile = TILE_4X8): KernelDescriptor<PackedMatmulShape> {
+  const workgroup = tile.workgroup;
   return {
     name: `matmul_${name.replace('-', '_')}`, // the shader file's name
     wgsl,
@@ -49,7 +66,7 @@ function descriptor(name: PackedVariantId, wgsl: string, halfOverride: boolean):
     },
     dispatch: (s) => {
       const [x, y] = workgroup(s);
-      return [ceilDiv(s.N, 8 * x), ceilDiv(s.M, 4 * y), 1];
+      return [ceilDiv(s.N, tile.cols * x), ceilDiv(s.M, tile.rows * y), 1];
     },
     key: (s) => `${name}/${s.f16 ? 'f16' : 'bf16'}/wg${workgroup(s).join('x')}/${layout(s)}`,
   };
@@ -61,6 +78,8 @@ export const matmulPackedF16Kernel = descriptor('packed-f16',
   withLib(matmulPackedF16Wgsl, matmulPackedLoadWgsl, matmulStoreWgsl, matmulBodyWgsl), false);
 export const matmulPackedAnyKernel = descriptor('packed-any',
   withLib(matmulPackedAnyWgsl, unpackHalfWgsl, matmulStoreWgsl, matmulBodyWgsl), true);
+export const matmulPackedQuadKernel = descriptor('packed-quad',
+  withLib(matmulPackedQuadWgsl, unpackHalfWgsl, matmulPackedLoadWgsl, matmulStoreWgsl, matmulQuadBodyWgsl), true, TILE_QUAD);
 
 /** Whether every quad of halves the aligned variants load lies inside one row of W (and A's vec4s in one row of A). */
 export const fitsPackedVec4 = (s: Pick<MatmulShape, 'N' | 'K' | 'transB'>): boolean => s.K % 4 === 0 && (!!s.transB || s.N % 4 === 0);
@@ -76,7 +95,7 @@ export interface SkippedPackedVariant {
 }
 
 /** Preference order: on a tie in timing the earlier one is kept. */
-export const PACKED_VARIANT_IDS: PackedVariantId[] = ['packed', 'packed-f16', 'packed-any'];
+export const PACKED_VARIANT_IDS: PackedVariantId[] = ['packed', 'packed-quad', 'packed-f16', 'packed-any'];
 
 /**
  * The variants that can run `s` on a device with `features`, and every other one with the reason it cannot
@@ -91,6 +110,11 @@ export function packedVariants(features: DeviceFeatures, s: PackedMatmulShape): 
     if (id === 'packed-any') eligible.push({ id, kernel: matmulPackedAnyKernel });
     else if (!aligned) skip('needs K % 4 == 0, and N % 4 == 0 when W is stored (K, N): every quad of halves inside one row');
     else if (id === 'packed') eligible.push({ id, kernel: matmulPackedKernel });
+    else if (id === 'packed-quad') {
+      const why = quadUnavailable(features);
+      if (why) skip(why);
+      else eligible.push({ id, kernel: matmulPackedQuadKernel });
+    }
     else if (!features.has.includes('shader-f16')) {
       skip(`needs the 'shader-f16' feature, which this device does not have (it has: ${features.has.join(', ') || 'none of shader-f16, subgroups'})`);
     } else if (!s.f16) {
@@ -109,9 +133,15 @@ export function packedShapeClass(s: PackedMatmulShape): string {
 
 /**
  * The shipped choice on a CPU implementation (SwiftShader, docs/kernels.md#packed-weights): the aligned
- * kernel wherever the shape allows it (`npm run bench -- --only packed`), else the element-wise one.
+ * kernels wherever the shape allows them (`npm run bench -- --only packed`), else the element-wise one; of the
+ * aligned ones, the quad kernel exactly where the F32 side ships quad16x12 (shippedMatmulVariant: a full
+ * product, M, N > 16 and K > 64, on a device with subgroups of ≥ 4 lanes), else the 4×8 one.
  */
-export const shippedPackedVariant = (s: PackedMatmulShape): PackedVariantId => (fitsPackedVec4(s) ? 'packed' : 'packed-any');
+export function shippedPackedVariant(s: PackedMatmulShape, features?: DeviceFeatures): PackedVariantId {
+  if (!fitsPackedVec4(s)) return 'packed-any';
+  const full = s.M > 16 && s.N > 16 && s.K > 64;
+  return full && features && !quadUnavailable(features) ? 'packed-quad' : 'packed';
+}
 
 /** The trial check's tolerance: the F32 matmul's, the widened weight being exact. */
 const PACKED_TOL = { atol: 1e-4, rtol: 1e-4 };
@@ -150,13 +180,14 @@ export async function packedTrial(ctx: GpuContext, v: PackedVariantInfo, s: Pack
 
 /** The packed variant for `s` on this device: the shape class's choice, made now if it is the first of its class. */
 export async function choosePackedMatmul(ctx: GpuContext, s: PackedMatmulShape): Promise<PackedVariantInfo> {
-  const { eligible } = packedVariants(deviceFeatures(ctx), s);
+  const features = deviceFeatures(ctx);
+  const { eligible } = packedVariants(features, s);
   const software = isSoftwareAdapter(ctx.adapterInfo) && !matmulSelection.tuneSoftware;
   const choice = await selectorFor(ctx).choose({
     kernel: 'matmul_packed',
     shapeClass: packedShapeClass(s),
     candidates: (): Candidate[] => eligible.map((v) => ({ id: v.id, prepare: () => packedTrial(ctx, v, s) })),
-    builtIn: software ? () => shippedPackedVariant(s) : undefined,
+    builtIn: software ? () => shippedPackedVariant(s, features) : undefined,
   });
   return eligible.find((e) => e.id === choice.variant)!;
 }

@@ -8,7 +8,7 @@ import { MemoryTuneStore } from '../../src/gpu/tuneStore';
 import { matmulKernel, prepareMatmul } from '../../src/kernels/matmul';
 import { chooseMatmul, matmulChoices, matmulSelection, matmulTrial, selectorFor, setKernelChoiceStore } from '../../src/kernels/matmul_select';
 import { type PackedMatmulShape, choosePackedMatmul, matmulPackedAnyKernel, matmulPackedKernel, packedTrial, packedVariants } from '../../src/kernels/packed_variants';
-import { F16_TOL, matmulShapeClass, matmulVariants, shippedMatmulKernel } from '../../src/kernels/matmul_variants';
+import { F16_TOL, matmulShapeClass, matmulVariants, quadUnavailable, shippedMatmulKernel } from '../../src/kernels/matmul_variants';
 import type { MatmulShape } from '../../src/ref/matmul';
 import { testContext } from '../helpers/gpu';
 
@@ -85,6 +85,8 @@ describe('packed-weight matmul selection on this device', () => {
     expect(records).toHaveLength(1);
     const eligible = packedVariants(deviceFeatures(ctx), s).eligible.map((v) => v.id);
     expect(eligible).toEqual(expect.arrayContaining(['packed', 'packed-any']));
+    // The quad kernel too wherever the device has quads (SwiftShader: subgroups of 4+ lanes).
+    expect(eligible.includes('packed-quad')).toBe(!quadUnavailable(deviceFeatures(ctx)));
     expect(records[0].source).toBe('tuned');
     expect(Object.keys(records[0].timings!).sort()).toEqual([...eligible].sort());
     const fastest = Object.entries(records[0].timings!).reduce((a, b) => (b[1] < a[1] ? b : a))[0];

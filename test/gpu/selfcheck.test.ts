@@ -16,7 +16,7 @@ describe('self-check kernel choices (Device panel)', () => {
     const features = deviceFeatures(await testContext());
     const want = [
       ...REPORTED_PRODUCTS.map((p) => ({ shapeClass: matmulShapeClass(p.shape), variant: shippedMatmulVariant(p.shape, features) })),
-      ...REPORTED_PACKED_PRODUCTS.map((p) => ({ shapeClass: packedShapeClass(p.shape), variant: shippedPackedVariant(p.shape) })),
+      ...REPORTED_PACKED_PRODUCTS.map((p) => ({ shapeClass: packedShapeClass(p.shape), variant: shippedPackedVariant(p.shape, features) })),
     ];
     expect(r.kernelChoices.map((k) => ({ shapeClass: k.shapeClass, variant: k.variant }))).toEqual(want);
     for (const k of r.kernelChoices) {

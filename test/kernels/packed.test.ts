@@ -8,7 +8,7 @@ import { prepareDoraBackward, prepareDoraForward } from '../../src/kernels/dora'
 import { prepareEmbeddingForwardChunks } from '../../src/kernels/embedding';
 import { prepareLoraBackward, prepareLoraForward } from '../../src/kernels/lora';
 import { frozenBytes, packedWordsOf, prepareWeightMatmul } from '../../src/kernels/packed';
-import { type PackedMatmulShape, fitsPackedVec4, packedShapeClass, packedVariants, shippedPackedVariant } from '../../src/kernels/packed_variants';
+import { type PackedMatmulShape, fitsPackedVec4, matmulPackedQuadKernel, packedShapeClass, packedVariants, shippedPackedVariant } from '../../src/kernels/packed_variants';
 import { type DeviceFeatures, deviceFeatures } from '../../src/gpu/features';
 import type { KernelDescriptor } from '../../src/gpu/kernel';
 import { doraRowNorm, doraScaleBackward, doraScaleForward } from '../../src/ref/dora';
@@ -104,6 +104,42 @@ describe('packed matmul variants vs reference on the unpacked weight', () => {
     expect(packedShapeClass({ M: 256, N: 128, K: 128, transB: true, f16: false })).toBe('bf16 NT plain vec4 full');
   });
 
+  it('packed-quad (16×12, A shared by quadBroadcast) vs reference, where the device has subgroups of 4 or more lanes', async () => {
+    const features = deviceFeatures(await testContext());
+    const can = features.has.includes('subgroups') && (features.subgroupMinSize ?? 0) >= 4;
+    const full: PackedMatmulShape = { M: 20, N: 20, K: 68, f16: false }; // the 'full' shape class
+    const { eligible, skipped } = packedVariants(features, full);
+    expect(eligible.some((v) => v.id === 'packed-quad')).toBe(can);
+    // Shipped on a CPU implementation exactly where the F32 side ships quad16x12: full, aligned, quad-capable.
+    expect(shippedPackedVariant(full, features)).toBe(can ? 'packed-quad' : 'packed');
+    expect(shippedPackedVariant(full)).toBe('packed');
+    expect(shippedPackedVariant({ ...full, K: 64 }, features)).toBe('packed');
+    expect(shippedPackedVariant({ ...full, N: 21 }, features)).toBe('packed-any');
+    expect(shippedPackedVariant({ ...full, N: 21, transB: true }, features)).toBe(can ? 'packed-quad' : 'packed');
+    // Never offered for a shape the aligned loads cannot read, nor on a device without quads.
+    expect(packedVariants(features, { ...full, K: 66 }).skipped.find((v) => v.id === 'packed-quad')?.reason).toMatch(/K % 4 == 0/);
+    expect(packedVariants({ has: [] }, full).skipped.find((v) => v.id === 'packed-quad')?.reason).toMatch(/needs the 'subgroups' feature/);
+    expect(packedVariants({ has: ['subgroups'], subgroupMinSize: 2 }, full).skipped.find((v) => v.id === 'packed-quad')?.reason)
+      .toMatch(/at least 4 lanes/);
+    if (!can) {
+      expect(skipped.find((v) => v.id === 'packed-quad')?.reason).toMatch(/subgroup/);
+      return;
+    }
+    // The F32 quad kernel's workgroup per product (quadWorkgroup): all three shapes below.
+    expect([{ M: 44, N: 68, K: 36 }, { M: 140, N: 200, K: 72 }, { M: 12, N: 132, K: 8 }].map((x) => matmulPackedQuadKernel.key({ ...x, f16: false })))
+      .toEqual(['packed-quad/bf16/wg8x8/NN', 'packed-quad/bf16/wg4x16/NN', 'packed-quad/bf16/wg16x4/NN']);
+    // Several workgroups each way (128 rows × 96 columns for 8×8), partial last ones, lanes of a quad past N,
+    // rows past M inside a quad's 16; NT with N not a multiple of 4 (a vocabulary chunk of the LM head).
+    const shapes: MatmulShape[] = [
+      { M: 44, N: 68, K: 36 }, { M: 140, N: 200, K: 72 }, { M: 12, N: 132, K: 8 }, { M: 37, N: 20, K: 4 },
+      { M: 45, N: 101, K: 20, transB: true }, { M: 140, N: 203, K: 68, transB: true },
+    ];
+    let seed = 1700;
+    for (const f of FORMATS) for (const s of shapes) for (const transB of s.transB ? [true] : [false, true]) {
+      await checkPacked(f, { ...s, transB }, seed++, matmulPackedQuadKernel);
+    }
+  });
+
   it('a stored BF16/F16 tensor is packed by copying its bytes; F32 values are rounded', () => {
     const w = weight(7, 5, 'bf16');
     const raw = new Uint8Array(w.words.buffer, 0, 14);
@@ -115,7 +151,8 @@ describe('packed matmul variants vs reference on the unpacked weight', () => {
 });
 
 type Case = { N: number; IN: number; OUT: number; R: number };
-const CASES: Case[] = [{ N: 7, IN: 7, OUT: 7, R: 3 }, { N: 13, IN: 48, OUT: 65, R: 4 }];
+// The last case is full-size both ways (M, N > 16, K > 64): forward and dx run SwiftShader's shipped packed-quad.
+const CASES: Case[] = [{ N: 7, IN: 7, OUT: 7, R: 3 }, { N: 13, IN: 48, OUT: 65, R: 4 }, { N: 20, IN: 68, OUT: 72, R: 4 }];
 
 async function loraCase(s: LoraShape & { wFormat: Half }, dora: boolean, seed: number) {
   const ctx = await testContext();
