@@ -8,7 +8,8 @@ import { getDevice } from '../src/gpu/device';
 import type { KernelDescriptor } from '../src/gpu/kernel';
 import { fitsVec4, matmulKernel, matmulVec4Kernel, matmulVec4x8Kernel, matmulVec8x8Workgroup } from '../src/kernels/matmul';
 import { chooseMatmul, observeMatmulChoices } from '../src/kernels/matmul_select';
-import { matmulTiledKernel } from '../src/kernels/matmul_variants';
+import { matmulQuadKernel, matmulTiledKernel, matmulVariants } from '../src/kernels/matmul_variants';
+import { deviceFeatures } from '../src/gpu/features';
 import { runDevice } from './device';
 import { runMemplan } from './memplan';
 import type { MatmulShape } from '../src/ref/matmul';
@@ -52,8 +53,11 @@ async function interleave(timers: MatmulTimer[], iters: number, reps: number): P
   return times;
 }
 
-// Enough back-to-back products that each timed rep is well above submit/readback overhead.
-const itersFor = (s: MatmulShape) => Math.max(1, Math.min(20, Math.round(2e8 / flops(s))));
+// Enough back-to-back products that each timed rep is well above submit and readback overhead: at least 2e8 FLOP,
+// and a product per 4e5 outputs read back. Each rep ends by reading the whole output (both engines alike), and
+// for a short-K product that readback is a large part of one product: 768×3072×128 (xᵀ·dy) writes 9.4 MB, and a
+// one-product rep of the quad kernel there spent half its time outside the k loop (docs/bench-swiftshader.md#quad16x12).
+const itersFor = (s: MatmulShape) => Math.max(1, Math.min(20, Math.round(Math.max(2e8 / flops(s), (s.M * s.N) / 4e5))));
 
 async function runCase(ctx: GpuContext, cse: MatmulCase, reps: number, log: (s: string) => void): Promise<CaseResult> {
   const s = cse.shape;
@@ -89,17 +93,20 @@ async function runLab(opts: { reps?: number; cases?: string[]; versions?: string
     'v6 tiled 64×64 (workgroup memory)': matmulTiledKernel,
     'v7 vec4 8×8 wg8×8': matmulVec8x8Workgroup([8, 8]), 'v7 vec4 8×8 wg16×16': matmulVec8x8Workgroup([16, 16]),
     'v7 vec4 8×8 wg16×4': matmulVec8x8Workgroup([16, 4]),
+    'v8 quad 16×12 (subgroups)': matmulQuadKernel,
   };
   // --lab-version / --case pick versions and cases by substring of their names (default: all).
   const pick = <T>(xs: T[], name: (x: T) => string, wanted?: string[]) =>
     wanted?.length ? xs.filter((x) => wanted.some((w) => name(x).includes(w))) : xs;
   const versions = Object.fromEntries(pick(Object.entries(all), ([v]) => v, opts.versions));
   const ctx = await getDevice({ label: 'bench-lab' });
+  const quadOk = matmulVariants(deviceFeatures(ctx), { M: 20, N: 20, K: 68 }).eligible.some((v) => v.id === 'quad16x12');
   const out: Record<string, Record<string, number>> = {};
   for (const c of pick([...SQUARE_CASES, ...GPT2_CASES], (x) => x.name, opts.cases)) {
     const a = seededUniform(c.shape.M * c.shape.K, 1);
     const b = seededUniform(c.shape.K * c.shape.N, 2);
-    const names = Object.keys(versions).filter((v) => versions[v] === matmulKernel || fitsVec4(c.shape));
+    const names = Object.keys(versions).filter((v) => (versions[v] === matmulKernel || fitsVec4(c.shape))
+      && (versions[v] !== matmulQuadKernel || quadOk));
     const timers = await Promise.all(names.map((v) => engineTimer(ctx, versions[v], c.shape, a, b)));
     const reps = await interleave(timers, itersFor(c.shape), opts.reps ?? 3);
     timers.forEach((t) => t.dispose());
