@@ -3,7 +3,7 @@
 // Dawn's null backend (the `webgpu` package), which offers `shader-f16` and validates WGSL and pipelines
 // without running anything: every shader source as its descriptor builds it, with each override
 // combination the engine uses. A deliberately broken source must fail, so the check cannot pass vacuously.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelDescriptor } from '../../src/gpu/kernel';
 import { matmulF16Kernel } from '../../src/kernels/matmul_variants';
 import { matmulPackedF16Kernel } from '../../src/kernels/packed_variants';
@@ -17,6 +17,10 @@ beforeAll(async () => {
   expect(adapter?.features.has('shader-f16'), "Dawn's null backend offers shader-f16").toBe(true);
   device = await adapter!.requestDevice({ requiredFeatures: ['shader-f16'] });
 });
+
+// Dawn's Node bindings can bring the worker down at exit with a device still alive (a clean-clone CI run lost this
+// file's worker once, "Worker exited unexpectedly", while it passes alone): destroy it, as test/node/device.test.ts does.
+afterAll(() => device?.destroy());
 
 /** Compile errors and pipeline-creation errors of `code` with `constants`. */
 async function problems(code: string, constants: Record<string, number>): Promise<string[]> {
